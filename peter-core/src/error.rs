@@ -1,0 +1,73 @@
+//! The error type of peter's services, and the coarse kinds adapters map to
+//! exit codes and HTTP statuses.
+
+use crate::dns::{DomainNameError, FqdnSetError};
+use crate::formats::FormatError;
+use crate::model::rules::TransitionError;
+use crate::model::UnknownValue;
+use crate::ports::StoreError;
+
+/// Anything a peter service can fail with.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// An invalid domain name.
+    #[error(transparent)]
+    DomainName(#[from] DomainNameError),
+    /// An invalid set of names.
+    #[error(transparent)]
+    FqdnSet(#[from] FqdnSetError),
+    /// Malformed or mismatched certificate material.
+    #[error(transparent)]
+    Format(#[from] FormatError),
+    /// An illegal state transition.
+    #[error(transparent)]
+    Transition(#[from] TransitionError),
+    /// An unknown enumeration value.
+    #[error(transparent)]
+    UnknownValue(#[from] UnknownValue),
+    /// The store failed or refused.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    /// A blocklisted name was used.
+    #[error("`{0}` is blocklisted")]
+    Blocklisted(String),
+    /// A field of a request is invalid.
+    #[error("invalid {field}: {message}")]
+    InvalidField {
+        /// The field.
+        field: &'static str,
+        /// What is wrong.
+        message: String,
+    },
+}
+
+/// Coarse classes of failure, for exit codes and HTTP statuses.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ErrorKind {
+    /// The caller sent something invalid (HTTP 400/422).
+    InvalidInput,
+    /// Something named does not exist (HTTP 404).
+    NotFound,
+    /// The request conflicts with the current state (HTTP 409).
+    Conflict,
+    /// A dependency is down (HTTP 503).
+    Unavailable,
+    /// A bug or corrupt data (HTTP 500).
+    Internal,
+}
+
+impl Error {
+    /// The class of this failure.
+    pub fn kind(&self) -> ErrorKind {
+        match self {
+            Error::DomainName(_)
+            | Error::FqdnSet(_)
+            | Error::Format(_)
+            | Error::UnknownValue(_)
+            | Error::InvalidField { .. }
+            | Error::Blocklisted(_) => ErrorKind::InvalidInput,
+            Error::Transition(_) => ErrorKind::Conflict,
+            Error::Store(e) => e.kind(),
+        }
+    }
+}

@@ -1,0 +1,32 @@
+//! # peter-core
+//!
+//! The heart of peter: the certificate-management domain model, the rules that
+//! govern it, the parsing of the formats certificates travel in, and the ports
+//! (traits) through which the outside world is reached.
+//!
+//! Architecture invariant: this crate performs no IO. It depends on no
+//! database, HTTP, file or network crate. Everything that persists, talks to a
+//! CA or publishes certificates lives in an adapter crate that implements one of
+//! the traits in [`ports`]. Time is read through [`ports::Clock`] so that every
+//! time-dependent rule can be tested at a chosen instant.
+//!
+//! Layout:
+//! - [`dns`]: domain names and unique FQDN sets;
+//! - [`formats`]: PEM/DER, certificates, chains, CSRs, private keys, digests;
+//! - [`model`]: the stored objects, their status sets and their rules;
+//! - [`ports`]: storage and clock traits implemented by adapters;
+//! - [`services`]: application services written against the ports.
+
+#![forbid(unsafe_code)]
+#![warn(missing_docs)]
+
+pub mod dns;
+pub mod error;
+pub mod formats;
+pub mod model;
+pub mod ports;
+pub mod services;
+#[cfg(any(test, feature = "testkit"))]
+pub mod testkit;
+
+pub use error::{Error, ErrorKind};

@@ -1,0 +1,320 @@
+//! The storage port: everything peter records goes through [`Store`].
+//!
+//! Every method that changes more than one row is atomic: it either happens
+//! entirely or not at all. Methods that record content (keys, certificates,
+//! chains, names) de-duplicate it and report whether a row was created.
+
+use async_trait::async_trait;
+use time::OffsetDateTime;
+
+use crate::dns::{DomainName, UniqueFqdnSet};
+use crate::error::ErrorKind;
+use crate::formats::{LinkedChain, ParsedCertificate, ParsedPrivateKey};
+use crate::model::rules::{CertificateMark, TransitionError};
+use crate::model::*;
+
+/// Why the store failed or refused.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// The object does not exist.
+    #[error("{entity} {id} was not found")]
+    NotFound {
+        /// What kind of object.
+        entity: &'static str,
+        /// The id or name looked up.
+        id: String,
+    },
+    /// A uniqueness rule was violated (a name or URL already taken).
+    #[error("conflict: {0}")]
+    Conflict(String),
+    /// The requested change breaks a state rule.
+    #[error(transparent)]
+    Transition(#[from] TransitionError),
+    /// The database cannot be reached.
+    #[error("the store is unavailable: {0}")]
+    Unavailable(String),
+    /// The database failed.
+    #[error("store failure: {0}")]
+    Backend(String),
+    /// Stored data violates an invariant.
+    #[error("stored data is inconsistent: {0}")]
+    Corrupt(String),
+    /// A fault injected by a test.
+    #[error("injected fault at {0}")]
+    InjectedFault(&'static str),
+}
+
+impl StoreError {
+    /// The class of this failure.
+    pub fn kind(&self) -> ErrorKind {
+        match self {
+            StoreError::NotFound { .. } => ErrorKind::NotFound,
+            StoreError::Conflict(_) | StoreError::Transition(_) => ErrorKind::Conflict,
+            StoreError::Unavailable(_) => ErrorKind::Unavailable,
+            StoreError::Backend(_) | StoreError::Corrupt(_) | StoreError::InjectedFault(_) => {
+                ErrorKind::Internal
+            }
+        }
+    }
+
+    /// Shorthand for a not-found error.
+    pub fn not_found(entity: &'static str, id: impl ToString) -> Self {
+        StoreError::NotFound {
+            entity,
+            id: id.to_string(),
+        }
+    }
+}
+
+/// Result of store operations.
+pub type StoreResult<T> = Result<T, StoreError>;
+
+/// An id and whether the call created the row (false: it already existed).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Created<T> {
+    /// The row's id.
+    pub id: T,
+    /// Whether this call created it.
+    pub created: bool,
+}
+
+/// Which page of a list to read (pages count from 1).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Page {
+    /// Page number, from 1.
+    pub page: u64,
+    /// Items per page, at least 1.
+    pub per_page: u64,
+}
+
+impl Page {
+    /// Page `page` (from 1) of `per_page` items; zero values are raised to 1.
+    pub fn new(page: u64, per_page: u64) -> Self {
+        Self {
+            page: page.max(1),
+            per_page: per_page.clamp(1, 1000),
+        }
+    }
+
+    /// Rows to skip.
+    pub fn offset(&self) -> u64 {
+        (self.page - 1) * self.per_page
+    }
+}
+
+impl Default for Page {
+    fn default() -> Self {
+        Self::new(1, 50)
+    }
+}
+
+/// One page of a list.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Paged<T> {
+    /// The items on this page.
+    pub items: Vec<T>,
+    /// Items in the whole list.
+    pub total_items: u64,
+    /// The page asked for.
+    pub page: Page,
+}
+
+impl<T> Paged<T> {
+    /// The next page number, if there is one.
+    pub fn page_next(&self) -> Option<u64> {
+        (self.page.page * self.page.per_page < self.total_items).then_some(self.page.page + 1)
+    }
+}
+
+/// Which certificates a listing shows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CertificateFilter {
+    /// All of them.
+    All,
+    /// Active ones.
+    Active,
+    /// Inactive ones.
+    Inactive,
+    /// Active ones whose validity ends before the instant.
+    ExpiringBefore(OffsetDateTime),
+}
+
+/// A certificate ready to import: parsed, checked and linked.
+#[derive(Debug, Clone)]
+pub struct CertificateImport {
+    /// The leaf.
+    pub certificate: ParsedCertificate,
+    /// Its key (already checked to match).
+    pub private_key: ParsedPrivateKey,
+    /// Its chain, linked by signature.
+    pub chain: LinkedChain,
+    /// Its names.
+    pub unique_fqdn_set: UniqueFqdnSet,
+    /// Name recorded for a newly seen chain.
+    pub chain_display_name: String,
+    /// Whether it had expired when imported.
+    pub is_expired: bool,
+}
+
+/// What an import recorded.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct ImportOutcome {
+    /// The certificate.
+    pub certificate_signed: Created<CertificateSignedId>,
+    /// Its key.
+    pub private_key: Created<PrivateKeyId>,
+    /// Its chain, when one was given.
+    pub certificate_ca_chain: Option<Created<CertificateCaChainId>>,
+    /// Every CA certificate of the chain (root included when given).
+    pub certificate_cas: Vec<Created<CertificateCaId>>,
+    /// Its set of names.
+    pub unique_fqdn_set: Created<UniqueFqdnSetId>,
+    /// Its domains, in name order.
+    pub domains: Vec<Created<DomainId>>,
+    /// Whether it had expired when imported.
+    pub is_expired: bool,
+}
+
+/// What marking a private key compromised changed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CompromiseOutcome {
+    /// The key, after the change.
+    pub private_key: PrivateKey,
+    /// Certificates taken out of service.
+    pub deactivated_certificates: Vec<CertificateSignedId>,
+}
+
+/// What the startup reconciliation changed.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct StartupReport {
+    /// Accounts that stopped being the global default.
+    pub unset_global_defaults: Vec<AcmeAccountId>,
+}
+
+/// The certificate store ("SSL Minnow").
+#[async_trait]
+pub trait Store: Send + Sync {
+    // ----- ACME servers -----
+
+    /// Records an ACME server; a taken name or URL is a conflict. When
+    /// `is_default` is set, the previous default stops being it.
+    async fn create_acme_server(&self, new: NewAcmeServer) -> StoreResult<AcmeServer>;
+    /// One server.
+    async fn acme_server(&self, id: AcmeServerId) -> StoreResult<AcmeServer>;
+    /// A server by name.
+    async fn acme_server_by_name(&self, name: &str) -> StoreResult<Option<AcmeServer>>;
+    /// Every server, by id.
+    async fn list_acme_servers(&self) -> StoreResult<Vec<AcmeServer>>;
+    /// Makes a server the only default.
+    async fn set_default_acme_server(&self, id: AcmeServerId) -> StoreResult<AcmeServer>;
+    /// Enables or disables a server.
+    async fn set_acme_server_enabled(&self, id: AcmeServerId, enabled: bool) -> StoreResult<AcmeServer>;
+
+    // ----- ACME accounts -----
+
+    /// Records an account with its key. A key already used by an account is a conflict.
+    async fn create_acme_account(&self, new: NewAcmeAccount) -> StoreResult<AcmeAccount>;
+    /// One account, with its active key.
+    async fn acme_account(&self, id: AcmeAccountId) -> StoreResult<AcmeAccount>;
+    /// A page of accounts.
+    async fn list_acme_accounts(&self, page: Page) -> StoreResult<Paged<AcmeAccount>>;
+    /// Makes the account the global default (it must be on the default server).
+    async fn set_global_default_acme_account(&self, id: AcmeAccountId) -> StoreResult<AcmeAccount>;
+    /// The global default account, if any.
+    async fn global_default_acme_account(&self) -> StoreResult<Option<AcmeAccount>>;
+    /// Applies the startup rules (a global default on a non-default server is unset).
+    async fn apply_startup_rules(&self) -> StoreResult<StartupReport>;
+
+    // ----- private keys -----
+
+    /// Records a key, de-duplicated by its public key.
+    async fn insert_private_key(&self, new: NewPrivateKey) -> StoreResult<Created<PrivateKey>>;
+    /// One key.
+    async fn private_key(&self, id: PrivateKeyId) -> StoreResult<PrivateKey>;
+    /// A page of keys.
+    async fn list_private_keys(&self, page: Page) -> StoreResult<Paged<PrivateKey>>;
+    /// Marks a key active or inactive (a compromised key cannot be activated).
+    async fn set_private_key_active(&self, id: PrivateKeyId, active: bool) -> StoreResult<PrivateKey>;
+    /// Marks a key compromised, deactivating it and every certificate that uses it.
+    async fn mark_private_key_compromised(&self, id: PrivateKeyId) -> StoreResult<CompromiseOutcome>;
+
+    // ----- domains -----
+
+    /// The domain of that name, created when new.
+    async fn get_or_create_domain(&self, name: &DomainName) -> StoreResult<Created<Domain>>;
+    /// One domain.
+    async fn domain(&self, id: DomainId) -> StoreResult<Domain>;
+    /// A domain by name.
+    async fn domain_by_name(&self, name: &DomainName) -> StoreResult<Option<Domain>>;
+    /// A page of domains, by name.
+    async fn list_domains(&self, page: Page) -> StoreResult<Paged<Domain>>;
+    /// Marks a domain active or inactive.
+    async fn set_domain_active(&self, id: DomainId, active: bool) -> StoreResult<Domain>;
+    /// Adds a name to the blocklist.
+    async fn add_blocklisted_domain(&self, name: &DomainName) -> StoreResult<Created<DomainBlocklisted>>;
+    /// Whether a name is blocklisted.
+    async fn is_domain_blocklisted(&self, name: &DomainName) -> StoreResult<bool>;
+    /// The whole blocklist.
+    async fn list_blocklisted_domains(&self) -> StoreResult<Vec<DomainBlocklisted>>;
+
+    // ----- sets of names -----
+
+    /// The stored set for these names, created (with its domains) when new.
+    async fn get_or_create_unique_fqdn_set(&self, set: &UniqueFqdnSet) -> StoreResult<Created<UniqueFqdnSetRecord>>;
+    /// One set.
+    async fn unique_fqdn_set(&self, id: UniqueFqdnSetId) -> StoreResult<UniqueFqdnSetRecord>;
+
+    // ----- certificates -----
+
+    /// Records a certificate with its key, chain, CA certificates, domains and
+    /// set, in one transaction. Importing the same certificate again returns
+    /// the same ids with `created: false`.
+    async fn import_certificate(&self, import: &CertificateImport) -> StoreResult<ImportOutcome>;
+    /// One certificate.
+    async fn certificate_signed(&self, id: CertificateSignedId) -> StoreResult<CertificateSigned>;
+    /// A page of certificates, newest first.
+    async fn list_certificates_signed(&self, filter: CertificateFilter, page: Page) -> StoreResult<Paged<CertificateSigned>>;
+    /// Applies a mark (active, inactive, revoked) under the certificate rules.
+    async fn mark_certificate_signed(&self, id: CertificateSignedId, mark: CertificateMark) -> StoreResult<CertificateSigned>;
+    /// The active certificate covering the domain that expires last, if any.
+    async fn latest_active_certificate_for_domain(&self, name: &DomainName) -> StoreResult<Option<CertificateSigned>>;
+    /// The chains a certificate was offered with, upstream default first.
+    async fn certificate_chains(&self, id: CertificateSignedId) -> StoreResult<Vec<CertificateChainOffer>>;
+
+    // ----- CA certificates and chains -----
+
+    /// Records a CA certificate, de-duplicated by fingerprint.
+    async fn insert_certificate_ca(&self, cert: &ParsedCertificate) -> StoreResult<Created<CertificateCa>>;
+    /// One CA certificate.
+    async fn certificate_ca(&self, id: CertificateCaId) -> StoreResult<CertificateCa>;
+    /// A page of CA certificates.
+    async fn list_certificate_cas(&self, page: Page) -> StoreResult<Paged<CertificateCa>>;
+    /// One chain.
+    async fn certificate_ca_chain(&self, id: CertificateCaChainId) -> StoreResult<CertificateCaChain>;
+    /// A page of chains.
+    async fn list_certificate_ca_chains(&self, page: Page) -> StoreResult<Paged<CertificateCaChain>>;
+    /// The CA preference list, most preferred first.
+    async fn ca_preferences(&self) -> StoreResult<Vec<CertificateCa>>;
+    /// Puts a CA at the end of the preference list (no-op if present).
+    async fn add_ca_preference(&self, id: CertificateCaId) -> StoreResult<Vec<CertificateCa>>;
+    /// Removes a CA from the preference list.
+    async fn remove_ca_preference(&self, id: CertificateCaId) -> StoreResult<Vec<CertificateCa>>;
+
+    // ----- event logs -----
+
+    /// Records one ACME exchange.
+    async fn record_acme_event(&self, event: NewAcmeEventLog) -> StoreResult<AcmeEventLog>;
+    /// ACME exchanges of one order, oldest first.
+    async fn acme_events_for_order(&self, id: AcmeOrderId) -> StoreResult<Vec<AcmeEventLog>>;
+    /// A page of ACME exchanges, newest first.
+    async fn list_acme_events(&self, page: Page) -> StoreResult<Paged<AcmeEventLog>>;
+    /// Records an operations event.
+    async fn record_operations_event(
+        &self,
+        event_type: OperationsEventType,
+        payload: serde_json::Value,
+        parent: Option<OperationsEventId>,
+    ) -> StoreResult<OperationsEvent>;
+    /// A page of operations events, newest first.
+    async fn list_operations_events(&self, page: Page) -> StoreResult<Paged<OperationsEvent>>;
+}

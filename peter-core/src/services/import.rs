@@ -1,0 +1,61 @@
+//! Importing certificates obtained elsewhere (certbot, another CA, a backup).
+
+use crate::dns::UniqueFqdnSet;
+use crate::error::Error;
+use crate::formats::{
+    link_chain, parse_certificates_pem, ParsedCertificate, ParsedPrivateKey,
+};
+use crate::ports::{CertificateImport, Clock, ImportOutcome, Store};
+
+/// The PEM texts of a certificate upload.
+#[derive(Debug, Clone, Copy)]
+pub struct CertificateUpload<'a> {
+    /// The leaf certificate (one PEM block).
+    pub certificate_pem: &'a str,
+    /// Its private key (PKCS#8, PKCS#1 or SEC1 PEM).
+    pub private_key_pem: &'a str,
+    /// Its chain (intermediates, optionally the root), in any order.
+    pub chain_pem: Option<&'a str>,
+}
+
+/// Parses and checks an upload without touching the store: the key must match
+/// the certificate, the chain must link by signature, the names must be valid.
+pub fn prepare_certificate_import(
+    upload: CertificateUpload<'_>,
+    clock: &dyn Clock,
+) -> Result<CertificateImport, Error> {
+    let certificate = ParsedCertificate::from_pem(upload.certificate_pem)?;
+    let private_key = ParsedPrivateKey::from_pem(upload.private_key_pem)?;
+    private_key.ensure_matches(&certificate)?;
+    let pool = match upload.chain_pem {
+        Some(text) if !text.trim().is_empty() => parse_certificates_pem(text)?,
+        _ => Vec::new(),
+    };
+    let chain = link_chain(&certificate, pool)?;
+    let unique_fqdn_set: UniqueFqdnSet = certificate.unique_fqdn_set()?;
+    let is_expired = certificate.is_expired_at(clock.now());
+    Ok(CertificateImport {
+        certificate,
+        private_key,
+        chain,
+        unique_fqdn_set,
+        chain_display_name: "manual upload".to_string(),
+        is_expired,
+    })
+}
+
+/// Imports a certificate, its key and chain. Blocklisted names are refused.
+/// Importing the same certificate again returns the same ids, `created: false`.
+pub async fn import_certificate(
+    store: &dyn Store,
+    clock: &dyn Clock,
+    upload: CertificateUpload<'_>,
+) -> Result<ImportOutcome, Error> {
+    let import = prepare_certificate_import(upload, clock)?;
+    for name in import.unique_fqdn_set.names() {
+        if store.is_domain_blocklisted(name).await? {
+            return Err(Error::Blocklisted(name.to_string()));
+        }
+    }
+    Ok(store.import_certificate(&import).await?)
+}

@@ -1,0 +1,144 @@
+//! A throw-away PKI for tests: a root, an intermediate, and leaves issued on
+//! demand for any names, key technology and validity window. Compiled only
+//! for tests and with the `testkit` feature.
+
+use rcgen::{
+    BasicConstraints, CertificateParams, DistinguishedName, DnType, IsCa, Issuer, KeyPair,
+    KeyUsagePurpose,
+};
+use time::{Duration, OffsetDateTime};
+
+use crate::formats::{ParsedCertificate, ParsedPrivateKey};
+use crate::model::KeyTechnology;
+use crate::services::import::CertificateUpload;
+
+/// A root CA and an intermediate CA that issues leaves.
+pub struct TestPki {
+    root_params: CertificateParams,
+    root_key: KeyPair,
+    intermediate_params: CertificateParams,
+    intermediate_key: KeyPair,
+    /// The self-signed root.
+    pub root: ParsedCertificate,
+    /// The intermediate, signed by the root.
+    pub intermediate: ParsedCertificate,
+}
+
+/// A leaf certificate and its key.
+pub struct Leaf {
+    /// The certificate.
+    pub certificate: ParsedCertificate,
+    /// Its key.
+    pub key: ParsedPrivateKey,
+}
+
+fn ca_params(common_name: &str) -> CertificateParams {
+    let mut params = CertificateParams::new(Vec::<String>::new()).expect("empty SAN list");
+    params.distinguished_name = DistinguishedName::new();
+    params
+        .distinguished_name
+        .push(DnType::CommonName, common_name.to_string());
+    params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+    params.key_usages = vec![KeyUsagePurpose::KeyCertSign, KeyUsagePurpose::CrlSign];
+    let now = OffsetDateTime::now_utc();
+    params.not_before = now - Duration::days(30);
+    params.not_after = now + Duration::days(3650);
+    params
+}
+
+impl TestPki {
+    /// A new root and intermediate named after `label`.
+    pub fn new(label: &str) -> Self {
+        let root_key = KeyPair::generate_for(&rcgen::PKCS_ECDSA_P256_SHA256).expect("keygen");
+        let root_params = ca_params(&format!("{label} Test Root"));
+        let root_cert = root_params.self_signed(&root_key).expect("self-sign root");
+        let intermediate_key =
+            KeyPair::generate_for(&rcgen::PKCS_ECDSA_P256_SHA256).expect("keygen");
+        let intermediate_params = ca_params(&format!("{label} Test Intermediate"));
+        let root_issuer = Issuer::from_params(&root_params, &root_key);
+        let intermediate_cert = intermediate_params
+            .signed_by(&intermediate_key, &root_issuer)
+            .expect("sign intermediate");
+        Self {
+            root: ParsedCertificate::from_der(root_cert.der()).expect("parse root"),
+            intermediate: ParsedCertificate::from_der(intermediate_cert.der())
+                .expect("parse intermediate"),
+            root_params,
+            root_key,
+            intermediate_params,
+            intermediate_key,
+        }
+    }
+
+    /// Issues a certificate for `names` to `key`, valid in the given window.
+    pub fn issue_for_key(
+        &self,
+        names: &[&str],
+        key: &ParsedPrivateKey,
+        not_before: OffsetDateTime,
+        not_after: OffsetDateTime,
+    ) -> ParsedCertificate {
+        let names: Vec<String> = names.iter().map(|n| n.to_string()).collect();
+        let mut params = CertificateParams::new(names.clone()).expect("SAN list");
+        params.distinguished_name = DistinguishedName::new();
+        params
+            .distinguished_name
+            .push(DnType::CommonName, names[0].clone());
+        params.not_before = not_before;
+        params.not_after = not_after;
+        let issuer = Issuer::from_params(&self.intermediate_params, &self.intermediate_key);
+        let subject_key = key.key_pair().expect("key pair");
+        let cert = params.signed_by(&subject_key, &issuer).expect("sign leaf");
+        ParsedCertificate::from_der(cert.der()).expect("parse leaf")
+    }
+
+    /// Issues a 90-day certificate for `names` with a new key.
+    pub fn issue(&self, names: &[&str], technology: KeyTechnology) -> Leaf {
+        let now = OffsetDateTime::now_utc();
+        self.issue_window(names, technology, now - Duration::days(1), now + Duration::days(89))
+    }
+
+    /// Issues a certificate for `names` with a new key, valid in the given window.
+    pub fn issue_window(
+        &self,
+        names: &[&str],
+        technology: KeyTechnology,
+        not_before: OffsetDateTime,
+        not_after: OffsetDateTime,
+    ) -> Leaf {
+        let key = ParsedPrivateKey::generate(technology).expect("generate key");
+        let certificate = self.issue_for_key(names, &key, not_before, not_after);
+        Leaf { certificate, key }
+    }
+
+    /// The intermediate as chain PEM (what certbot's chain.pem holds).
+    pub fn chain_pem(&self) -> String {
+        self.intermediate.pem().to_string()
+    }
+
+    /// Intermediate and root, in reverse order, as one PEM bundle.
+    pub fn chain_with_root_pem(&self) -> String {
+        format!("{}{}", self.root.pem(), self.intermediate.pem())
+    }
+
+    /// The root's key pair, for tests that sign odd things.
+    pub fn root_key(&self) -> &KeyPair {
+        &self.root_key
+    }
+
+    /// The root's parameters.
+    pub fn root_params(&self) -> &CertificateParams {
+        &self.root_params
+    }
+}
+
+impl Leaf {
+    /// An upload of this leaf with `chain_pem`.
+    pub fn upload<'a>(&'a self, chain_pem: Option<&'a str>) -> CertificateUpload<'a> {
+        CertificateUpload {
+            certificate_pem: self.certificate.pem(),
+            private_key_pem: self.key.pem(),
+            chain_pem,
+        }
+    }
+}
