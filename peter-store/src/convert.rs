@@ -1,0 +1,203 @@
+//! Row → domain value conversions. A stored value that does not parse back
+//! (an unknown status name, bad JSON) is reported as corrupt data.
+
+use std::str::FromStr;
+
+use peter_core::dns::UniqueFqdnSet;
+use peter_core::model::*;
+use peter_core::ports::StoreError;
+
+use crate::entities::*;
+
+pub(crate) fn parse_enum<T: FromStr>(value: &str, what: &str) -> Result<T, StoreError> {
+    value
+        .parse()
+        .map_err(|_| StoreError::Corrupt(format!("unknown {what} `{value}`")))
+}
+
+pub(crate) fn server(m: acme_server::Model) -> AcmeServer {
+    AcmeServer {
+        id: AcmeServerId(m.id),
+        name: m.name,
+        directory_url: m.directory_url,
+        ca_bundle_pem: m.ca_bundle_pem,
+        is_default: m.is_default,
+        is_enabled: m.is_enabled,
+        created_at: m.created_at,
+    }
+}
+
+pub(crate) fn account_key(m: acme_account_key::Model) -> Result<AcmeAccountKey, StoreError> {
+    Ok(AcmeAccountKey {
+        id: AcmeAccountKeyId(m.id),
+        acme_account_id: AcmeAccountId(m.acme_account_id),
+        is_active: m.is_active,
+        key_technology: parse_enum(&m.key_technology, "key technology")?,
+        key_pem: m.key_pem,
+        spki_sha256: m.spki_sha256,
+        source: parse_enum(&m.source, "key source")?,
+        created_at: m.created_at,
+    })
+}
+
+pub(crate) fn account(
+    m: acme_account::Model,
+    key: acme_account_key::Model,
+) -> Result<AcmeAccount, StoreError> {
+    Ok(AcmeAccount {
+        id: AcmeAccountId(m.id),
+        acme_server_id: AcmeServerId(m.acme_server_id),
+        contact: m.contact,
+        account_url: m.account_url,
+        terms_of_service: m.terms_of_service,
+        is_active: m.is_active,
+        is_global_default: m.is_global_default,
+        private_key_technology: parse_enum(&m.private_key_technology, "key technology")?,
+        private_key_cycle: parse_enum(&m.private_key_cycle, "key cycle")?,
+        deactivated_at: m.deactivated_at,
+        created_at: m.created_at,
+        key: account_key(key)?,
+    })
+}
+
+pub(crate) fn private_key(m: private_key::Model) -> Result<PrivateKey, StoreError> {
+    Ok(PrivateKey {
+        id: PrivateKeyId(m.id),
+        key_pem: m.key_pem,
+        spki_sha256: m.spki_sha256,
+        key_technology: parse_enum(&m.key_technology, "key technology")?,
+        source: parse_enum(&m.source, "key source")?,
+        cycle: parse_enum(&m.cycle, "key cycle")?,
+        acme_account_id_owner: m.acme_account_id_owner.map(AcmeAccountId),
+        is_active: m.is_active,
+        is_compromised: m.is_compromised,
+        created_at: m.created_at,
+    })
+}
+
+pub(crate) fn domain(m: domain::Model) -> Domain {
+    Domain {
+        id: DomainId(m.id),
+        domain_name: m.domain_name,
+        is_active: m.is_active,
+        certificate_signed_id_latest_single: m
+            .certificate_signed_id_latest_single
+            .map(CertificateSignedId),
+        certificate_signed_id_latest_multi: m
+            .certificate_signed_id_latest_multi
+            .map(CertificateSignedId),
+        created_at: m.created_at,
+    }
+}
+
+pub(crate) fn blocklisted(m: domain_blocklisted::Model) -> DomainBlocklisted {
+    DomainBlocklisted {
+        id: DomainBlocklistedId(m.id),
+        domain_name: m.domain_name,
+        created_at: m.created_at,
+    }
+}
+
+pub(crate) fn fqdn_set(
+    m: unique_fqdn_set::Model,
+    domain_ids: Vec<DomainId>,
+) -> Result<UniqueFqdnSetRecord, StoreError> {
+    let set = UniqueFqdnSet::parse(m.domain_names.split(','))
+        .map_err(|e| StoreError::Corrupt(format!("unique_fqdn_set {}: {e}", m.id)))?;
+    Ok(UniqueFqdnSetRecord {
+        id: UniqueFqdnSetId(m.id),
+        set,
+        domain_ids,
+        created_at: m.created_at,
+    })
+}
+
+pub(crate) fn certificate(m: certificate_signed::Model) -> Result<CertificateSigned, StoreError> {
+    Ok(CertificateSigned {
+        id: CertificateSignedId(m.id),
+        cert_pem: m.cert_pem,
+        fingerprint_sha1: m.fingerprint_sha1,
+        spki_sha256: m.spki_sha256,
+        serial: m.serial,
+        cert_subject: m.cert_subject,
+        cert_issuer: m.cert_issuer,
+        not_before: m.not_before,
+        not_after: m.not_after,
+        is_single_domain_cert: m.is_single_domain_cert,
+        key_technology: parse_enum(&m.key_technology, "key technology")?,
+        is_active: m.is_active,
+        is_deactivated: m.is_deactivated,
+        is_revoked: m.is_revoked,
+        is_compromised_private_key: m.is_compromised_private_key,
+        revoked_upstream_at: m.revoked_upstream_at,
+        private_key_id: PrivateKeyId(m.private_key_id),
+        unique_fqdn_set_id: UniqueFqdnSetId(m.unique_fqdn_set_id),
+        certificate_request_id: m.certificate_request_id.map(CertificateRequestId),
+        created_at: m.created_at,
+    })
+}
+
+pub(crate) fn certificate_ca(m: certificate_ca::Model) -> CertificateCa {
+    CertificateCa {
+        id: CertificateCaId(m.id),
+        cert_pem: m.cert_pem,
+        fingerprint_sha1: m.fingerprint_sha1,
+        spki_sha256: m.spki_sha256,
+        cert_subject: m.cert_subject,
+        cert_issuer: m.cert_issuer,
+        not_before: m.not_before,
+        not_after: m.not_after,
+        is_trusted_root: m.is_trusted_root,
+        display_name: m.display_name,
+        created_at: m.created_at,
+    }
+}
+
+pub(crate) fn chain(m: certificate_ca_chain::Model) -> Result<CertificateCaChain, StoreError> {
+    let ids = m
+        .certificate_ca_ids
+        .split(',')
+        .map(|s| {
+            s.parse::<i64>()
+                .map(CertificateCaId)
+                .map_err(|_| StoreError::Corrupt(format!("chain {} ids `{}`", m.id, m.certificate_ca_ids)))
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok(CertificateCaChain {
+        id: CertificateCaChainId(m.id),
+        chain_pem: m.chain_pem,
+        certificate_ca_ids: ids,
+        display_name: m.display_name,
+        created_at: m.created_at,
+    })
+}
+
+pub(crate) fn acme_event(m: acme_event_log::Model) -> Result<AcmeEventLog, StoreError> {
+    Ok(AcmeEventLog {
+        id: AcmeEventLogId(m.id),
+        event_at: m.event_at,
+        event: parse_enum(&m.event, "ACME event")?,
+        endpoint: m.endpoint,
+        http_status: m.http_status,
+        problem_type: m.problem_type,
+        problem_detail: m.problem_detail,
+        retry_after_seconds: m.retry_after_seconds,
+        duration_ms: m.duration_ms,
+        acme_account_id: m.acme_account_id.map(AcmeAccountId),
+        acme_order_id: m.acme_order_id.map(AcmeOrderId),
+        acme_authorization_id: m.acme_authorization_id.map(AcmeAuthorizationId),
+        acme_challenge_id: m.acme_challenge_id.map(AcmeChallengeId),
+        certificate_signed_id: m.certificate_signed_id.map(CertificateSignedId),
+    })
+}
+
+pub(crate) fn operations_event(m: operations_event::Model) -> Result<OperationsEvent, StoreError> {
+    Ok(OperationsEvent {
+        id: OperationsEventId(m.id),
+        event_type: parse_enum(&m.event_type, "operations event type")?,
+        event_at: m.event_at,
+        payload: serde_json::from_str(&m.payload)
+            .map_err(|e| StoreError::Corrupt(format!("operations_event {}: {e}", m.id)))?,
+        parent_id: m.parent_id.map(OperationsEventId),
+    })
+}

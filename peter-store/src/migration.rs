@@ -1,0 +1,421 @@
+//! Schema migrations. Each migration is written out explicitly (not derived
+//! from the entities), so that the schema's history stays fixed as the code
+//! moves on. The conformance suite runs them on SQLite and PostgreSQL.
+
+use sea_orm_migration::prelude::*;
+use sea_orm_migration::schema::*;
+
+/// Runs peter's migrations.
+pub struct Migrator;
+
+#[async_trait::async_trait]
+impl MigratorTrait for Migrator {
+    fn migrations() -> Vec<Box<dyn MigrationTrait>> {
+        vec![Box::new(M0001Initial)]
+    }
+
+    fn migration_table_name() -> DynIden {
+        "peter_migrations".into_iden()
+    }
+}
+
+struct M0001Initial;
+
+impl MigrationName for M0001Initial {
+    fn name(&self) -> &str {
+        "m0001_initial"
+    }
+}
+
+fn t(name: &str) -> Alias {
+    Alias::new(name)
+}
+
+fn id() -> ColumnDef {
+    big_pk_auto("id")
+}
+
+fn created_at() -> ColumnDef {
+    timestamp_with_time_zone("created_at")
+}
+
+fn index(table: &str, columns: &[&str], unique: bool) -> IndexCreateStatement {
+    let mut stmt = Index::create();
+    stmt.name(format!("ix_{}_{}", table, columns.join("_")))
+        .table(t(table));
+    for c in columns {
+        stmt.col(t(c));
+    }
+    if unique {
+        stmt.unique();
+    }
+    stmt.to_owned()
+}
+
+#[async_trait::async_trait]
+impl MigrationTrait for M0001Initial {
+    async fn up(&self, m: &SchemaManager) -> Result<(), DbErr> {
+        let tables: Vec<TableCreateStatement> = vec![
+            Table::create()
+                .table(t("acme_server"))
+                .col(id())
+                .col(string_uniq("name"))
+                .col(string_uniq("directory_url"))
+                .col(text_null("ca_bundle_pem"))
+                .col(boolean("is_default"))
+                .col(boolean("is_enabled"))
+                .col(created_at())
+                .to_owned(),
+            Table::create()
+                .table(t("acme_account"))
+                .col(id())
+                .col(big_integer("acme_server_id"))
+                .col(string_null("contact"))
+                .col(string_null("account_url").unique_key())
+                .col(string_null("terms_of_service"))
+                .col(boolean("is_active"))
+                .col(boolean("is_global_default"))
+                .col(string("private_key_technology"))
+                .col(string("private_key_cycle"))
+                .col(timestamp_with_time_zone_null("deactivated_at"))
+                .col(created_at())
+                .foreign_key(
+                    ForeignKey::create()
+                        .from(t("acme_account"), t("acme_server_id"))
+                        .to(t("acme_server"), t("id")),
+                )
+                .to_owned(),
+            Table::create()
+                .table(t("acme_account_key"))
+                .col(id())
+                .col(big_integer("acme_account_id"))
+                .col(boolean("is_active"))
+                .col(string("key_technology"))
+                .col(text("key_pem"))
+                .col(string_uniq("spki_sha256"))
+                .col(string("source"))
+                .col(created_at())
+                .col(timestamp_with_time_zone_null("deactivated_at"))
+                .foreign_key(
+                    ForeignKey::create()
+                        .from(t("acme_account_key"), t("acme_account_id"))
+                        .to(t("acme_account"), t("id")),
+                )
+                .to_owned(),
+            Table::create()
+                .table(t("private_key"))
+                .col(id())
+                .col(text("key_pem"))
+                .col(string_uniq("spki_sha256"))
+                .col(string("key_technology"))
+                .col(string("source"))
+                .col(string("cycle"))
+                .col(big_integer_null("acme_account_id_owner"))
+                .col(boolean("is_active"))
+                .col(boolean("is_compromised"))
+                .col(created_at())
+                .to_owned(),
+            Table::create()
+                .table(t("domain"))
+                .col(id())
+                .col(string_uniq("domain_name"))
+                .col(boolean("is_active"))
+                .col(big_integer_null("certificate_signed_id_latest_single"))
+                .col(big_integer_null("certificate_signed_id_latest_multi"))
+                .col(created_at())
+                .to_owned(),
+            Table::create()
+                .table(t("domain_blocklisted"))
+                .col(id())
+                .col(string_uniq("domain_name"))
+                .col(created_at())
+                .to_owned(),
+            Table::create()
+                .table(t("unique_fqdn_set"))
+                .col(id())
+                .col(string_uniq("fqdn_sha256"))
+                .col(text("domain_names"))
+                .col(integer("count_domains"))
+                .col(created_at())
+                .to_owned(),
+            Table::create()
+                .table(t("unique_fqdn_set_domain"))
+                .col(big_integer("unique_fqdn_set_id"))
+                .col(big_integer("domain_id"))
+                .primary_key(
+                    Index::create()
+                        .col(t("unique_fqdn_set_id"))
+                        .col(t("domain_id")),
+                )
+                .foreign_key(
+                    ForeignKey::create()
+                        .from(t("unique_fqdn_set_domain"), t("unique_fqdn_set_id"))
+                        .to(t("unique_fqdn_set"), t("id")),
+                )
+                .foreign_key(
+                    ForeignKey::create()
+                        .from(t("unique_fqdn_set_domain"), t("domain_id"))
+                        .to(t("domain"), t("id")),
+                )
+                .to_owned(),
+            Table::create()
+                .table(t("certificate_request"))
+                .col(id())
+                .col(text("csr_pem"))
+                .col(string_uniq("csr_sha256"))
+                .col(string("spki_sha256"))
+                .col(string("source"))
+                .col(big_integer_null("private_key_id"))
+                .col(big_integer("unique_fqdn_set_id"))
+                .col(created_at())
+                .to_owned(),
+            Table::create()
+                .table(t("certificate_signed"))
+                .col(id())
+                .col(text("cert_pem"))
+                .col(string_uniq("fingerprint_sha1"))
+                .col(string("spki_sha256"))
+                .col(string("serial"))
+                .col(text("cert_subject"))
+                .col(text("cert_issuer"))
+                .col(timestamp_with_time_zone("not_before"))
+                .col(timestamp_with_time_zone("not_after"))
+                .col(boolean("is_single_domain_cert"))
+                .col(string("key_technology"))
+                .col(boolean("is_active"))
+                .col(boolean("is_deactivated"))
+                .col(boolean("is_revoked"))
+                .col(boolean("is_compromised_private_key"))
+                .col(timestamp_with_time_zone_null("revoked_upstream_at"))
+                .col(big_integer("private_key_id"))
+                .col(big_integer("unique_fqdn_set_id"))
+                .col(big_integer_null("certificate_request_id"))
+                .col(created_at())
+                .foreign_key(
+                    ForeignKey::create()
+                        .from(t("certificate_signed"), t("private_key_id"))
+                        .to(t("private_key"), t("id")),
+                )
+                .foreign_key(
+                    ForeignKey::create()
+                        .from(t("certificate_signed"), t("unique_fqdn_set_id"))
+                        .to(t("unique_fqdn_set"), t("id")),
+                )
+                .to_owned(),
+            Table::create()
+                .table(t("certificate_ca"))
+                .col(id())
+                .col(text("cert_pem"))
+                .col(string_uniq("fingerprint_sha1"))
+                .col(string("spki_sha256"))
+                .col(text("cert_subject"))
+                .col(text("cert_issuer"))
+                .col(timestamp_with_time_zone("not_before"))
+                .col(timestamp_with_time_zone("not_after"))
+                .col(boolean("is_trusted_root"))
+                .col(text("display_name"))
+                .col(created_at())
+                .to_owned(),
+            Table::create()
+                .table(t("certificate_ca_chain"))
+                .col(id())
+                .col(text("chain_pem"))
+                .col(string_uniq("certificate_ca_ids"))
+                .col(integer("chain_length"))
+                .col(big_integer("certificate_ca_0_id"))
+                .col(big_integer("certificate_ca_n_id"))
+                .col(text("display_name"))
+                .col(created_at())
+                .to_owned(),
+            Table::create()
+                .table(t("certificate_signed_chain"))
+                .col(big_integer("certificate_signed_id"))
+                .col(big_integer("certificate_ca_chain_id"))
+                .col(boolean("is_upstream_default"))
+                .primary_key(
+                    Index::create()
+                        .col(t("certificate_signed_id"))
+                        .col(t("certificate_ca_chain_id")),
+                )
+                .foreign_key(
+                    ForeignKey::create()
+                        .from(t("certificate_signed_chain"), t("certificate_signed_id"))
+                        .to(t("certificate_signed"), t("id")),
+                )
+                .foreign_key(
+                    ForeignKey::create()
+                        .from(t("certificate_signed_chain"), t("certificate_ca_chain_id"))
+                        .to(t("certificate_ca_chain"), t("id")),
+                )
+                .to_owned(),
+            Table::create()
+                .table(t("certificate_ca_preference"))
+                .col(id())
+                .col(big_integer_uniq("certificate_ca_id"))
+                .col(integer("slot"))
+                .foreign_key(
+                    ForeignKey::create()
+                        .from(t("certificate_ca_preference"), t("certificate_ca_id"))
+                        .to(t("certificate_ca"), t("id")),
+                )
+                .to_owned(),
+            Table::create()
+                .table(t("acme_order"))
+                .col(id())
+                .col(big_integer("acme_account_id"))
+                .col(big_integer("unique_fqdn_set_id"))
+                .col(string_null("order_url").unique_key())
+                .col(string_null("finalize_url"))
+                .col(string_null("certificate_url"))
+                .col(string("status"))
+                .col(string("processing_status"))
+                .col(string("processing_strategy"))
+                .col(string("order_type"))
+                .col(boolean_null("is_processing"))
+                .col(string("private_key_cycle_renewal"))
+                .col(string("private_key_strategy_requested"))
+                .col(big_integer_null("private_key_id_requested"))
+                .col(big_integer_null("private_key_id"))
+                .col(big_integer_null("certificate_request_id"))
+                .col(big_integer_null("certificate_signed_id"))
+                .col(big_integer_null("acme_order_id_retry_of"))
+                .col(big_integer_null("certificate_signed_id_renewal_of"))
+                .col(string_null("profile"))
+                .col(text_null("problem"))
+                .col(timestamp_with_time_zone_null("expires_at"))
+                .col(created_at())
+                .col(timestamp_with_time_zone("updated_at"))
+                .to_owned(),
+            Table::create()
+                .table(t("acme_authorization"))
+                .col(id())
+                .col(string_uniq("authorization_url"))
+                .col(string("status"))
+                .col(big_integer_null("domain_id"))
+                .col(timestamp_with_time_zone_null("expires_at"))
+                .col(timestamp_with_time_zone_null("deactivated_at"))
+                .col(big_integer("acme_order_id_created"))
+                .col(created_at())
+                .col(timestamp_with_time_zone("updated_at"))
+                .to_owned(),
+            Table::create()
+                .table(t("acme_order_authorization"))
+                .col(big_integer("acme_order_id"))
+                .col(big_integer("acme_authorization_id"))
+                .col(boolean("is_present_on_new_order"))
+                .primary_key(
+                    Index::create()
+                        .col(t("acme_order_id"))
+                        .col(t("acme_authorization_id")),
+                )
+                .to_owned(),
+            Table::create()
+                .table(t("acme_challenge"))
+                .col(id())
+                .col(big_integer("acme_authorization_id"))
+                .col(big_integer("domain_id"))
+                .col(string("challenge_type"))
+                .col(string("status"))
+                .col(string_uniq("challenge_url"))
+                .col(string("token"))
+                .col(string_null("key_authorization"))
+                .col(created_at())
+                .col(timestamp_with_time_zone("updated_at"))
+                .to_owned(),
+            Table::create()
+                .table(t("acme_challenge_poll"))
+                .col(id())
+                .col(big_integer("acme_challenge_id"))
+                .col(timestamp_with_time_zone("polled_at"))
+                .col(string_null("remote_ip_address"))
+                .to_owned(),
+            Table::create()
+                .table(t("acme_challenge_unknown_poll"))
+                .col(id())
+                .col(string("domain"))
+                .col(string("token"))
+                .col(timestamp_with_time_zone("polled_at"))
+                .col(string_null("remote_ip_address"))
+                .to_owned(),
+            Table::create()
+                .table(t("acme_event_log"))
+                .col(id())
+                .col(timestamp_with_time_zone("event_at"))
+                .col(string("event"))
+                .col(text("endpoint"))
+                .col(integer_null("http_status"))
+                .col(string_null("problem_type"))
+                .col(text_null("problem_detail"))
+                .col(big_integer_null("retry_after_seconds"))
+                .col(big_integer("duration_ms"))
+                .col(big_integer_null("acme_account_id"))
+                .col(big_integer_null("acme_order_id"))
+                .col(big_integer_null("acme_authorization_id"))
+                .col(big_integer_null("acme_challenge_id"))
+                .col(big_integer_null("certificate_signed_id"))
+                .to_owned(),
+            Table::create()
+                .table(t("operations_event"))
+                .col(id())
+                .col(string("event_type"))
+                .col(timestamp_with_time_zone("event_at"))
+                .col(text("payload"))
+                .col(big_integer_null("parent_id"))
+                .to_owned(),
+        ];
+        for table in tables {
+            m.create_table(table).await?;
+        }
+        let indexes = [
+            index("acme_account", &["acme_server_id"], false),
+            index("acme_account_key", &["acme_account_id"], false),
+            index("unique_fqdn_set_domain", &["domain_id"], false),
+            index("certificate_signed", &["unique_fqdn_set_id"], false),
+            index("certificate_signed", &["private_key_id"], false),
+            index("certificate_signed", &["spki_sha256"], false),
+            index("certificate_signed", &["is_active", "not_after"], false),
+            index("certificate_signed_chain", &["certificate_ca_chain_id"], false),
+            index("acme_order", &["acme_account_id"], false),
+            index("acme_order", &["status"], false),
+            index("acme_order_authorization", &["acme_authorization_id"], false),
+            index("acme_challenge", &["acme_authorization_id"], false),
+            index("acme_challenge", &["token"], false),
+            index("acme_challenge_poll", &["acme_challenge_id"], false),
+            index("acme_event_log", &["acme_order_id"], false),
+        ];
+        for ix in indexes {
+            m.create_index(ix).await?;
+        }
+        Ok(())
+    }
+
+    async fn down(&self, m: &SchemaManager) -> Result<(), DbErr> {
+        for name in [
+            "operations_event",
+            "acme_event_log",
+            "acme_challenge_unknown_poll",
+            "acme_challenge_poll",
+            "acme_challenge",
+            "acme_order_authorization",
+            "acme_authorization",
+            "acme_order",
+            "certificate_ca_preference",
+            "certificate_signed_chain",
+            "certificate_ca_chain",
+            "certificate_ca",
+            "certificate_signed",
+            "certificate_request",
+            "unique_fqdn_set_domain",
+            "unique_fqdn_set",
+            "domain_blocklisted",
+            "domain",
+            "private_key",
+            "acme_account_key",
+            "acme_account",
+            "acme_server",
+        ] {
+            m.drop_table(Table::drop().table(t(name)).to_owned()).await?;
+        }
+        Ok(())
+    }
+}
