@@ -1,1 +1,22 @@
-//! placeholder
+//! # peter-acme
+//!
+//! The ACME v2 (RFC 8555) adapter behind [`peter_core::ports::AcmeClient`],
+//! built on instant-acme. Where instant-acme cannot make a request peter
+//! needs (fetching an authorization or a challenge by URL, triggering a
+//! challenge by URL, downloading every alternate chain), a small JWS layer
+//! of this crate's own ([`jws`]) signs the request with the same account key.
+//!
+//! Architecture invariant: every request to an ACME server, whoever builds
+//! it, passes through [`http::LoggingClient`], which records it in the
+//! AcmeEventLog (endpoint, status, problem, Retry-After, duration) and never
+//! records a body, a JWS, a nonce or key material.
+
+#![warn(missing_docs)]
+
+mod adapter;
+pub mod http;
+pub mod jws;
+#[cfg(feature = "testkit")]
+pub mod testkit;
+
+pub use adapter::InstantAcmeClient;

@@ -1,1 +1,67 @@
-fn main(){}
+//! `peter`: the reference command line, thin over the same library calls
+//! that the HTTP API and embedding programs use.
+//!
+//! Every failure is one line on stderr and a non-zero exit code:
+//! 2 invalid input, 3 not found, 4 conflict, 5 unavailable, 1 anything else.
+
+mod commands;
+mod config;
+mod output;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+/// peter: a certificate manager for fleets.
+#[derive(Debug, Parser)]
+#[command(name = "peter", version, about, max_term_width = 100)]
+pub struct Cli {
+    /// Directory holding the configuration, the admin token and the SQLite store.
+    #[arg(long, global = true, default_value = "./data", env = "PETER_DATA_DIR")]
+    pub data_dir: PathBuf,
+    /// Database URL (sqlite://PATH?mode=rwc or postgres://...); defaults to the SQLite file in the data dir.
+    #[arg(long, global = true, env = "PETER_DATABASE_URL")]
+    pub database_url: Option<String>,
+    /// Print machine-readable JSON on stdout.
+    #[arg(long, global = true)]
+    pub json: bool,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// The commands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Create the data dir, configuration, admin token and store (idempotent).
+    Init,
+    /// Import certificates obtained elsewhere.
+    #[command(subcommand)]
+    Import(commands::import::ImportCommand),
+    /// Inspect and mark certificates.
+    #[command(subcommand)]
+    Cert(commands::cert::CertCommand),
+    /// Inspect and mark domains.
+    #[command(subcommand)]
+    Domain(commands::domain::DomainCommand),
+}
+
+#[tokio::main(flavor = "multi_thread", worker_threads = 2)]
+async fn main() -> ExitCode {
+    let cli = Cli::parse();
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_env("PETER_LOG")
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn")),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    match commands::run(cli).await {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            let line = e.to_string().replace('\n', " ");
+            eprintln!("peter: error: {line}");
+            ExitCode::from(e.exit_code())
+        }
+    }
+}

@@ -46,7 +46,9 @@ pub enum DomainNameError {
         length: usize,
     },
     /// A character that may not appear in a host name.
-    #[error("the label `{label}` contains the character {character:?}, which is not allowed in a host name")]
+    #[error(
+        "the label `{label}` contains the character {character:?}, which is not allowed in a host name"
+    )]
     InvalidCharacter {
         /// The offending label.
         label: String,
@@ -241,7 +243,9 @@ pub enum FqdnSetError {
         reason: DomainNameError,
     },
     /// A wildcard can only be validated by DNS-01, which peter does not do yet.
-    #[error("`{0}` is a wildcard; ordering it needs DNS-01 validation, which peter does not support yet")]
+    #[error(
+        "`{0}` is a wildcard; ordering it needs DNS-01 validation, which peter does not support yet"
+    )]
     WildcardNeedsDns01(DomainName),
 }
 
@@ -349,11 +353,14 @@ mod tests {
         use DomainNameError::*;
         let long_label = "a".repeat(64);
         let long_name = format!("{}.com", ["abcdefghi"; 26].join("."));
-        let cases: Vec<(&str, fn(&DomainNameError) -> bool)> = vec![
+        type Check = fn(&DomainNameError) -> bool;
+        let cases: Vec<(&str, Check)> = vec![
             ("", |e| matches!(e, Empty)),
             (".", |e| matches!(e, Empty)),
             ("a..example.com", |e| matches!(e, EmptyLabel { .. })),
-            (&long_label, |e| matches!(e, LabelTooLong { length: 64, .. })),
+            (&long_label, |e| {
+                matches!(e, LabelTooLong { length: 64, .. })
+            }),
             (&long_name, |e| matches!(e, TooLong { .. })),
             ("exa_mple.com", |e| {
                 matches!(e, InvalidCharacter { character: '_', .. })
@@ -379,7 +386,13 @@ mod tests {
 
     #[test]
     fn a_name_of_exactly_253_octets_is_accepted() {
-        let name = format!("{}.{}.{}.{}", "a".repeat(63), "b".repeat(63), "c".repeat(63), "d".repeat(61));
+        let name = format!(
+            "{}.{}.{}.{}",
+            "a".repeat(63),
+            "b".repeat(63),
+            "c".repeat(63),
+            "d".repeat(61)
+        );
         assert_eq!(name.len(), 253);
         assert!(DomainName::parse(&name).is_ok());
         assert!(matches!(
@@ -407,15 +420,29 @@ mod tests {
 
     #[test]
     fn an_empty_or_oversized_set_is_refused() {
-        assert_eq!(UniqueFqdnSet::parse(Vec::<&str>::new()), Err(FqdnSetError::Empty));
+        assert_eq!(
+            UniqueFqdnSet::parse(Vec::<&str>::new()),
+            Err(FqdnSetError::Empty)
+        );
         let many: Vec<String> = (0..101).map(|i| format!("n{i}.example.com")).collect();
-        assert_eq!(UniqueFqdnSet::parse(&many), Err(FqdnSetError::TooMany { count: 101 }));
+        assert_eq!(
+            UniqueFqdnSet::parse(&many),
+            Err(FqdnSetError::TooMany { count: 101 })
+        );
     }
 
     #[test]
     fn ordering_a_wildcard_fails_with_a_typed_error() {
         let set = UniqueFqdnSet::parse(["*.example.com", "example.com"]).unwrap();
-        assert!(matches!(set.ensure_orderable(), Err(FqdnSetError::WildcardNeedsDns01(_))));
-        assert!(UniqueFqdnSet::parse(["example.com"]).unwrap().ensure_orderable().is_ok());
+        assert!(matches!(
+            set.ensure_orderable(),
+            Err(FqdnSetError::WildcardNeedsDns01(_))
+        ));
+        assert!(
+            UniqueFqdnSet::parse(["example.com"])
+                .unwrap()
+                .ensure_orderable()
+                .is_ok()
+        );
     }
 }

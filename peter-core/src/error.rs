@@ -3,9 +3,9 @@
 
 use crate::dns::{DomainNameError, FqdnSetError};
 use crate::formats::FormatError;
-use crate::model::rules::TransitionError;
 use crate::model::UnknownValue;
-use crate::ports::StoreError;
+use crate::model::rules::TransitionError;
+use crate::ports::{AcmeError, StoreError};
 
 /// Anything a peter service can fail with.
 #[derive(Debug, thiserror::Error)]
@@ -28,6 +28,9 @@ pub enum Error {
     /// The store failed or refused.
     #[error(transparent)]
     Store(#[from] StoreError),
+    /// The ACME server failed or refused.
+    #[error(transparent)]
+    Acme(#[from] AcmeError),
     /// A blocklisted name was used.
     #[error("`{0}` is blocklisted")]
     Blocklisted(String),
@@ -54,6 +57,10 @@ pub enum ErrorKind {
     Unavailable,
     /// A bug or corrupt data (HTTP 500).
     Internal,
+    /// The ACME server refused or failed (HTTP 502).
+    Upstream,
+    /// The ACME server asks to slow down (HTTP 429).
+    RateLimited,
 }
 
 impl Error {
@@ -68,6 +75,14 @@ impl Error {
             | Error::Blocklisted(_) => ErrorKind::InvalidInput,
             Error::Transition(_) => ErrorKind::Conflict,
             Error::Store(e) => e.kind(),
+            Error::Acme(AcmeError::Unsupported(_)) => ErrorKind::InvalidInput,
+            Error::Acme(e) if e.problem_short_type() == Some("rateLimited") => {
+                ErrorKind::RateLimited
+            }
+            Error::Acme(AcmeError::Transport(_)) | Error::Acme(AcmeError::Timeout(_)) => {
+                ErrorKind::Unavailable
+            }
+            Error::Acme(_) => ErrorKind::Upstream,
         }
     }
 }

@@ -80,7 +80,9 @@ pub enum FormatError {
     #[error("the private key does not match the certificate's public key")]
     KeyMismatch,
     /// A chain certificate is missing.
-    #[error("the chain does not link: no certificate given signs `{subject}` (looked for issuer `{issuer}`)")]
+    #[error(
+        "the chain does not link: no certificate given signs `{subject}` (looked for issuer `{issuer}`)"
+    )]
     ChainMissingLink {
         /// Subject of the certificate whose issuer is missing.
         subject: String,
@@ -116,10 +118,12 @@ pub enum FormatError {
 /// Lowercase hexadecimal of bytes.
 pub fn hex(bytes: &[u8]) -> String {
     use std::fmt::Write;
-    bytes.iter().fold(String::with_capacity(bytes.len() * 2), |mut s, b| {
-        let _ = write!(s, "{b:02x}");
-        s
-    })
+    bytes
+        .iter()
+        .fold(String::with_capacity(bytes.len() * 2), |mut s, b| {
+            let _ = write!(s, "{b:02x}");
+            s
+        })
 }
 
 /// SHA-1 of bytes, as lowercase hex (certificate fingerprints).
@@ -157,9 +161,7 @@ fn parse_pem_blocks(text: &str, what: &'static str) -> Result<Vec<pem::Pem>, For
 
 /// Whether the bytes look like PEM text rather than DER.
 pub fn looks_like_pem(bytes: &[u8]) -> bool {
-    bytes
-        .windows(11)
-        .any(|w| w == b"-----BEGIN ")
+    bytes.windows(11).any(|w| w == b"-----BEGIN ")
 }
 
 /// An X.509 certificate, parsed once, with the facts peter records about it.
@@ -266,8 +268,7 @@ impl ParsedCertificate {
         let is_ca = matches!(cert.basic_constraints(), Ok(Some(bc)) if bc.value.ca);
         let raw_subject = cert.subject().as_raw().to_vec();
         let raw_issuer = cert.issuer().as_raw().to_vec();
-        let is_self_signed =
-            raw_subject == raw_issuer && cert.verify_signature(Some(spki)).is_ok();
+        let is_self_signed = raw_subject == raw_issuer && cert.verify_signature(Some(spki)).is_ok();
         let not_before = cert.validity().not_before.to_datetime();
         let not_after = cert.validity().not_after.to_datetime();
         Ok(Self {
@@ -655,9 +656,9 @@ fn sec1_to_pkcs8(sec1: &[u8]) -> Result<Vec<u8>, FormatError> {
         &ECDSA_P384_SHA384_ASN1_SIGNING,
     ] {
         if let Ok(pair) = EcdsaKeyPair::from_private_key_der(alg, sec1) {
-            let doc = pair
-                .to_pkcs8v1()
-                .map_err(|_| FormatError::MalformedPrivateKey("cannot re-encode the EC key".into()))?;
+            let doc = pair.to_pkcs8v1().map_err(|_| {
+                FormatError::MalformedPrivateKey("cannot re-encode the EC key".into())
+            })?;
             return Ok(doc.as_ref().to_vec());
         }
     }
@@ -712,7 +713,8 @@ impl ParsedCsr {
     pub fn from_der(der: &[u8]) -> Result<Self, FormatError> {
         use x509_parser::certification_request::X509CertificationRequest;
         let bad = |e: String| FormatError::MalformedCertificateRequest(e);
-        let (rest, csr) = X509CertificationRequest::from_der(der).map_err(|e| bad(e.to_string()))?;
+        let (rest, csr) =
+            X509CertificationRequest::from_der(der).map_err(|e| bad(e.to_string()))?;
         if !rest.is_empty() {
             return Err(bad("trailing data after the request".into()));
         }

@@ -95,7 +95,12 @@ impl TestPki {
     /// Issues a 90-day certificate for `names` with a new key.
     pub fn issue(&self, names: &[&str], technology: KeyTechnology) -> Leaf {
         let now = OffsetDateTime::now_utc();
-        self.issue_window(names, technology, now - Duration::days(1), now + Duration::days(89))
+        self.issue_window(
+            names,
+            technology,
+            now - Duration::days(1),
+            now + Duration::days(89),
+        )
     }
 
     /// Issues a certificate for `names` with a new key, valid in the given window.

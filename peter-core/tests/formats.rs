@@ -1,11 +1,11 @@
 //! Parsing, conversion and chain linking, on material made at test time.
 
+use peter_core::Error;
 use peter_core::formats::*;
 use peter_core::model::KeyTechnology;
 use peter_core::ports::ManualClock;
-use peter_core::services::import::{prepare_certificate_import, CertificateUpload};
+use peter_core::services::import::{CertificateUpload, prepare_certificate_import};
 use peter_core::testkit::TestPki;
-use peter_core::Error;
 use time::{Duration, OffsetDateTime};
 
 fn clock() -> ManualClock {
@@ -27,7 +27,10 @@ fn every_supported_key_technology_generates_and_round_trips() {
         assert_eq!(again.spki_sha256, key.spki_sha256);
         let from_der = ParsedPrivateKey::from_bytes(key.pkcs8_der()).unwrap();
         assert_eq!(from_der.pkcs8_der(), key.pkcs8_der());
-        assert!(!format!("{key:?}").contains("PRIVATE"), "Debug must not show key material");
+        assert!(
+            !format!("{key:?}").contains("PRIVATE"),
+            "Debug must not show key material"
+        );
     }
 }
 
@@ -127,7 +130,10 @@ fn chains_link_in_any_order_and_drop_the_root() {
     assert_eq!(chain.intermediates, vec![pki.intermediate.clone()]);
     assert_eq!(chain.root.as_ref(), Some(&pki.root));
     let full = fullchain_pem(&leaf.certificate, &chain);
-    assert_eq!(full, format!("{}{}", leaf.certificate.pem(), pki.intermediate.pem()));
+    assert_eq!(
+        full,
+        format!("{}{}", leaf.certificate.pem(), pki.intermediate.pem())
+    );
     assert!(!full.contains(&pki.root.pem()[30..90]));
 }
 
@@ -223,7 +229,10 @@ fn bad_input_gets_distinct_typed_errors() {
         Err(FormatError::WrongPemType { .. })
     ));
     let other_key = ParsedPrivateKey::generate(KeyTechnology::EcP256).unwrap();
-    assert_eq!(other_key.ensure_matches(&leaf.certificate), Err(FormatError::KeyMismatch));
+    assert_eq!(
+        other_key.ensure_matches(&leaf.certificate),
+        Err(FormatError::KeyMismatch)
+    );
     // Two certificates where one is wanted.
     let two = format!("{}{}", leaf.certificate.pem(), pki.intermediate.pem());
     assert!(matches!(

@@ -130,6 +130,9 @@ pub(crate) fn certificate(m: certificate_signed::Model) -> Result<CertificateSig
         is_revoked: m.is_revoked,
         is_compromised_private_key: m.is_compromised_private_key,
         revoked_upstream_at: m.revoked_upstream_at,
+        ari_window_start: m.ari_window_start,
+        ari_window_end: m.ari_window_end,
+        ari_retry_after: m.ari_retry_after,
         private_key_id: PrivateKeyId(m.private_key_id),
         unique_fqdn_set_id: UniqueFqdnSetId(m.unique_fqdn_set_id),
         certificate_request_id: m.certificate_request_id.map(CertificateRequestId),
@@ -158,9 +161,9 @@ pub(crate) fn chain(m: certificate_ca_chain::Model) -> Result<CertificateCaChain
         .certificate_ca_ids
         .split(',')
         .map(|s| {
-            s.parse::<i64>()
-                .map(CertificateCaId)
-                .map_err(|_| StoreError::Corrupt(format!("chain {} ids `{}`", m.id, m.certificate_ca_ids)))
+            s.parse::<i64>().map(CertificateCaId).map_err(|_| {
+                StoreError::Corrupt(format!("chain {} ids `{}`", m.id, m.certificate_ca_ids))
+            })
         })
         .collect::<Result<Vec<_>, _>>()?;
     Ok(CertificateCaChain {
@@ -199,5 +202,101 @@ pub(crate) fn operations_event(m: operations_event::Model) -> Result<OperationsE
         payload: serde_json::from_str(&m.payload)
             .map_err(|e| StoreError::Corrupt(format!("operations_event {}: {e}", m.id)))?,
         parent_id: m.parent_id.map(OperationsEventId),
+    })
+}
+
+pub(crate) fn order(m: acme_order::Model) -> Result<AcmeOrder, StoreError> {
+    Ok(AcmeOrder {
+        id: AcmeOrderId(m.id),
+        acme_account_id: AcmeAccountId(m.acme_account_id),
+        unique_fqdn_set_id: UniqueFqdnSetId(m.unique_fqdn_set_id),
+        order_url: m.order_url,
+        finalize_url: m.finalize_url,
+        certificate_url: m.certificate_url,
+        status: parse_enum(&m.status, "order status")?,
+        processing_status: parse_enum(&m.processing_status, "order processing status")?,
+        processing_strategy: parse_enum(&m.processing_strategy, "processing strategy")?,
+        order_type: parse_enum(&m.order_type, "order type")?,
+        is_processing: m.is_processing,
+        private_key_cycle_renewal: parse_enum(&m.private_key_cycle_renewal, "key cycle")?,
+        private_key_strategy_requested: parse_enum(
+            &m.private_key_strategy_requested,
+            "key strategy",
+        )?,
+        private_key_id_requested: m.private_key_id_requested.map(PrivateKeyId),
+        private_key_id: m.private_key_id.map(PrivateKeyId),
+        certificate_request_id: m.certificate_request_id.map(CertificateRequestId),
+        certificate_signed_id: m.certificate_signed_id.map(CertificateSignedId),
+        acme_order_id_retry_of: m.acme_order_id_retry_of.map(AcmeOrderId),
+        certificate_signed_id_renewal_of: m
+            .certificate_signed_id_renewal_of
+            .map(CertificateSignedId),
+        profile: m.profile,
+        problem: m.problem,
+        expires_at: m.expires_at,
+        created_at: m.created_at,
+        updated_at: m.updated_at,
+    })
+}
+
+pub(crate) fn authorization(m: acme_authorization::Model) -> Result<AcmeAuthorization, StoreError> {
+    Ok(AcmeAuthorization {
+        id: AcmeAuthorizationId(m.id),
+        authorization_url: m.authorization_url,
+        status: parse_enum(&m.status, "authorization status")?,
+        domain_id: m.domain_id.map(DomainId),
+        expires_at: m.expires_at,
+        deactivated_at: m.deactivated_at,
+        acme_order_id_created: AcmeOrderId(m.acme_order_id_created),
+        created_at: m.created_at,
+        updated_at: m.updated_at,
+    })
+}
+
+pub(crate) fn challenge(m: acme_challenge::Model) -> Result<AcmeChallenge, StoreError> {
+    Ok(AcmeChallenge {
+        id: AcmeChallengeId(m.id),
+        acme_authorization_id: AcmeAuthorizationId(m.acme_authorization_id),
+        domain_id: DomainId(m.domain_id),
+        challenge_type: parse_enum(&m.challenge_type, "challenge type")?,
+        status: parse_enum(&m.status, "challenge status")?,
+        challenge_url: m.challenge_url,
+        token: m.token,
+        key_authorization: m.key_authorization,
+        created_at: m.created_at,
+        updated_at: m.updated_at,
+    })
+}
+
+pub(crate) fn poll(m: acme_challenge_poll::Model) -> AcmeChallengePoll {
+    AcmeChallengePoll {
+        id: AcmeChallengePollId(m.id),
+        acme_challenge_id: AcmeChallengeId(m.acme_challenge_id),
+        polled_at: m.polled_at,
+        remote_ip_address: m.remote_ip_address,
+    }
+}
+
+pub(crate) fn unknown_poll(m: acme_challenge_unknown_poll::Model) -> AcmeChallengeUnknownPoll {
+    AcmeChallengeUnknownPoll {
+        id: AcmeChallengeUnknownPollId(m.id),
+        domain: m.domain,
+        token: m.token,
+        polled_at: m.polled_at,
+        remote_ip_address: m.remote_ip_address,
+    }
+}
+
+pub(crate) fn certificate_request(
+    m: certificate_request::Model,
+) -> Result<CertificateRequest, StoreError> {
+    Ok(CertificateRequest {
+        id: CertificateRequestId(m.id),
+        csr_pem: m.csr_pem,
+        spki_sha256: m.spki_sha256,
+        source: parse_enum(&m.source, "certificate request source")?,
+        private_key_id: m.private_key_id.map(PrivateKeyId),
+        unique_fqdn_set_id: UniqueFqdnSetId(m.unique_fqdn_set_id),
+        created_at: m.created_at,
     })
 }

@@ -16,6 +16,7 @@
 mod convert;
 pub mod entities;
 pub mod migration;
+mod orders;
 mod sql_store;
 
-pub use sql_store::{sqlite_url_for_path, SqlStore};
+pub use sql_store::{SqlStore, sqlite_url_for_path};

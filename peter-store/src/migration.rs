@@ -187,6 +187,9 @@ impl MigrationTrait for M0001Initial {
                 .col(boolean("is_revoked"))
                 .col(boolean("is_compromised_private_key"))
                 .col(timestamp_with_time_zone_null("revoked_upstream_at"))
+                .col(timestamp_with_time_zone_null("ari_window_start"))
+                .col(timestamp_with_time_zone_null("ari_window_end"))
+                .col(timestamp_with_time_zone_null("ari_retry_after"))
                 .col(big_integer("private_key_id"))
                 .col(big_integer("unique_fqdn_set_id"))
                 .col(big_integer_null("certificate_request_id"))
@@ -370,14 +373,32 @@ impl MigrationTrait for M0001Initial {
             index("acme_account", &["acme_server_id"], false),
             index("acme_account_key", &["acme_account_id"], false),
             index("unique_fqdn_set_domain", &["domain_id"], false),
-            index("certificate_signed", &["unique_fqdn_set_id"], false),
+            // Serves the latest-certificate refresh: newest active per set.
+            index(
+                "certificate_signed",
+                &[
+                    "unique_fqdn_set_id",
+                    "is_active",
+                    "is_single_domain_cert",
+                    "not_after",
+                ],
+                false,
+            ),
             index("certificate_signed", &["private_key_id"], false),
             index("certificate_signed", &["spki_sha256"], false),
             index("certificate_signed", &["is_active", "not_after"], false),
-            index("certificate_signed_chain", &["certificate_ca_chain_id"], false),
+            index(
+                "certificate_signed_chain",
+                &["certificate_ca_chain_id"],
+                false,
+            ),
             index("acme_order", &["acme_account_id"], false),
             index("acme_order", &["status"], false),
-            index("acme_order_authorization", &["acme_authorization_id"], false),
+            index(
+                "acme_order_authorization",
+                &["acme_authorization_id"],
+                false,
+            ),
             index("acme_challenge", &["acme_authorization_id"], false),
             index("acme_challenge", &["token"], false),
             index("acme_challenge_poll", &["acme_challenge_id"], false),
@@ -414,7 +435,8 @@ impl MigrationTrait for M0001Initial {
             "acme_account",
             "acme_server",
         ] {
-            m.drop_table(Table::drop().table(t(name)).to_owned()).await?;
+            m.drop_table(Table::drop().table(t(name)).to_owned())
+                .await?;
         }
         Ok(())
     }

@@ -16,7 +16,7 @@ use sea_orm_migration::MigratorTrait;
 use time::OffsetDateTime;
 
 use peter_core::dns::{DomainName, UniqueFqdnSet};
-use peter_core::formats::{sha256_hex, ParsedCertificate};
+use peter_core::formats::{ParsedCertificate, sha256_hex};
 use peter_core::model::rules::{self, CertificateFlags, CertificateMark, PrivateKeyFlags};
 use peter_core::model::*;
 use peter_core::ports::*;
@@ -30,7 +30,13 @@ pub struct SqlStore {
     db: DatabaseConnection,
     clock: Arc<dyn Clock>,
     fault: Mutex<Option<&'static str>>,
+    /// On SQLite, writers of this process take turns here (fairly, in FIFO
+    /// order) instead of spinning in SQLite's busy handler, which starves
+    /// some of them under load. Other processes still queue on the busy timeout.
+    write_lock: Option<tokio::sync::Mutex<()>>,
 }
+
+type WriteGuard<'a> = Option<tokio::sync::MutexGuard<'a, ()>>;
 
 impl std::fmt::Debug for SqlStore {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -82,22 +88,7 @@ pub(crate) fn db_err(e: DbErr) -> StoreError {
     }
 }
 
-impl From<SqlStoreDbErr> for StoreError {
-    fn from(e: SqlStoreDbErr) -> Self {
-        db_err(e.0)
-    }
-}
-
-/// Wrapper so `?` converts sea-orm errors into store errors.
-pub(crate) struct SqlStoreDbErr(DbErr);
-
-impl From<DbErr> for SqlStoreDbErr {
-    fn from(e: DbErr) -> Self {
-        Self(e)
-    }
-}
-
-trait DbResultExt<T> {
+pub(crate) trait DbResultExt<T> {
     fn db(self) -> StoreResult<T>;
 }
 
@@ -107,7 +98,11 @@ impl<T> DbResultExt<T> for Result<T, DbErr> {
     }
 }
 
-async fn paginate<E, C>(select: Select<E>, page: Page, c: &C) -> StoreResult<(Vec<E::Model>, u64)>
+pub(crate) async fn paginate<E, C>(
+    select: Select<E>,
+    page: Page,
+    c: &C,
+) -> StoreResult<(Vec<E::Model>, u64)>
 where
     E: EntityTrait,
     E::Model: Sync,
@@ -121,6 +116,54 @@ where
         .await
         .db()?;
     Ok((items, total))
+}
+
+/// Returns the row `find` selects, inserting `new` first when there is none.
+/// A concurrent writer that inserts the same unique key first wins: the
+/// insert does nothing and the row it wrote is returned, `created: false`.
+pub(crate) async fn find_or_insert<E, A, C, I>(
+    c: &C,
+    find: Select<E>,
+    new: A,
+    unique: I,
+) -> StoreResult<Created<E::Model>>
+where
+    E: EntityTrait,
+    A: ActiveModelTrait<Entity = E> + Send,
+    E::Model: sea_orm::IntoActiveModel<A> + Sync,
+    C: ConnectionTrait,
+    I: IntoIterator<Item = E::Column>,
+{
+    if let Some(found) = find.clone().one(c).await.db()? {
+        return Ok(Created {
+            id: found,
+            created: false,
+        });
+    }
+    let inserted = E::insert(new)
+        .on_conflict_do_nothing_on(unique)
+        .exec_with_returning(c)
+        .await;
+    match inserted {
+        Ok(TryInsertResult::Inserted(row)) => Ok(Created {
+            id: row,
+            created: true,
+        }),
+        // PostgreSQL's RETURNING yields no row when the conflict won; sea-orm
+        // reports that as RecordNotFound rather than Conflicted.
+        Ok(_) | Err(DbErr::RecordNotFound(_)) | Err(DbErr::RecordNotInserted) => find
+            .one(c)
+            .await
+            .db()?
+            .map(|row| Created {
+                id: row,
+                created: false,
+            })
+            .ok_or_else(|| {
+                StoreError::Corrupt(format!("{} row vanished", E::default().table_name()))
+            }),
+        Err(e) => Err(db_err(e)),
+    }
 }
 
 fn strip_mailto(contact: Option<String>) -> Option<String> {
@@ -147,6 +190,9 @@ impl SqlStore {
         let mut options = ConnectOptions::new(url.to_string());
         options
             .sqlx_logging(false)
+            // No ping before every checkout: it doubles the latency of short
+            // reads; a broken connection still fails its query and is replaced.
+            .test_before_acquire(false)
             .connect_timeout(Duration::from_secs(5))
             .acquire_timeout(Duration::from_secs(8));
         if url.starts_with("sqlite:") {
@@ -168,10 +214,14 @@ impl SqlStore {
         let db = Database::connect(options)
             .await
             .map_err(|e| StoreError::Unavailable(format!("cannot open the store: {e}")))?;
+        let write_lock = url
+            .starts_with("sqlite:")
+            .then(|| tokio::sync::Mutex::new(()));
         Ok(Self {
             db,
             clock,
             fault: Mutex::new(None),
+            write_lock,
         })
     }
 
@@ -208,11 +258,27 @@ impl SqlStore {
             )*};
         }
         count!(
-            acme_server, acme_account, acme_account_key, private_key, domain,
-            domain_blocklisted, unique_fqdn_set, unique_fqdn_set_domain, certificate_request,
-            certificate_signed, certificate_ca, certificate_ca_chain, certificate_signed_chain,
-            certificate_ca_preference, acme_order, acme_authorization, acme_order_authorization,
-            acme_challenge, acme_challenge_poll, acme_challenge_unknown_poll, acme_event_log,
+            acme_server,
+            acme_account,
+            acme_account_key,
+            private_key,
+            domain,
+            domain_blocklisted,
+            unique_fqdn_set,
+            unique_fqdn_set_domain,
+            certificate_request,
+            certificate_signed,
+            certificate_ca,
+            certificate_ca_chain,
+            certificate_signed_chain,
+            certificate_ca_preference,
+            acme_order,
+            acme_authorization,
+            acme_order_authorization,
+            acme_challenge,
+            acme_challenge_poll,
+            acme_challenge_unknown_poll,
+            acme_event_log,
             operations_event
         );
         Ok(counts)
@@ -229,7 +295,7 @@ impl SqlStore {
 
     /// The clock's time at microsecond precision, what PostgreSQL keeps, so
     /// that both back ends return the same instant that was written.
-    fn now(&self) -> OffsetDateTime {
+    pub(crate) fn now(&self) -> OffsetDateTime {
         let now = self.clock.now();
         now.replace_nanosecond(now.nanosecond() / 1_000 * 1_000)
             .unwrap_or(now)
@@ -237,8 +303,12 @@ impl SqlStore {
 
     /// Begins a write transaction: IMMEDIATE on SQLite so that writers queue
     /// on the database lock up front rather than fail on upgrade.
-    async fn begin_write(&self) -> StoreResult<DatabaseTransaction> {
-        match self.db.get_database_backend() {
+    pub(crate) async fn begin_write(&self) -> StoreResult<(WriteGuard<'_>, DatabaseTransaction)> {
+        let guard = match &self.write_lock {
+            Some(lock) => Some(lock.lock().await),
+            None => None,
+        };
+        let txn = match self.db.get_database_backend() {
             DbBackend::Sqlite => self
                 .db
                 .begin_with_options(TransactionOptions {
@@ -248,7 +318,8 @@ impl SqlStore {
                 .await
                 .db(),
             _ => self.db.begin().await.db(),
-        }
+        }?;
+        Ok((guard, txn))
     }
 
     async fn operations_event_in<C: ConnectionTrait>(
@@ -270,7 +341,11 @@ impl SqlStore {
         .db()
     }
 
-    async fn account_in<C: ConnectionTrait>(&self, c: &C, id: AcmeAccountId) -> StoreResult<AcmeAccount> {
+    async fn account_in<C: ConnectionTrait>(
+        &self,
+        c: &C,
+        id: AcmeAccountId,
+    ) -> StoreResult<AcmeAccount> {
         let account = acme_account::Entity::find_by_id(id.0)
             .one(c)
             .await
@@ -286,7 +361,10 @@ impl SqlStore {
         convert::account(account, key)
     }
 
-    async fn default_server_id<C: ConnectionTrait>(&self, c: &C) -> StoreResult<Option<AcmeServerId>> {
+    async fn default_server_id<C: ConnectionTrait>(
+        &self,
+        c: &C,
+    ) -> StoreResult<Option<AcmeServerId>> {
         Ok(acme_server::Entity::find()
             .filter(acme_server::Column::IsDefault.eq(true))
             .one(c)
@@ -295,35 +373,25 @@ impl SqlStore {
             .map(|s| AcmeServerId(s.id)))
     }
 
-    async fn domain_in<C: ConnectionTrait>(&self, c: &C, name: &str) -> StoreResult<Created<domain::Model>> {
-        if let Some(found) = domain::Entity::find()
-            .filter(domain::Column::DomainName.eq(name))
-            .one(c)
-            .await
-            .db()?
-        {
-            return Ok(Created { id: found, created: false });
-        }
-        let insert = domain::Entity::insert(domain::ActiveModel {
-            id: NotSet,
-            domain_name: Set(name.to_string()),
-            is_active: Set(true),
-            certificate_signed_id_latest_single: Set(None),
-            certificate_signed_id_latest_multi: Set(None),
-            created_at: Set(self.now()),
-        })
-        .on_conflict_do_nothing_on([domain::Column::DomainName])
-        .exec(c)
+    pub(crate) async fn domain_in<C: ConnectionTrait>(
+        &self,
+        c: &C,
+        name: &str,
+    ) -> StoreResult<Created<domain::Model>> {
+        find_or_insert(
+            c,
+            domain::Entity::find().filter(domain::Column::DomainName.eq(name)),
+            domain::ActiveModel {
+                id: NotSet,
+                domain_name: Set(name.to_string()),
+                is_active: Set(true),
+                certificate_signed_id_latest_single: Set(None),
+                certificate_signed_id_latest_multi: Set(None),
+                created_at: Set(self.now()),
+            },
+            [domain::Column::DomainName],
+        )
         .await
-        .db()?;
-        let created = matches!(insert, TryInsertResult::Inserted(_));
-        let row = domain::Entity::find()
-            .filter(domain::Column::DomainName.eq(name))
-            .one(c)
-            .await
-            .db()?
-            .ok_or_else(|| StoreError::Corrupt(format!("domain {name} vanished")))?;
-        Ok(Created { id: row, created })
     }
 
     async fn fqdn_set_in<C: ConnectionTrait>(
@@ -334,33 +402,29 @@ impl SqlStore {
         let mut domains = Vec::with_capacity(set.len());
         for name in set.names() {
             let d = self.domain_in(c, name.as_str()).await?;
-            domains.push(Created { id: DomainId(d.id.id), created: d.created });
+            domains.push(Created {
+                id: DomainId(d.id.id),
+                created: d.created,
+            });
         }
         let canonical = set.canonical_string();
         let digest = sha256_hex(canonical.as_bytes());
-        let find = || {
-            unique_fqdn_set::Entity::find().filter(unique_fqdn_set::Column::FqdnSha256.eq(digest.clone()))
-        };
-        if let Some(found) = find().one(c).await.db()? {
-            return Ok((Created { id: found, created: false }, domains));
-        }
-        let insert = unique_fqdn_set::Entity::insert(unique_fqdn_set::ActiveModel {
-            id: NotSet,
-            fqdn_sha256: Set(digest.clone()),
-            domain_names: Set(canonical),
-            count_domains: Set(set.len() as i32),
-            created_at: Set(self.now()),
-        })
-        .on_conflict_do_nothing_on([unique_fqdn_set::Column::FqdnSha256])
-        .exec(c)
-        .await
-        .db()?;
-        let created = matches!(insert, TryInsertResult::Inserted(_));
-        let row = find()
-            .one(c)
-            .await
-            .db()?
-            .ok_or_else(|| StoreError::Corrupt("unique_fqdn_set vanished".into()))?;
+        let row = find_or_insert(
+            c,
+            unique_fqdn_set::Entity::find()
+                .filter(unique_fqdn_set::Column::FqdnSha256.eq(digest.clone())),
+            unique_fqdn_set::ActiveModel {
+                id: NotSet,
+                fqdn_sha256: Set(digest),
+                domain_names: Set(canonical),
+                count_domains: Set(set.len() as i32),
+                created_at: Set(self.now()),
+            },
+            [unique_fqdn_set::Column::FqdnSha256],
+        )
+        .await?;
+        let created = row.created;
+        let row = row.id;
         if created {
             let links: Vec<unique_fqdn_set_domain::ActiveModel> = domains
                 .iter()
@@ -403,32 +467,26 @@ impl SqlStore {
         new: &NewPrivateKey,
     ) -> StoreResult<Created<private_key::Model>> {
         let spki = new.key.spki_sha256.clone();
-        let find = || private_key::Entity::find().filter(private_key::Column::SpkiSha256.eq(spki.clone()));
-        if let Some(found) = find().one(c).await.db()? {
-            return Ok(Created { id: found, created: false });
-        }
-        let insert = private_key::Entity::insert(private_key::ActiveModel {
-            id: NotSet,
-            key_pem: Set(new.key.pem().to_string()),
-            spki_sha256: Set(spki.clone()),
-            key_technology: Set(new.key.technology.as_str().to_string()),
-            source: Set(new.source.as_str().to_string()),
-            cycle: Set(new.cycle.as_str().to_string()),
-            acme_account_id_owner: Set(new.acme_account_id_owner.map(|a| a.0)),
-            is_active: Set(true),
-            is_compromised: Set(false),
-            created_at: Set(self.now()),
-        })
-        .on_conflict_do_nothing_on([private_key::Column::SpkiSha256])
-        .exec(c)
-        .await
-        .db()?;
-        let created = matches!(insert, TryInsertResult::Inserted(_));
-        let row = find()
-            .one(c)
-            .await
-            .db()?
-            .ok_or_else(|| StoreError::Corrupt("private key vanished".into()))?;
+        let row = find_or_insert(
+            c,
+            private_key::Entity::find().filter(private_key::Column::SpkiSha256.eq(spki.clone())),
+            private_key::ActiveModel {
+                id: NotSet,
+                key_pem: Set(new.key.pem().to_string()),
+                spki_sha256: Set(spki),
+                key_technology: Set(new.key.technology.as_str().to_string()),
+                source: Set(new.source.as_str().to_string()),
+                cycle: Set(new.cycle.as_str().to_string()),
+                acme_account_id_owner: Set(new.acme_account_id_owner.map(|a| a.0)),
+                is_active: Set(true),
+                is_compromised: Set(false),
+                created_at: Set(self.now()),
+            },
+            [private_key::Column::SpkiSha256],
+        )
+        .await?;
+        let created = row.created;
+        let row = row.id;
         if created {
             self.operations_event_in(
                 c,
@@ -447,33 +505,28 @@ impl SqlStore {
         cert: &ParsedCertificate,
     ) -> StoreResult<Created<certificate_ca::Model>> {
         let fp = cert.fingerprint_sha1.clone();
-        let find = || certificate_ca::Entity::find().filter(certificate_ca::Column::FingerprintSha1.eq(fp.clone()));
-        if let Some(found) = find().one(c).await.db()? {
-            return Ok(Created { id: found, created: false });
-        }
-        let insert = certificate_ca::Entity::insert(certificate_ca::ActiveModel {
-            id: NotSet,
-            cert_pem: Set(cert.pem().to_string()),
-            fingerprint_sha1: Set(fp.clone()),
-            spki_sha256: Set(cert.spki_sha256.clone()),
-            cert_subject: Set(cert.subject.clone()),
-            cert_issuer: Set(cert.issuer.clone()),
-            not_before: Set(cert.not_before),
-            not_after: Set(cert.not_after),
-            is_trusted_root: Set(cert.is_self_signed),
-            display_name: Set(cert.subject.clone()),
-            created_at: Set(self.now()),
-        })
-        .on_conflict_do_nothing_on([certificate_ca::Column::FingerprintSha1])
-        .exec(c)
-        .await
-        .db()?;
-        let created = matches!(insert, TryInsertResult::Inserted(_));
-        let row = find()
-            .one(c)
-            .await
-            .db()?
-            .ok_or_else(|| StoreError::Corrupt("CA certificate vanished".into()))?;
+        let row = find_or_insert(
+            c,
+            certificate_ca::Entity::find()
+                .filter(certificate_ca::Column::FingerprintSha1.eq(fp.clone())),
+            certificate_ca::ActiveModel {
+                id: NotSet,
+                cert_pem: Set(cert.pem().to_string()),
+                fingerprint_sha1: Set(fp),
+                spki_sha256: Set(cert.spki_sha256.clone()),
+                cert_subject: Set(cert.subject.clone()),
+                cert_issuer: Set(cert.issuer.clone()),
+                not_before: Set(cert.not_before),
+                not_after: Set(cert.not_after),
+                is_trusted_root: Set(cert.is_self_signed),
+                display_name: Set(cert.subject.clone()),
+                created_at: Set(self.now()),
+            },
+            [certificate_ca::Column::FingerprintSha1],
+        )
+        .await?;
+        let created = row.created;
+        let row = row.id;
         if created {
             self.operations_event_in(
                 c,
@@ -492,35 +545,31 @@ impl SqlStore {
         cas: &[certificate_ca::Model],
         display_name: &str,
     ) -> StoreResult<Created<certificate_ca_chain::Model>> {
-        let ids = cas.iter().map(|m| m.id.to_string()).collect::<Vec<_>>().join(",");
-        let find = || {
-            certificate_ca_chain::Entity::find()
-                .filter(certificate_ca_chain::Column::CertificateCaIds.eq(ids.clone()))
-        };
-        if let Some(found) = find().one(c).await.db()? {
-            return Ok(Created { id: found, created: false });
-        }
+        let ids = cas
+            .iter()
+            .map(|m| m.id.to_string())
+            .collect::<Vec<_>>()
+            .join(",");
         let chain_pem: String = cas.iter().map(|m| m.cert_pem.as_str()).collect();
-        let insert = certificate_ca_chain::Entity::insert(certificate_ca_chain::ActiveModel {
-            id: NotSet,
-            chain_pem: Set(chain_pem),
-            certificate_ca_ids: Set(ids.clone()),
-            chain_length: Set(cas.len() as i32),
-            certificate_ca_0_id: Set(cas[0].id),
-            certificate_ca_n_id: Set(cas[cas.len() - 1].id),
-            display_name: Set(display_name.to_string()),
-            created_at: Set(self.now()),
-        })
-        .on_conflict_do_nothing_on([certificate_ca_chain::Column::CertificateCaIds])
-        .exec(c)
-        .await
-        .db()?;
-        let created = matches!(insert, TryInsertResult::Inserted(_));
-        let row = find()
-            .one(c)
-            .await
-            .db()?
-            .ok_or_else(|| StoreError::Corrupt("chain vanished".into()))?;
+        let row = find_or_insert(
+            c,
+            certificate_ca_chain::Entity::find()
+                .filter(certificate_ca_chain::Column::CertificateCaIds.eq(ids.clone())),
+            certificate_ca_chain::ActiveModel {
+                id: NotSet,
+                chain_pem: Set(chain_pem),
+                certificate_ca_ids: Set(ids),
+                chain_length: Set(cas.len() as i32),
+                certificate_ca_0_id: Set(cas[0].id),
+                certificate_ca_n_id: Set(cas[cas.len() - 1].id),
+                display_name: Set(display_name.to_string()),
+                created_at: Set(self.now()),
+            },
+            [certificate_ca_chain::Column::CertificateCaIds],
+        )
+        .await?;
+        let created = row.created;
+        let row = row.id;
         if created {
             self.operations_event_in(
                 c,
@@ -535,7 +584,11 @@ impl SqlStore {
 
     /// Recomputes each domain's latest active single- and multi-name
     /// certificate. Runs inside the transaction of the change that moved them.
-    async fn refresh_latest_in<C: ConnectionTrait>(&self, c: &C, domain_ids: &[i64]) -> StoreResult<()> {
+    async fn refresh_latest_in<C: ConnectionTrait>(
+        &self,
+        c: &C,
+        domain_ids: &[i64],
+    ) -> StoreResult<()> {
         for &domain_id in domain_ids {
             let set_ids: Vec<i64> = unique_fqdn_set_domain::Entity::find()
                 .filter(unique_fqdn_set_domain::Column::DomainId.eq(domain_id))
@@ -561,8 +614,14 @@ impl SqlStore {
                     .db()?;
             }
             domain::Entity::update_many()
-                .col_expr(domain::Column::CertificateSignedIdLatestSingle, Expr::value(latest[0]))
-                .col_expr(domain::Column::CertificateSignedIdLatestMulti, Expr::value(latest[1]))
+                .col_expr(
+                    domain::Column::CertificateSignedIdLatestSingle,
+                    Expr::value(latest[0]),
+                )
+                .col_expr(
+                    domain::Column::CertificateSignedIdLatestMulti,
+                    Expr::value(latest[1]),
+                )
                 .filter(domain::Column::Id.eq(domain_id))
                 .exec(c)
                 .await
@@ -571,7 +630,11 @@ impl SqlStore {
         Ok(())
     }
 
-    async fn domains_of_set<C: ConnectionTrait>(&self, c: &C, set_id: i64) -> StoreResult<Vec<i64>> {
+    async fn domains_of_set<C: ConnectionTrait>(
+        &self,
+        c: &C,
+        set_id: i64,
+    ) -> StoreResult<Vec<i64>> {
         Ok(unique_fqdn_set_domain::Entity::find()
             .filter(unique_fqdn_set_domain::Column::UniqueFqdnSetId.eq(set_id))
             .all(c)
@@ -594,7 +657,10 @@ impl SqlStore {
             .ok_or_else(|| StoreError::not_found("CertificateSigned", id))
     }
 
-    async fn ca_preferences_in<C: ConnectionTrait>(&self, c: &C) -> StoreResult<Vec<CertificateCa>> {
+    async fn ca_preferences_in<C: ConnectionTrait>(
+        &self,
+        c: &C,
+    ) -> StoreResult<Vec<CertificateCa>> {
         let prefs = certificate_ca_preference::Entity::find()
             .order_by_asc(certificate_ca_preference::Column::Slot)
             .all(c)
@@ -617,7 +683,7 @@ impl SqlStore {
 #[async_trait]
 impl Store for SqlStore {
     async fn create_acme_server(&self, new: NewAcmeServer) -> StoreResult<AcmeServer> {
-        let txn = self.begin_write().await?;
+        let (_write, txn) = self.begin_write().await?;
         let has_default = self.default_server_id(&txn).await?.is_some();
         let is_default = new.is_default || !has_default;
         if is_default {
@@ -686,7 +752,7 @@ impl Store for SqlStore {
     }
 
     async fn set_default_acme_server(&self, id: AcmeServerId) -> StoreResult<AcmeServer> {
-        let txn = self.begin_write().await?;
+        let (_write, txn) = self.begin_write().await?;
         let row = acme_server::Entity::find_by_id(id.0)
             .one(&txn)
             .await
@@ -712,8 +778,12 @@ impl Store for SqlStore {
         Ok(convert::server(row))
     }
 
-    async fn set_acme_server_enabled(&self, id: AcmeServerId, enabled: bool) -> StoreResult<AcmeServer> {
-        let txn = self.begin_write().await?;
+    async fn set_acme_server_enabled(
+        &self,
+        id: AcmeServerId,
+        enabled: bool,
+    ) -> StoreResult<AcmeServer> {
+        let (_write, txn) = self.begin_write().await?;
         let row = acme_server::Entity::find_by_id(id.0)
             .one(&txn)
             .await
@@ -735,7 +805,7 @@ impl Store for SqlStore {
     }
 
     async fn create_acme_account(&self, new: NewAcmeAccount) -> StoreResult<AcmeAccount> {
-        let txn = self.begin_write().await?;
+        let (_write, txn) = self.begin_write().await?;
         acme_server::Entity::find_by_id(new.acme_server_id.0)
             .one(&txn)
             .await
@@ -758,7 +828,9 @@ impl Store for SqlStore {
         .insert(&txn)
         .await
         .map_err(|e| match db_err(e) {
-            StoreError::Conflict(_) => StoreError::Conflict("an account with that URL already exists".into()),
+            StoreError::Conflict(_) => {
+                StoreError::Conflict("an account with that URL already exists".into())
+            }
             other => other,
         })?;
         let key = acme_account_key::ActiveModel {
@@ -815,14 +887,20 @@ impl Store for SqlStore {
                 .iter()
                 .find(|k| k.acme_account_id == row.id)
                 .cloned()
-                .ok_or_else(|| StoreError::Corrupt(format!("AcmeAccount {} has no active key", row.id)))?;
+                .ok_or_else(|| {
+                    StoreError::Corrupt(format!("AcmeAccount {} has no active key", row.id))
+                })?;
             items.push(convert::account(row, key)?);
         }
-        Ok(Paged { items, total_items: total, page })
+        Ok(Paged {
+            items,
+            total_items: total,
+            page,
+        })
     }
 
     async fn set_global_default_acme_account(&self, id: AcmeAccountId) -> StoreResult<AcmeAccount> {
-        let txn = self.begin_write().await?;
+        let (_write, txn) = self.begin_write().await?;
         let account = self.account_in(&txn, id).await?;
         if account.is_global_default {
             return Ok(account);
@@ -878,7 +956,7 @@ impl Store for SqlStore {
     }
 
     async fn apply_startup_rules(&self) -> StoreResult<StartupReport> {
-        let txn = self.begin_write().await?;
+        let (_write, txn) = self.begin_write().await?;
         let default_server = self.default_server_id(&txn).await?;
         let rows = acme_account::Entity::find()
             .filter(acme_account::Column::IsGlobalDefault.eq(true))
@@ -906,14 +984,19 @@ impl Store for SqlStore {
             .await?;
         }
         txn.commit().await.db()?;
-        Ok(StartupReport { unset_global_defaults: unset })
+        Ok(StartupReport {
+            unset_global_defaults: unset,
+        })
     }
 
     async fn insert_private_key(&self, new: NewPrivateKey) -> StoreResult<Created<PrivateKey>> {
-        let txn = self.begin_write().await?;
+        let (_write, txn) = self.begin_write().await?;
         let row = self.private_key_in(&txn, &new).await?;
         txn.commit().await.db()?;
-        Ok(Created { id: convert::private_key(row.id)?, created: row.created })
+        Ok(Created {
+            id: convert::private_key(row.id)?,
+            created: row.created,
+        })
     }
 
     async fn private_key(&self, id: PrivateKeyId) -> StoreResult<PrivateKey> {
@@ -932,12 +1015,23 @@ impl Store for SqlStore {
             &self.db,
         )
         .await?;
-        let items = rows.into_iter().map(convert::private_key).collect::<Result<_, _>>()?;
-        Ok(Paged { items, total_items: total, page })
+        let items = rows
+            .into_iter()
+            .map(convert::private_key)
+            .collect::<Result<_, _>>()?;
+        Ok(Paged {
+            items,
+            total_items: total,
+            page,
+        })
     }
 
-    async fn set_private_key_active(&self, id: PrivateKeyId, active: bool) -> StoreResult<PrivateKey> {
-        let txn = self.begin_write().await?;
+    async fn set_private_key_active(
+        &self,
+        id: PrivateKeyId,
+        active: bool,
+    ) -> StoreResult<PrivateKey> {
+        let (_write, txn) = self.begin_write().await?;
         let row = private_key::Entity::find_by_id(id.0)
             .one(&txn)
             .await
@@ -959,8 +1053,11 @@ impl Store for SqlStore {
         convert::private_key(row)
     }
 
-    async fn mark_private_key_compromised(&self, id: PrivateKeyId) -> StoreResult<CompromiseOutcome> {
-        let txn = self.begin_write().await?;
+    async fn mark_private_key_compromised(
+        &self,
+        id: PrivateKeyId,
+    ) -> StoreResult<CompromiseOutcome> {
+        let (_write, txn) = self.begin_write().await?;
         let row = private_key::Entity::find_by_id(id.0)
             .one(&txn)
             .await
@@ -981,7 +1078,9 @@ impl Store for SqlStore {
         let mut deactivated = Vec::new();
         let mut domains = Vec::new();
         for cert in certs {
-            let flags = convert::certificate(cert.clone())?.flags().key_compromised();
+            let flags = convert::certificate(cert.clone())?
+                .flags()
+                .key_compromised();
             if cert.is_active {
                 deactivated.push(CertificateSignedId(cert.id));
             }
@@ -1013,7 +1112,7 @@ impl Store for SqlStore {
     }
 
     async fn get_or_create_domain(&self, name: &DomainName) -> StoreResult<Created<Domain>> {
-        let txn = self.begin_write().await?;
+        let (_write, txn) = self.begin_write().await?;
         let row = self.domain_in(&txn, name.as_str()).await?;
         if row.created {
             self.operations_event_in(
@@ -1025,7 +1124,10 @@ impl Store for SqlStore {
             .await?;
         }
         txn.commit().await.db()?;
-        Ok(Created { id: convert::domain(row.id), created: row.created })
+        Ok(Created {
+            id: convert::domain(row.id),
+            created: row.created,
+        })
     }
 
     async fn domain(&self, id: DomainId) -> StoreResult<Domain> {
@@ -1053,11 +1155,15 @@ impl Store for SqlStore {
             &self.db,
         )
         .await?;
-        Ok(Paged { items: rows.into_iter().map(convert::domain).collect(), total_items: total, page })
+        Ok(Paged {
+            items: rows.into_iter().map(convert::domain).collect(),
+            total_items: total,
+            page,
+        })
     }
 
     async fn set_domain_active(&self, id: DomainId, active: bool) -> StoreResult<Domain> {
-        let txn = self.begin_write().await?;
+        let (_write, txn) = self.begin_write().await?;
         let row = domain::Entity::find_by_id(id.0)
             .one(&txn)
             .await
@@ -1078,11 +1184,20 @@ impl Store for SqlStore {
         Ok(convert::domain(row))
     }
 
-    async fn add_blocklisted_domain(&self, name: &DomainName) -> StoreResult<Created<DomainBlocklisted>> {
-        let txn = self.begin_write().await?;
-        let find = || domain_blocklisted::Entity::find().filter(domain_blocklisted::Column::DomainName.eq(name.as_str()));
+    async fn add_blocklisted_domain(
+        &self,
+        name: &DomainName,
+    ) -> StoreResult<Created<DomainBlocklisted>> {
+        let (_write, txn) = self.begin_write().await?;
+        let find = || {
+            domain_blocklisted::Entity::find()
+                .filter(domain_blocklisted::Column::DomainName.eq(name.as_str()))
+        };
         if let Some(found) = find().one(&txn).await.db()? {
-            return Ok(Created { id: convert::blocklisted(found), created: false });
+            return Ok(Created {
+                id: convert::blocklisted(found),
+                created: false,
+            });
         }
         let insert = domain_blocklisted::Entity::insert(domain_blocklisted::ActiveModel {
             id: NotSet,
@@ -1125,12 +1240,18 @@ impl Store for SqlStore {
             .collect())
     }
 
-    async fn get_or_create_unique_fqdn_set(&self, set: &UniqueFqdnSet) -> StoreResult<Created<UniqueFqdnSetRecord>> {
-        let txn = self.begin_write().await?;
+    async fn get_or_create_unique_fqdn_set(
+        &self,
+        set: &UniqueFqdnSet,
+    ) -> StoreResult<Created<UniqueFqdnSetRecord>> {
+        let (_write, txn) = self.begin_write().await?;
         let (row, _) = self.fqdn_set_in(&txn, set).await?;
         let record = self.fqdn_set_record_in(&txn, row.id).await?;
         txn.commit().await.db()?;
-        Ok(Created { id: record, created: row.created })
+        Ok(Created {
+            id: record,
+            created: row.created,
+        })
     }
 
     async fn unique_fqdn_set(&self, id: UniqueFqdnSetId) -> StoreResult<UniqueFqdnSetRecord> {
@@ -1143,7 +1264,7 @@ impl Store for SqlStore {
     }
 
     async fn import_certificate(&self, import: &CertificateImport) -> StoreResult<ImportOutcome> {
-        let txn = self.begin_write().await?;
+        let (_write, txn) = self.begin_write().await?;
         let (set, domains) = self.fqdn_set_in(&txn, &import.unique_fqdn_set).await?;
         let key = self
             .private_key_in(
@@ -1162,86 +1283,138 @@ impl Store for SqlStore {
         for ca in &import.chain.intermediates {
             let row = self.certificate_ca_in(&txn, ca).await?;
             chain_models.push(row.id.clone());
-            cas.push(Created { id: CertificateCaId(row.id.id), created: row.created });
+            cas.push(Created {
+                id: CertificateCaId(row.id.id),
+                created: row.created,
+            });
         }
         if let Some(root) = &import.chain.root {
             let row = self.certificate_ca_in(&txn, root).await?;
-            cas.push(Created { id: CertificateCaId(row.id.id), created: row.created });
+            cas.push(Created {
+                id: CertificateCaId(row.id.id),
+                created: row.created,
+            });
         }
         let chain = if chain_models.is_empty() {
             None
         } else {
-            Some(self.chain_in(&txn, &chain_models, &import.chain_display_name).await?)
+            Some(
+                self.chain_in(&txn, &chain_models, &import.chain_display_name)
+                    .await?,
+            )
         };
         let cert = &import.certificate;
-        let fp = cert.fingerprint_sha1.clone();
-        let find = || certificate_signed::Entity::find().filter(certificate_signed::Column::FingerprintSha1.eq(fp.clone()));
-        let existing = find().one(&txn).await.db()?;
-        let (cert_row, cert_created) = match existing {
-            Some(row) => (row, false),
-            None => {
-                let flags = if key.id.is_compromised {
-                    CertificateFlags::NEW.key_compromised()
-                } else {
-                    CertificateFlags::NEW
-                };
-                let technology = cert
-                    .key_technology
-                    .unwrap_or(import.private_key.technology);
-                let insert = certificate_signed::Entity::insert(certificate_signed::ActiveModel {
-                    id: NotSet,
-                    cert_pem: Set(cert.pem().to_string()),
-                    fingerprint_sha1: Set(fp.clone()),
-                    spki_sha256: Set(cert.spki_sha256.clone()),
-                    serial: Set(cert.serial.clone()),
-                    cert_subject: Set(cert.subject.clone()),
-                    cert_issuer: Set(cert.issuer.clone()),
-                    not_before: Set(cert.not_before),
-                    not_after: Set(cert.not_after),
-                    is_single_domain_cert: Set(import.unique_fqdn_set.is_single_domain()),
-                    key_technology: Set(technology.as_str().to_string()),
-                    is_active: Set(flags.is_active),
-                    is_deactivated: Set(flags.is_deactivated),
-                    is_revoked: Set(flags.is_revoked),
-                    is_compromised_private_key: Set(flags.is_compromised_private_key),
-                    revoked_upstream_at: Set(None),
-                    private_key_id: Set(key.id.id),
-                    unique_fqdn_set_id: Set(set.id.id),
-                    certificate_request_id: Set(None),
-                    created_at: Set(self.now()),
-                })
-                .on_conflict_do_nothing_on([certificate_signed::Column::FingerprintSha1])
-                .exec(&txn)
-                .await
-                .db()?;
-                let row = find()
-                    .one(&txn)
-                    .await
-                    .db()?
-                    .ok_or_else(|| StoreError::Corrupt("certificate vanished".into()))?;
-                (row, matches!(insert, TryInsertResult::Inserted(_)))
-            }
+        let flags = if key.id.is_compromised {
+            CertificateFlags::NEW.key_compromised()
+        } else {
+            CertificateFlags::NEW
         };
+        let technology = cert.key_technology.unwrap_or(import.private_key.technology);
+        let cert_row = find_or_insert(
+            &txn,
+            certificate_signed::Entity::find().filter(
+                certificate_signed::Column::FingerprintSha1.eq(cert.fingerprint_sha1.clone()),
+            ),
+            certificate_signed::ActiveModel {
+                id: NotSet,
+                cert_pem: Set(cert.pem().to_string()),
+                fingerprint_sha1: Set(cert.fingerprint_sha1.clone()),
+                spki_sha256: Set(cert.spki_sha256.clone()),
+                serial: Set(cert.serial.clone()),
+                cert_subject: Set(cert.subject.clone()),
+                cert_issuer: Set(cert.issuer.clone()),
+                not_before: Set(cert.not_before),
+                not_after: Set(cert.not_after),
+                is_single_domain_cert: Set(import.unique_fqdn_set.is_single_domain()),
+                key_technology: Set(technology.as_str().to_string()),
+                is_active: Set(flags.is_active),
+                is_deactivated: Set(flags.is_deactivated),
+                is_revoked: Set(flags.is_revoked),
+                is_compromised_private_key: Set(flags.is_compromised_private_key),
+                revoked_upstream_at: Set(None),
+                ari_window_start: Set(None),
+                ari_window_end: Set(None),
+                ari_retry_after: Set(None),
+                private_key_id: Set(key.id.id),
+                unique_fqdn_set_id: Set(set.id.id),
+                certificate_request_id: Set(None),
+                created_at: Set(self.now()),
+            },
+            [certificate_signed::Column::FingerprintSha1],
+        )
+        .await?;
+        let cert_created = cert_row.created;
+        let cert_row = cert_row.id;
         self.check_fault("import:after_certificate")?;
+        let mut offered = Vec::new();
         if let Some(chain) = &chain {
+            offered.push(chain.id.id);
+        }
+        for alternate in &import.alternate_chains {
+            if alternate.intermediates.is_empty() {
+                continue;
+            }
+            let mut models = Vec::new();
+            for ca in &alternate.intermediates {
+                let row = self.certificate_ca_in(&txn, ca).await?;
+                models.push(row.id);
+            }
+            if let Some(root) = &alternate.root {
+                self.certificate_ca_in(&txn, root).await?;
+            }
+            let alt = self
+                .chain_in(&txn, &models, "ACME Server Response (alternate)")
+                .await?;
+            offered.push(alt.id.id);
+        }
+        if !offered.is_empty() {
             let has_chain = certificate_signed_chain::Entity::find()
                 .filter(certificate_signed_chain::Column::CertificateSignedId.eq(cert_row.id))
                 .count(&txn)
                 .await
                 .db()?
                 > 0;
-            certificate_signed_chain::Entity::insert(certificate_signed_chain::ActiveModel {
-                certificate_signed_id: Set(cert_row.id),
-                certificate_ca_chain_id: Set(chain.id.id),
-                is_upstream_default: Set(!has_chain),
-            })
-            .on_conflict_do_nothing_on([
-                certificate_signed_chain::Column::CertificateSignedId,
-                certificate_signed_chain::Column::CertificateCaChainId,
-            ])
-            .exec(&txn)
-            .await
-            .db()?;
+            for (index, chain_id) in offered.iter().enumerate() {
+                certificate_signed_chain::Entity::insert(certificate_signed_chain::ActiveModel {
+                    certificate_signed_id: Set(cert_row.id),
+                    certificate_ca_chain_id: Set(*chain_id),
+                    is_upstream_default: Set(!has_chain && index == 0),
+                })
+                .on_conflict_do_nothing_on([
+                    certificate_signed_chain::Column::CertificateSignedId,
+                    certificate_signed_chain::Column::CertificateCaChainId,
+                ])
+                .exec_without_returning(&txn)
+                .await
+                .db()?;
+            }
+        }
+        if let Some(order_id) = import.acme_order_id {
+            let order = acme_order::Entity::find_by_id(order_id.0)
+                .one(&txn)
+                .await
+                .db()?
+                .ok_or_else(|| StoreError::not_found("AcmeOrder", order_id))?;
+            let mut am: acme_order::ActiveModel = order.into();
+            am.certificate_signed_id = Set(Some(cert_row.id));
+            am.private_key_id = Set(Some(key.id.id));
+            am.processing_status = Set(AcmeOrderProcessingStatus::CertificateDownloaded
+                .as_str()
+                .into());
+            am.is_processing = Set(None);
+            am.updated_at = Set(self.now());
+            am.update(&txn).await.db()?;
+            if let Some(csr_id) = import.certificate_request_id {
+                certificate_signed::Entity::update_many()
+                    .col_expr(
+                        certificate_signed::Column::CertificateRequestId,
+                        Expr::value(csr_id.0),
+                    )
+                    .filter(certificate_signed::Column::Id.eq(cert_row.id))
+                    .exec(&txn)
+                    .await
+                    .db()?;
+            }
         }
         if cert_created {
             let domain_ids: Vec<i64> = domains.iter().map(|d| d.id.0).collect();
@@ -1260,11 +1433,23 @@ impl Store for SqlStore {
         }
         txn.commit().await.db()?;
         Ok(ImportOutcome {
-            certificate_signed: Created { id: CertificateSignedId(cert_row.id), created: cert_created },
-            private_key: Created { id: PrivateKeyId(key.id.id), created: key.created },
-            certificate_ca_chain: chain.map(|c| Created { id: CertificateCaChainId(c.id.id), created: c.created }),
+            certificate_signed: Created {
+                id: CertificateSignedId(cert_row.id),
+                created: cert_created,
+            },
+            private_key: Created {
+                id: PrivateKeyId(key.id.id),
+                created: key.created,
+            },
+            certificate_ca_chain: chain.map(|c| Created {
+                id: CertificateCaChainId(c.id.id),
+                created: c.created,
+            }),
             certificate_cas: cas,
-            unique_fqdn_set: Created { id: UniqueFqdnSetId(set.id.id), created: set.created },
+            unique_fqdn_set: Created {
+                id: UniqueFqdnSetId(set.id.id),
+                created: set.created,
+            },
             domains,
             is_expired: import.is_expired,
         })
@@ -1285,17 +1470,26 @@ impl Store for SqlStore {
             CertificateFilter::All => select,
             CertificateFilter::Active => select.filter(C::IsActive.eq(true)),
             CertificateFilter::Inactive => select.filter(C::IsActive.eq(false)),
-            CertificateFilter::ExpiringBefore(at) => {
-                select.filter(C::IsActive.eq(true)).filter(C::NotAfter.lt(at))
-            }
+            CertificateFilter::ExpiringBefore(at) => select
+                .filter(C::IsActive.eq(true))
+                .filter(C::NotAfter.lt(at)),
         };
         let select = match filter {
-            CertificateFilter::ExpiringBefore(_) => select.order_by_asc(C::NotAfter).order_by_asc(C::Id),
+            CertificateFilter::ExpiringBefore(_) => {
+                select.order_by_asc(C::NotAfter).order_by_asc(C::Id)
+            }
             _ => select.order_by_desc(C::Id),
         };
         let (rows, total) = paginate(select, page, &self.db).await?;
-        let items = rows.into_iter().map(convert::certificate).collect::<Result<_, _>>()?;
-        Ok(Paged { items, total_items: total, page })
+        let items = rows
+            .into_iter()
+            .map(convert::certificate)
+            .collect::<Result<_, _>>()?;
+        Ok(Paged {
+            items,
+            total_items: total,
+            page,
+        })
     }
 
     async fn mark_certificate_signed(
@@ -1303,7 +1497,7 @@ impl Store for SqlStore {
         id: CertificateSignedId,
         mark: CertificateMark,
     ) -> StoreResult<CertificateSigned> {
-        let txn = self.begin_write().await?;
+        let (_write, txn) = self.begin_write().await?;
         let row = self.certificate_model(&txn, id).await?;
         let next = convert::certificate(row.clone())?.flags().mark(mark)?;
         let set_id = row.unique_fqdn_set_id;
@@ -1325,33 +1519,109 @@ impl Store for SqlStore {
         convert::certificate(row)
     }
 
-    async fn latest_active_certificate_for_domain(&self, name: &DomainName) -> StoreResult<Option<CertificateSigned>> {
-        let Some(d) = domain::Entity::find()
-            .filter(domain::Column::DomainName.eq(name.as_str()))
-            .one(&self.db)
-            .await
-            .db()?
-        else {
-            return Ok(None);
+    async fn latest_active_certificate_for_domain(
+        &self,
+        name: &DomainName,
+    ) -> StoreResult<Option<CertificateSigned>> {
+        // One round trip: the domain row's pointers are kept current by every
+        // change, so the answer is the later-expiring of the two it names.
+        let backend = self.db.get_database_backend();
+        let placeholder = match backend {
+            DbBackend::Postgres => "$1",
+            _ => "?",
         };
-        let ids: Vec<i64> = [d.certificate_signed_id_latest_single, d.certificate_signed_id_latest_multi]
-            .into_iter()
-            .flatten()
-            .collect();
-        if ids.is_empty() {
-            return Ok(None);
-        }
-        let best = certificate_signed::Entity::find()
-            .filter(certificate_signed::Column::Id.is_in(ids))
-            .order_by_desc(certificate_signed::Column::NotAfter)
-            .order_by_desc(certificate_signed::Column::Id)
+        let sql = format!(
+            "SELECT cs.* FROM certificate_signed cs \
+             JOIN domain d ON cs.id = d.certificate_signed_id_latest_single \
+                           OR cs.id = d.certificate_signed_id_latest_multi \
+             WHERE d.domain_name = {placeholder} \
+             ORDER BY cs.not_after DESC, cs.id DESC LIMIT 1"
+        );
+        let row = certificate_signed::Entity::find()
+            .from_raw_sql(sea_orm::Statement::from_sql_and_values(
+                backend,
+                sql,
+                [name.as_str().into()],
+            ))
             .one(&self.db)
             .await
             .db()?;
-        best.map(convert::certificate).transpose()
+        row.map(convert::certificate).transpose()
     }
 
-    async fn certificate_chains(&self, id: CertificateSignedId) -> StoreResult<Vec<CertificateChainOffer>> {
+    async fn set_certificate_renewal_window(
+        &self,
+        id: CertificateSignedId,
+        window: &RenewalWindow,
+    ) -> StoreResult<CertificateSigned> {
+        let (_write, txn) = self.begin_write().await?;
+        let row = self.certificate_model(&txn, id).await?;
+        let mut am: certificate_signed::ActiveModel = row.into();
+        am.ari_window_start = Set(Some(window.start));
+        am.ari_window_end = Set(Some(window.end));
+        am.ari_retry_after = Set(Some(window.retry_after));
+        let row = am.update(&txn).await.db()?;
+        txn.commit().await.db()?;
+        convert::certificate(row)
+    }
+
+    async fn set_certificate_revoked_upstream(
+        &self,
+        id: CertificateSignedId,
+    ) -> StoreResult<CertificateSigned> {
+        let (_write, txn) = self.begin_write().await?;
+        let row = self.certificate_model(&txn, id).await?;
+        if row.revoked_upstream_at.is_some() {
+            return Err(StoreError::Transition(
+                rules::TransitionError::AlreadyRevokedUpstream,
+            ));
+        }
+        let mut am: certificate_signed::ActiveModel = row.into();
+        am.revoked_upstream_at = Set(Some(self.now()));
+        let row = am.update(&txn).await.db()?;
+        txn.commit().await.db()?;
+        convert::certificate(row)
+    }
+
+    async fn acme_order_for_certificate(
+        &self,
+        id: CertificateSignedId,
+    ) -> StoreResult<Option<AcmeOrder>> {
+        let row = acme_order::Entity::find()
+            .filter(acme_order::Column::CertificateSignedId.eq(id.0))
+            .order_by_desc(acme_order::Column::Id)
+            .one(&self.db)
+            .await
+            .db()?;
+        row.map(convert::order).transpose()
+    }
+
+    async fn latest_private_key_for_cycle(
+        &self,
+        cycle: PrivateKeyCycle,
+        owner: Option<AcmeAccountId>,
+    ) -> StoreResult<Option<PrivateKey>> {
+        let mut select = private_key::Entity::find()
+            .filter(private_key::Column::Cycle.eq(cycle.as_str()))
+            .filter(private_key::Column::IsActive.eq(true))
+            .filter(private_key::Column::IsCompromised.eq(false));
+        select = match owner {
+            Some(a) => select.filter(private_key::Column::AcmeAccountIdOwner.eq(a.0)),
+            None => select.filter(private_key::Column::AcmeAccountIdOwner.is_null()),
+        };
+        let row = select
+            .order_by_desc(private_key::Column::CreatedAt)
+            .order_by_desc(private_key::Column::Id)
+            .one(&self.db)
+            .await
+            .db()?;
+        row.map(convert::private_key).transpose()
+    }
+
+    async fn certificate_chains(
+        &self,
+        id: CertificateSignedId,
+    ) -> StoreResult<Vec<CertificateChainOffer>> {
         self.certificate_model(&self.db, id).await?;
         let links = certificate_signed_chain::Entity::find()
             .filter(certificate_signed_chain::Column::CertificateSignedId.eq(id.0))
@@ -1359,7 +1629,10 @@ impl Store for SqlStore {
             .await
             .db()?;
         let chains = certificate_ca_chain::Entity::find()
-            .filter(certificate_ca_chain::Column::Id.is_in(links.iter().map(|l| l.certificate_ca_chain_id)))
+            .filter(
+                certificate_ca_chain::Column::Id
+                    .is_in(links.iter().map(|l| l.certificate_ca_chain_id)),
+            )
             .all(&self.db)
             .await
             .db()?;
@@ -1376,11 +1649,17 @@ impl Store for SqlStore {
         Ok(offers)
     }
 
-    async fn insert_certificate_ca(&self, cert: &ParsedCertificate) -> StoreResult<Created<CertificateCa>> {
-        let txn = self.begin_write().await?;
+    async fn insert_certificate_ca(
+        &self,
+        cert: &ParsedCertificate,
+    ) -> StoreResult<Created<CertificateCa>> {
+        let (_write, txn) = self.begin_write().await?;
         let row = self.certificate_ca_in(&txn, cert).await?;
         txn.commit().await.db()?;
-        Ok(Created { id: convert::certificate_ca(row.id), created: row.created })
+        Ok(Created {
+            id: convert::certificate_ca(row.id),
+            created: row.created,
+        })
     }
 
     async fn certificate_ca(&self, id: CertificateCaId) -> StoreResult<CertificateCa> {
@@ -1399,10 +1678,17 @@ impl Store for SqlStore {
             &self.db,
         )
         .await?;
-        Ok(Paged { items: rows.into_iter().map(convert::certificate_ca).collect(), total_items: total, page })
+        Ok(Paged {
+            items: rows.into_iter().map(convert::certificate_ca).collect(),
+            total_items: total,
+            page,
+        })
     }
 
-    async fn certificate_ca_chain(&self, id: CertificateCaChainId) -> StoreResult<CertificateCaChain> {
+    async fn certificate_ca_chain(
+        &self,
+        id: CertificateCaChainId,
+    ) -> StoreResult<CertificateCaChain> {
         let row = certificate_ca_chain::Entity::find_by_id(id.0)
             .one(&self.db)
             .await
@@ -1411,15 +1697,25 @@ impl Store for SqlStore {
         convert::chain(row)
     }
 
-    async fn list_certificate_ca_chains(&self, page: Page) -> StoreResult<Paged<CertificateCaChain>> {
+    async fn list_certificate_ca_chains(
+        &self,
+        page: Page,
+    ) -> StoreResult<Paged<CertificateCaChain>> {
         let (rows, total) = paginate(
             certificate_ca_chain::Entity::find().order_by_asc(certificate_ca_chain::Column::Id),
             page,
             &self.db,
         )
         .await?;
-        let items = rows.into_iter().map(convert::chain).collect::<Result<_, _>>()?;
-        Ok(Paged { items, total_items: total, page })
+        let items = rows
+            .into_iter()
+            .map(convert::chain)
+            .collect::<Result<_, _>>()?;
+        Ok(Paged {
+            items,
+            total_items: total,
+            page,
+        })
     }
 
     async fn ca_preferences(&self) -> StoreResult<Vec<CertificateCa>> {
@@ -1427,7 +1723,7 @@ impl Store for SqlStore {
     }
 
     async fn add_ca_preference(&self, id: CertificateCaId) -> StoreResult<Vec<CertificateCa>> {
-        let txn = self.begin_write().await?;
+        let (_write, txn) = self.begin_write().await?;
         certificate_ca::Entity::find_by_id(id.0)
             .one(&txn)
             .await
@@ -1436,7 +1732,9 @@ impl Store for SqlStore {
         let max_slot: Option<i32> = certificate_ca_preference::Entity::find()
             .select_only()
             .column_as(
-                Expr::expr(Func::max(Expr::col(certificate_ca_preference::Column::Slot))),
+                Expr::expr(Func::max(Expr::col(
+                    certificate_ca_preference::Column::Slot,
+                ))),
                 "max_slot",
             )
             .into_tuple::<Option<i32>>()
@@ -1459,7 +1757,7 @@ impl Store for SqlStore {
     }
 
     async fn remove_ca_preference(&self, id: CertificateCaId) -> StoreResult<Vec<CertificateCa>> {
-        let txn = self.begin_write().await?;
+        let (_write, txn) = self.begin_write().await?;
         let deleted = certificate_ca_preference::Entity::delete_many()
             .filter(certificate_ca_preference::Column::CertificateCaId.eq(id.0))
             .exec(&txn)
@@ -1471,6 +1769,133 @@ impl Store for SqlStore {
         let list = self.ca_preferences_in(&txn).await?;
         txn.commit().await.db()?;
         Ok(list)
+    }
+
+    async fn create_acme_order(&self, new: NewAcmeOrder) -> StoreResult<AcmeOrder> {
+        self.create_acme_order_impl(new).await
+    }
+
+    async fn acme_order(&self, id: AcmeOrderId) -> StoreResult<AcmeOrder> {
+        self.acme_order_impl(id).await
+    }
+
+    async fn list_acme_orders(
+        &self,
+        filter: OrderFilter,
+        page: Page,
+    ) -> StoreResult<Paged<AcmeOrder>> {
+        self.list_acme_orders_impl(filter, page).await
+    }
+
+    async fn update_acme_order(
+        &self,
+        id: AcmeOrderId,
+        update: AcmeOrderUpdate,
+    ) -> StoreResult<AcmeOrder> {
+        self.update_acme_order_impl(id, update).await
+    }
+
+    async fn sync_acme_order(
+        &self,
+        id: AcmeOrderId,
+        server: &ServerOrder,
+    ) -> StoreResult<AcmeOrder> {
+        self.sync_acme_order_impl(id, server).await
+    }
+
+    async fn acme_authorizations_for_order(
+        &self,
+        id: AcmeOrderId,
+    ) -> StoreResult<Vec<AcmeAuthorization>> {
+        self.acme_authorizations_for_order_impl(id).await
+    }
+
+    async fn acme_authorization(&self, id: AcmeAuthorizationId) -> StoreResult<AcmeAuthorization> {
+        self.acme_authorization_impl(id).await
+    }
+
+    async fn sync_acme_authorization(
+        &self,
+        id: AcmeAuthorizationId,
+        server: &ServerAuthorization,
+        challenges: &[ChallengeUpsert],
+    ) -> StoreResult<AcmeAuthorization> {
+        self.sync_acme_authorization_impl(id, server, challenges)
+            .await
+    }
+
+    async fn acme_challenges_for_authorization(
+        &self,
+        id: AcmeAuthorizationId,
+    ) -> StoreResult<Vec<AcmeChallenge>> {
+        self.acme_challenges_for_authorization_impl(id).await
+    }
+
+    async fn acme_challenge(&self, id: AcmeChallengeId) -> StoreResult<AcmeChallenge> {
+        self.acme_challenge_impl(id).await
+    }
+
+    async fn set_acme_challenge_status(
+        &self,
+        id: AcmeChallengeId,
+        status: AcmeChallengeStatus,
+    ) -> StoreResult<AcmeChallenge> {
+        self.set_acme_challenge_status_impl(id, status).await
+    }
+
+    async fn challenge_answer(
+        &self,
+        host: &str,
+        token: &str,
+    ) -> StoreResult<Option<(AcmeChallengeId, String)>> {
+        self.challenge_answer_impl(host, token).await
+    }
+
+    async fn record_challenge_poll(
+        &self,
+        id: AcmeChallengeId,
+        remote_ip: Option<String>,
+    ) -> StoreResult<AcmeChallengePoll> {
+        self.record_challenge_poll_impl(id, remote_ip).await
+    }
+
+    async fn record_unknown_challenge_poll(
+        &self,
+        host: &str,
+        token: &str,
+        remote_ip: Option<String>,
+    ) -> StoreResult<AcmeChallengeUnknownPoll> {
+        self.record_unknown_challenge_poll_impl(host, token, remote_ip)
+            .await
+    }
+
+    async fn challenge_polls(&self, id: AcmeChallengeId) -> StoreResult<Vec<AcmeChallengePoll>> {
+        self.challenge_polls_impl(id).await
+    }
+
+    async fn list_unknown_challenge_polls(
+        &self,
+        page: Page,
+    ) -> StoreResult<Paged<AcmeChallengeUnknownPoll>> {
+        self.list_unknown_challenge_polls_impl(page).await
+    }
+
+    async fn insert_certificate_request(
+        &self,
+        csr: &peter_core::formats::ParsedCsr,
+        source: CertificateRequestSource,
+        private_key_id: Option<PrivateKeyId>,
+        unique_fqdn_set_id: UniqueFqdnSetId,
+    ) -> StoreResult<Created<CertificateRequest>> {
+        self.insert_certificate_request_impl(csr, source, private_key_id, unique_fqdn_set_id)
+            .await
+    }
+
+    async fn certificate_request(
+        &self,
+        id: CertificateRequestId,
+    ) -> StoreResult<CertificateRequest> {
+        self.certificate_request_impl(id).await
     }
 
     async fn record_acme_event(&self, event: NewAcmeEventLog) -> StoreResult<AcmeEventLog> {
@@ -1518,8 +1943,15 @@ impl Store for SqlStore {
             &self.db,
         )
         .await?;
-        let items = rows.into_iter().map(convert::acme_event).collect::<Result<_, _>>()?;
-        Ok(Paged { items, total_items: total, page })
+        let items = rows
+            .into_iter()
+            .map(convert::acme_event)
+            .collect::<Result<_, _>>()?;
+        Ok(Paged {
+            items,
+            total_items: total,
+            page,
+        })
     }
 
     async fn record_operations_event(
@@ -1528,7 +1960,9 @@ impl Store for SqlStore {
         payload: serde_json::Value,
         parent: Option<OperationsEventId>,
     ) -> StoreResult<OperationsEvent> {
-        let row = self.operations_event_in(&self.db, event_type, payload, parent).await?;
+        let row = self
+            .operations_event_in(&self.db, event_type, payload, parent)
+            .await?;
         convert::operations_event(row)
     }
 
@@ -1539,7 +1973,14 @@ impl Store for SqlStore {
             &self.db,
         )
         .await?;
-        let items = rows.into_iter().map(convert::operations_event).collect::<Result<_, _>>()?;
-        Ok(Paged { items, total_items: total, page })
+        let items = rows
+            .into_iter()
+            .map(convert::operations_event)
+            .collect::<Result<_, _>>()?;
+        Ok(Paged {
+            items,
+            total_items: total,
+            page,
+        })
     }
 }

@@ -7,14 +7,16 @@ mod common;
 use std::sync::Arc;
 
 use common::{Backend, TestStore};
+use peter_core::Error;
 use peter_core::dns::{DomainName, UniqueFqdnSet};
 use peter_core::formats::ParsedPrivateKey;
 use peter_core::model::rules::{CertificateMark, TransitionError};
 use peter_core::model::*;
 use peter_core::ports::*;
-use peter_core::services::import::{import_certificate, prepare_certificate_import, CertificateUpload};
+use peter_core::services::import::{
+    CertificateUpload, import_certificate, prepare_certificate_import,
+};
 use peter_core::testkit::{Leaf, TestPki};
-use peter_core::Error;
 use time::{Duration, OffsetDateTime};
 
 macro_rules! on_both_backends {
@@ -107,16 +109,25 @@ fn transition(e: StoreError) -> TransitionError {
 
 async fn acme_servers_are_unique_and_one_is_default(t: &TestStore) {
     let s = t.store.as_ref();
-    let first = s.create_acme_server(new_server("pebble", false)).await.unwrap();
+    let first = s
+        .create_acme_server(new_server("pebble", false))
+        .await
+        .unwrap();
     assert!(first.is_default, "the first server becomes the default");
-    let second = s.create_acme_server(new_server("other", false)).await.unwrap();
+    let second = s
+        .create_acme_server(new_server("other", false))
+        .await
+        .unwrap();
     assert!(!second.is_default);
     assert!(matches!(
         s.create_acme_server(new_server("pebble", false)).await,
         Err(StoreError::Conflict(_))
     ));
     assert_eq!(s.acme_server(first.id).await.unwrap(), first);
-    assert_eq!(s.acme_server_by_name("other").await.unwrap().unwrap().id, second.id);
+    assert_eq!(
+        s.acme_server_by_name("other").await.unwrap().unwrap().id,
+        second.id
+    );
     assert!(s.acme_server_by_name("nope").await.unwrap().is_none());
     let now_default = s.set_default_acme_server(second.id).await.unwrap();
     assert!(now_default.is_default);
@@ -126,35 +137,77 @@ async fn acme_servers_are_unique_and_one_is_default(t: &TestStore) {
     let disabled = s.set_acme_server_enabled(first.id, false).await.unwrap();
     assert!(!disabled.is_enabled);
     assert_eq!(
-        transition(s.set_acme_server_enabled(first.id, false).await.unwrap_err()),
+        transition(
+            s.set_acme_server_enabled(first.id, false)
+                .await
+                .unwrap_err()
+        ),
         TransitionError::AlreadyInactive
     );
-    let third = s.create_acme_server(new_server("third", true)).await.unwrap();
+    let third = s
+        .create_acme_server(new_server("third", true))
+        .await
+        .unwrap();
     assert!(third.is_default);
     assert!(!s.acme_server(second.id).await.unwrap().is_default);
 }
 
 async fn acme_accounts_keep_one_global_default_on_the_default_server(t: &TestStore) {
     let s = t.store.as_ref();
-    let default = s.create_acme_server(new_server("main", true)).await.unwrap();
-    let other = s.create_acme_server(new_server("side", false)).await.unwrap();
-    let a = s.create_acme_account(new_account(default.id)).await.unwrap();
-    assert_eq!(a.contact.as_deref(), Some("ops@example.com"), "mailto: is stripped");
+    let default = s
+        .create_acme_server(new_server("main", true))
+        .await
+        .unwrap();
+    let other = s
+        .create_acme_server(new_server("side", false))
+        .await
+        .unwrap();
+    let a = s
+        .create_acme_account(new_account(default.id))
+        .await
+        .unwrap();
+    assert_eq!(
+        a.contact.as_deref(),
+        Some("ops@example.com"),
+        "mailto: is stripped"
+    );
     assert!(a.key.is_active && a.is_active && !a.is_global_default);
-    let b = s.create_acme_account(new_account(default.id)).await.unwrap();
+    let b = s
+        .create_acme_account(new_account(default.id))
+        .await
+        .unwrap();
     let c = s.create_acme_account(new_account(other.id)).await.unwrap();
     assert_eq!(s.acme_account(a.id).await.unwrap(), a);
 
     // A key belongs to one account.
     let mut dup = new_account(default.id);
     dup.key = ParsedPrivateKey::from_pem(&a.key.key_pem).unwrap();
-    assert!(matches!(s.create_acme_account(dup).await, Err(StoreError::Conflict(_))));
+    assert!(matches!(
+        s.create_acme_account(dup).await,
+        Err(StoreError::Conflict(_))
+    ));
 
     assert!(s.global_default_acme_account().await.unwrap().is_none());
-    assert!(s.set_global_default_acme_account(a.id).await.unwrap().is_global_default);
-    assert!(s.set_global_default_acme_account(b.id).await.unwrap().is_global_default);
-    assert!(!s.acme_account(a.id).await.unwrap().is_global_default, "one global default");
-    assert_eq!(s.global_default_acme_account().await.unwrap().unwrap().id, b.id);
+    assert!(
+        s.set_global_default_acme_account(a.id)
+            .await
+            .unwrap()
+            .is_global_default
+    );
+    assert!(
+        s.set_global_default_acme_account(b.id)
+            .await
+            .unwrap()
+            .is_global_default
+    );
+    assert!(
+        !s.acme_account(a.id).await.unwrap().is_global_default,
+        "one global default"
+    );
+    assert_eq!(
+        s.global_default_acme_account().await.unwrap().unwrap().id,
+        b.id
+    );
     assert_eq!(
         transition(s.set_global_default_acme_account(c.id).await.unwrap_err()),
         TransitionError::AccountNotOnDefaultServer
@@ -171,11 +224,20 @@ async fn acme_accounts_keep_one_global_default_on_the_default_server(t: &TestSto
 
 async fn startup_unsets_a_global_default_on_another_server(t: &TestStore) {
     let s = t.store.as_ref();
-    let first = s.create_acme_server(new_server("first", true)).await.unwrap();
-    let second = s.create_acme_server(new_server("second", false)).await.unwrap();
+    let first = s
+        .create_acme_server(new_server("first", true))
+        .await
+        .unwrap();
+    let second = s
+        .create_acme_server(new_server("second", false))
+        .await
+        .unwrap();
     let a = s.create_acme_account(new_account(first.id)).await.unwrap();
     s.set_global_default_acme_account(a.id).await.unwrap();
-    assert_eq!(s.apply_startup_rules().await.unwrap(), StartupReport::default());
+    assert_eq!(
+        s.apply_startup_rules().await.unwrap(),
+        StartupReport::default()
+    );
     s.set_default_acme_server(second.id).await.unwrap();
     let report = s.apply_startup_rules().await.unwrap();
     assert_eq!(report.unset_global_defaults, vec![a.id]);
@@ -208,10 +270,19 @@ async fn private_keys_are_deduplicated_by_public_key(t: &TestStore) {
     let off = s.set_private_key_active(fetched.id, false).await.unwrap();
     assert!(!off.is_active);
     assert_eq!(
-        transition(s.set_private_key_active(fetched.id, false).await.unwrap_err()),
+        transition(
+            s.set_private_key_active(fetched.id, false)
+                .await
+                .unwrap_err()
+        ),
         TransitionError::AlreadyInactive
     );
-    assert!(s.set_private_key_active(fetched.id, true).await.unwrap().is_active);
+    assert!(
+        s.set_private_key_active(fetched.id, true)
+            .await
+            .unwrap()
+            .is_active
+    );
     let list = s.list_private_keys(Page::default()).await.unwrap();
     assert_eq!(list.total_items, 1);
 }
@@ -221,26 +292,54 @@ async fn compromising_a_key_deactivates_its_certificates(t: &TestStore) {
     let pki = TestPki::new("compromise");
     let leaf = pki.issue(&["c.example.com"], KeyTechnology::EcP256);
     let out = import_leaf(t, &leaf, Some(&pki.chain_pem())).await;
-    let domain = s.domain_by_name(&name("c.example.com")).await.unwrap().unwrap();
-    assert_eq!(domain.certificate_signed_id_latest_single, Some(out.certificate_signed.id));
+    let domain = s
+        .domain_by_name(&name("c.example.com"))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        domain.certificate_signed_id_latest_single,
+        Some(out.certificate_signed.id)
+    );
 
-    let result = s.mark_private_key_compromised(out.private_key.id).await.unwrap();
+    let result = s
+        .mark_private_key_compromised(out.private_key.id)
+        .await
+        .unwrap();
     assert!(result.private_key.is_compromised && !result.private_key.is_active);
-    assert_eq!(result.deactivated_certificates, vec![out.certificate_signed.id]);
-    let cert = s.certificate_signed(out.certificate_signed.id).await.unwrap();
+    assert_eq!(
+        result.deactivated_certificates,
+        vec![out.certificate_signed.id]
+    );
+    let cert = s
+        .certificate_signed(out.certificate_signed.id)
+        .await
+        .unwrap();
     assert!(!cert.is_active && cert.is_compromised_private_key && cert.is_deactivated);
     let domain = s.domain(domain.id).await.unwrap();
     assert_eq!(domain.certificate_signed_id_latest_single, None);
     assert_eq!(
-        transition(s.mark_certificate_signed(cert.id, CertificateMark::Active).await.unwrap_err()),
+        transition(
+            s.mark_certificate_signed(cert.id, CertificateMark::Active)
+                .await
+                .unwrap_err()
+        ),
         TransitionError::CertificateKeyCompromised
     );
     assert_eq!(
-        transition(s.set_private_key_active(out.private_key.id, true).await.unwrap_err()),
+        transition(
+            s.set_private_key_active(out.private_key.id, true)
+                .await
+                .unwrap_err()
+        ),
         TransitionError::PrivateKeyCompromised
     );
     assert_eq!(
-        transition(s.mark_private_key_compromised(out.private_key.id).await.unwrap_err()),
+        transition(
+            s.mark_private_key_compromised(out.private_key.id)
+                .await
+                .unwrap_err()
+        ),
         TransitionError::PrivateKeyAlreadyCompromised
     );
 }
@@ -254,8 +353,20 @@ async fn domains_are_unique_and_marks_follow_the_rules(t: &TestStore) {
     assert!(!again.created);
     assert_eq!(again.id.id, a.id.id);
     assert_eq!(s.domain(a.id.id).await.unwrap().domain_name, "example.com");
-    assert_eq!(s.domain_by_name(&name("example.com")).await.unwrap().unwrap().id, a.id.id);
-    assert!(s.domain_by_name(&name("other.example.com")).await.unwrap().is_none());
+    assert_eq!(
+        s.domain_by_name(&name("example.com"))
+            .await
+            .unwrap()
+            .unwrap()
+            .id,
+        a.id.id
+    );
+    assert!(
+        s.domain_by_name(&name("other.example.com"))
+            .await
+            .unwrap()
+            .is_none()
+    );
     let off = s.set_domain_active(a.id.id, false).await.unwrap();
     assert!(!off.is_active);
     assert_eq!(
@@ -269,24 +380,44 @@ async fn domains_are_unique_and_marks_follow_the_rules(t: &TestStore) {
     let page = s.list_domains(Page::new(1, 2)).await.unwrap();
     assert_eq!(page.total_items, 3);
     let names: Vec<_> = page.items.iter().map(|d| d.domain_name.as_str()).collect();
-    assert_eq!(names, vec!["a.example.com", "b.example.com"], "listed by name");
+    assert_eq!(
+        names,
+        vec!["a.example.com", "b.example.com"],
+        "listed by name"
+    );
 }
 
 async fn blocklist_records_names_once(t: &TestStore) {
     let s = t.store.as_ref();
-    assert!(!s.is_domain_blocklisted(&name("always-fail.example.com")).await.unwrap());
-    let first = s.add_blocklisted_domain(&name("always-fail.example.com")).await.unwrap();
+    assert!(
+        !s.is_domain_blocklisted(&name("always-fail.example.com"))
+            .await
+            .unwrap()
+    );
+    let first = s
+        .add_blocklisted_domain(&name("always-fail.example.com"))
+        .await
+        .unwrap();
     assert!(first.created);
-    let again = s.add_blocklisted_domain(&name("ALWAYS-fail.example.com")).await.unwrap();
+    let again = s
+        .add_blocklisted_domain(&name("ALWAYS-fail.example.com"))
+        .await
+        .unwrap();
     assert!(!again.created);
     assert_eq!(again.id.id, first.id.id);
-    assert!(s.is_domain_blocklisted(&name("always-fail.example.com")).await.unwrap());
+    assert!(
+        s.is_domain_blocklisted(&name("always-fail.example.com"))
+            .await
+            .unwrap()
+    );
     assert_eq!(s.list_blocklisted_domains().await.unwrap().len(), 1);
 
     // An import naming a blocklisted domain is refused.
     let pki = TestPki::new("block");
     let leaf = pki.issue(&["always-fail.example.com"], KeyTechnology::EcP256);
-    let err = import_certificate(s, t.clock.as_ref(), leaf.upload(None)).await.unwrap_err();
+    let err = import_certificate(s, t.clock.as_ref(), leaf.upload(None))
+        .await
+        .unwrap_err();
     assert!(matches!(err, Error::Blocklisted(_)));
 }
 
@@ -297,13 +428,18 @@ async fn fqdn_sets_are_identified_by_their_names(t: &TestStore) {
     assert!(first.created);
     assert_eq!(first.id.set, set);
     assert_eq!(first.id.domain_ids.len(), 2);
-    let reordered = UniqueFqdnSet::parse(["EXAMPLE.com", "www.example.com", "example.com"]).unwrap();
+    let reordered =
+        UniqueFqdnSet::parse(["EXAMPLE.com", "www.example.com", "example.com"]).unwrap();
     let again = s.get_or_create_unique_fqdn_set(&reordered).await.unwrap();
     assert!(!again.created);
     assert_eq!(again.id.id, first.id.id);
     let fetched = s.unique_fqdn_set(first.id.id).await.unwrap();
     assert_eq!(fetched, first.id);
-    let d = s.domain_by_name(&name("example.com")).await.unwrap().unwrap();
+    let d = s
+        .domain_by_name(&name("example.com"))
+        .await
+        .unwrap()
+        .unwrap();
     assert_eq!(fetched.domain_ids[0], d.id, "domain ids follow name order");
     let subset = UniqueFqdnSet::parse(["example.com"]).unwrap();
     let other = s.get_or_create_unique_fqdn_set(&subset).await.unwrap();
@@ -321,7 +457,11 @@ async fn import_records_everything_and_is_idempotent(t: &TestStore) {
     assert!(first.private_key.created);
     assert!(first.unique_fqdn_set.created);
     assert!(first.certificate_ca_chain.unwrap().created);
-    assert_eq!(first.certificate_cas.len(), 2, "intermediate and root recorded");
+    assert_eq!(
+        first.certificate_cas.len(),
+        2,
+        "intermediate and root recorded"
+    );
     assert!(first.certificate_cas.iter().all(|c| c.created));
     assert_eq!(first.domains.len(), 2);
     assert!(!first.is_expired);
@@ -335,7 +475,10 @@ async fn import_records_everything_and_is_idempotent(t: &TestStore) {
     assert!(again.domains.iter().all(|d| !d.created));
     assert_eq!(again.private_key.id, first.private_key.id);
 
-    let cert = s.certificate_signed(first.certificate_signed.id).await.unwrap();
+    let cert = s
+        .certificate_signed(first.certificate_signed.id)
+        .await
+        .unwrap();
     assert_eq!(cert.cert_pem, leaf.certificate.pem());
     assert_eq!(cert.fingerprint_sha1, leaf.certificate.fingerprint_sha1);
     assert_eq!(cert.spki_sha256, leaf.key.spki_sha256);
@@ -346,14 +489,27 @@ async fn import_records_everything_and_is_idempotent(t: &TestStore) {
     let offers = s.certificate_chains(cert.id).await.unwrap();
     assert_eq!(offers.len(), 1);
     assert!(offers[0].is_upstream_default);
-    assert_eq!(offers[0].chain.chain_pem, pki.intermediate.pem(), "no root in a chain");
+    assert_eq!(
+        offers[0].chain.chain_pem,
+        pki.intermediate.pem(),
+        "no root in a chain"
+    );
 
-    let latest = s.latest_active_certificate_for_domain(&name("example.com")).await.unwrap().unwrap();
+    let latest = s
+        .latest_active_certificate_for_domain(&name("example.com"))
+        .await
+        .unwrap()
+        .unwrap();
     assert_eq!(latest.id, cert.id);
 
     // An expired certificate imports, flagged.
     let now = OffsetDateTime::now_utc();
-    let old = pki.issue_window(&["old.example.com"], KeyTechnology::EcP256, now - Duration::days(100), now - Duration::days(10));
+    let old = pki.issue_window(
+        &["old.example.com"],
+        KeyTechnology::EcP256,
+        now - Duration::days(100),
+        now - Duration::days(10),
+    );
     let out = import_leaf(t, &old, None).await;
     assert!(out.is_expired && out.certificate_signed.created);
     assert!(out.certificate_ca_chain.is_none());
@@ -361,22 +517,34 @@ async fn import_records_everything_and_is_idempotent(t: &TestStore) {
 
 async fn concurrent_imports_of_one_certificate_end_in_one_row(t: &TestStore) {
     let pki = TestPki::new("race");
-    let leaf = pki.issue(&["race.example.com", "www.race.example.com"], KeyTechnology::EcP256);
+    let leaf = pki.issue(
+        &["race.example.com", "www.race.example.com"],
+        KeyTechnology::EcP256,
+    );
     let chain = pki.chain_pem();
     let prepared = prepare_certificate_import(leaf.upload(Some(&chain)), t.clock.as_ref()).unwrap();
     let mut tasks = Vec::new();
     for _ in 0..4 {
         let store = Arc::clone(&t.store);
         let p = prepared.clone();
-        tasks.push(tokio::spawn(async move { store.import_certificate(&p).await }));
+        tasks.push(tokio::spawn(
+            async move { store.import_certificate(&p).await },
+        ));
     }
     let mut outcomes = Vec::new();
     for task in tasks {
         outcomes.push(task.await.unwrap().expect("concurrent import succeeds"));
     }
-    let ids: std::collections::BTreeSet<_> = outcomes.iter().map(|o| o.certificate_signed.id).collect();
+    let ids: std::collections::BTreeSet<_> =
+        outcomes.iter().map(|o| o.certificate_signed.id).collect();
     assert_eq!(ids.len(), 1, "one certificate row");
-    assert_eq!(outcomes.iter().filter(|o| o.certificate_signed.created).count(), 1);
+    assert_eq!(
+        outcomes
+            .iter()
+            .filter(|o| o.certificate_signed.created)
+            .count(),
+        1
+    );
     let counts = t.store.row_counts().await.unwrap();
     assert_eq!(counts["certificate_signed"], 1);
     assert_eq!(counts["private_key"], 1);
@@ -392,10 +560,16 @@ async fn concurrent_imports_sharing_domains_all_land(t: &TestStore) {
     let chain = pki.chain_pem();
     let mut tasks = Vec::new();
     for i in 0..6 {
-        let leaf = pki.issue(&["shared.example.com", &format!("n{i}.example.com")], KeyTechnology::EcP256);
-        let prepared = prepare_certificate_import(leaf.upload(Some(&chain)), t.clock.as_ref()).unwrap();
+        let leaf = pki.issue(
+            &["shared.example.com", &format!("n{i}.example.com")],
+            KeyTechnology::EcP256,
+        );
+        let prepared =
+            prepare_certificate_import(leaf.upload(Some(&chain)), t.clock.as_ref()).unwrap();
         let store = Arc::clone(&t.store);
-        tasks.push(tokio::spawn(async move { store.import_certificate(&prepared).await }));
+        tasks.push(tokio::spawn(async move {
+            store.import_certificate(&prepared).await
+        }));
     }
     for task in tasks {
         task.await.unwrap().expect("import");
@@ -404,27 +578,49 @@ async fn concurrent_imports_sharing_domains_all_land(t: &TestStore) {
     assert_eq!(counts["certificate_signed"], 6);
     assert_eq!(counts["domain"], 7);
     assert_eq!(counts["certificate_ca"], 1);
-    let shared = t.store.domain_by_name(&name("shared.example.com")).await.unwrap().unwrap();
+    let shared = t
+        .store
+        .domain_by_name(&name("shared.example.com"))
+        .await
+        .unwrap()
+        .unwrap();
     assert!(shared.certificate_signed_id_latest_multi.is_some());
 }
 
 async fn a_fault_mid_import_leaves_nothing_behind(t: &TestStore) {
     let pki = TestPki::new("fault");
     let chain = pki.chain_pem();
-    for (i, point) in ["import:after_key", "import:after_certificate"].into_iter().enumerate() {
+    for (i, point) in ["import:after_key", "import:after_certificate"]
+        .into_iter()
+        .enumerate()
+    {
         let before = t.store.row_counts().await.unwrap();
         let leaf = pki.issue(&[&format!("fault{i}.example.com")], KeyTechnology::EcP256);
         t.store.inject_fault(point);
-        let err = import_certificate(t.store.as_ref(), t.clock.as_ref(), leaf.upload(Some(&chain)))
-            .await
-            .unwrap_err();
-        assert!(matches!(err, Error::Store(StoreError::InjectedFault(p)) if p == point), "{err:?}");
-        assert_eq!(t.store.row_counts().await.unwrap(), before, "after a fault at {point}");
+        let err = import_certificate(
+            t.store.as_ref(),
+            t.clock.as_ref(),
+            leaf.upload(Some(&chain)),
+        )
+        .await
+        .unwrap_err();
+        assert!(
+            matches!(err, Error::Store(StoreError::InjectedFault(p)) if p == point),
+            "{err:?}"
+        );
+        assert_eq!(
+            t.store.row_counts().await.unwrap(),
+            before,
+            "after a fault at {point}"
+        );
         // The same import then succeeds in full.
         let out = import_leaf(t, &leaf, Some(&chain)).await;
         assert!(out.certificate_signed.created && out.private_key.created);
         let after = t.store.row_counts().await.unwrap();
-        assert_eq!(after["certificate_signed"], before["certificate_signed"] + 1);
+        assert_eq!(
+            after["certificate_signed"],
+            before["certificate_signed"] + 1
+        );
     }
 }
 
@@ -435,13 +631,24 @@ async fn a_fault_mid_compromise_leaves_nothing_changed(t: &TestStore) {
     let before = t.store.row_counts().await.unwrap();
     t.store.inject_fault("compromise:after_key");
     assert!(matches!(
-        t.store.mark_private_key_compromised(out.private_key.id).await,
+        t.store
+            .mark_private_key_compromised(out.private_key.id)
+            .await,
         Err(StoreError::InjectedFault(_))
     ));
     assert_eq!(t.store.row_counts().await.unwrap(), before);
     let key = t.store.private_key(out.private_key.id).await.unwrap();
-    assert!(key.is_active && !key.is_compromised, "the key update was rolled back");
-    assert!(t.store.certificate_signed(out.certificate_signed.id).await.unwrap().is_active);
+    assert!(
+        key.is_active && !key.is_compromised,
+        "the key update was rolled back"
+    );
+    assert!(
+        t.store
+            .certificate_signed(out.certificate_signed.id)
+            .await
+            .unwrap()
+            .is_active
+    );
 }
 
 async fn bad_input_leaves_the_store_unchanged(t: &TestStore) {
@@ -455,21 +662,70 @@ async fn bad_input_leaves_the_store_unchanged(t: &TestStore) {
     let chain_bad = other.chain_pem();
     let garbage = "-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n".to_string();
     let cases: Vec<(&str, CertificateUpload<'_>)> = vec![
-        ("malformed PEM", CertificateUpload { certificate_pem: "not pem", private_key_pem: leaf.key.pem(), chain_pem: None }),
-        ("DER garbage", CertificateUpload { certificate_pem: &garbage, private_key_pem: leaf.key.pem(), chain_pem: None }),
-        ("wrong PEM type", CertificateUpload { certificate_pem: leaf.key.pem(), private_key_pem: leaf.key.pem(), chain_pem: None }),
-        ("key mismatch", CertificateUpload { certificate_pem: leaf.certificate.pem(), private_key_pem: wrong.key.pem(), chain_pem: Some(&chain_ok) }),
-        ("unlinked chain", CertificateUpload { certificate_pem: leaf.certificate.pem(), private_key_pem: leaf.key.pem(), chain_pem: Some(&chain_bad) }),
+        (
+            "malformed PEM",
+            CertificateUpload {
+                certificate_pem: "not pem",
+                private_key_pem: leaf.key.pem(),
+                chain_pem: None,
+            },
+        ),
+        (
+            "DER garbage",
+            CertificateUpload {
+                certificate_pem: &garbage,
+                private_key_pem: leaf.key.pem(),
+                chain_pem: None,
+            },
+        ),
+        (
+            "wrong PEM type",
+            CertificateUpload {
+                certificate_pem: leaf.key.pem(),
+                private_key_pem: leaf.key.pem(),
+                chain_pem: None,
+            },
+        ),
+        (
+            "key mismatch",
+            CertificateUpload {
+                certificate_pem: leaf.certificate.pem(),
+                private_key_pem: wrong.key.pem(),
+                chain_pem: Some(&chain_ok),
+            },
+        ),
+        (
+            "unlinked chain",
+            CertificateUpload {
+                certificate_pem: leaf.certificate.pem(),
+                private_key_pem: leaf.key.pem(),
+                chain_pem: Some(&chain_bad),
+            },
+        ),
     ];
     for (label, upload) in cases {
-        let err = import_certificate(s, t.clock.as_ref(), upload).await.unwrap_err();
-        assert_eq!(err.kind(), peter_core::ErrorKind::InvalidInput, "{label}: {err}");
-        assert_eq!(t.store.row_counts().await.unwrap(), before, "{label} changed the store");
+        let err = import_certificate(s, t.clock.as_ref(), upload)
+            .await
+            .unwrap_err();
+        assert_eq!(
+            err.kind(),
+            peter_core::ErrorKind::InvalidInput,
+            "{label}: {err}"
+        );
+        assert_eq!(
+            t.store.row_counts().await.unwrap(),
+            before,
+            "{label} changed the store"
+        );
     }
     // An illegal transition changes nothing either.
     let out = import_leaf(t, &leaf, Some(&chain_ok)).await;
     let after_import = t.store.row_counts().await.unwrap();
-    assert!(s.mark_certificate_signed(out.certificate_signed.id, CertificateMark::Active).await.is_err());
+    assert!(
+        s.mark_certificate_signed(out.certificate_signed.id, CertificateMark::Active)
+            .await
+            .is_err()
+    );
     assert_eq!(t.store.row_counts().await.unwrap(), after_import);
 }
 
@@ -480,43 +736,122 @@ async fn certificate_marks_follow_the_rules_and_move_latest(t: &TestStore) {
     let out = import_leaf(t, &leaf, None).await;
     let id = out.certificate_signed.id;
     let domain = out.domains[0].id;
-    let off = s.mark_certificate_signed(id, CertificateMark::Inactive).await.unwrap();
+    let off = s
+        .mark_certificate_signed(id, CertificateMark::Inactive)
+        .await
+        .unwrap();
     assert!(!off.is_active && !off.is_deactivated && !off.is_revoked);
-    assert_eq!(s.domain(domain).await.unwrap().certificate_signed_id_latest_single, None);
-    assert!(s.latest_active_certificate_for_domain(&name("m.example.com")).await.unwrap().is_none());
-    let on = s.mark_certificate_signed(id, CertificateMark::Active).await.unwrap();
+    assert_eq!(
+        s.domain(domain)
+            .await
+            .unwrap()
+            .certificate_signed_id_latest_single,
+        None
+    );
+    assert!(
+        s.latest_active_certificate_for_domain(&name("m.example.com"))
+            .await
+            .unwrap()
+            .is_none()
+    );
+    let on = s
+        .mark_certificate_signed(id, CertificateMark::Active)
+        .await
+        .unwrap();
     assert!(on.is_active);
-    assert_eq!(s.domain(domain).await.unwrap().certificate_signed_id_latest_single, Some(id));
-    let revoked = s.mark_certificate_signed(id, CertificateMark::Revoked).await.unwrap();
+    assert_eq!(
+        s.domain(domain)
+            .await
+            .unwrap()
+            .certificate_signed_id_latest_single,
+        Some(id)
+    );
+    let revoked = s
+        .mark_certificate_signed(id, CertificateMark::Revoked)
+        .await
+        .unwrap();
     assert!(revoked.is_revoked && revoked.is_deactivated && !revoked.is_active);
     assert_eq!(
-        transition(s.mark_certificate_signed(id, CertificateMark::Active).await.unwrap_err()),
+        transition(
+            s.mark_certificate_signed(id, CertificateMark::Active)
+                .await
+                .unwrap_err()
+        ),
         TransitionError::CertificateRevoked
     );
-    assert_eq!(s.domain(domain).await.unwrap().certificate_signed_id_latest_single, None);
+    assert_eq!(
+        s.domain(domain)
+            .await
+            .unwrap()
+            .certificate_signed_id_latest_single,
+        None
+    );
 }
 
 async fn latest_active_certificate_prefers_the_one_expiring_last(t: &TestStore) {
     let s = t.store.as_ref();
     let pki = TestPki::new("latest");
     let now = OffsetDateTime::now_utc();
-    let short = pki.issue_window(&["l.example.com"], KeyTechnology::EcP256, now - Duration::days(1), now + Duration::days(10));
-    let long = pki.issue_window(&["l.example.com"], KeyTechnology::EcP256, now - Duration::days(1), now + Duration::days(80));
-    let multi = pki.issue_window(&["l.example.com", "m.l.example.com"], KeyTechnology::EcP256, now - Duration::days(1), now + Duration::days(40));
+    let short = pki.issue_window(
+        &["l.example.com"],
+        KeyTechnology::EcP256,
+        now - Duration::days(1),
+        now + Duration::days(10),
+    );
+    let long = pki.issue_window(
+        &["l.example.com"],
+        KeyTechnology::EcP256,
+        now - Duration::days(1),
+        now + Duration::days(80),
+    );
+    let multi = pki.issue_window(
+        &["l.example.com", "m.l.example.com"],
+        KeyTechnology::EcP256,
+        now - Duration::days(1),
+        now + Duration::days(40),
+    );
     let long_out = import_leaf(t, &long, None).await;
     let short_out = import_leaf(t, &short, None).await;
     let multi_out = import_leaf(t, &multi, None).await;
-    let d = s.domain_by_name(&name("l.example.com")).await.unwrap().unwrap();
-    assert_eq!(d.certificate_signed_id_latest_single, Some(long_out.certificate_signed.id));
-    assert_eq!(d.certificate_signed_id_latest_multi, Some(multi_out.certificate_signed.id));
-    let latest = s.latest_active_certificate_for_domain(&name("l.example.com")).await.unwrap().unwrap();
+    let d = s
+        .domain_by_name(&name("l.example.com"))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        d.certificate_signed_id_latest_single,
+        Some(long_out.certificate_signed.id)
+    );
+    assert_eq!(
+        d.certificate_signed_id_latest_multi,
+        Some(multi_out.certificate_signed.id)
+    );
+    let latest = s
+        .latest_active_certificate_for_domain(&name("l.example.com"))
+        .await
+        .unwrap()
+        .unwrap();
     assert_eq!(latest.id, long_out.certificate_signed.id);
-    s.mark_certificate_signed(long_out.certificate_signed.id, CertificateMark::Inactive).await.unwrap();
-    let latest = s.latest_active_certificate_for_domain(&name("l.example.com")).await.unwrap().unwrap();
+    s.mark_certificate_signed(long_out.certificate_signed.id, CertificateMark::Inactive)
+        .await
+        .unwrap();
+    let latest = s
+        .latest_active_certificate_for_domain(&name("l.example.com"))
+        .await
+        .unwrap()
+        .unwrap();
     assert_eq!(latest.id, multi_out.certificate_signed.id);
     let d = s.domain(d.id).await.unwrap();
-    assert_eq!(d.certificate_signed_id_latest_single, Some(short_out.certificate_signed.id));
-    assert!(s.latest_active_certificate_for_domain(&name("nothing.example.com")).await.unwrap().is_none());
+    assert_eq!(
+        d.certificate_signed_id_latest_single,
+        Some(short_out.certificate_signed.id)
+    );
+    assert!(
+        s.latest_active_certificate_for_domain(&name("nothing.example.com"))
+            .await
+            .unwrap()
+            .is_none()
+    );
 }
 
 async fn certificate_listings_filter_and_paginate(t: &TestStore) {
@@ -525,23 +860,51 @@ async fn certificate_listings_filter_and_paginate(t: &TestStore) {
     let now = OffsetDateTime::now_utc();
     let mut ids = Vec::new();
     for (i, days) in [5i64, 20, 60].iter().enumerate() {
-        let leaf = pki.issue_window(&[&format!("l{i}.example.com")], KeyTechnology::EcP256, now - Duration::days(1), now + Duration::days(*days));
+        let leaf = pki.issue_window(
+            &[&format!("l{i}.example.com")],
+            KeyTechnology::EcP256,
+            now - Duration::days(1),
+            now + Duration::days(*days),
+        );
         ids.push(import_leaf(t, &leaf, None).await.certificate_signed.id);
     }
-    s.mark_certificate_signed(ids[0], CertificateMark::Inactive).await.unwrap();
-    let all = s.list_certificates_signed(CertificateFilter::All, Page::default()).await.unwrap();
-    assert_eq!(all.total_items, 3);
-    assert_eq!(all.items[0].id, ids[2], "newest first");
-    let active = s.list_certificates_signed(CertificateFilter::Active, Page::default()).await.unwrap();
-    assert_eq!(active.total_items, 2);
-    let inactive = s.list_certificates_signed(CertificateFilter::Inactive, Page::default()).await.unwrap();
-    assert_eq!(inactive.items.iter().map(|c| c.id).collect::<Vec<_>>(), vec![ids[0]]);
-    let expiring = s
-        .list_certificates_signed(CertificateFilter::ExpiringBefore(now + Duration::days(30)), Page::default())
+    s.mark_certificate_signed(ids[0], CertificateMark::Inactive)
         .await
         .unwrap();
-    assert_eq!(expiring.items.iter().map(|c| c.id).collect::<Vec<_>>(), vec![ids[1]]);
-    let page = s.list_certificates_signed(CertificateFilter::All, Page::new(2, 2)).await.unwrap();
+    let all = s
+        .list_certificates_signed(CertificateFilter::All, Page::default())
+        .await
+        .unwrap();
+    assert_eq!(all.total_items, 3);
+    assert_eq!(all.items[0].id, ids[2], "newest first");
+    let active = s
+        .list_certificates_signed(CertificateFilter::Active, Page::default())
+        .await
+        .unwrap();
+    assert_eq!(active.total_items, 2);
+    let inactive = s
+        .list_certificates_signed(CertificateFilter::Inactive, Page::default())
+        .await
+        .unwrap();
+    assert_eq!(
+        inactive.items.iter().map(|c| c.id).collect::<Vec<_>>(),
+        vec![ids[0]]
+    );
+    let expiring = s
+        .list_certificates_signed(
+            CertificateFilter::ExpiringBefore(now + Duration::days(30)),
+            Page::default(),
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        expiring.items.iter().map(|c| c.id).collect::<Vec<_>>(),
+        vec![ids[1]]
+    );
+    let page = s
+        .list_certificates_signed(CertificateFilter::All, Page::new(2, 2))
+        .await
+        .unwrap();
     assert_eq!(page.items.len(), 1);
     assert_eq!(page.page_next(), None);
 }
@@ -554,26 +917,53 @@ async fn ca_certificates_chains_and_preferences(t: &TestStore) {
     assert!(!s.insert_certificate_ca(&pki.root).await.unwrap().created);
     let inter = s.insert_certificate_ca(&pki.intermediate).await.unwrap();
     assert!(!inter.id.is_trusted_root);
-    assert_eq!(s.certificate_ca(root.id.id).await.unwrap().cert_pem, pki.root.pem());
-    assert_eq!(s.list_certificate_cas(Page::default()).await.unwrap().total_items, 2);
+    assert_eq!(
+        s.certificate_ca(root.id.id).await.unwrap().cert_pem,
+        pki.root.pem()
+    );
+    assert_eq!(
+        s.list_certificate_cas(Page::default())
+            .await
+            .unwrap()
+            .total_items,
+        2
+    );
 
     let leaf = pki.issue(&["ca.example.com"], KeyTechnology::EcP256);
     let out = import_leaf(t, &leaf, Some(&pki.chain_pem())).await;
     let chain_id = out.certificate_ca_chain.unwrap().id;
     let chain = s.certificate_ca_chain(chain_id).await.unwrap();
     assert_eq!(chain.certificate_ca_ids, vec![inter.id.id]);
-    assert_eq!(s.list_certificate_ca_chains(Page::default()).await.unwrap().items, vec![chain]);
+    assert_eq!(
+        s.list_certificate_ca_chains(Page::default())
+            .await
+            .unwrap()
+            .items,
+        vec![chain]
+    );
 
     assert!(s.ca_preferences().await.unwrap().is_empty());
     s.add_ca_preference(inter.id.id).await.unwrap();
     let prefs = s.add_ca_preference(root.id.id).await.unwrap();
-    assert_eq!(prefs.iter().map(|c| c.id).collect::<Vec<_>>(), vec![inter.id.id, root.id.id]);
+    assert_eq!(
+        prefs.iter().map(|c| c.id).collect::<Vec<_>>(),
+        vec![inter.id.id, root.id.id]
+    );
     let prefs = s.add_ca_preference(inter.id.id).await.unwrap();
     assert_eq!(prefs.len(), 2, "adding twice is a no-op");
     let prefs = s.remove_ca_preference(inter.id.id).await.unwrap();
-    assert_eq!(prefs.iter().map(|c| c.id).collect::<Vec<_>>(), vec![root.id.id]);
-    assert!(matches!(s.remove_ca_preference(inter.id.id).await, Err(StoreError::NotFound { .. })));
-    assert!(matches!(s.add_ca_preference(CertificateCaId(9999)).await, Err(StoreError::NotFound { .. })));
+    assert_eq!(
+        prefs.iter().map(|c| c.id).collect::<Vec<_>>(),
+        vec![root.id.id]
+    );
+    assert!(matches!(
+        s.remove_ca_preference(inter.id.id).await,
+        Err(StoreError::NotFound { .. })
+    ));
+    assert!(matches!(
+        s.add_ca_preference(CertificateCaId(9999)).await,
+        Err(StoreError::NotFound { .. })
+    ));
 }
 
 async fn acme_and_operations_events_are_recorded(t: &TestStore) {
@@ -611,11 +1001,19 @@ async fn acme_and_operations_events_are_recorded(t: &TestStore) {
     assert_eq!(page.items[1], logged, "newest first");
 
     let parent = s
-        .record_operations_event(OperationsEventType::CertificateImport, serde_json::json!({"count": 2}), None)
+        .record_operations_event(
+            OperationsEventType::CertificateImport,
+            serde_json::json!({"count": 2}),
+            None,
+        )
         .await
         .unwrap();
     let child = s
-        .record_operations_event(OperationsEventType::DomainInsert, serde_json::json!({"domain.id": 1}), Some(parent.id))
+        .record_operations_event(
+            OperationsEventType::DomainInsert,
+            serde_json::json!({"domain.id": 1}),
+            Some(parent.id),
+        )
         .await
         .unwrap();
     assert_eq!(child.parent_id, Some(parent.id));
@@ -636,11 +1034,28 @@ async fn every_table_matches_its_entity(t: &TestStore) {
         )*};
     }
     check!(
-        acme_server, acme_account, acme_account_key, private_key, domain, domain_blocklisted,
-        unique_fqdn_set, unique_fqdn_set_domain, certificate_request, certificate_signed,
-        certificate_ca, certificate_ca_chain, certificate_signed_chain, certificate_ca_preference,
-        acme_order, acme_authorization, acme_order_authorization, acme_challenge,
-        acme_challenge_poll, acme_challenge_unknown_poll, acme_event_log, operations_event
+        acme_server,
+        acme_account,
+        acme_account_key,
+        private_key,
+        domain,
+        domain_blocklisted,
+        unique_fqdn_set,
+        unique_fqdn_set_domain,
+        certificate_request,
+        certificate_signed,
+        certificate_ca,
+        certificate_ca_chain,
+        certificate_signed_chain,
+        certificate_ca_preference,
+        acme_order,
+        acme_authorization,
+        acme_order_authorization,
+        acme_challenge,
+        acme_challenge_poll,
+        acme_challenge_unknown_poll,
+        acme_event_log,
+        operations_event
     );
     // Migrating twice is harmless.
     t.store.migrate().await.unwrap();
@@ -650,17 +1065,41 @@ async fn unknown_ids_are_not_found(t: &TestStore) {
     let s = t.store.as_ref();
     let nf = |r: Result<(), StoreError>| matches!(r, Err(StoreError::NotFound { .. }));
     assert!(nf(s.acme_server(AcmeServerId(42)).await.map(|_| ())));
-    assert!(nf(s.set_default_acme_server(AcmeServerId(42)).await.map(|_| ())));
+    assert!(nf(s
+        .set_default_acme_server(AcmeServerId(42))
+        .await
+        .map(|_| ())));
     assert!(nf(s.acme_account(AcmeAccountId(42)).await.map(|_| ())));
-    assert!(nf(s.create_acme_account(new_account(AcmeServerId(42))).await.map(|_| ())));
+    assert!(nf(s
+        .create_acme_account(new_account(AcmeServerId(42)))
+        .await
+        .map(|_| ())));
     assert!(nf(s.private_key(PrivateKeyId(42)).await.map(|_| ())));
-    assert!(nf(s.mark_private_key_compromised(PrivateKeyId(42)).await.map(|_| ())));
+    assert!(nf(s
+        .mark_private_key_compromised(PrivateKeyId(42))
+        .await
+        .map(|_| ())));
     assert!(nf(s.domain(DomainId(42)).await.map(|_| ())));
-    assert!(nf(s.set_domain_active(DomainId(42), false).await.map(|_| ())));
+    assert!(nf(s
+        .set_domain_active(DomainId(42), false)
+        .await
+        .map(|_| ())));
     assert!(nf(s.unique_fqdn_set(UniqueFqdnSetId(42)).await.map(|_| ())));
-    assert!(nf(s.certificate_signed(CertificateSignedId(42)).await.map(|_| ())));
-    assert!(nf(s.mark_certificate_signed(CertificateSignedId(42), CertificateMark::Inactive).await.map(|_| ())));
-    assert!(nf(s.certificate_chains(CertificateSignedId(42)).await.map(|_| ())));
+    assert!(nf(s
+        .certificate_signed(CertificateSignedId(42))
+        .await
+        .map(|_| ())));
+    assert!(nf(s
+        .mark_certificate_signed(CertificateSignedId(42), CertificateMark::Inactive)
+        .await
+        .map(|_| ())));
+    assert!(nf(s
+        .certificate_chains(CertificateSignedId(42))
+        .await
+        .map(|_| ())));
     assert!(nf(s.certificate_ca(CertificateCaId(42)).await.map(|_| ())));
-    assert!(nf(s.certificate_ca_chain(CertificateCaChainId(42)).await.map(|_| ())));
+    assert!(nf(s
+        .certificate_ca_chain(CertificateCaChainId(42))
+        .await
+        .map(|_| ())));
 }

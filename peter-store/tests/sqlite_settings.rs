@@ -5,13 +5,16 @@ use std::os::unix::fs::PermissionsExt;
 use std::sync::Arc;
 
 use peter_core::ports::SystemClock;
-use peter_store::{sqlite_url_for_path, SqlStore};
+use peter_store::{SqlStore, sqlite_url_for_path};
 use sea_orm::{ConnectionTrait, Statement};
 
 async fn pragma(store: &SqlStore, name: &str) -> String {
     let db = store.connection();
     let row = db
-        .query_one_raw(Statement::from_string(db.get_database_backend(), format!("PRAGMA {name}")))
+        .query_one_raw(Statement::from_string(
+            db.get_database_backend(),
+            format!("PRAGMA {name}"),
+        ))
         .await
         .unwrap()
         .unwrap();
@@ -51,5 +54,8 @@ async fn an_unreachable_database_is_a_clear_error() {
     let err = SqlStore::connect("postgres://nobody@127.0.0.1:1/none", Arc::new(SystemClock))
         .await
         .unwrap_err();
-    assert!(matches!(err, peter_core::ports::StoreError::Unavailable(_)), "{err:?}");
+    assert!(
+        matches!(err, peter_core::ports::StoreError::Unavailable(_)),
+        "{err:?}"
+    );
 }

@@ -273,6 +273,12 @@ pub struct CertificateSigned {
     pub is_compromised_private_key: bool,
     /// When the CA confirmed revocation, if it did.
     pub revoked_upstream_at: Option<OffsetDateTime>,
+    /// Start of the CA's suggested renewal window (ARI), when fetched.
+    pub ari_window_start: Option<OffsetDateTime>,
+    /// End of the suggested renewal window.
+    pub ari_window_end: Option<OffsetDateTime>,
+    /// When to ask the CA for the window again.
+    pub ari_retry_after: Option<OffsetDateTime>,
     /// The key it was issued for.
     pub private_key_id: PrivateKeyId,
     /// The names it covers.

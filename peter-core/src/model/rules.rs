@@ -20,6 +20,9 @@ pub enum TransitionError {
     /// Revoking a certificate already marked revoked.
     #[error("the certificate is already revoked")]
     AlreadyRevoked,
+    /// Revoking upstream a certificate the CA already revoked.
+    #[error("the certificate was already revoked upstream")]
+    AlreadyRevokedUpstream,
     /// Activating a revoked certificate.
     #[error("the certificate is revoked; its status can not be changed back to active")]
     CertificateRevoked,
@@ -385,7 +388,12 @@ mod tests {
     use super::*;
     use time::macros::datetime;
 
-    fn flags(active: bool, deactivated: bool, revoked: bool, compromised: bool) -> CertificateFlags {
+    fn flags(
+        active: bool,
+        deactivated: bool,
+        revoked: bool,
+        compromised: bool,
+    ) -> CertificateFlags {
         CertificateFlags {
             is_active: active,
             is_deactivated: deactivated,
@@ -396,7 +404,9 @@ mod tests {
 
     #[test]
     fn inactive_is_reversible() {
-        let off = CertificateFlags::NEW.mark(CertificateMark::Inactive).unwrap();
+        let off = CertificateFlags::NEW
+            .mark(CertificateMark::Inactive)
+            .unwrap();
         assert!(!off.is_active && !off.is_deactivated && !off.is_revoked);
         let on = off.mark(CertificateMark::Active).unwrap();
         assert_eq!(on, CertificateFlags::NEW);
@@ -408,13 +418,20 @@ mod tests {
             CertificateFlags::NEW.mark(CertificateMark::Active),
             Err(TransitionError::AlreadyActive)
         );
-        let off = CertificateFlags::NEW.mark(CertificateMark::Inactive).unwrap();
-        assert_eq!(off.mark(CertificateMark::Inactive), Err(TransitionError::AlreadyInactive));
+        let off = CertificateFlags::NEW
+            .mark(CertificateMark::Inactive)
+            .unwrap();
+        assert_eq!(
+            off.mark(CertificateMark::Inactive),
+            Err(TransitionError::AlreadyInactive)
+        );
     }
 
     #[test]
     fn revoked_sets_revoked_and_deactivated_and_is_permanent() {
-        let revoked = CertificateFlags::NEW.mark(CertificateMark::Revoked).unwrap();
+        let revoked = CertificateFlags::NEW
+            .mark(CertificateMark::Revoked)
+            .unwrap();
         assert_eq!(revoked, flags(false, true, true, false));
         assert_eq!(
             revoked.mark(CertificateMark::Active),
@@ -424,12 +441,17 @@ mod tests {
             revoked.mark(CertificateMark::Revoked),
             Err(TransitionError::AlreadyRevoked)
         );
-        assert_eq!("unrevoke".parse::<CertificateMark>(), Err(TransitionError::Unrevoke));
+        assert_eq!(
+            "unrevoke".parse::<CertificateMark>(),
+            Err(TransitionError::Unrevoke)
+        );
     }
 
     #[test]
     fn revoked_certificate_cannot_be_reactivated_even_after_inactive() {
-        let revoked = CertificateFlags::NEW.mark(CertificateMark::Revoked).unwrap();
+        let revoked = CertificateFlags::NEW
+            .mark(CertificateMark::Revoked)
+            .unwrap();
         assert_eq!(
             revoked.mark(CertificateMark::Inactive),
             Err(TransitionError::AlreadyInactive)
@@ -458,8 +480,14 @@ mod tests {
         };
         let compromised = key.compromise().unwrap();
         assert!(!compromised.is_active && compromised.is_compromised);
-        assert_eq!(compromised.compromise(), Err(TransitionError::PrivateKeyAlreadyCompromised));
-        assert_eq!(compromised.set_active(true), Err(TransitionError::PrivateKeyCompromised));
+        assert_eq!(
+            compromised.compromise(),
+            Err(TransitionError::PrivateKeyAlreadyCompromised)
+        );
+        assert_eq!(
+            compromised.set_active(true),
+            Err(TransitionError::PrivateKeyCompromised)
+        );
     }
 
     fn domain(active: bool) -> Domain {
@@ -477,8 +505,14 @@ mod tests {
     fn domain_marks_toggle_and_refuse_repeats() {
         assert_eq!(mark_domain(&domain(true), false), Ok(false));
         assert_eq!(mark_domain(&domain(false), true), Ok(true));
-        assert_eq!(mark_domain(&domain(true), true), Err(TransitionError::AlreadyActive));
-        assert_eq!(mark_domain(&domain(false), false), Err(TransitionError::AlreadyInactive));
+        assert_eq!(
+            mark_domain(&domain(true), true),
+            Err(TransitionError::AlreadyActive)
+        );
+        assert_eq!(
+            mark_domain(&domain(false), false),
+            Err(TransitionError::AlreadyInactive)
+        );
         assert!(!domain_is_managed(&domain(false)));
     }
 
@@ -511,9 +545,15 @@ mod tests {
     #[test]
     fn startup_unsets_a_global_default_on_another_server() {
         let accounts = [account(1, 1, true), account(2, 2, false)];
-        assert_eq!(global_defaults_to_unset(&accounts, Some(AcmeServerId(2))), vec![AcmeAccountId(1)]);
+        assert_eq!(
+            global_defaults_to_unset(&accounts, Some(AcmeServerId(2))),
+            vec![AcmeAccountId(1)]
+        );
         assert!(global_defaults_to_unset(&accounts, Some(AcmeServerId(1))).is_empty());
-        assert_eq!(global_defaults_to_unset(&accounts, None), vec![AcmeAccountId(1)]);
+        assert_eq!(
+            global_defaults_to_unset(&accounts, None),
+            vec![AcmeAccountId(1)]
+        );
     }
 
     #[test]
@@ -527,7 +567,8 @@ mod tests {
 
     /// The four steps of the original's "Oddities" illustration.
     #[test]
-    fn deactivated_authorization_turns_vanished_challenges_to_410_and_a_challenge_sync_restores_them() {
+    fn deactivated_authorization_turns_vanished_challenges_to_410_and_a_challenge_sync_restores_them()
+     {
         let challenge_url = "https://ca.example/chall/1";
         let server_challenge = ServerChallenge {
             url: challenge_url.into(),
@@ -541,12 +582,19 @@ mod tests {
         assert_eq!(auth_status.as_str(), "*discovered*");
 
         // 2. Load the authorization: pending, with a pending challenge.
-        let sync = sync_authorization(&stored, AcmeAuthorizationStatus::Pending, &[server_challenge.clone()]);
+        let sync = sync_authorization(
+            &stored,
+            AcmeAuthorizationStatus::Pending,
+            std::slice::from_ref(&server_challenge),
+        );
         auth_status = sync.status;
         stored = sync
             .upsert
             .iter()
-            .map(|c| StoredChallenge { url: c.url.clone(), status: c.status })
+            .map(|c| StoredChallenge {
+                url: c.url.clone(),
+                status: c.status,
+            })
             .collect();
         assert_eq!(auth_status, AcmeAuthorizationStatus::Pending);
         assert_eq!(stored[0].status, AcmeChallengeStatus::Pending);
@@ -580,12 +628,36 @@ mod tests {
         let created = datetime!(2026-03-02 10:00 UTC); // a Monday
         use PrivateKeyCycle::*;
         assert!(!key_cycle_allows_reuse(SingleUse, created, created));
-        assert!(key_cycle_allows_reuse(AccountDaily, created, datetime!(2026-03-02 23:59 UTC)));
-        assert!(!key_cycle_allows_reuse(AccountDaily, created, datetime!(2026-03-03 00:00 UTC)));
-        assert!(key_cycle_allows_reuse(GlobalWeekly, created, datetime!(2026-03-08 23:00 UTC)));
-        assert!(!key_cycle_allows_reuse(GlobalWeekly, created, datetime!(2026-03-09 00:00 UTC)));
-        assert!(key_cycle_allows_reuse(SingleUseReuse1Year, created, datetime!(2027-03-01 00:00 UTC)));
-        assert!(!key_cycle_allows_reuse(SingleUseReuse1Year, created, datetime!(2027-03-02 10:00 UTC)));
+        assert!(key_cycle_allows_reuse(
+            AccountDaily,
+            created,
+            datetime!(2026-03-02 23:59 UTC)
+        ));
+        assert!(!key_cycle_allows_reuse(
+            AccountDaily,
+            created,
+            datetime!(2026-03-03 00:00 UTC)
+        ));
+        assert!(key_cycle_allows_reuse(
+            GlobalWeekly,
+            created,
+            datetime!(2026-03-08 23:00 UTC)
+        ));
+        assert!(!key_cycle_allows_reuse(
+            GlobalWeekly,
+            created,
+            datetime!(2026-03-09 00:00 UTC)
+        ));
+        assert!(key_cycle_allows_reuse(
+            SingleUseReuse1Year,
+            created,
+            datetime!(2027-03-01 00:00 UTC)
+        ));
+        assert!(!key_cycle_allows_reuse(
+            SingleUseReuse1Year,
+            created,
+            datetime!(2027-03-02 10:00 UTC)
+        ));
     }
 
     #[test]

@@ -99,6 +99,8 @@ coded_enum!(
     }
 );
 
+// The enum comes from a macro, so `#[default]` cannot mark the variant.
+#[allow(clippy::derivable_impls)]
 impl Default for KeyTechnology {
     fn default() -> Self {
         KeyTechnology::EcP256
@@ -151,6 +153,7 @@ coded_enum!(
     }
 );
 
+#[allow(clippy::derivable_impls)]
 impl Default for PrivateKeyCycle {
     fn default() -> Self {
         PrivateKeyCycle::SingleUse
@@ -248,8 +251,12 @@ impl AcmeOrderStatus {
         Self::Gone,
     ];
     /// Statuses from which an order may not be marked invalid.
-    pub const MARK_INVALID_FORBIDDEN: &'static [Self] =
-        &[Self::Invalid, Self::Valid, Self::NotFound, Self::Deactivated];
+    pub const MARK_INVALID_FORBIDDEN: &'static [Self] = &[
+        Self::Invalid,
+        Self::Valid,
+        Self::NotFound,
+        Self::Deactivated,
+    ];
 }
 
 coded_enum!(
@@ -307,7 +314,8 @@ coded_enum!(
 
 impl AcmeChallengeStatus {
     /// Statuses in which the challenge may still be answered.
-    pub const POSSIBLY_ACTIVE: &'static [Self] = &[Self::Discovered, Self::Pending, Self::Processing];
+    pub const POSSIBLY_ACTIVE: &'static [Self] =
+        &[Self::Discovered, Self::Pending, Self::Processing];
 }
 
 coded_enum!(

@@ -1,8 +1,10 @@
 //! The ports: traits that adapters implement so that the services in
 //! [`crate::services`] can reach storage and time without knowing how.
 
+mod acme;
 mod clock;
 mod storage;
 
+pub use acme::*;
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use storage::*;

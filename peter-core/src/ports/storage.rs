@@ -12,6 +12,7 @@ use crate::error::ErrorKind;
 use crate::formats::{LinkedChain, ParsedCertificate, ParsedPrivateKey};
 use crate::model::rules::{CertificateMark, TransitionError};
 use crate::model::*;
+use crate::ports::acme::{ServerAuthorization, ServerOrder};
 
 /// Why the store failed or refused.
 #[derive(Debug, thiserror::Error)]
@@ -154,6 +155,12 @@ pub struct CertificateImport {
     pub chain_display_name: String,
     /// Whether it had expired when imported.
     pub is_expired: bool,
+    /// Further chains the CA offered for the same certificate.
+    pub alternate_chains: Vec<LinkedChain>,
+    /// The order that obtained it, which is completed in the same transaction.
+    pub acme_order_id: Option<AcmeOrderId>,
+    /// The request it answered.
+    pub certificate_request_id: Option<CertificateRequestId>,
 }
 
 /// What an import recorded.
@@ -173,6 +180,68 @@ pub struct ImportOutcome {
     pub domains: Vec<Created<DomainId>>,
     /// Whether it had expired when imported.
     pub is_expired: bool,
+}
+
+/// What is needed to record a new order before it is sent upstream.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewAcmeOrder {
+    /// Ordering account.
+    pub acme_account_id: AcmeAccountId,
+    /// Names.
+    pub unique_fqdn_set_id: UniqueFqdnSetId,
+    /// Strategy.
+    pub processing_strategy: AcmeOrderProcessingStrategy,
+    /// Why.
+    pub order_type: AcmeOrderType,
+    /// Key cycle used at finalize and renewal.
+    pub private_key_cycle: PrivateKeyCycle,
+    /// Key strategy.
+    pub private_key_strategy: PrivateKeyStrategy,
+    /// Key chosen up front.
+    pub private_key_id_requested: Option<PrivateKeyId>,
+    /// Order retried.
+    pub acme_order_id_retry_of: Option<AcmeOrderId>,
+    /// Certificate renewed.
+    pub certificate_signed_id_renewal_of: Option<CertificateSignedId>,
+    /// Profile asked for.
+    pub profile: Option<String>,
+}
+
+/// Local changes to an order (fields left `None` are unchanged).
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct AcmeOrderUpdate {
+    /// Upstream status.
+    pub status: Option<AcmeOrderStatus>,
+    /// Processing progress.
+    pub processing_status: Option<AcmeOrderProcessingStatus>,
+    /// `Some(x)` sets `is_processing` to `x`.
+    pub is_processing: Option<Option<bool>>,
+    /// Key chosen at finalize.
+    pub private_key_id: Option<PrivateKeyId>,
+    /// CSR sent.
+    pub certificate_request_id: Option<CertificateRequestId>,
+    /// Problem document (JSON).
+    pub problem: Option<String>,
+}
+
+/// A challenge to record from an authorization sync, with its answer.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ChallengeUpsert {
+    /// The challenge as the server lists it.
+    pub challenge: crate::model::rules::ServerChallenge,
+    /// The HTTP-01 answer (`token.thumbprint`).
+    pub key_authorization: Option<String>,
+}
+
+/// Which orders a listing shows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OrderFilter {
+    /// All.
+    All,
+    /// pending, ready, processing.
+    Active,
+    /// valid, invalid.
+    Finished,
 }
 
 /// What marking a private key compromised changed.
@@ -208,7 +277,11 @@ pub trait Store: Send + Sync {
     /// Makes a server the only default.
     async fn set_default_acme_server(&self, id: AcmeServerId) -> StoreResult<AcmeServer>;
     /// Enables or disables a server.
-    async fn set_acme_server_enabled(&self, id: AcmeServerId, enabled: bool) -> StoreResult<AcmeServer>;
+    async fn set_acme_server_enabled(
+        &self,
+        id: AcmeServerId,
+        enabled: bool,
+    ) -> StoreResult<AcmeServer>;
 
     // ----- ACME accounts -----
 
@@ -234,9 +307,23 @@ pub trait Store: Send + Sync {
     /// A page of keys.
     async fn list_private_keys(&self, page: Page) -> StoreResult<Paged<PrivateKey>>;
     /// Marks a key active or inactive (a compromised key cannot be activated).
-    async fn set_private_key_active(&self, id: PrivateKeyId, active: bool) -> StoreResult<PrivateKey>;
+    async fn set_private_key_active(
+        &self,
+        id: PrivateKeyId,
+        active: bool,
+    ) -> StoreResult<PrivateKey>;
+    /// The newest usable key made for `cycle` (owned by `owner`, or unowned
+    /// when `owner` is `None`), for key reuse at finalize.
+    async fn latest_private_key_for_cycle(
+        &self,
+        cycle: PrivateKeyCycle,
+        owner: Option<AcmeAccountId>,
+    ) -> StoreResult<Option<PrivateKey>>;
     /// Marks a key compromised, deactivating it and every certificate that uses it.
-    async fn mark_private_key_compromised(&self, id: PrivateKeyId) -> StoreResult<CompromiseOutcome>;
+    async fn mark_private_key_compromised(
+        &self,
+        id: PrivateKeyId,
+    ) -> StoreResult<CompromiseOutcome>;
 
     // ----- domains -----
 
@@ -251,7 +338,10 @@ pub trait Store: Send + Sync {
     /// Marks a domain active or inactive.
     async fn set_domain_active(&self, id: DomainId, active: bool) -> StoreResult<Domain>;
     /// Adds a name to the blocklist.
-    async fn add_blocklisted_domain(&self, name: &DomainName) -> StoreResult<Created<DomainBlocklisted>>;
+    async fn add_blocklisted_domain(
+        &self,
+        name: &DomainName,
+    ) -> StoreResult<Created<DomainBlocklisted>>;
     /// Whether a name is blocklisted.
     async fn is_domain_blocklisted(&self, name: &DomainName) -> StoreResult<bool>;
     /// The whole blocklist.
@@ -260,7 +350,10 @@ pub trait Store: Send + Sync {
     // ----- sets of names -----
 
     /// The stored set for these names, created (with its domains) when new.
-    async fn get_or_create_unique_fqdn_set(&self, set: &UniqueFqdnSet) -> StoreResult<Created<UniqueFqdnSetRecord>>;
+    async fn get_or_create_unique_fqdn_set(
+        &self,
+        set: &UniqueFqdnSet,
+    ) -> StoreResult<Created<UniqueFqdnSetRecord>>;
     /// One set.
     async fn unique_fqdn_set(&self, id: UniqueFqdnSetId) -> StoreResult<UniqueFqdnSetRecord>;
 
@@ -273,32 +366,164 @@ pub trait Store: Send + Sync {
     /// One certificate.
     async fn certificate_signed(&self, id: CertificateSignedId) -> StoreResult<CertificateSigned>;
     /// A page of certificates, newest first.
-    async fn list_certificates_signed(&self, filter: CertificateFilter, page: Page) -> StoreResult<Paged<CertificateSigned>>;
+    async fn list_certificates_signed(
+        &self,
+        filter: CertificateFilter,
+        page: Page,
+    ) -> StoreResult<Paged<CertificateSigned>>;
     /// Applies a mark (active, inactive, revoked) under the certificate rules.
-    async fn mark_certificate_signed(&self, id: CertificateSignedId, mark: CertificateMark) -> StoreResult<CertificateSigned>;
+    async fn mark_certificate_signed(
+        &self,
+        id: CertificateSignedId,
+        mark: CertificateMark,
+    ) -> StoreResult<CertificateSigned>;
     /// The active certificate covering the domain that expires last, if any.
-    async fn latest_active_certificate_for_domain(&self, name: &DomainName) -> StoreResult<Option<CertificateSigned>>;
+    async fn latest_active_certificate_for_domain(
+        &self,
+        name: &DomainName,
+    ) -> StoreResult<Option<CertificateSigned>>;
+    /// Records a certificate's renewal window (ARI) as the CA suggested it.
+    async fn set_certificate_renewal_window(
+        &self,
+        id: CertificateSignedId,
+        window: &crate::ports::acme::RenewalWindow,
+    ) -> StoreResult<CertificateSigned>;
+    /// Records that the CA confirmed a revocation.
+    async fn set_certificate_revoked_upstream(
+        &self,
+        id: CertificateSignedId,
+    ) -> StoreResult<CertificateSigned>;
+    /// The order that obtained a certificate, if peter ordered it.
+    async fn acme_order_for_certificate(
+        &self,
+        id: CertificateSignedId,
+    ) -> StoreResult<Option<AcmeOrder>>;
     /// The chains a certificate was offered with, upstream default first.
-    async fn certificate_chains(&self, id: CertificateSignedId) -> StoreResult<Vec<CertificateChainOffer>>;
+    async fn certificate_chains(
+        &self,
+        id: CertificateSignedId,
+    ) -> StoreResult<Vec<CertificateChainOffer>>;
 
     // ----- CA certificates and chains -----
 
     /// Records a CA certificate, de-duplicated by fingerprint.
-    async fn insert_certificate_ca(&self, cert: &ParsedCertificate) -> StoreResult<Created<CertificateCa>>;
+    async fn insert_certificate_ca(
+        &self,
+        cert: &ParsedCertificate,
+    ) -> StoreResult<Created<CertificateCa>>;
     /// One CA certificate.
     async fn certificate_ca(&self, id: CertificateCaId) -> StoreResult<CertificateCa>;
     /// A page of CA certificates.
     async fn list_certificate_cas(&self, page: Page) -> StoreResult<Paged<CertificateCa>>;
     /// One chain.
-    async fn certificate_ca_chain(&self, id: CertificateCaChainId) -> StoreResult<CertificateCaChain>;
+    async fn certificate_ca_chain(
+        &self,
+        id: CertificateCaChainId,
+    ) -> StoreResult<CertificateCaChain>;
     /// A page of chains.
-    async fn list_certificate_ca_chains(&self, page: Page) -> StoreResult<Paged<CertificateCaChain>>;
+    async fn list_certificate_ca_chains(
+        &self,
+        page: Page,
+    ) -> StoreResult<Paged<CertificateCaChain>>;
     /// The CA preference list, most preferred first.
     async fn ca_preferences(&self) -> StoreResult<Vec<CertificateCa>>;
     /// Puts a CA at the end of the preference list (no-op if present).
     async fn add_ca_preference(&self, id: CertificateCaId) -> StoreResult<Vec<CertificateCa>>;
     /// Removes a CA from the preference list.
     async fn remove_ca_preference(&self, id: CertificateCaId) -> StoreResult<Vec<CertificateCa>>;
+
+    // ----- ACME orders, authorizations, challenges -----
+
+    /// Records an order locally (status `*discovered*`, `created_local`).
+    async fn create_acme_order(&self, new: NewAcmeOrder) -> StoreResult<AcmeOrder>;
+    /// One order.
+    async fn acme_order(&self, id: AcmeOrderId) -> StoreResult<AcmeOrder>;
+    /// A page of orders, newest first.
+    async fn list_acme_orders(
+        &self,
+        filter: OrderFilter,
+        page: Page,
+    ) -> StoreResult<Paged<AcmeOrder>>;
+    /// Applies local changes to an order.
+    async fn update_acme_order(
+        &self,
+        id: AcmeOrderId,
+        update: AcmeOrderUpdate,
+    ) -> StoreResult<AcmeOrder>;
+    /// Records the server's view of an order: URLs, status, problem, and its
+    /// authorizations (new ones as `*discovered*`), in one transaction.
+    async fn sync_acme_order(
+        &self,
+        id: AcmeOrderId,
+        server: &ServerOrder,
+    ) -> StoreResult<AcmeOrder>;
+    /// The authorizations of an order, in the order the server listed them.
+    async fn acme_authorizations_for_order(
+        &self,
+        id: AcmeOrderId,
+    ) -> StoreResult<Vec<AcmeAuthorization>>;
+    /// One authorization.
+    async fn acme_authorization(&self, id: AcmeAuthorizationId) -> StoreResult<AcmeAuthorization>;
+    /// Records the server's view of an authorization and its challenges;
+    /// stored challenges the server no longer lists become `*410*`.
+    async fn sync_acme_authorization(
+        &self,
+        id: AcmeAuthorizationId,
+        server: &ServerAuthorization,
+        challenges: &[ChallengeUpsert],
+    ) -> StoreResult<AcmeAuthorization>;
+    /// The challenges of an authorization.
+    async fn acme_challenges_for_authorization(
+        &self,
+        id: AcmeAuthorizationId,
+    ) -> StoreResult<Vec<AcmeChallenge>>;
+    /// One challenge.
+    async fn acme_challenge(&self, id: AcmeChallengeId) -> StoreResult<AcmeChallenge>;
+    /// Records a challenge's status as the server reports it.
+    async fn set_acme_challenge_status(
+        &self,
+        id: AcmeChallengeId,
+        status: AcmeChallengeStatus,
+    ) -> StoreResult<AcmeChallenge>;
+    /// The HTTP-01 answer for `token` on `host`, unless the host is blocklisted.
+    async fn challenge_answer(
+        &self,
+        host: &str,
+        token: &str,
+    ) -> StoreResult<Option<(AcmeChallengeId, String)>>;
+    /// Records a request for a known challenge.
+    async fn record_challenge_poll(
+        &self,
+        id: AcmeChallengeId,
+        remote_ip: Option<String>,
+    ) -> StoreResult<AcmeChallengePoll>;
+    /// Records a request for an unknown host or token.
+    async fn record_unknown_challenge_poll(
+        &self,
+        host: &str,
+        token: &str,
+        remote_ip: Option<String>,
+    ) -> StoreResult<AcmeChallengeUnknownPoll>;
+    /// Polls of a challenge.
+    async fn challenge_polls(&self, id: AcmeChallengeId) -> StoreResult<Vec<AcmeChallengePoll>>;
+    /// A page of unknown polls, newest first.
+    async fn list_unknown_challenge_polls(
+        &self,
+        page: Page,
+    ) -> StoreResult<Paged<AcmeChallengeUnknownPoll>>;
+    /// Records a certificate request, de-duplicated by its DER.
+    async fn insert_certificate_request(
+        &self,
+        csr: &crate::formats::ParsedCsr,
+        source: CertificateRequestSource,
+        private_key_id: Option<PrivateKeyId>,
+        unique_fqdn_set_id: UniqueFqdnSetId,
+    ) -> StoreResult<Created<CertificateRequest>>;
+    /// One certificate request.
+    async fn certificate_request(
+        &self,
+        id: CertificateRequestId,
+    ) -> StoreResult<CertificateRequest>;
 
     // ----- event logs -----
 

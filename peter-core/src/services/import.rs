@@ -2,9 +2,7 @@
 
 use crate::dns::UniqueFqdnSet;
 use crate::error::Error;
-use crate::formats::{
-    link_chain, parse_certificates_pem, ParsedCertificate, ParsedPrivateKey,
-};
+use crate::formats::{ParsedCertificate, ParsedPrivateKey, link_chain, parse_certificates_pem};
 use crate::ports::{CertificateImport, Clock, ImportOutcome, Store};
 
 /// The PEM texts of a certificate upload.
@@ -41,6 +39,9 @@ pub fn prepare_certificate_import(
         unique_fqdn_set,
         chain_display_name: "manual upload".to_string(),
         is_expired,
+        alternate_chains: Vec::new(),
+        acme_order_id: None,
+        certificate_request_id: None,
     })
 }
 

@@ -2,3 +2,4 @@
 //! ports so that the CLI, the HTTP API and embedding programs share them.
 
 pub mod import;
+pub mod orders;

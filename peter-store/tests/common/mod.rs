@@ -4,8 +4,8 @@
 
 #![allow(dead_code)]
 
-use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU32, Ordering};
 
 use peter_core::ports::{Clock, ManualClock};
 use peter_store::SqlStore;
@@ -72,17 +72,29 @@ impl TestStore {
                 let dir = std::env::temp_dir().join(unique_name("peter-store"));
                 std::fs::create_dir_all(&dir).unwrap();
                 let url = peter_store::sqlite_url_for_path(&dir.join("store.sqlite"));
-                let store = SqlStore::connect(&url, dyn_clock).await.expect("open SQLite store");
-                Self { store: Arc::new(store), clock, url, cleanup: Cleanup::Dir(dir) }
-            }
-            Backend::Postgres => {
-                let (url, name) = fresh_postgres_database().await;
-                let store = SqlStore::connect(&url, dyn_clock).await.expect("open PostgreSQL store");
+                let store = SqlStore::connect(&url, dyn_clock)
+                    .await
+                    .expect("open SQLite store");
                 Self {
                     store: Arc::new(store),
                     clock,
                     url,
-                    cleanup: Cleanup::Database { admin_url: admin_postgres_url(), name },
+                    cleanup: Cleanup::Dir(dir),
+                }
+            }
+            Backend::Postgres => {
+                let (url, name) = fresh_postgres_database().await;
+                let store = SqlStore::connect(&url, dyn_clock)
+                    .await
+                    .expect("open PostgreSQL store");
+                Self {
+                    store: Arc::new(store),
+                    clock,
+                    url,
+                    cleanup: Cleanup::Database {
+                        admin_url: admin_postgres_url(),
+                        name,
+                    },
                 }
             }
         }
@@ -100,9 +112,11 @@ impl TestStore {
             }
             Cleanup::Database { admin_url, name } => {
                 if let Ok(db) = Database::connect(&admin_url).await {
-                    db.execute_unprepared(&format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"))
-                        .await
-                        .ok();
+                    db.execute_unprepared(&format!(
+                        "DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"
+                    ))
+                    .await
+                    .ok();
                     db.close().await.ok();
                 }
             }

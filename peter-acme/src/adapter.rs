@@ -1,0 +1,649 @@
+//! [`InstantAcmeClient`]: the `AcmeClient` port on instant-acme plus the
+//! crate's own JWS layer. One HTTP client (and one nonce pool) per ACME
+//! server, one instant-acme `Account` per peter account, both cached.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+
+use async_trait::async_trait;
+use instant_acme::{Account, AccountCredentials, Identifier, NewOrder, OrderStatus};
+use peter_core::dns::UniqueFqdnSet;
+use peter_core::formats::ParsedPrivateKey;
+use peter_core::model::rules::ServerChallenge;
+use peter_core::model::*;
+use peter_core::ports::*;
+use rustls_pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer};
+use serde::Deserialize;
+use time::OffsetDateTime;
+
+use crate::http::{EXCHANGE, LoggingClient};
+use crate::jws::{NoncePool, Signer, alternate_links, post, server_error};
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct Directory {
+    new_nonce: String,
+    new_account: String,
+    new_order: String,
+    #[serde(default)]
+    revoke_cert: Option<String>,
+    #[serde(default)]
+    key_change: Option<String>,
+    #[serde(default)]
+    renewal_info: Option<String>,
+    #[serde(default)]
+    meta: Option<DirectoryMeta>,
+}
+
+#[derive(Debug, Clone, Deserialize, Default)]
+#[serde(rename_all = "camelCase")]
+struct DirectoryMeta {
+    #[serde(default)]
+    terms_of_service: Option<String>,
+    #[serde(default)]
+    profiles: HashMap<String, serde_json::Value>,
+}
+
+struct ServerState {
+    client: LoggingClient,
+    directory: Directory,
+    nonces: NoncePool,
+}
+
+struct AccountState {
+    account: Account,
+    signer: Signer,
+    kid: String,
+}
+
+/// The ACME client peter uses.
+pub struct InstantAcmeClient {
+    store: Arc<dyn Store>,
+    servers: tokio::sync::Mutex<HashMap<i64, Arc<ServerState>>>,
+    accounts: tokio::sync::Mutex<HashMap<(i64, String), Arc<AccountState>>>,
+    thumbprints: Mutex<HashMap<String, String>>,
+}
+
+fn acme_err(e: instant_acme::Error) -> AcmeError {
+    match e {
+        instant_acme::Error::Api(p) => AcmeError::Server {
+            http_status: p.status,
+            problem: Problem {
+                problem_type: p.r#type,
+                detail: p.detail,
+                status: p.status,
+            },
+            retry_after_seconds: None,
+        },
+        instant_acme::Error::Other(inner) => match inner.downcast::<AcmeError>() {
+            Ok(e) => *e,
+            Err(other) => AcmeError::Transport(other.to_string()),
+        },
+        instant_acme::Error::Unsupported(what) => AcmeError::Unsupported(what.to_string()),
+        instant_acme::Error::Timeout(_) => AcmeError::Timeout("the ACME server".into()),
+        instant_acme::Error::KeyRejected => AcmeError::Key("the account key was rejected".into()),
+        other => AcmeError::Protocol(other.to_string()),
+    }
+}
+
+fn order_status(s: OrderStatus) -> AcmeOrderStatus {
+    match s {
+        OrderStatus::Pending => AcmeOrderStatus::Pending,
+        OrderStatus::Ready => AcmeOrderStatus::Ready,
+        OrderStatus::Processing => AcmeOrderStatus::Processing,
+        OrderStatus::Valid => AcmeOrderStatus::Valid,
+        OrderStatus::Invalid => AcmeOrderStatus::Invalid,
+        #[allow(unreachable_patterns)]
+        _ => AcmeOrderStatus::Invalid,
+    }
+}
+
+fn problem_of(p: &instant_acme::Problem) -> Problem {
+    Problem {
+        problem_type: p.r#type.clone(),
+        detail: p.detail.clone(),
+        status: p.status,
+    }
+}
+
+fn server_order(order: &mut instant_acme::Order) -> ServerOrder {
+    let url = order.url().to_string();
+    let state = order.state();
+    ServerOrder {
+        url,
+        status: order_status(state.status),
+        authorizations: state.authorizations.iter().map(|a| a.url.clone()).collect(),
+        finalize_url: state.finalize.clone(),
+        certificate_url: state.certificate.clone(),
+        expires: None,
+        error: state.error.as_ref().map(problem_of),
+    }
+}
+
+#[derive(Deserialize)]
+struct RawChallenge {
+    #[serde(rename = "type")]
+    kind: String,
+    url: String,
+    #[serde(default)]
+    token: String,
+    status: String,
+    #[serde(default)]
+    error: Option<Problem>,
+}
+
+#[derive(Deserialize)]
+struct RawIdentifier {
+    value: String,
+}
+
+#[derive(Deserialize)]
+struct RawAuthorization {
+    status: String,
+    identifier: RawIdentifier,
+    #[serde(default)]
+    expires: Option<String>,
+    #[serde(default)]
+    challenges: Vec<RawChallenge>,
+    #[serde(default)]
+    wildcard: bool,
+}
+
+fn parse_time(s: &str) -> Option<OffsetDateTime> {
+    OffsetDateTime::parse(s, &time::format_description::well_known::Rfc3339).ok()
+}
+
+fn challenge_of(raw: &RawChallenge) -> Option<ServerChallengeState> {
+    let challenge_type: AcmeChallengeType = raw.kind.parse().ok()?;
+    let status = raw.status.parse().unwrap_or(AcmeChallengeStatus::Invalid);
+    Some(ServerChallengeState {
+        challenge: ServerChallenge {
+            url: raw.url.clone(),
+            challenge_type,
+            token: raw.token.clone(),
+            status,
+        },
+        error: raw.error.clone(),
+    })
+}
+
+fn authorization_of(url: &str, body: &[u8]) -> Result<ServerAuthorization, AcmeError> {
+    let raw: RawAuthorization = serde_json::from_slice(body)
+        .map_err(|e| AcmeError::Protocol(format!("authorization {url}: {e}")))?;
+    Ok(ServerAuthorization {
+        url: url.to_string(),
+        status: raw
+            .status
+            .parse()
+            .map_err(|_| AcmeError::Protocol(format!("authorization status `{}`", raw.status)))?,
+        identifier: raw.identifier.value,
+        wildcard: raw.wildcard,
+        expires: raw.expires.as_deref().and_then(parse_time),
+        challenges: raw
+            .challenges
+            .iter()
+            .filter_map(challenge_of)
+            .map(|c| c.challenge)
+            .collect(),
+    })
+}
+
+impl InstantAcmeClient {
+    /// A client recording every exchange into `store`.
+    pub fn new(store: Arc<dyn Store>) -> Self {
+        Self {
+            store,
+            servers: tokio::sync::Mutex::new(HashMap::new()),
+            accounts: tokio::sync::Mutex::new(HashMap::new()),
+            thumbprints: Mutex::new(HashMap::new()),
+        }
+    }
+
+    async fn server(&self, server: &AcmeServer) -> Result<Arc<ServerState>, AcmeError> {
+        let mut servers = self.servers.lock().await;
+        if let Some(s) = servers.get(&server.id.0) {
+            return Ok(s.clone());
+        }
+        let client = LoggingClient::new(self.store.clone(), server.ca_bundle_pem.as_deref())?;
+        let request = ::http::Request::get(&server.directory_url)
+            .header("user-agent", "peter")
+            .body(instant_acme::BodyWrapper::default())
+            .map_err(|e| AcmeError::Transport(format!("{}: {e}", server.directory_url)))?;
+        let response = EXCHANGE
+            .scope(
+                (AcmeEvent::Directory, EventRefs::default()),
+                client.send(request),
+            )
+            .await?;
+        if response.status >= 400 {
+            return Err(server_error(&response));
+        }
+        let directory: Directory = serde_json::from_slice(&response.body).map_err(|e| {
+            AcmeError::Protocol(format!(
+                "{} is not an ACME directory: {e}",
+                server.directory_url
+            ))
+        })?;
+        let state = Arc::new(ServerState {
+            client,
+            directory,
+            nonces: NoncePool::default(),
+        });
+        servers.insert(server.id.0, state.clone());
+        Ok(state)
+    }
+
+    async fn account(
+        &self,
+        ctx: &AccountContext,
+    ) -> Result<(Arc<ServerState>, Arc<AccountState>), AcmeError> {
+        let server = self.server(&ctx.server).await?;
+        let kid = ctx
+            .account
+            .account_url
+            .clone()
+            .ok_or_else(|| AcmeError::Key("the account is not registered".into()))?;
+        let cache_key = (ctx.account.id.0, ctx.account.key.spki_sha256.clone());
+        let mut accounts = self.accounts.lock().await;
+        if let Some(a) = accounts.get(&cache_key) {
+            return Ok((server, a.clone()));
+        }
+        let key = ParsedPrivateKey::from_pem(&ctx.account.key.key_pem)
+            .map_err(|e| AcmeError::Key(e.to_string()))?;
+        let signer = Signer::from_pkcs8(key.pkcs8_der())?;
+        let d = &server.directory;
+        let credentials: AccountCredentials = serde_json::from_value(serde_json::json!({
+            "id": kid,
+            "key_pkcs8": base64::Engine::encode(&base64::engine::general_purpose::URL_SAFE_NO_PAD, key.pkcs8_der()),
+            "urls": {
+                "newNonce": d.new_nonce,
+                "newAccount": d.new_account,
+                "newOrder": d.new_order,
+                "revokeCert": d.revoke_cert,
+                "keyChange": d.key_change,
+                "renewalInfo": d.renewal_info,
+                "meta": {"profiles": d.meta.as_ref().map(|m| m.profiles.clone()).unwrap_or_default()},
+            }
+        }))
+        .map_err(|e| AcmeError::Protocol(format!("account credentials: {e}")))?;
+        let account = Account::builder_with_http(Box::new(server.client.clone()))
+            .from_credentials(credentials)
+            .await
+            .map_err(acme_err)?;
+        let state = Arc::new(AccountState {
+            account,
+            signer,
+            kid,
+        });
+        accounts.insert(cache_key, state.clone());
+        Ok((server, state))
+    }
+
+    async fn jws_post(
+        &self,
+        ctx: &AccountContext,
+        url: &str,
+        payload: Option<&serde_json::Value>,
+    ) -> Result<crate::http::RawResponse, AcmeError> {
+        let (server, account) = self.account(ctx).await?;
+        post(
+            &server.client,
+            &server.nonces,
+            &server.directory.new_nonce,
+            &account.signer,
+            &account.kid,
+            url,
+            payload,
+        )
+        .await
+    }
+}
+
+#[async_trait]
+impl AcmeClient for InstantAcmeClient {
+    async fn directory(&self, server: &AcmeServer) -> Result<DirectoryInfo, AcmeError> {
+        let state = self.server(server).await?;
+        let meta = state.directory.meta.clone().unwrap_or_default();
+        let mut profiles: Vec<String> = meta.profiles.keys().cloned().collect();
+        profiles.sort();
+        Ok(DirectoryInfo {
+            profiles,
+            supports_ari: state.directory.renewal_info.is_some(),
+            terms_of_service: meta.terms_of_service,
+        })
+    }
+
+    async fn register_account(
+        &self,
+        server: &AcmeServer,
+        key: &ParsedPrivateKey,
+        contact: Option<&str>,
+        only_return_existing: bool,
+        refs: EventRefs,
+    ) -> Result<String, AcmeError> {
+        let state = self.server(server).await?;
+        Signer::from_pkcs8(key.pkcs8_der())?;
+        let ia_key =
+            instant_acme::Key::from_pkcs8_der(PrivatePkcs8KeyDer::from(key.pkcs8_der().to_vec()))
+                .map_err(|_| AcmeError::Key("ACME account keys must be EC P-256".into()))?;
+        let der = PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(key.pkcs8_der().to_vec()));
+        let builder = Account::builder_with_http(Box::new(state.client.clone()));
+        let fut = async {
+            let (account, _) = if only_return_existing {
+                builder
+                    .from_key((ia_key, der), server.directory_url.clone())
+                    .await
+            } else {
+                builder
+                    .create_from_key((ia_key, der), server.directory_url.clone())
+                    .await
+            }
+            .map_err(acme_err)?;
+            if let Some(contact) = contact.filter(|c| !c.is_empty()) {
+                let mailto = if contact.starts_with("mailto:") {
+                    contact.to_string()
+                } else {
+                    format!("mailto:{contact}")
+                };
+                account
+                    .update_contacts(&[mailto.as_str()])
+                    .await
+                    .map_err(acme_err)?;
+            }
+            Ok(account.id().to_string())
+        };
+        EXCHANGE.scope((AcmeEvent::NewAccount, refs), fut).await
+    }
+
+    async fn deactivate_account(&self, ctx: &AccountContext) -> Result<(), AcmeError> {
+        let refs = EventRefs {
+            acme_account_id: Some(ctx.account.id),
+            ..Default::default()
+        };
+        let kid = ctx.account.account_url.clone().unwrap_or_default();
+        // instant-acme drops the server's answer here; peter needs to see it.
+        let payload = serde_json::json!({"status": "deactivated"});
+        EXCHANGE
+            .scope(
+                (AcmeEvent::AccountDeactivate, refs),
+                self.jws_post(ctx, &kid, Some(&payload)),
+            )
+            .await?;
+        self.accounts
+            .lock()
+            .await
+            .retain(|(id, _), _| *id != ctx.account.id.0);
+        Ok(())
+    }
+
+    async fn new_order(
+        &self,
+        ctx: &AccountContext,
+        names: &UniqueFqdnSet,
+        replaces: Option<&str>,
+        profile: Option<&str>,
+        refs: EventRefs,
+    ) -> Result<ServerOrder, AcmeError> {
+        let (_, account) = self.account(ctx).await?;
+        let identifiers: Vec<Identifier> = names
+            .names()
+            .map(|n| Identifier::Dns(n.to_string()))
+            .collect();
+        let fut = async {
+            let mut new = NewOrder::new(&identifiers);
+            if let Some(p) = profile {
+                new = new.profile(p);
+            }
+            if let Some(r) = replaces {
+                let (aki, serial) = r.split_once('.').ok_or_else(|| {
+                    AcmeError::Protocol(format!("bad certificate identifier `{r}`"))
+                })?;
+                new = new.replaces(instant_acme::CertificateIdentifier {
+                    authority_key_identifier: aki.to_string().into(),
+                    serial: serial.to_string().into(),
+                });
+            }
+            let mut order = account.account.new_order(&new).await.map_err(acme_err)?;
+            Ok(server_order(&mut order))
+        };
+        EXCHANGE.scope((AcmeEvent::NewOrder, refs), fut).await
+    }
+
+    async fn fetch_order(
+        &self,
+        ctx: &AccountContext,
+        url: &str,
+        refs: EventRefs,
+    ) -> Result<ServerOrder, AcmeError> {
+        let (_, account) = self.account(ctx).await?;
+        let fut = async {
+            let mut order = account
+                .account
+                .order(url.to_string())
+                .await
+                .map_err(acme_err)?;
+            Ok(server_order(&mut order))
+        };
+        EXCHANGE.scope((AcmeEvent::OrderLocation, refs), fut).await
+    }
+
+    async fn fetch_authorization(
+        &self,
+        ctx: &AccountContext,
+        url: &str,
+        refs: EventRefs,
+    ) -> Result<ServerAuthorization, AcmeError> {
+        let response = EXCHANGE
+            .scope(
+                (AcmeEvent::AuthorizationRequest, refs),
+                self.jws_post(ctx, url, None),
+            )
+            .await?;
+        authorization_of(url, &response.body)
+    }
+
+    async fn deactivate_authorization(
+        &self,
+        ctx: &AccountContext,
+        url: &str,
+        refs: EventRefs,
+    ) -> Result<ServerAuthorization, AcmeError> {
+        let payload = serde_json::json!({"status": "deactivated"});
+        let response = EXCHANGE
+            .scope(
+                (AcmeEvent::AuthorizationDeactivate, refs),
+                self.jws_post(ctx, url, Some(&payload)),
+            )
+            .await?;
+        authorization_of(url, &response.body)
+    }
+
+    async fn fetch_challenge(
+        &self,
+        ctx: &AccountContext,
+        url: &str,
+        refs: EventRefs,
+    ) -> Result<ServerChallengeState, AcmeError> {
+        let response = EXCHANGE
+            .scope(
+                (AcmeEvent::ChallengePostAsGet, refs),
+                self.jws_post(ctx, url, None),
+            )
+            .await?;
+        let raw: RawChallenge = serde_json::from_slice(&response.body)
+            .map_err(|e| AcmeError::Protocol(format!("challenge {url}: {e}")))?;
+        challenge_of(&raw)
+            .ok_or_else(|| AcmeError::Unsupported(format!("challenge type {}", raw.kind)))
+    }
+
+    async fn trigger_challenge(
+        &self,
+        ctx: &AccountContext,
+        url: &str,
+        refs: EventRefs,
+    ) -> Result<ServerChallengeState, AcmeError> {
+        let payload = serde_json::json!({});
+        let response = EXCHANGE
+            .scope(
+                (AcmeEvent::ChallengeTrigger, refs),
+                self.jws_post(ctx, url, Some(&payload)),
+            )
+            .await?;
+        let raw: RawChallenge = serde_json::from_slice(&response.body)
+            .map_err(|e| AcmeError::Protocol(format!("challenge {url}: {e}")))?;
+        challenge_of(&raw)
+            .ok_or_else(|| AcmeError::Unsupported(format!("challenge type {}", raw.kind)))
+    }
+
+    fn key_authorization(&self, ctx: &AccountContext, token: &str) -> Result<String, AcmeError> {
+        let spki = ctx.account.key.spki_sha256.clone();
+        let cached = self
+            .thumbprints
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(&spki)
+            .cloned();
+        let thumbprint = match cached {
+            Some(t) => t,
+            None => {
+                let key = ParsedPrivateKey::from_pem(&ctx.account.key.key_pem)
+                    .map_err(|e| AcmeError::Key(e.to_string()))?;
+                let t = Signer::from_pkcs8(key.pkcs8_der())?.thumbprint();
+                self.thumbprints
+                    .lock()
+                    .unwrap_or_else(|e| e.into_inner())
+                    .insert(spki, t.clone());
+                t
+            }
+        };
+        Ok(format!("{token}.{thumbprint}"))
+    }
+
+    async fn finalize_order(
+        &self,
+        ctx: &AccountContext,
+        order: &ServerOrder,
+        csr_der: &[u8],
+        refs: EventRefs,
+    ) -> Result<ServerOrder, AcmeError> {
+        let (_, account) = self.account(ctx).await?;
+        let fut = async {
+            let mut o = account
+                .account
+                .order(order.url.clone())
+                .await
+                .map_err(acme_err)?;
+            o.finalize_csr(csr_der).await.map_err(acme_err)?;
+            Ok(server_order(&mut o))
+        };
+        EXCHANGE.scope((AcmeEvent::OrderFinalize, refs), fut).await
+    }
+
+    async fn download_certificate(
+        &self,
+        ctx: &AccountContext,
+        certificate_url: &str,
+        refs: EventRefs,
+    ) -> Result<DownloadedCertificate, AcmeError> {
+        let fut = async {
+            let first = self.jws_post(ctx, certificate_url, None).await?;
+            let mut fullchains = vec![String::from_utf8_lossy(&first.body).into_owned()];
+            for alternate in alternate_links(&first.headers) {
+                let r = self.jws_post(ctx, &alternate, None).await?;
+                fullchains.push(String::from_utf8_lossy(&r.body).into_owned());
+            }
+            Ok(DownloadedCertificate { fullchains })
+        };
+        EXCHANGE
+            .scope((AcmeEvent::CertificateProcured, refs), fut)
+            .await
+    }
+
+    async fn revoke_certificate(
+        &self,
+        ctx: &AccountContext,
+        certificate_der: &[u8],
+        reason: RevocationReason,
+        refs: EventRefs,
+    ) -> Result<(), AcmeError> {
+        let (_, account) = self.account(ctx).await?;
+        let reason = match reason {
+            RevocationReason::Unspecified => instant_acme::RevocationReason::Unspecified,
+            RevocationReason::KeyCompromise => instant_acme::RevocationReason::KeyCompromise,
+            RevocationReason::Superseded => instant_acme::RevocationReason::Superseded,
+            RevocationReason::CessationOfOperation => {
+                instant_acme::RevocationReason::CessationOfOperation
+            }
+        };
+        let der = CertificateDer::from(certificate_der.to_vec());
+        let fut = async {
+            account
+                .account
+                .revoke(&instant_acme::RevocationRequest {
+                    certificate: &der,
+                    reason: Some(reason),
+                })
+                .await
+                .map_err(acme_err)
+        };
+        EXCHANGE
+            .scope((AcmeEvent::RevokeCertificate, refs), fut)
+            .await
+    }
+
+    async fn renewal_info(
+        &self,
+        server: &AcmeServer,
+        certificate_der: &[u8],
+        refs: EventRefs,
+    ) -> Result<RenewalWindow, AcmeError> {
+        let state = self.server(server).await?;
+        let base = state
+            .directory
+            .renewal_info
+            .clone()
+            .ok_or_else(|| AcmeError::Unsupported("ACME renewal information (ARI)".into()))?;
+        let id = self.certificate_identifier(certificate_der)?;
+        let url = format!("{}/{}", base.trim_end_matches('/'), id);
+        let request = ::http::Request::get(&url)
+            .header("user-agent", "peter")
+            .body(instant_acme::BodyWrapper::default())
+            .map_err(|e| AcmeError::Protocol(e.to_string()))?;
+        let response = EXCHANGE
+            .scope((AcmeEvent::RenewalInfo, refs), state.client.send(request))
+            .await?;
+        if response.status >= 400 {
+            return Err(server_error(&response));
+        }
+        #[derive(Deserialize)]
+        #[serde(rename_all = "camelCase")]
+        struct Window {
+            start: String,
+            end: String,
+        }
+        #[derive(Deserialize)]
+        #[serde(rename_all = "camelCase")]
+        struct Info {
+            suggested_window: Window,
+        }
+        let info: Info = serde_json::from_slice(&response.body)
+            .map_err(|e| AcmeError::Protocol(format!("renewalInfo: {e}")))?;
+        let start = parse_time(&info.suggested_window.start)
+            .ok_or_else(|| AcmeError::Protocol("renewalInfo start".into()))?;
+        let end = parse_time(&info.suggested_window.end)
+            .ok_or_else(|| AcmeError::Protocol("renewalInfo end".into()))?;
+        let retry = crate::http::retry_after_seconds(&response.headers).unwrap_or(21_600);
+        Ok(RenewalWindow {
+            start,
+            end,
+            retry_after: OffsetDateTime::now_utc() + time::Duration::seconds(retry),
+        })
+    }
+
+    fn certificate_identifier(&self, certificate_der: &[u8]) -> Result<String, AcmeError> {
+        let der = CertificateDer::from(certificate_der.to_vec());
+        instant_acme::CertificateIdentifier::try_from(&der)
+            .map(|id| id.to_string())
+            .map_err(|e| AcmeError::Protocol(format!("certificate identifier: {e}")))
+    }
+}

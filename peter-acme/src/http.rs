@@ -1,0 +1,239 @@
+//! The one HTTP client every ACME request goes through: TLS trusting the
+//! server's own CA bundle (or the public web roots), TCP_NODELAY, a timeout,
+//! and an AcmeEventLog row per exchange.
+
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use bytes::Bytes;
+use http_body_util::BodyExt;
+use hyper_util::client::legacy::Client as HyperClient;
+use hyper_util::client::legacy::connect::HttpConnector;
+use hyper_util::rt::TokioExecutor;
+use instant_acme::{BodyWrapper, BytesResponse, HttpClient};
+use peter_core::model::{AcmeEvent, NewAcmeEventLog};
+use peter_core::ports::{AcmeError, EventRefs, Store};
+use rustls_pki_types::CertificateDer;
+use rustls_pki_types::pem::PemObject;
+
+type Inner = HyperClient<hyper_rustls::HttpsConnector<HttpConnector>, BodyWrapper<Bytes>>;
+
+tokio::task_local! {
+    /// What the requests made inside the current adapter call are for.
+    pub static EXCHANGE: (AcmeEvent, EventRefs);
+}
+
+/// A response as peter's own requests see it.
+pub struct RawResponse {
+    /// HTTP status.
+    pub status: u16,
+    /// Headers.
+    pub headers: ::http::HeaderMap,
+    /// Body.
+    pub body: Bytes,
+}
+
+/// The logging, timing-out HTTP client shared by instant-acme and [`crate::jws`].
+#[derive(Clone)]
+pub struct LoggingClient {
+    inner: Inner,
+    store: Arc<dyn Store>,
+    timeout: Duration,
+}
+
+/// Builds the TLS configuration: the bundle's certificates when given, else
+/// the public web PKI roots.
+pub fn tls_config(ca_bundle_pem: Option<&str>) -> Result<rustls::ClientConfig, AcmeError> {
+    let provider = Arc::new(rustls::crypto::aws_lc_rs::default_provider());
+    let mut roots = rustls::RootCertStore::empty();
+    match ca_bundle_pem {
+        Some(pem) => {
+            for cert in CertificateDer::pem_slice_iter(pem.as_bytes()) {
+                let cert = cert.map_err(|e| AcmeError::Transport(format!("bad CA bundle: {e}")))?;
+                roots
+                    .add(cert)
+                    .map_err(|e| AcmeError::Transport(format!("bad CA bundle certificate: {e}")))?;
+            }
+            if roots.is_empty() {
+                return Err(AcmeError::Transport(
+                    "the CA bundle holds no certificate".into(),
+                ));
+            }
+        }
+        None => roots.extend(webpki_roots::TLS_SERVER_ROOTS.iter().cloned()),
+    }
+    Ok(rustls::ClientConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .map_err(|e| AcmeError::Transport(e.to_string()))?
+        .with_root_certificates(roots)
+        .with_no_client_auth())
+}
+
+fn problem_of(body: &[u8]) -> (Option<String>, Option<String>) {
+    #[derive(serde::Deserialize)]
+    struct P {
+        #[serde(rename = "type")]
+        t: Option<String>,
+        detail: Option<String>,
+    }
+    match serde_json::from_slice::<P>(body) {
+        Ok(p) => (p.t, p.detail.map(|d| d.chars().take(1000).collect())),
+        Err(_) => (None, None),
+    }
+}
+
+/// Seconds from a Retry-After header (delta-seconds or an HTTP date).
+pub fn retry_after_seconds(headers: &::http::HeaderMap) -> Option<i64> {
+    let value = headers
+        .get(::http::header::RETRY_AFTER)?
+        .to_str()
+        .ok()?
+        .trim();
+    if let Ok(secs) = value.parse::<i64>() {
+        return Some(secs.max(0));
+    }
+    let format = time::format_description::well_known::Rfc2822;
+    let at = time::OffsetDateTime::parse(value, &format).ok()?;
+    Some(
+        (at - time::OffsetDateTime::now_utc())
+            .whole_seconds()
+            .max(0),
+    )
+}
+
+fn event_for(method: &::http::Method, url: &str) -> AcmeEvent {
+    if method == ::http::Method::HEAD || url.contains("nonce") {
+        AcmeEvent::NewNonce
+    } else if method == ::http::Method::GET && url.contains("renewal") {
+        AcmeEvent::RenewalInfo
+    } else if method == ::http::Method::GET {
+        AcmeEvent::Directory
+    } else {
+        AcmeEvent::OrderLocation
+    }
+}
+
+impl LoggingClient {
+    /// A client trusting `ca_bundle_pem` (or the public roots), recording into `store`.
+    pub fn new(store: Arc<dyn Store>, ca_bundle_pem: Option<&str>) -> Result<Self, AcmeError> {
+        let tls = tls_config(ca_bundle_pem)?;
+        let mut http = HttpConnector::new();
+        http.set_nodelay(true);
+        http.enforce_http(false);
+        http.set_connect_timeout(Some(Duration::from_secs(10)));
+        let https = hyper_rustls::HttpsConnectorBuilder::new()
+            .with_tls_config(tls)
+            .https_or_http()
+            .enable_http1()
+            .wrap_connector(http);
+        let inner = HyperClient::builder(TokioExecutor::new())
+            .pool_idle_timeout(Duration::from_secs(30))
+            .build(https);
+        Ok(Self {
+            inner,
+            store,
+            timeout: Duration::from_secs(30),
+        })
+    }
+
+    /// Sends a request, buffers the answer and records the exchange.
+    pub async fn send(
+        &self,
+        request: ::http::Request<BodyWrapper<Bytes>>,
+    ) -> Result<RawResponse, AcmeError> {
+        let method = request.method().clone();
+        let url = request.uri().to_string();
+        let (event, refs) = EXCHANGE
+            .try_with(|x| *x)
+            .unwrap_or((event_for(&method, &url), EventRefs::default()));
+        let event = if method == ::http::Method::HEAD {
+            AcmeEvent::NewNonce
+        } else if method == ::http::Method::GET && event != AcmeEvent::RenewalInfo {
+            AcmeEvent::Directory
+        } else {
+            event
+        };
+        let started = Instant::now();
+        let fut = self.inner.request(request);
+        let result = tokio::time::timeout(self.timeout, async {
+            let response = fut
+                .await
+                .map_err(|e| AcmeError::Transport(format!("{url}: {e}")))?;
+            let (parts, body) = response.into_parts();
+            let body = body
+                .collect()
+                .await
+                .map_err(|e| AcmeError::Transport(format!("{url}: {e}")))?
+                .to_bytes();
+            Ok::<_, AcmeError>(RawResponse {
+                status: parts.status.as_u16(),
+                headers: parts.headers,
+                body,
+            })
+        })
+        .await
+        .unwrap_or_else(|_| {
+            Err(AcmeError::Timeout(format!(
+                "{url} did not answer within {:?}",
+                self.timeout
+            )))
+        });
+        let duration_ms = started.elapsed().as_millis() as i64;
+        let mut log = NewAcmeEventLog {
+            event: Some(event),
+            endpoint: url.clone(),
+            duration_ms,
+            acme_account_id: refs.acme_account_id,
+            acme_order_id: refs.acme_order_id,
+            acme_authorization_id: refs.acme_authorization_id,
+            acme_challenge_id: refs.acme_challenge_id,
+            certificate_signed_id: refs.certificate_signed_id,
+            ..Default::default()
+        };
+        match &result {
+            Ok(r) => {
+                log.http_status = Some(r.status as i32);
+                log.retry_after_seconds = retry_after_seconds(&r.headers);
+                if r.status >= 400 {
+                    let (t, d) = problem_of(&r.body);
+                    log.problem_type = t;
+                    log.problem_detail = d;
+                }
+            }
+            Err(e) => log.problem_detail = Some(e.to_string()),
+        }
+        if let Err(e) = self.store.record_acme_event(log).await {
+            tracing::warn!(error = %e, "could not record an ACME exchange");
+        }
+        result
+    }
+}
+
+impl HttpClient for LoggingClient {
+    fn request(
+        &self,
+        req: ::http::Request<BodyWrapper<Bytes>>,
+    ) -> Pin<Box<dyn Future<Output = Result<BytesResponse, instant_acme::Error>> + Send>> {
+        let this = self.clone();
+        Box::pin(async move {
+            let r = this
+                .send(req)
+                .await
+                .map_err(|e| instant_acme::Error::Other(Box::new(e)))?;
+            let mut builder = ::http::Response::builder().status(r.status);
+            for (k, v) in r.headers.iter() {
+                builder = builder.header(k, v);
+            }
+            let (parts, _) = builder
+                .body(())
+                .map_err(|e| instant_acme::Error::Other(Box::new(e)))?
+                .into_parts();
+            Ok(BytesResponse {
+                parts,
+                body: Box::new(r.body),
+            })
+        })
+    }
+}

@@ -1,0 +1,247 @@
+//! peter's own small JWS layer (RFC 7515 flattened JSON, ES256), for the
+//! requests instant-acme cannot make: POST and POST-as-GET to an arbitrary
+//! authorization, challenge or certificate URL. It signs with the account's
+//! P-256 key and keeps a small pool of nonces per server.
+
+use std::sync::Mutex;
+
+use aws_lc_rs::rand::SystemRandom;
+use aws_lc_rs::signature::{ECDSA_P256_SHA256_FIXED_SIGNING, EcdsaKeyPair, KeyPair};
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use instant_acme::BodyWrapper;
+use peter_core::ports::{AcmeError, Problem};
+
+use crate::http::{LoggingClient, RawResponse, retry_after_seconds};
+
+/// An account key able to sign JWS requests.
+pub struct Signer {
+    key: EcdsaKeyPair,
+    rng: SystemRandom,
+}
+
+impl std::fmt::Debug for Signer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Signer(ES256)")
+    }
+}
+
+impl Signer {
+    /// A signer for a PKCS#8 P-256 key. Other keys are refused: instant-acme
+    /// signs with P-256 only, and peter keeps one signing path per account.
+    pub fn from_pkcs8(der: &[u8]) -> Result<Self, AcmeError> {
+        let key = EcdsaKeyPair::from_pkcs8(&ECDSA_P256_SHA256_FIXED_SIGNING, der).map_err(|_| {
+            AcmeError::Key("ACME account keys must be EC P-256 (RSA account keys, such as certbot's, are not supported)".into())
+        })?;
+        Ok(Self {
+            key,
+            rng: SystemRandom::new(),
+        })
+    }
+
+    fn jwk(&self) -> serde_json::Value {
+        let point = self.key.public_key().as_ref();
+        let (x, y) = point[1..].split_at(32);
+        serde_json::json!({
+            "crv": "P-256",
+            "kty": "EC",
+            "x": URL_SAFE_NO_PAD.encode(x),
+            "y": URL_SAFE_NO_PAD.encode(y),
+        })
+    }
+
+    /// The RFC 7638 thumbprint of the public key, base64url.
+    pub fn thumbprint(&self) -> String {
+        // Members in lexicographic order, no whitespace, as RFC 7638 requires.
+        let jwk = self.jwk();
+        let canonical = format!(
+            r#"{{"crv":"P-256","kty":"EC","x":"{}","y":"{}"}}"#,
+            jwk["x"].as_str().unwrap_or_default(),
+            jwk["y"].as_str().unwrap_or_default()
+        );
+        let digest = aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, canonical.as_bytes());
+        URL_SAFE_NO_PAD.encode(digest.as_ref())
+    }
+
+    /// A flattened JWS: `kid` when given, else the public `jwk`.
+    pub fn sign(
+        &self,
+        kid: Option<&str>,
+        nonce: &str,
+        url: &str,
+        payload: Option<&serde_json::Value>,
+    ) -> Result<Vec<u8>, AcmeError> {
+        let mut protected = serde_json::json!({"alg": "ES256", "nonce": nonce, "url": url});
+        match kid {
+            Some(kid) => protected["kid"] = kid.into(),
+            None => protected["jwk"] = self.jwk(),
+        }
+        let protected = URL_SAFE_NO_PAD.encode(protected.to_string());
+        let payload = match payload {
+            Some(p) => URL_SAFE_NO_PAD.encode(p.to_string()),
+            None => String::new(),
+        };
+        let signing_input = format!("{protected}.{payload}");
+        let signature = self
+            .key
+            .sign(&self.rng, signing_input.as_bytes())
+            .map_err(|_| AcmeError::Key("signing failed".into()))?;
+        Ok(serde_json::to_vec(&serde_json::json!({
+            "protected": protected,
+            "payload": payload,
+            "signature": URL_SAFE_NO_PAD.encode(signature.as_ref()),
+        }))
+        .unwrap_or_default())
+    }
+}
+
+/// Nonces handed out by one server's responses, used once each.
+#[derive(Debug, Default)]
+pub struct NoncePool(Mutex<Vec<String>>);
+
+impl NoncePool {
+    fn take(&self) -> Option<String> {
+        self.0.lock().unwrap_or_else(|e| e.into_inner()).pop()
+    }
+
+    fn put(&self, nonce: String) {
+        let mut pool = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        pool.push(nonce);
+        if pool.len() > 16 {
+            pool.remove(0);
+        }
+    }
+}
+
+fn nonce_of(response: &RawResponse) -> Option<String> {
+    response
+        .headers
+        .get("replay-nonce")
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_string)
+}
+
+/// The problem a response carries, as an error.
+pub fn server_error(response: &RawResponse) -> AcmeError {
+    let problem: Problem = serde_json::from_slice(&response.body).unwrap_or(Problem {
+        problem_type: None,
+        detail: Some(format!("HTTP {}", response.status)),
+        status: Some(response.status),
+    });
+    AcmeError::Server {
+        problem,
+        http_status: Some(response.status),
+        retry_after_seconds: retry_after_seconds(&response.headers),
+    }
+}
+
+/// Signs and sends a POST (`payload` `None`: POST-as-GET), retrying a
+/// rejected nonce twice with a fresh one.
+pub async fn post(
+    client: &LoggingClient,
+    nonces: &NoncePool,
+    new_nonce_url: &str,
+    signer: &Signer,
+    kid: &str,
+    url: &str,
+    payload: Option<&serde_json::Value>,
+) -> Result<RawResponse, AcmeError> {
+    let mut attempt = 0;
+    loop {
+        attempt += 1;
+        let nonce = match nonces.take() {
+            Some(n) => n,
+            None => {
+                let request = ::http::Request::head(new_nonce_url)
+                    .header("user-agent", "peter")
+                    .body(BodyWrapper::default())
+                    .map_err(|e| AcmeError::Protocol(e.to_string()))?;
+                let response = client.send(request).await?;
+                nonce_of(&response)
+                    .ok_or_else(|| AcmeError::Protocol("newNonce gave no Replay-Nonce".into()))?
+            }
+        };
+        let body = signer.sign(Some(kid), &nonce, url, payload)?;
+        let request = ::http::Request::post(url)
+            .header("content-type", "application/jose+json")
+            .header("user-agent", "peter")
+            .body(BodyWrapper::from(body))
+            .map_err(|e| AcmeError::Protocol(e.to_string()))?;
+        let response = client.send(request).await?;
+        if let Some(n) = nonce_of(&response) {
+            nonces.put(n);
+        }
+        if response.status >= 400 {
+            let err = server_error(&response);
+            if err.problem_short_type() == Some("badNonce") && attempt < 3 {
+                continue;
+            }
+            return Err(err);
+        }
+        return Ok(response);
+    }
+}
+
+/// `rel="alternate"` URLs of a `Link` header set.
+pub fn alternate_links(headers: &::http::HeaderMap) -> Vec<String> {
+    let mut out = Vec::new();
+    for value in headers.get_all("link") {
+        let Ok(text) = value.to_str() else { continue };
+        for part in text.split(',') {
+            let part = part.trim();
+            if !part.contains("rel=\"alternate\"") && !part.contains("rel=alternate") {
+                continue;
+            }
+            if let (Some(start), Some(end)) = (part.find('<'), part.find('>')) {
+                out.push(part[start + 1..end].to_string());
+            }
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn alternate_links_are_parsed() {
+        let mut h = ::http::HeaderMap::new();
+        h.append(
+            "link",
+            "<https://ca/dir>;rel=\"index\", <https://ca/cert/1/alt/1>;rel=\"alternate\""
+                .parse()
+                .unwrap(),
+        );
+        h.append(
+            "link",
+            "<https://ca/cert/1/alt/2>; rel=\"alternate\""
+                .parse()
+                .unwrap(),
+        );
+        assert_eq!(
+            alternate_links(&h),
+            vec!["https://ca/cert/1/alt/1", "https://ca/cert/1/alt/2"]
+        );
+    }
+
+    #[test]
+    fn rsa_account_keys_are_refused_with_a_clear_error() {
+        let key = peter_core::formats::ParsedPrivateKey::generate(
+            peter_core::model::KeyTechnology::Rsa2048,
+        )
+        .unwrap();
+        let err = Signer::from_pkcs8(key.pkcs8_der()).unwrap_err();
+        assert!(err.to_string().contains("P-256"));
+    }
+
+    #[test]
+    fn the_thumbprint_is_43_base64url_characters() {
+        let key = peter_core::formats::ParsedPrivateKey::generate(
+            peter_core::model::KeyTechnology::EcP256,
+        )
+        .unwrap();
+        let s = Signer::from_pkcs8(key.pkcs8_der()).unwrap();
+        assert_eq!(s.thumbprint().len(), 43);
+    }
+}

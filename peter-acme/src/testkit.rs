@@ -1,0 +1,286 @@
+//! A real Pebble (and pebble-challtestsrv) for tests: free loopback ports, a
+//! CA and a localhost leaf made at start for Pebble's own TLS, every name
+//! resolving to 127.0.0.1 so that Pebble's HTTP-01 validation reaches the
+//! port the test chooses. Pebble must be installed (scripts/install-test-deps.sh);
+//! a missing Pebble is a test failure, never a skip.
+
+use std::net::TcpListener;
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use bytes::Bytes;
+use http_body_util::BodyExt;
+use hyper_util::client::legacy::Client;
+use hyper_util::rt::TokioExecutor;
+use instant_acme::BodyWrapper;
+use rcgen::{BasicConstraints, CertificateParams, DnType, IsCa, Issuer, KeyPair, SanType};
+
+/// A free TCP port on 127.0.0.1 (bound, read, released).
+pub fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("a free loopback port")
+}
+
+/// How to start Pebble.
+#[derive(Debug, Clone, Default)]
+pub struct PebbleOptions {
+    /// The port Pebble's validator fetches HTTP-01 tokens from (default: a free one).
+    pub http_port: Option<u16>,
+    /// Extra environment (`PEBBLE_ALTERNATE_ROOTS`, `PEBBLE_WFE_NONCEREJECT`, ...).
+    pub env: Vec<(String, String)>,
+}
+
+/// A running Pebble; stopped on drop.
+pub struct Pebble {
+    pebble: Child,
+    challtestsrv: Child,
+    dir: PathBuf,
+    /// `https://127.0.0.1:PORT/dir`
+    pub directory_url: String,
+    /// `https://127.0.0.1:PORT` (management API)
+    pub management_url: String,
+    /// The CA that signed Pebble's TLS certificate (trust it for the directory).
+    pub tls_ca_pem: String,
+    /// Where Pebble validates HTTP-01.
+    pub http_port: u16,
+}
+
+impl Drop for Pebble {
+    fn drop(&mut self) {
+        let _ = self.pebble.kill();
+        let _ = self.challtestsrv.kill();
+        let _ = self.pebble.wait();
+        let _ = self.challtestsrv.wait();
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+fn tls_material() -> (String, String, String) {
+    let ca_key = KeyPair::generate_for(&rcgen::PKCS_ECDSA_P256_SHA256).expect("keygen");
+    let mut ca = CertificateParams::new(Vec::<String>::new()).expect("params");
+    ca.distinguished_name
+        .push(DnType::CommonName, "peter test Pebble TLS CA");
+    ca.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+    let ca_cert = ca.self_signed(&ca_key).expect("self-sign");
+    let leaf_key = KeyPair::generate_for(&rcgen::PKCS_ECDSA_P256_SHA256).expect("keygen");
+    let mut leaf = CertificateParams::new(vec!["localhost".to_string()]).expect("params");
+    leaf.subject_alt_names
+        .push(SanType::IpAddress("127.0.0.1".parse().expect("ip")));
+    leaf.distinguished_name
+        .push(DnType::CommonName, "localhost");
+    let issuer = Issuer::from_params(&ca, &ca_key);
+    let leaf_cert = leaf.signed_by(&leaf_key, &issuer).expect("sign");
+    (ca_cert.pem(), leaf_cert.pem(), leaf_key.serialize_pem())
+}
+
+impl Pebble {
+    /// Starts challtestsrv and Pebble and waits until the directory answers.
+    pub async fn start(options: PebbleOptions) -> Pebble {
+        for tool in ["pebble", "pebble-challtestsrv"] {
+            let found = Command::new("sh")
+                .args(["-c", &format!("command -v {tool}")])
+                .output()
+                .map(|o| o.status.success())
+                .unwrap_or(false);
+            assert!(
+                found,
+                "{tool} is not installed: run scripts/install-test-deps.sh"
+            );
+        }
+        let dir = std::env::temp_dir().join(format!(
+            "peter-pebble-{}-{}",
+            std::process::id(),
+            free_port()
+        ));
+        std::fs::create_dir_all(&dir).expect("temp dir");
+        let (ca_pem, leaf_pem, leaf_key) = tls_material();
+        std::fs::write(dir.join("leaf.pem"), &leaf_pem).expect("write");
+        std::fs::write(dir.join("leaf.key"), &leaf_key).expect("write");
+        let (acme, mgmt, tls, dns, cmgmt) = (
+            free_port(),
+            free_port(),
+            free_port(),
+            free_port(),
+            free_port(),
+        );
+        let http_port = options.http_port.unwrap_or_else(free_port);
+        let config = serde_json::json!({"pebble": {
+            "listenAddress": format!("127.0.0.1:{acme}"),
+            "managementListenAddress": format!("127.0.0.1:{mgmt}"),
+            "certificate": dir.join("leaf.pem"),
+            "privateKey": dir.join("leaf.key"),
+            "httpPort": http_port,
+            "tlsPort": tls,
+            "ocspResponderURL": "",
+            "externalAccountBindingRequired": false,
+            "profiles": {
+                "default": {"description": "default profile", "validityPeriod": 7776000, "promoteCommonName": true},
+                "shortlived": {"description": "short-lived profile", "validityPeriod": 518400, "promoteCommonName": true}
+            }
+        }});
+        std::fs::write(dir.join("pebble.json"), config.to_string()).expect("write config");
+        let log = |name: &str| std::fs::File::create(dir.join(name)).expect("log file");
+        let challtestsrv = Command::new("pebble-challtestsrv")
+            .args([
+                "-defaultIPv4",
+                "127.0.0.1",
+                "-defaultIPv6",
+                "",
+                "-http01",
+                "",
+                "-https01",
+                "",
+                "-tlsalpn01",
+                "",
+                "-doh",
+                "",
+            ])
+            .args([
+                "-dnsserver",
+                &format!("127.0.0.1:{dns}"),
+                "-management",
+                &format!("127.0.0.1:{cmgmt}"),
+            ])
+            .stdout(log("challtestsrv.log"))
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("start pebble-challtestsrv");
+        let mut command = Command::new("pebble");
+        command
+            .arg("-config")
+            .arg(dir.join("pebble.json"))
+            .args(["-dnsserver", &format!("127.0.0.1:{dns}"), "-strict=false"])
+            .env("PEBBLE_VA_NOSLEEP", "1")
+            .env("PEBBLE_WFE_NONCEREJECT", "0")
+            .env("PEBBLE_AUTHZREUSE", "0")
+            .stdout(log("pebble.log"))
+            .stderr(log("pebble.err"));
+        for (k, v) in &options.env {
+            command.env(k, v);
+        }
+        let pebble = command.spawn().expect("start pebble");
+        let mut me = Pebble {
+            pebble,
+            challtestsrv,
+            directory_url: format!("https://127.0.0.1:{acme}/dir"),
+            management_url: format!("https://127.0.0.1:{mgmt}"),
+            tls_ca_pem: ca_pem,
+            http_port,
+            dir,
+        };
+        let deadline = Instant::now() + Duration::from_secs(20);
+        loop {
+            if let Ok(Some(status)) = me.pebble.try_wait() {
+                let log = std::fs::read_to_string(me.dir.join("pebble.log")).unwrap_or_default();
+                panic!("pebble exited ({status}): {log}");
+            }
+            if let Ok(Some(status)) = me.challtestsrv.try_wait() {
+                panic!("pebble-challtestsrv exited ({status})");
+            }
+            if me
+                .get(&me.directory_url.clone())
+                .await
+                .map(|(s, _)| s == 200)
+                .unwrap_or(false)
+            {
+                break;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "pebble did not answer within 20 s"
+            );
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        me
+    }
+
+    fn client(
+        &self,
+    ) -> Client<
+        hyper_rustls::HttpsConnector<hyper_util::client::legacy::connect::HttpConnector>,
+        BodyWrapper<Bytes>,
+    > {
+        let tls = crate::http::tls_config(Some(&self.tls_ca_pem)).expect("tls");
+        let https = hyper_rustls::HttpsConnectorBuilder::new()
+            .with_tls_config(tls)
+            .https_only()
+            .enable_http1()
+            .build();
+        Client::builder(TokioExecutor::new()).build(https)
+    }
+
+    async fn request(
+        &self,
+        request: ::http::Request<BodyWrapper<Bytes>>,
+    ) -> Result<(u16, Vec<u8>), String> {
+        let response = self
+            .client()
+            .request(request)
+            .await
+            .map_err(|e| e.to_string())?;
+        let status = response.status().as_u16();
+        let body = response
+            .into_body()
+            .collect()
+            .await
+            .map_err(|e| e.to_string())?
+            .to_bytes();
+        Ok((status, body.to_vec()))
+    }
+
+    /// GET against Pebble (ACME or management side).
+    pub async fn get(&self, url: &str) -> Result<(u16, Vec<u8>), String> {
+        let request = ::http::Request::get(url)
+            .body(BodyWrapper::default())
+            .map_err(|e| e.to_string())?;
+        self.request(request).await
+    }
+
+    /// The root of chain `n` (0: default).
+    pub async fn root_pem(&self, n: usize) -> String {
+        let (status, body) = self
+            .get(&format!("{}/roots/{n}", self.management_url))
+            .await
+            .expect("roots");
+        assert_eq!(status, 200);
+        String::from_utf8(body).expect("PEM")
+    }
+
+    /// The intermediate next to the leaf in chain `n`.
+    pub async fn intermediate_pem(&self, n: usize) -> String {
+        let (status, body) = self
+            .get(&format!("{}/intermediates/{n}", self.management_url))
+            .await
+            .expect("intermediates");
+        assert_eq!(status, 200);
+        String::from_utf8(body).expect("PEM")
+    }
+
+    /// Pebble's view of a certificate (`Status`: `Valid` or `Revoked`).
+    pub async fn cert_status(&self, serial_hex: &str) -> serde_json::Value {
+        let (status, body) = self
+            .get(&format!(
+                "{}/cert-status-by-serial/{serial_hex}",
+                self.management_url
+            ))
+            .await
+            .expect("cert status");
+        assert_eq!(status, 200, "serial {serial_hex} unknown to Pebble");
+        serde_json::from_slice(&body).expect("JSON")
+    }
+
+    /// Overrides the ARI window Pebble serves for a certificate.
+    pub async fn set_renewal_info(&self, certificate_pem: &str, start: &str, end: &str) {
+        let ari = serde_json::json!({"suggestedWindow": {"start": start, "end": end}}).to_string();
+        let body =
+            serde_json::json!({"certificate": certificate_pem, "ariResponse": ari}).to_string();
+        let request = ::http::Request::post(format!("{}/set-renewal-info/", self.management_url))
+            .body(BodyWrapper::from(body.into_bytes()))
+            .expect("request");
+        let (status, _) = self.request(request).await.expect("set renewal info");
+        assert_eq!(status, 200);
+    }
+}

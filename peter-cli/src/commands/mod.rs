@@ -1,0 +1,124 @@
+//! One module per command group. Each translates arguments, calls the
+//! library, and prints; none holds a rule of its own.
+
+pub mod cert;
+pub mod domain;
+pub mod import;
+pub mod init;
+
+use std::path::Path;
+use std::sync::Arc;
+
+use peter_core::ports::{Clock, StoreError, SystemClock};
+use peter_core::{Error as CoreError, ErrorKind};
+use peter_store::SqlStore;
+
+use crate::Cli;
+use crate::config::{Config, ConfigError};
+
+/// A command's failure.
+#[derive(Debug, thiserror::Error)]
+pub enum CliError {
+    /// From the library.
+    #[error(transparent)]
+    Core(#[from] CoreError),
+    /// From the configuration.
+    #[error(transparent)]
+    Config(#[from] ConfigError),
+    /// A file could not be read or written.
+    #[error("{path}: {source}")]
+    Io {
+        /// The file.
+        path: String,
+        /// The error.
+        source: std::io::Error,
+    },
+    /// A usage problem clap cannot express.
+    #[error("{0}")]
+    Usage(String),
+}
+
+impl From<StoreError> for CliError {
+    fn from(e: StoreError) -> Self {
+        CliError::Core(e.into())
+    }
+}
+
+impl CliError {
+    /// The process exit code for this failure.
+    pub fn exit_code(&self) -> u8 {
+        match self {
+            CliError::Core(e) => match e.kind() {
+                ErrorKind::InvalidInput => 2,
+                ErrorKind::NotFound => 3,
+                ErrorKind::Conflict => 4,
+                ErrorKind::Unavailable => 5,
+                ErrorKind::Internal => 1,
+                ErrorKind::Upstream => 6,
+                ErrorKind::RateLimited => 7,
+            },
+            CliError::Config(_) | CliError::Usage(_) => 2,
+            CliError::Io { .. } => 2,
+        }
+    }
+
+    /// Wraps an IO error with its path.
+    pub fn io(path: &Path, source: std::io::Error) -> Self {
+        CliError::Io {
+            path: path.display().to_string(),
+            source,
+        }
+    }
+}
+
+/// Everything a command needs: configuration and an open store.
+pub struct Context {
+    /// Loaded configuration.
+    pub config: Config,
+    /// The store.
+    pub store: Arc<SqlStore>,
+    /// The clock.
+    pub clock: Arc<dyn Clock>,
+    /// `--json`.
+    pub json: bool,
+}
+
+impl Context {
+    /// Loads configuration and opens (and migrates) the store.
+    pub async fn open(cli: &Cli) -> Result<Self, CliError> {
+        let config = Config::load(&cli.data_dir)?;
+        let url = cli
+            .database_url
+            .clone()
+            .unwrap_or_else(|| config.database_url(&cli.data_dir));
+        if url.starts_with("sqlite:") && !cli.data_dir.exists() {
+            return Err(CliError::Usage(format!(
+                "data dir {} does not exist; run `peter init` first",
+                cli.data_dir.display()
+            )));
+        }
+        let clock: Arc<dyn Clock> = Arc::new(SystemClock);
+        let store = SqlStore::connect(&url, clock.clone()).await?;
+        Ok(Self {
+            config,
+            store: Arc::new(store),
+            clock,
+            json: cli.json,
+        })
+    }
+}
+
+/// Runs the parsed command line.
+pub async fn run(cli: Cli) -> Result<(), CliError> {
+    match &cli.command {
+        crate::Command::Init => init::run(&cli).await,
+        crate::Command::Import(c) => import::run(&cli, c).await,
+        crate::Command::Cert(c) => cert::run(&cli, c).await,
+        crate::Command::Domain(c) => domain::run(&cli, c).await,
+    }
+}
+
+/// Reads a text file given on the command line.
+pub fn read_text(path: &Path) -> Result<String, CliError> {
+    std::fs::read_to_string(path).map_err(|e| CliError::io(path, e))
+}

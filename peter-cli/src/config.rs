@@ -1,0 +1,192 @@
+//! The configuration file (`peter.toml` in the data dir) and its `PETER_*`
+//! environment overrides.
+
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+
+/// Name of the configuration file inside the data dir.
+pub const CONFIG_FILE: &str = "peter.toml";
+/// Name of the SQLite store inside the data dir.
+pub const SQLITE_FILE: &str = "peter.sqlite";
+/// Name of the admin token file inside the data dir.
+pub const ADMIN_TOKEN_FILE: &str = "admin-token";
+
+/// peter's configuration.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(default, deny_unknown_fields)]
+pub struct Config {
+    /// Sent in every response's `X-Peter-SSLers` header.
+    pub environment: String,
+    /// Database URL; empty means the SQLite file in the data dir.
+    pub database_url: String,
+    /// HTTP server settings.
+    pub server: ServerConfig,
+    /// Admin API settings.
+    pub admin: AdminConfig,
+}
+
+/// HTTP server settings.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(default, deny_unknown_fields)]
+pub struct ServerConfig {
+    /// Listen address.
+    pub listen: String,
+}
+
+/// Admin API settings.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(default, deny_unknown_fields)]
+pub struct AdminConfig {
+    /// Whether the admin routes are mounted at all.
+    pub enabled: bool,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Self {
+            environment: "production".into(),
+            database_url: String::new(),
+            server: ServerConfig::default(),
+            admin: AdminConfig::default(),
+        }
+    }
+}
+
+impl Default for ServerConfig {
+    fn default() -> Self {
+        Self {
+            listen: "127.0.0.1:7201".into(),
+        }
+    }
+}
+
+/// Why configuration could not be read.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    /// The file could not be read or written.
+    #[error("{path}: {source}")]
+    Io {
+        /// The file.
+        path: PathBuf,
+        /// The error.
+        source: std::io::Error,
+    },
+    /// The file is not valid TOML or has unknown keys.
+    #[error("{path}: {message}")]
+    Parse {
+        /// The file.
+        path: PathBuf,
+        /// What is wrong.
+        message: String,
+    },
+    /// An environment override has a bad value.
+    #[error("environment variable {name}: {message}")]
+    Env {
+        /// The variable.
+        name: &'static str,
+        /// What is wrong.
+        message: String,
+    },
+}
+
+fn parse_bool(name: &'static str, value: &str) -> Result<bool, ConfigError> {
+    match value.to_ascii_lowercase().as_str() {
+        "1" | "true" | "yes" | "on" => Ok(true),
+        "0" | "false" | "no" | "off" => Ok(false),
+        other => Err(ConfigError::Env {
+            name,
+            message: format!("`{other}` is not a boolean (use 1/0, true/false)"),
+        }),
+    }
+}
+
+impl Config {
+    /// Reads the file in `data_dir` (defaults when it does not exist), then
+    /// applies `PETER_*` environment overrides.
+    pub fn load(data_dir: &Path) -> Result<Self, ConfigError> {
+        let path = data_dir.join(CONFIG_FILE);
+        let mut config = match std::fs::read_to_string(&path) {
+            Ok(text) => toml::from_str(&text).map_err(|e| ConfigError::Parse {
+                path: path.clone(),
+                message: e.to_string(),
+            })?,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Config::default(),
+            Err(source) => return Err(ConfigError::Io { path, source }),
+        };
+        config.apply_env(|name| std::env::var(name).ok())?;
+        Ok(config)
+    }
+
+    /// Applies overrides from an environment lookup.
+    pub fn apply_env(
+        &mut self,
+        get: impl Fn(&'static str) -> Option<String>,
+    ) -> Result<(), ConfigError> {
+        if let Some(v) = get("PETER_ENVIRONMENT") {
+            self.environment = v;
+        }
+        if let Some(v) = get("PETER_DATABASE_URL") {
+            self.database_url = v;
+        }
+        if let Some(v) = get("PETER_LISTEN") {
+            self.server.listen = v;
+        }
+        if let Some(v) = get("PETER_ADMIN_ENABLED") {
+            self.admin.enabled = parse_bool("PETER_ADMIN_ENABLED", &v)?;
+        }
+        Ok(())
+    }
+
+    /// The configuration file's text.
+    pub fn to_toml(&self) -> String {
+        let body = toml::to_string_pretty(self).unwrap_or_default();
+        format!(
+            "# peter configuration. Every key can be overridden by a PETER_* environment\n\
+             # variable (see README). An empty database_url means the SQLite file\n\
+             # `{SQLITE_FILE}` next to this file.\n\n{body}"
+        )
+    }
+
+    /// The database URL to use: the configured one, or the SQLite file in the data dir.
+    pub fn database_url(&self, data_dir: &Path) -> String {
+        if self.database_url.is_empty() {
+            peter_store::sqlite_url_for_path(&data_dir.join(SQLITE_FILE))
+        } else {
+            self.database_url.clone()
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn environment_overrides_the_file() {
+        let mut c = Config::default();
+        c.apply_env(|n| match n {
+            "PETER_ENVIRONMENT" => Some("staging".into()),
+            "PETER_ADMIN_ENABLED" => Some("1".into()),
+            _ => None,
+        })
+        .unwrap();
+        assert_eq!(c.environment, "staging");
+        assert!(c.admin.enabled);
+        let err = c
+            .apply_env(|n| (n == "PETER_ADMIN_ENABLED").then(|| "maybe".into()))
+            .unwrap_err();
+        assert!(err.to_string().contains("PETER_ADMIN_ENABLED"));
+    }
+
+    #[test]
+    fn the_written_file_reads_back() {
+        let c = Config::default();
+        let back: Config = toml::from_str(&c.to_toml()).unwrap();
+        assert_eq!(back, c);
+        assert!(
+            toml::from_str::<Config>("bogus = 1").is_err(),
+            "unknown keys are refused"
+        );
+    }
+}

@@ -1,0 +1,224 @@
+//! The `peter` binary driven as a user would: init, import, list, mark, and
+//! bad input that must give one line on stderr and a non-zero exit code.
+
+use std::os::unix::fs::PermissionsExt;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+use peter_core::model::KeyTechnology;
+use peter_core::testkit::TestPki;
+
+struct Dir(PathBuf);
+
+impl Dir {
+    fn new(label: &str) -> Self {
+        let p = std::env::temp_dir().join(format!("peter-cli-{label}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&p);
+        std::fs::create_dir_all(&p).unwrap();
+        Self(p)
+    }
+    fn data(&self) -> PathBuf {
+        self.0.join("data")
+    }
+    fn write(&self, name: &str, text: &str) -> PathBuf {
+        let p = self.0.join(name);
+        std::fs::write(&p, text).unwrap();
+        p
+    }
+}
+
+impl Drop for Dir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+fn peter(data: &Path, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_peter"))
+        .arg("--data-dir")
+        .arg(data)
+        .args(args)
+        .env_remove("PETER_DATABASE_URL")
+        .output()
+        .expect("run peter")
+}
+
+fn json(out: &Output) -> serde_json::Value {
+    assert!(
+        out.status.success(),
+        "stderr: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).expect("JSON on stdout")
+}
+
+fn mode(p: &Path) -> u32 {
+    std::fs::metadata(p).unwrap().permissions().mode() & 0o777
+}
+
+fn assert_one_line_error(out: &Output, code: i32) {
+    assert_eq!(
+        out.status.code(),
+        Some(code),
+        "stderr: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(err.trim_end().lines().count(), 1, "one line: {err:?}");
+    assert!(err.starts_with("peter: error: "), "{err:?}");
+    assert!(!err.contains("panicked") && !err.contains("backtrace"));
+}
+
+#[test]
+fn init_is_idempotent_private_and_prints_the_token_once() {
+    let dir = Dir::new("init");
+    let data = dir.data();
+    let first = json(&peter(&data, &["--json", "init"]));
+    let token = first["admin_token"]
+        .as_str()
+        .expect("token on first init")
+        .to_string();
+    assert!(token.len() >= 40);
+    assert_eq!(first["config_created"], true);
+    assert_eq!(mode(&data), 0o700);
+    assert_eq!(mode(&data.join("peter.sqlite")), 0o600);
+    assert_eq!(mode(&data.join("admin-token")), 0o600);
+    assert_eq!(mode(&data.join("peter.toml")), 0o600);
+    let config_before = std::fs::read_to_string(data.join("peter.toml")).unwrap();
+
+    let second = json(&peter(&data, &["--json", "init"]));
+    assert!(
+        second.get("admin_token").is_none(),
+        "the token is printed once"
+    );
+    assert_eq!(second["config_created"], false);
+    assert_eq!(
+        std::fs::read_to_string(data.join("admin-token"))
+            .unwrap()
+            .trim(),
+        token
+    );
+    assert_eq!(
+        std::fs::read_to_string(data.join("peter.toml")).unwrap(),
+        config_before
+    );
+}
+
+#[test]
+fn import_list_and_mark_a_certificate() {
+    let dir = Dir::new("import");
+    let data = dir.data();
+    json(&peter(&data, &["--json", "init"]));
+    let pki = TestPki::new("cli");
+    let leaf = pki.issue(&["www.example.com", "example.com"], KeyTechnology::EcP256);
+    let cert = dir.write("cert.pem", leaf.certificate.pem());
+    let key = dir.write("key.pem", leaf.key.pem());
+    let chain = dir.write("chain.pem", &pki.chain_with_root_pem());
+    let args = |extra: &[&str]| {
+        let mut v = vec![
+            "--json",
+            "import",
+            "cert",
+            "--cert",
+            cert.to_str().unwrap(),
+            "--key",
+            key.to_str().unwrap(),
+        ];
+        v.extend_from_slice(extra);
+        v.into_iter().map(String::from).collect::<Vec<_>>()
+    };
+    let a: Vec<String> = args(&["--chain", chain.to_str().unwrap()]);
+    let a: Vec<&str> = a.iter().map(String::as_str).collect();
+    let first = json(&peter(&data, &a));
+    assert_eq!(first["certificate_signed"]["created"], true);
+    let id = first["certificate_signed"]["id"].as_i64().unwrap();
+    let again = json(&peter(&data, &a));
+    assert_eq!(again["certificate_signed"]["created"], false);
+    assert_eq!(again["certificate_signed"]["id"].as_i64().unwrap(), id);
+
+    let list = json(&peter(&data, &["--json", "cert", "list"]));
+    assert_eq!(list["total_items"], 1);
+    assert_eq!(list["CertificateSigneds"][0]["id"].as_i64().unwrap(), id);
+    let marked = json(&peter(
+        &data,
+        &["--json", "cert", "mark", &id.to_string(), "inactive"],
+    ));
+    assert_eq!(marked["CertificateSigned"]["is_active"], false);
+    let inactive = json(&peter(&data, &["--json", "cert", "list", "--inactive"]));
+    assert_eq!(inactive["total_items"], 1);
+    let domains = json(&peter(&data, &["--json", "domain", "list"]));
+    assert_eq!(domains["pagination"]["total_items"], 2);
+
+    // Illegal transition: exit 4, one line.
+    let out = peter(&data, &["cert", "mark", &id.to_string(), "inactive"]);
+    assert_one_line_error(&out, 4);
+    peter(&data, &["cert", "mark", &id.to_string(), "revoked"]);
+    let out = peter(&data, &["cert", "mark", &id.to_string(), "active"]);
+    assert_one_line_error(&out, 4);
+}
+
+#[test]
+fn bad_input_is_one_line_and_a_non_zero_exit() {
+    let dir = Dir::new("bad");
+    let data = dir.data();
+    json(&peter(&data, &["--json", "init"]));
+    let pki = TestPki::new("clibad");
+    let leaf = pki.issue(&["a.example.com"], KeyTechnology::EcP256);
+    let other = pki.issue(&["b.example.com"], KeyTechnology::EcP256);
+    let cert = dir.write("cert.pem", leaf.certificate.pem());
+    let wrong_key = dir.write("wrong.pem", other.key.pem());
+    let not_pem = dir.write("junk.pem", "hello\n");
+    let c = cert.to_str().unwrap();
+    assert_one_line_error(
+        &peter(
+            &data,
+            &[
+                "import",
+                "cert",
+                "--cert",
+                c,
+                "--key",
+                wrong_key.to_str().unwrap(),
+            ],
+        ),
+        2,
+    );
+    assert_one_line_error(
+        &peter(
+            &data,
+            &[
+                "import",
+                "cert",
+                "--cert",
+                not_pem.to_str().unwrap(),
+                "--key",
+                wrong_key.to_str().unwrap(),
+            ],
+        ),
+        2,
+    );
+    assert_one_line_error(
+        &peter(
+            &data,
+            &["import", "cert", "--cert", "/nonexistent.pem", "--key", c],
+        ),
+        2,
+    );
+    assert_one_line_error(&peter(&data, &["cert", "show", "999"]), 3);
+    assert_one_line_error(&peter(&data, &["domain", "add", "bad_name.example.com"]), 2);
+    assert_one_line_error(&peter(&data, &["cert", "mark", "1", "unrevoke"]), 4);
+    let nodir = dir.0.join("missing");
+    assert_one_line_error(&peter(&nodir, &["cert", "list"]), 2);
+    let out = Command::new(env!("CARGO_BIN_EXE_peter"))
+        .args([
+            "--database-url",
+            "postgres://nobody@127.0.0.1:1/none",
+            "cert",
+            "list",
+        ])
+        .output()
+        .unwrap();
+    assert_one_line_error(&out, 5);
+    let list = json(&peter(&data, &["--json", "cert", "list"]));
+    assert_eq!(list["total_items"], 0, "nothing was half-written");
+}

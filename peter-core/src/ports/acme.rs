@@ -1,0 +1,329 @@
+//! The ACME port: what the order services need from an ACME server, in
+//! peter's terms. The adapter (`peter-acme`) speaks RFC 8555 and records
+//! every exchange in the AcmeEventLog; nothing here knows HTTP or JWS.
+
+use async_trait::async_trait;
+use serde::{Deserialize, Serialize};
+use time::OffsetDateTime;
+
+use crate::dns::UniqueFqdnSet;
+use crate::formats::ParsedPrivateKey;
+use crate::model::rules::ServerChallenge;
+use crate::model::*;
+
+/// An RFC 7807 problem document from an ACME server.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+pub struct Problem {
+    /// `urn:ietf:params:acme:error:...`
+    #[serde(rename = "type", default)]
+    pub problem_type: Option<String>,
+    /// Human-readable detail.
+    #[serde(default)]
+    pub detail: Option<String>,
+    /// HTTP status, when the document carries one.
+    #[serde(default)]
+    pub status: Option<u16>,
+}
+
+impl Problem {
+    /// The short name after the ACME URN prefix (`badNonce`, `rateLimited`, ...).
+    pub fn short_type(&self) -> &str {
+        self.problem_type
+            .as_deref()
+            .map(|t| t.rsplit(':').next().unwrap_or(t))
+            .unwrap_or("")
+    }
+}
+
+/// Why an ACME operation failed.
+#[derive(Debug, Clone, thiserror::Error)]
+pub enum AcmeError {
+    /// The server answered with a problem document.
+    #[error("the ACME server refused: {} ({})", .problem.detail.as_deref().unwrap_or("no detail"), .problem.problem_type.as_deref().unwrap_or("no type"))]
+    Server {
+        /// The problem.
+        problem: Problem,
+        /// HTTP status.
+        http_status: Option<u16>,
+        /// Retry-After in seconds, when given.
+        retry_after_seconds: Option<i64>,
+    },
+    /// The server could not be reached or its TLS certificate is not trusted.
+    #[error("cannot reach the ACME server: {0}")]
+    Transport(String),
+    /// The server's answer did not make sense.
+    #[error("unexpected answer from the ACME server: {0}")]
+    Protocol(String),
+    /// The server does not offer what was asked (a profile, ARI, ...).
+    #[error("the ACME server does not support {0}")]
+    Unsupported(String),
+    /// The account key cannot be used for signing.
+    #[error("unusable account key: {0}")]
+    Key(String),
+    /// Waiting for the server took too long.
+    #[error("timed out waiting for the ACME server: {0}")]
+    Timeout(String),
+}
+
+impl AcmeError {
+    /// The problem type's short name, if the server sent a problem.
+    pub fn problem_short_type(&self) -> Option<&str> {
+        match self {
+            AcmeError::Server { problem, .. } => Some(problem.short_type()),
+            _ => None,
+        }
+    }
+
+    /// Whether a retry of the same step may succeed (bad nonce, transport hiccup).
+    pub fn is_retryable(&self) -> bool {
+        matches!(self.problem_short_type(), Some("badNonce"))
+            || matches!(self, AcmeError::Transport(_))
+    }
+}
+
+/// What the directory offers.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct DirectoryInfo {
+    /// Profile names (`meta.profiles`).
+    pub profiles: Vec<String>,
+    /// Whether `renewalInfo` (ARI) is offered.
+    pub supports_ari: bool,
+    /// Terms of service URL.
+    pub terms_of_service: Option<String>,
+}
+
+/// An account as the adapter needs it to sign requests.
+#[derive(Clone)]
+pub struct AccountContext {
+    /// The server.
+    pub server: AcmeServer,
+    /// The account (its `account_url` must be set for anything but registration).
+    pub account: AcmeAccount,
+}
+
+impl std::fmt::Debug for AccountContext {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AccountContext")
+            .field("server", &self.server.name)
+            .field("account", &self.account.id)
+            .finish()
+    }
+}
+
+/// Which stored objects an exchange concerns (for the event log).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct EventRefs {
+    /// The account.
+    pub acme_account_id: Option<AcmeAccountId>,
+    /// The order.
+    pub acme_order_id: Option<AcmeOrderId>,
+    /// The authorization.
+    pub acme_authorization_id: Option<AcmeAuthorizationId>,
+    /// The challenge.
+    pub acme_challenge_id: Option<AcmeChallengeId>,
+    /// The certificate.
+    pub certificate_signed_id: Option<CertificateSignedId>,
+}
+
+/// An order as the server describes it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ServerOrder {
+    /// Order URL.
+    pub url: String,
+    /// Status.
+    pub status: AcmeOrderStatus,
+    /// Authorization URLs.
+    pub authorizations: Vec<String>,
+    /// Finalize URL.
+    pub finalize_url: String,
+    /// Certificate URL once valid.
+    pub certificate_url: Option<String>,
+    /// Expiry.
+    pub expires: Option<OffsetDateTime>,
+    /// Problem, when invalid.
+    pub error: Option<Problem>,
+}
+
+/// An authorization as the server describes it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ServerAuthorization {
+    /// Authorization URL.
+    pub url: String,
+    /// Status.
+    pub status: AcmeAuthorizationStatus,
+    /// The DNS name.
+    pub identifier: String,
+    /// Whether it is for a wildcard.
+    pub wildcard: bool,
+    /// Expiry.
+    pub expires: Option<OffsetDateTime>,
+    /// Challenges of the types peter knows.
+    pub challenges: Vec<ServerChallenge>,
+}
+
+/// A challenge as the server describes it, with its problem when failed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ServerChallengeState {
+    /// The challenge.
+    pub challenge: ServerChallenge,
+    /// Its problem, when invalid.
+    pub error: Option<Problem>,
+}
+
+/// A certificate as downloaded: one entry per chain the server offers.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DownloadedCertificate {
+    /// PEM fullchains: the default first, then each alternate.
+    pub fullchains: Vec<String>,
+}
+
+/// A renewal window (RFC 9773).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RenewalWindow {
+    /// Start of the suggested window.
+    pub start: OffsetDateTime,
+    /// End of the suggested window.
+    pub end: OffsetDateTime,
+    /// When to ask again (from Retry-After).
+    pub retry_after: OffsetDateTime,
+}
+
+/// Revocation reasons (RFC 5280).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub enum RevocationReason {
+    /// 0
+    Unspecified,
+    /// 1
+    KeyCompromise,
+    /// 4
+    Superseded,
+    /// 5
+    CessationOfOperation,
+}
+
+impl RevocationReason {
+    /// The RFC 5280 code.
+    pub fn code(self) -> u8 {
+        match self {
+            Self::Unspecified => 0,
+            Self::KeyCompromise => 1,
+            Self::Superseded => 4,
+            Self::CessationOfOperation => 5,
+        }
+    }
+}
+
+impl std::str::FromStr for RevocationReason {
+    type Err = UnknownValue;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s {
+            "unspecified" => Ok(Self::Unspecified),
+            "keyCompromise" | "key_compromise" => Ok(Self::KeyCompromise),
+            "superseded" => Ok(Self::Superseded),
+            "cessationOfOperation" | "cessation_of_operation" => Ok(Self::CessationOfOperation),
+            other => Err(UnknownValue {
+                what: "revocation reason",
+                value: other.to_string(),
+                expected: "unspecified, keyCompromise, superseded, cessationOfOperation".into(),
+            }),
+        }
+    }
+}
+
+/// An ACME server client.
+#[async_trait]
+pub trait AcmeClient: Send + Sync {
+    /// Reads the server's directory.
+    async fn directory(&self, server: &AcmeServer) -> Result<DirectoryInfo, AcmeError>;
+    /// Registers an account for `key` (or, with `only_return_existing`, looks it up);
+    /// returns its URL.
+    async fn register_account(
+        &self,
+        server: &AcmeServer,
+        key: &ParsedPrivateKey,
+        contact: Option<&str>,
+        only_return_existing: bool,
+        refs: EventRefs,
+    ) -> Result<String, AcmeError>;
+    /// Deactivates the account upstream (permanent).
+    async fn deactivate_account(&self, ctx: &AccountContext) -> Result<(), AcmeError>;
+    /// Places a new order.
+    async fn new_order(
+        &self,
+        ctx: &AccountContext,
+        names: &UniqueFqdnSet,
+        replaces: Option<&str>,
+        profile: Option<&str>,
+        refs: EventRefs,
+    ) -> Result<ServerOrder, AcmeError>;
+    /// Fetches an order.
+    async fn fetch_order(
+        &self,
+        ctx: &AccountContext,
+        url: &str,
+        refs: EventRefs,
+    ) -> Result<ServerOrder, AcmeError>;
+    /// Fetches an authorization.
+    async fn fetch_authorization(
+        &self,
+        ctx: &AccountContext,
+        url: &str,
+        refs: EventRefs,
+    ) -> Result<ServerAuthorization, AcmeError>;
+    /// Deactivates an authorization.
+    async fn deactivate_authorization(
+        &self,
+        ctx: &AccountContext,
+        url: &str,
+        refs: EventRefs,
+    ) -> Result<ServerAuthorization, AcmeError>;
+    /// Fetches a challenge.
+    async fn fetch_challenge(
+        &self,
+        ctx: &AccountContext,
+        url: &str,
+        refs: EventRefs,
+    ) -> Result<ServerChallengeState, AcmeError>;
+    /// Tells the server a challenge is ready to be validated.
+    async fn trigger_challenge(
+        &self,
+        ctx: &AccountContext,
+        url: &str,
+        refs: EventRefs,
+    ) -> Result<ServerChallengeState, AcmeError>;
+    /// The HTTP-01 key authorization for a token (`token.thumbprint`).
+    fn key_authorization(&self, ctx: &AccountContext, token: &str) -> Result<String, AcmeError>;
+    /// Sends the CSR to the order's finalize URL.
+    async fn finalize_order(
+        &self,
+        ctx: &AccountContext,
+        order: &ServerOrder,
+        csr_der: &[u8],
+        refs: EventRefs,
+    ) -> Result<ServerOrder, AcmeError>;
+    /// Downloads a certificate and every alternate chain.
+    async fn download_certificate(
+        &self,
+        ctx: &AccountContext,
+        certificate_url: &str,
+        refs: EventRefs,
+    ) -> Result<DownloadedCertificate, AcmeError>;
+    /// Revokes a certificate (signed by the account key).
+    async fn revoke_certificate(
+        &self,
+        ctx: &AccountContext,
+        certificate_der: &[u8],
+        reason: RevocationReason,
+        refs: EventRefs,
+    ) -> Result<(), AcmeError>;
+    /// Fetches a certificate's renewal window (ARI).
+    async fn renewal_info(
+        &self,
+        server: &AcmeServer,
+        certificate_der: &[u8],
+        refs: EventRefs,
+    ) -> Result<RenewalWindow, AcmeError>;
+    /// The ARI identifier of a certificate (`aki.serial`, base64url).
+    fn certificate_identifier(&self, certificate_der: &[u8]) -> Result<String, AcmeError>;
+}

@@ -1,0 +1,742 @@
+//! Ordering certificates: creating orders, and advancing them one step at a
+//! time from the stored and freshly synced state, so that a process killed
+//! at any point can process the order again and resume where it stopped.
+//!
+//! The three strategies of the original: `create_order` (create upstream and
+//! stop), `process_single` (everything in one call) and `process_multi`
+//! (each call advances one step).
+
+use std::time::Duration;
+
+use serde::Serialize;
+
+use crate::dns::UniqueFqdnSet;
+use crate::error::Error;
+use crate::formats::{ParsedCsr, ParsedPrivateKey, link_chain, parse_certificates_pem};
+use crate::model::rules::{self, ServerChallenge, TransitionError};
+use crate::model::*;
+use crate::ports::*;
+
+/// Polling and retry settings.
+#[derive(Debug, Clone, Copy)]
+pub struct OrderSettings {
+    /// Pause between polls of a challenge or an order.
+    pub poll_interval: Duration,
+    /// Longest wait for a challenge or order to leave `pending`/`processing`.
+    pub poll_timeout: Duration,
+    /// Attempts of one step when the server answers badNonce or the
+    /// connection drops.
+    pub step_attempts: u32,
+}
+
+impl Default for OrderSettings {
+    fn default() -> Self {
+        Self {
+            poll_interval: Duration::from_millis(50),
+            poll_timeout: Duration::from_secs(90),
+            step_attempts: 5,
+        }
+    }
+}
+
+/// What to order.
+#[derive(Debug, Clone)]
+pub struct OrderRequest {
+    /// Ordering account.
+    pub acme_account_id: AcmeAccountId,
+    /// Names (any order, duplicates allowed).
+    pub domains: Vec<String>,
+    /// Processing strategy.
+    pub strategy: AcmeOrderProcessingStrategy,
+    /// Key cycle (`None`: the account's default).
+    pub private_key_cycle: Option<PrivateKeyCycle>,
+    /// A key to use instead of cycling.
+    pub private_key_id: Option<PrivateKeyId>,
+    /// ACME profile.
+    pub profile: Option<String>,
+    /// Why the order is placed.
+    pub order_type: AcmeOrderType,
+    /// The certificate this order renews (names it in `replaces` when allowed).
+    pub renewal_of: Option<CertificateSignedId>,
+    /// The order this one retries.
+    pub retry_of: Option<AcmeOrderId>,
+}
+
+impl OrderRequest {
+    /// A new order for `domains` with the given strategy and defaults otherwise.
+    pub fn new(
+        acme_account_id: AcmeAccountId,
+        domains: Vec<String>,
+        strategy: AcmeOrderProcessingStrategy,
+    ) -> Self {
+        Self {
+            acme_account_id,
+            domains,
+            strategy,
+            private_key_cycle: None,
+            private_key_id: None,
+            profile: None,
+            order_type: AcmeOrderType::New,
+            renewal_of: None,
+            retry_of: None,
+        }
+    }
+}
+
+/// What one processing step did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Step {
+    /// Fetched an authorization the order listed.
+    LoadedAuthorization,
+    /// Triggered a challenge and saw it validated.
+    ValidatedChallenge,
+    /// Waited for the server.
+    Waited,
+    /// Sent the CSR.
+    Finalized,
+    /// Downloaded and recorded the certificate.
+    Downloaded,
+    /// Nothing left to do: the certificate is recorded.
+    Done,
+}
+
+/// Fails the test harness's kill points: with `PETER_KILL_AT=<point>` in the
+/// environment the process exits abruptly at that point (for resume tests).
+fn kill_point(point: &str) {
+    if std::env::var("PETER_KILL_AT").ok().as_deref() == Some(point) {
+        eprintln!("peter: kill point {point} reached");
+        std::process::abort();
+    }
+}
+
+/// The order services over a store, an ACME client and a clock.
+pub struct Orders<'a> {
+    /// Storage.
+    pub store: &'a dyn Store,
+    /// ACME.
+    pub acme: &'a dyn AcmeClient,
+    /// Time.
+    pub clock: &'a dyn Clock,
+    /// Polling.
+    pub settings: OrderSettings,
+}
+
+impl<'a> Orders<'a> {
+    async fn context(&self, account_id: AcmeAccountId) -> Result<AccountContext, Error> {
+        let account = self.store.acme_account(account_id).await?;
+        if !account.is_active {
+            return Err(TransitionError::AccountDeactivated.into());
+        }
+        if account.account_url.is_none() {
+            return Err(Error::InvalidField {
+                field: "acme_account",
+                message: format!("account {account_id} is not registered with its ACME server"),
+            });
+        }
+        let server = self.store.acme_server(account.acme_server_id).await?;
+        if !server.is_enabled {
+            return Err(Error::InvalidField {
+                field: "acme_server",
+                message: format!("ACME server `{}` is disabled", server.name),
+            });
+        }
+        Ok(AccountContext { server, account })
+    }
+
+    /// Runs an ACME call, retrying it when the server answers badNonce or the
+    /// connection fails, up to `step_attempts` times.
+    async fn retrying<T, F, Fut>(&self, mut call: F) -> Result<T, AcmeError>
+    where
+        F: FnMut() -> Fut,
+        Fut: std::future::Future<Output = Result<T, AcmeError>>,
+    {
+        let mut attempt = 1;
+        loop {
+            match call().await {
+                Err(e) if e.is_retryable() && attempt < self.settings.step_attempts => {
+                    attempt += 1;
+                    tokio::time::sleep(Duration::from_millis(20 * attempt as u64)).await;
+                }
+                other => return other,
+            }
+        }
+    }
+
+    /// Creates an order upstream and, per its strategy, processes it.
+    /// Wildcards, blocklisted names and unoffered profiles are refused before
+    /// anything is sent.
+    pub async fn create(&self, request: OrderRequest) -> Result<AcmeOrder, Error> {
+        let set = UniqueFqdnSet::parse(&request.domains)?;
+        set.ensure_orderable()?;
+        for name in set.names() {
+            if self.store.is_domain_blocklisted(name).await? {
+                return Err(Error::Blocklisted(name.to_string()));
+            }
+        }
+        let ctx = self.context(request.acme_account_id).await?;
+        let directory = self.acme.directory(&ctx.server).await?;
+        if let Some(profile) = &request.profile
+            && !directory.profiles.iter().any(|p| p == profile)
+        {
+            return Err(AcmeError::Unsupported(format!(
+                "the profile `{profile}` (offered: {})",
+                if directory.profiles.is_empty() {
+                    "none".to_string()
+                } else {
+                    directory.profiles.join(", ")
+                }
+            ))
+            .into());
+        }
+        let mut replaces = None;
+        if let Some(old) = request.renewal_of
+            && directory.supports_ari
+        {
+            // A CA refuses `replaces` naming another account's certificate.
+            let previous = self.store.acme_order_for_certificate(old).await?;
+            if previous.is_some_and(|o| o.acme_account_id == ctx.account.id) {
+                let cert = self.store.certificate_signed(old).await?;
+                let der =
+                    crate::formats::pem_to_der(&cert.cert_pem, crate::formats::PEM_CERTIFICATE)?;
+                replaces = Some(self.acme.certificate_identifier(&der)?);
+            }
+        }
+        let record = self.store.get_or_create_unique_fqdn_set(&set).await?;
+        let cycle = request
+            .private_key_cycle
+            .unwrap_or(PrivateKeyCycle::AccountDefault);
+        let order = self
+            .store
+            .create_acme_order(NewAcmeOrder {
+                acme_account_id: ctx.account.id,
+                unique_fqdn_set_id: record.id.id,
+                processing_strategy: request.strategy,
+                order_type: request.order_type,
+                private_key_cycle: cycle,
+                private_key_strategy: if request.private_key_id.is_some() {
+                    PrivateKeyStrategy::Specified
+                } else {
+                    PrivateKeyStrategy::DeferredAssociate
+                },
+                private_key_id_requested: request.private_key_id,
+                acme_order_id_retry_of: request.retry_of,
+                certificate_signed_id_renewal_of: request.renewal_of,
+                profile: request.profile.clone(),
+            })
+            .await?;
+        let refs = EventRefs {
+            acme_account_id: Some(ctx.account.id),
+            acme_order_id: Some(order.id),
+            ..Default::default()
+        };
+        let created = self
+            .retrying(|| {
+                self.acme.new_order(
+                    &ctx,
+                    &set,
+                    replaces.as_deref(),
+                    request.profile.as_deref(),
+                    refs,
+                )
+            })
+            .await;
+        let server_order = match created {
+            Ok(o) => o,
+            Err(e) => {
+                self.fail(order.id, &e).await?;
+                return Err(e.into());
+            }
+        };
+        kill_point("after_new_order");
+        let order = self.store.sync_acme_order(order.id, &server_order).await?;
+        match request.strategy {
+            AcmeOrderProcessingStrategy::ProcessSingle => self.process_to_end(order.id).await,
+            _ => Ok(order),
+        }
+    }
+
+    async fn fail(&self, id: AcmeOrderId, e: &AcmeError) -> Result<(), Error> {
+        let problem = match e {
+            AcmeError::Server { problem, .. } => serde_json::to_string(problem).unwrap_or_default(),
+            other => serde_json::json!({"detail": other.to_string()}).to_string(),
+        };
+        self.store
+            .update_acme_order(
+                id,
+                AcmeOrderUpdate {
+                    status: Some(AcmeOrderStatus::Invalid),
+                    processing_status: Some(AcmeOrderProcessingStatus::ProcessingCompletedFailure),
+                    is_processing: Some(None),
+                    problem: Some(problem),
+                    ..Default::default()
+                },
+            )
+            .await?;
+        Ok(())
+    }
+
+    /// Processes an order until it has its certificate or fails.
+    pub async fn process_to_end(&self, id: AcmeOrderId) -> Result<AcmeOrder, Error> {
+        loop {
+            match self.process_step(id).await? {
+                Step::Done | Step::Downloaded => return Ok(self.store.acme_order(id).await?),
+                _ => continue,
+            }
+        }
+    }
+
+    /// Advances an order by one step, worked out from its stored state after
+    /// syncing it with the server.
+    pub async fn process_step(&self, id: AcmeOrderId) -> Result<Step, Error> {
+        let order = self.store.acme_order(id).await?;
+        if order.certificate_signed_id.is_some() {
+            return Ok(Step::Done);
+        }
+        if order.is_processing == Some(false) {
+            return Err(TransitionError::OrderStatus {
+                status: order.status,
+                action: "processed (it was cancelled)",
+            }
+            .into());
+        }
+        let ctx = self.context(order.acme_account_id).await?;
+        let refs = EventRefs {
+            acme_account_id: Some(ctx.account.id),
+            acme_order_id: Some(id),
+            ..Default::default()
+        };
+        let Some(url) = order.order_url.clone() else {
+            return Err(TransitionError::OrderStatus {
+                status: order.status,
+                action: "processed before it exists upstream",
+            }
+            .into());
+        };
+        let server_order = match self
+            .retrying(|| self.acme.fetch_order(&ctx, &url, refs))
+            .await
+        {
+            Ok(o) => o,
+            Err(e) => {
+                if matches!(
+                    &e,
+                    AcmeError::Server {
+                        http_status: Some(404),
+                        ..
+                    }
+                ) {
+                    self.store
+                        .update_acme_order(
+                            id,
+                            AcmeOrderUpdate {
+                                status: Some(AcmeOrderStatus::NotFound),
+                                is_processing: Some(None),
+                                ..Default::default()
+                            },
+                        )
+                        .await?;
+                }
+                return Err(e.into());
+            }
+        };
+        let order = self.store.sync_acme_order(id, &server_order).await?;
+        match server_order.status {
+            AcmeOrderStatus::Invalid => {
+                self.store
+                    .update_acme_order(
+                        id,
+                        AcmeOrderUpdate {
+                            processing_status: Some(
+                                AcmeOrderProcessingStatus::ProcessingCompletedFailure,
+                            ),
+                            is_processing: Some(None),
+                            ..Default::default()
+                        },
+                    )
+                    .await?;
+                let problem = server_order.error.clone().unwrap_or_default();
+                Err(AcmeError::Server {
+                    problem,
+                    http_status: None,
+                    retry_after_seconds: None,
+                }
+                .into())
+            }
+            AcmeOrderStatus::Valid => {
+                let cert_url = server_order.certificate_url.clone().ok_or_else(|| {
+                    AcmeError::Protocol("a valid order without a certificate URL".into())
+                })?;
+                self.download(&ctx, &order, &cert_url, refs).await?;
+                Ok(Step::Downloaded)
+            }
+            AcmeOrderStatus::Processing => {
+                tokio::time::sleep(self.settings.poll_interval).await;
+                Ok(Step::Waited)
+            }
+            AcmeOrderStatus::Ready => {
+                self.finalize(&ctx, &order, &server_order, refs).await?;
+                Ok(Step::Finalized)
+            }
+            AcmeOrderStatus::Pending => self.authorization_step(&ctx, &order, refs).await,
+            other => Err(TransitionError::OrderStatus {
+                status: other,
+                action: "processed",
+            }
+            .into()),
+        }
+    }
+
+    async fn sync_authorization(
+        &self,
+        ctx: &AccountContext,
+        auth: &AcmeAuthorization,
+        server: &ServerAuthorization,
+    ) -> Result<AcmeAuthorization, Error> {
+        let upserts = server
+            .challenges
+            .iter()
+            .map(|c: &ServerChallenge| {
+                let key_authorization = match c.challenge_type {
+                    AcmeChallengeType::Http01 => Some(self.acme.key_authorization(ctx, &c.token)?),
+                    _ => None,
+                };
+                Ok(ChallengeUpsert {
+                    challenge: c.clone(),
+                    key_authorization,
+                })
+            })
+            .collect::<Result<Vec<_>, AcmeError>>()?;
+        Ok(self
+            .store
+            .sync_acme_authorization(auth.id, server, &upserts)
+            .await?)
+    }
+
+    async fn authorization_step(
+        &self,
+        ctx: &AccountContext,
+        order: &AcmeOrder,
+        refs: EventRefs,
+    ) -> Result<Step, Error> {
+        let auths = self.store.acme_authorizations_for_order(order.id).await?;
+        // First, load every authorization the order listed but peter never fetched.
+        if let Some(auth) = auths
+            .iter()
+            .find(|a| a.status == AcmeAuthorizationStatus::Discovered)
+        {
+            let refs = EventRefs {
+                acme_authorization_id: Some(auth.id),
+                ..refs
+            };
+            let server = self
+                .retrying(|| {
+                    self.acme
+                        .fetch_authorization(ctx, &auth.authorization_url, refs)
+                })
+                .await?;
+            self.sync_authorization(ctx, auth, &server).await?;
+            return Ok(Step::LoadedAuthorization);
+        }
+        let Some(auth) = auths
+            .iter()
+            .find(|a| a.status == AcmeAuthorizationStatus::Pending)
+        else {
+            // Nothing pending locally but the order is pending: refresh every authorization.
+            for auth in &auths {
+                let refs = EventRefs {
+                    acme_authorization_id: Some(auth.id),
+                    ..refs
+                };
+                let server = self
+                    .retrying(|| {
+                        self.acme
+                            .fetch_authorization(ctx, &auth.authorization_url, refs)
+                    })
+                    .await?;
+                self.sync_authorization(ctx, auth, &server).await?;
+            }
+            tokio::time::sleep(self.settings.poll_interval).await;
+            return Ok(Step::Waited);
+        };
+        let challenges = self
+            .store
+            .acme_challenges_for_authorization(auth.id)
+            .await?;
+        let challenge = challenges
+            .iter()
+            .find(|c| c.challenge_type == AcmeChallengeType::Http01)
+            .ok_or_else(|| {
+                AcmeError::Unsupported("an authorization without an http-01 challenge".into())
+            })?;
+        let refs = EventRefs {
+            acme_authorization_id: Some(auth.id),
+            acme_challenge_id: Some(challenge.id),
+            ..refs
+        };
+        if challenge.status == AcmeChallengeStatus::Pending {
+            kill_point("before_trigger");
+            let state = self
+                .retrying(|| {
+                    self.acme
+                        .trigger_challenge(ctx, &challenge.challenge_url, refs)
+                })
+                .await?;
+            self.store
+                .set_acme_challenge_status(challenge.id, state.challenge.status)
+                .await?;
+        }
+        // Wait for the verdict on the authorization.
+        let deadline = std::time::Instant::now() + self.settings.poll_timeout;
+        loop {
+            let server = self
+                .retrying(|| {
+                    self.acme
+                        .fetch_authorization(ctx, &auth.authorization_url, refs)
+                })
+                .await?;
+            if server.status != AcmeAuthorizationStatus::Pending {
+                let synced = self.sync_authorization(ctx, auth, &server).await?;
+                if synced.status == AcmeAuthorizationStatus::Valid {
+                    return Ok(Step::ValidatedChallenge);
+                }
+                // The authorization failed: the order is invalid upstream.
+                let state = self
+                    .acme
+                    .fetch_challenge(ctx, &challenge.challenge_url, refs)
+                    .await
+                    .ok();
+                let problem = state.and_then(|s| s.error).unwrap_or(Problem {
+                    problem_type: None,
+                    detail: Some(format!(
+                        "authorization for {} is {}",
+                        server.identifier, server.status
+                    )),
+                    status: None,
+                });
+                let err = AcmeError::Server {
+                    problem,
+                    http_status: None,
+                    retry_after_seconds: None,
+                };
+                self.fail(order.id, &err).await?;
+                return Err(err.into());
+            }
+            if std::time::Instant::now() > deadline {
+                return Err(AcmeError::Timeout(format!(
+                    "authorization {} stayed pending",
+                    auth.authorization_url
+                ))
+                .into());
+            }
+            tokio::time::sleep(self.settings.poll_interval).await;
+        }
+    }
+
+    /// Picks the key for an order by its strategy and cycle.
+    async fn resolve_private_key(
+        &self,
+        ctx: &AccountContext,
+        order: &AcmeOrder,
+    ) -> Result<PrivateKey, Error> {
+        if let Some(id) = order.private_key_id {
+            return Ok(self.store.private_key(id).await?);
+        }
+        if let Some(id) = order.private_key_id_requested {
+            let key = self.store.private_key(id).await?;
+            if key.is_usable() {
+                return Ok(key);
+            }
+        }
+        let cycle = match order.private_key_cycle_renewal {
+            PrivateKeyCycle::AccountDefault => ctx.account.private_key_cycle,
+            other => other,
+        };
+        let owner = match cycle {
+            PrivateKeyCycle::GlobalDaily | PrivateKeyCycle::GlobalWeekly => None,
+            _ => Some(ctx.account.id),
+        };
+        let now = self.clock.now();
+        if cycle != PrivateKeyCycle::SingleUse
+            && let Some(existing) = self
+                .store
+                .latest_private_key_for_cycle(cycle, owner)
+                .await?
+            && rules::key_cycle_allows_reuse(cycle, existing.created_at, now)
+        {
+            return Ok(existing);
+        }
+        let key = ParsedPrivateKey::generate(ctx.account.private_key_technology)?;
+        let stored = self
+            .store
+            .insert_private_key(NewPrivateKey {
+                key,
+                source: PrivateKeySource::Generated,
+                cycle,
+                acme_account_id_owner: owner,
+            })
+            .await?;
+        Ok(stored.id)
+    }
+
+    async fn finalize(
+        &self,
+        ctx: &AccountContext,
+        order: &AcmeOrder,
+        server_order: &ServerOrder,
+        refs: EventRefs,
+    ) -> Result<(), Error> {
+        let record = self.store.unique_fqdn_set(order.unique_fqdn_set_id).await?;
+        // The key and CSR are recorded before the CSR is sent, so a resumed
+        // order sends the same request and no key is lost.
+        let csr = match order.certificate_request_id {
+            Some(id) => {
+                let stored = self.store.certificate_request(id).await?;
+                ParsedCsr::from_pem(&stored.csr_pem)?
+            }
+            None => {
+                let key_row = self.resolve_private_key(ctx, order).await?;
+                let key = ParsedPrivateKey::from_pem(&key_row.key_pem)?;
+                let csr = ParsedCsr::build(&key, &record.set)?;
+                let csr_row = self
+                    .store
+                    .insert_certificate_request(
+                        &csr,
+                        CertificateRequestSource::AcmeOrder,
+                        Some(key_row.id),
+                        record.id,
+                    )
+                    .await?;
+                self.store
+                    .update_acme_order(
+                        order.id,
+                        AcmeOrderUpdate {
+                            private_key_id: Some(key_row.id),
+                            certificate_request_id: Some(csr_row.id.id),
+                            processing_status: Some(AcmeOrderProcessingStatus::ProcessingStarted),
+                            ..Default::default()
+                        },
+                    )
+                    .await?;
+                csr
+            }
+        };
+        kill_point("before_finalize");
+        let finalized = self
+            .retrying(|| self.acme.finalize_order(ctx, server_order, csr.der(), refs))
+            .await;
+        let finalized = match finalized {
+            Ok(o) => o,
+            Err(e) => {
+                // An order no longer `ready` (finalized by an earlier run) is fine:
+                // the next step syncs it.
+                if e.problem_short_type() == Some("orderNotReady") {
+                    return Ok(());
+                }
+                return Err(e.into());
+            }
+        };
+        kill_point("after_finalize");
+        self.store.sync_acme_order(order.id, &finalized).await?;
+        self.store
+            .update_acme_order(
+                order.id,
+                AcmeOrderUpdate {
+                    processing_status: Some(AcmeOrderProcessingStatus::OrderFinalized),
+                    ..Default::default()
+                },
+            )
+            .await?;
+        Ok(())
+    }
+
+    async fn download(
+        &self,
+        ctx: &AccountContext,
+        order: &AcmeOrder,
+        url: &str,
+        refs: EventRefs,
+    ) -> Result<CertificateSignedId, Error> {
+        let downloaded = self
+            .retrying(|| self.acme.download_certificate(ctx, url, refs))
+            .await?;
+        kill_point("after_download");
+        let key_id = order.private_key_id.ok_or_else(|| {
+            AcmeError::Protocol("the order was finalized without a recorded key".into())
+        })?;
+        let key = ParsedPrivateKey::from_pem(&self.store.private_key(key_id).await?.key_pem)?;
+        let mut chains = Vec::new();
+        let mut leaf = None;
+        for fullchain in &downloaded.fullchains {
+            let mut certs = parse_certificates_pem(fullchain)?;
+            if certs.is_empty() {
+                continue;
+            }
+            let this_leaf = certs.remove(0);
+            match &leaf {
+                None => leaf = Some(this_leaf.clone()),
+                Some(first) if *first != this_leaf => {
+                    return Err(AcmeError::Protocol(
+                        "an alternate chain carries a different certificate".into(),
+                    )
+                    .into());
+                }
+                _ => {}
+            }
+            chains.push(link_chain(&this_leaf, certs)?);
+        }
+        let leaf =
+            leaf.ok_or_else(|| AcmeError::Protocol("the certificate download was empty".into()))?;
+        key.ensure_matches(&leaf)?;
+        let set = leaf.unique_fqdn_set()?;
+        let is_expired = leaf.is_expired_at(self.clock.now());
+        let mut chains = chains.into_iter();
+        let import = CertificateImport {
+            certificate: leaf,
+            private_key: key,
+            chain: chains.next().unwrap_or(crate::formats::LinkedChain {
+                intermediates: vec![],
+                root: None,
+            }),
+            unique_fqdn_set: set,
+            chain_display_name: "ACME Server Response".into(),
+            is_expired,
+            alternate_chains: chains.collect(),
+            acme_order_id: Some(order.id),
+            certificate_request_id: order.certificate_request_id,
+        };
+        let outcome = self.store.import_certificate(&import).await?;
+        let cert_id = outcome.certificate_signed.id;
+        self.store
+            .record_operations_event(
+                OperationsEventType::CertificateSignedInsert,
+                serde_json::json!({"certificate_signed.id": cert_id.0, "acme_order.id": order.id.0}),
+                None,
+            )
+            .await?;
+        // The renewal window, when the CA offers ARI; failure to fetch it does
+        // not undo the issuance.
+        if self
+            .acme
+            .directory(&ctx.server)
+            .await
+            .map(|d| d.supports_ari)
+            .unwrap_or(false)
+        {
+            let refs = EventRefs {
+                certificate_signed_id: Some(cert_id),
+                ..refs
+            };
+            if let Ok(window) = self
+                .acme
+                .renewal_info(&ctx.server, import.certificate.der(), refs)
+                .await
+            {
+                self.store
+                    .set_certificate_renewal_window(cert_id, &window)
+                    .await?;
+            }
+        }
+        Ok(cert_id)
+    }
+}

@@ -1,0 +1,52 @@
+#!/usr/bin/env bash
+# The whole test suite, from a fresh Debian 12 machine: installs what the
+# tests need, checks the services they use, then lints and runs every test.
+# PostgreSQL (127.0.0.1:5432) and Redis (127.0.0.1:6379) must already run;
+# this script fails loudly when they do not. Nothing is ever skipped.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+step() { printf '\n==> %s\n' "$*"; }
+
+step "installing test dependencies (Pebble 2.10, nginx, wrk, openssl)"
+bash scripts/install-test-deps.sh
+
+export PETER_TEST_POSTGRES_URL="${PETER_TEST_POSTGRES_URL:-postgres://postgres@127.0.0.1:5432/postgres}"
+step "checking PostgreSQL at ${PETER_TEST_POSTGRES_URL}"
+if ! psql "$PETER_TEST_POSTGRES_URL" -Atqc 'select 1' >/dev/null; then
+    echo "FATAL: PostgreSQL is not reachable at ${PETER_TEST_POSTGRES_URL}" >&2
+    exit 1
+fi
+# Databases left by an earlier interrupted run.
+psql "$PETER_TEST_POSTGRES_URL" -Atqc "select datname from pg_database where datname like 'peter_t_%'" |
+    while read -r db; do
+        [ -n "$db" ] && psql "$PETER_TEST_POSTGRES_URL" -qc "drop database if exists \"$db\" with (force)" >/dev/null
+    done
+
+export PETER_TEST_REDIS_URL="${PETER_TEST_REDIS_URL:-redis://127.0.0.1:6379}"
+step "checking Redis at ${PETER_TEST_REDIS_URL}"
+if [ "$(redis-cli -u "$PETER_TEST_REDIS_URL" ping 2>/dev/null)" != "PONG" ]; then
+    echo "FATAL: Redis is not reachable at ${PETER_TEST_REDIS_URL}" >&2
+    exit 1
+fi
+
+for tool in pebble pebble-challtestsrv openssl; do
+    command -v "$tool" >/dev/null || { echo "FATAL: $tool is missing" >&2; exit 1; }
+done
+
+step "cargo fmt --check"
+cargo fmt --all -- --check
+
+step "cargo clippy (warnings are errors)"
+cargo clippy --workspace --all-targets --locked -- -D warnings
+
+step "tests"
+if cargo nextest --version >/dev/null 2>&1; then
+    cargo nextest run --workspace --locked --no-fail-fast
+    cargo test --workspace --doc --locked
+else
+    cargo test --workspace --locked --no-fail-fast
+fi
+
+step "examples"
+cargo run --locked -q -p peter-examples --example import_and_query
