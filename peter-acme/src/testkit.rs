@@ -180,17 +180,15 @@ impl Pebble {
             if let Ok(Some(status)) = me.challtestsrv.try_wait() {
                 panic!("pebble-challtestsrv exited ({status})");
             }
-            if me
-                .get(&me.directory_url.clone())
-                .await
-                .map(|(s, _)| s == 200)
-                .unwrap_or(false)
-            {
+            let last = me.get(&me.directory_url.clone()).await;
+            if matches!(last, Ok((200, _))) {
                 break;
             }
             assert!(
                 Instant::now() < deadline,
-                "pebble did not answer within 20 s"
+                "pebble did not answer within 20 s: {:?}; log: {}",
+                last.map(|(s, _)| s),
+                std::fs::read_to_string(me.dir.join("pebble.log")).unwrap_or_default()
             );
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
@@ -234,6 +232,7 @@ impl Pebble {
     /// GET against Pebble (ACME or management side).
     pub async fn get(&self, url: &str) -> Result<(u16, Vec<u8>), String> {
         let request = ::http::Request::get(url)
+            .header("user-agent", "peter-testkit")
             .body(BodyWrapper::default())
             .map_err(|e| e.to_string())?;
         self.request(request).await
@@ -278,6 +277,7 @@ impl Pebble {
         let body =
             serde_json::json!({"certificate": certificate_pem, "ariResponse": ari}).to_string();
         let request = ::http::Request::post(format!("{}/set-renewal-info/", self.management_url))
+            .header("user-agent", "peter-testkit")
             .body(BodyWrapper::from(body.into_bytes()))
             .expect("request");
         let (status, _) = self.request(request).await.expect("set renewal info");

@@ -44,6 +44,27 @@ pub enum Command {
     /// Inspect and mark domains.
     #[command(subcommand)]
     Domain(commands::domain::DomainCommand),
+    /// Serve the public routes (ACME challenge answers, whoami) from the store.
+    Serve {
+        /// Listen address (default: config `server.listen`, 127.0.0.1:7201).
+        #[arg(long)]
+        listen: Option<String>,
+        /// Never mount the admin API.
+        #[arg(long)]
+        public_only: bool,
+        /// Mount the admin API.
+        #[arg(long)]
+        admin: bool,
+    },
+    /// Register and list ACME servers.
+    #[command(subcommand, name = "acme-server")]
+    AcmeServer(commands::acme::AcmeServerCommand),
+    /// Create and inspect ACME accounts.
+    #[command(subcommand)]
+    Account(commands::acme::AccountCommand),
+    /// Place and process ACME orders.
+    #[command(subcommand)]
+    Order(commands::order::OrderCommand),
 }
 
 #[tokio::main(flavor = "multi_thread", worker_threads = 2)]

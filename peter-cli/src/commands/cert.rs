@@ -34,6 +34,17 @@ pub enum CertCommand {
         /// Certificate id.
         id: i64,
     },
+    /// Write a certificate, its chain or its key in one of the download formats.
+    Download {
+        /// Certificate id.
+        id: i64,
+        /// cert.pem, chain.pem, fullchain.pem, privkey.pem, cert.der, privkey.key, ... (any suffix of the spec's table).
+        #[arg(long, default_value = "fullchain.pem")]
+        format: String,
+        /// Output file (default: stdout). Key files are written with mode 0600.
+        #[arg(short, long)]
+        output: Option<std::path::PathBuf>,
+    },
     /// Mark a certificate active, inactive or revoked (revoked is permanent).
     Mark {
         /// Certificate id.
@@ -118,6 +129,41 @@ pub async fn run(cli: &Cli, command: &CertCommand) -> Result<(), CliError> {
                     )
                 },
             );
+        }
+        CertCommand::Download { id, format, output } => {
+            let file = peter_core::services::downloads::certificate_download(
+                ctx.store.as_ref(),
+                CertificateSignedId(*id),
+                format,
+                None,
+            )
+            .await?;
+            match output {
+                Some(path) => {
+                    use std::io::Write;
+                    use std::os::unix::fs::OpenOptionsExt;
+                    let mode = if file.is_private { 0o600 } else { 0o644 };
+                    let mut f = std::fs::OpenOptions::new()
+                        .write(true)
+                        .create(true)
+                        .truncate(true)
+                        .mode(mode)
+                        .open(path)
+                        .map_err(|e| CliError::io(path, e))?;
+                    f.write_all(&file.body).map_err(|e| CliError::io(path, e))?;
+                    emit(
+                        ctx.json,
+                        &serde_json::json!({"result": "success", "file": path, "bytes": file.body.len()}),
+                        || format!("wrote {} ({} bytes)", path.display(), file.body.len()),
+                    );
+                }
+                None => {
+                    use std::io::Write;
+                    std::io::stdout()
+                        .write_all(&file.body)
+                        .map_err(|e| CliError::io(std::path::Path::new("stdout"), e))?;
+                }
+            }
         }
         CertCommand::Mark { id, mark } => {
             let mark: CertificateMark = mark.parse().map_err(peter_core::Error::from)?;

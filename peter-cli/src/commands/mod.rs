@@ -1,10 +1,13 @@
 //! One module per command group. Each translates arguments, calls the
 //! library, and prints; none holds a rule of its own.
 
+pub mod acme;
 pub mod cert;
 pub mod domain;
 pub mod import;
 pub mod init;
+pub mod order;
+pub mod serve;
 
 use std::path::Path;
 use std::sync::Arc;
@@ -84,6 +87,12 @@ pub struct Context {
 }
 
 impl Context {
+    /// The ACME client, recording into this store.
+    pub fn acme(&self) -> Arc<dyn peter_core::ports::AcmeClient> {
+        let store: Arc<dyn peter_core::ports::Store> = self.store.clone();
+        Arc::new(peter_acme::InstantAcmeClient::new(store))
+    }
+
     /// Loads configuration and opens (and migrates) the store.
     pub async fn open(cli: &Cli) -> Result<Self, CliError> {
         let config = Config::load(&cli.data_dir)?;
@@ -115,6 +124,14 @@ pub async fn run(cli: Cli) -> Result<(), CliError> {
         crate::Command::Import(c) => import::run(&cli, c).await,
         crate::Command::Cert(c) => cert::run(&cli, c).await,
         crate::Command::Domain(c) => domain::run(&cli, c).await,
+        crate::Command::Serve {
+            listen,
+            public_only,
+            admin,
+        } => serve::run(&cli, listen.as_deref(), *public_only, *admin).await,
+        crate::Command::AcmeServer(c) => acme::run_server(&cli, c).await,
+        crate::Command::Account(c) => acme::run_account(&cli, c).await,
+        crate::Command::Order(c) => order::run(&cli, c).await,
     }
 }
 

@@ -1,0 +1,212 @@
+//! `peter acme-server` and `peter account`.
+
+use std::path::PathBuf;
+
+use clap::Subcommand;
+use peter_core::formats::ParsedPrivateKey;
+use peter_core::model::{AcmeAccountId, AcmeServerId, NewAcmeServer, PrivateKeyCycle};
+use peter_core::ports::{Page, Store};
+use peter_core::services::accounts::{AccountRequest, create_account};
+
+use super::{CliError, Context, read_text};
+use crate::Cli;
+use crate::output::emit;
+
+/// ACME server subcommands.
+#[derive(Debug, Subcommand)]
+pub enum AcmeServerCommand {
+    /// Register an ACME server (a CA's directory).
+    Add {
+        /// Short unique name.
+        name: String,
+        /// Directory URL.
+        #[arg(long)]
+        directory: String,
+        /// PEM bundle to trust for this server's TLS instead of the public roots.
+        #[arg(long)]
+        ca_bundle: Option<PathBuf>,
+        /// Make it the default server.
+        #[arg(long)]
+        default: bool,
+    },
+    /// List ACME servers.
+    List,
+}
+
+/// Account subcommands.
+#[derive(Debug, Subcommand)]
+pub enum AccountCommand {
+    /// Create an account (EC P-256 key, terms agreed) on an ACME server.
+    New {
+        /// Contact e-mail.
+        #[arg(long)]
+        contact: Option<String>,
+        /// ACME server id (default: the default server).
+        #[arg(long)]
+        server: Option<i64>,
+        /// Register this P-256 key (PEM) instead of a new one.
+        #[arg(long)]
+        key: Option<PathBuf>,
+        /// Key cycle for its certificates.
+        #[arg(long, default_value = "single_use")]
+        key_cycle: String,
+        /// Make it the global default account.
+        #[arg(long)]
+        global_default: bool,
+    },
+    /// List accounts.
+    List,
+    /// Show one account.
+    Show {
+        /// Account id.
+        id: i64,
+    },
+}
+
+pub async fn run_server(cli: &Cli, command: &AcmeServerCommand) -> Result<(), CliError> {
+    match command {
+        AcmeServerCommand::Add {
+            name,
+            directory,
+            ca_bundle,
+            default,
+        } => {
+            let bundle = ca_bundle.as_deref().map(read_text).transpose()?;
+            if let Some(b) = &bundle {
+                peter_core::formats::parse_certificates_pem(b).map_err(peter_core::Error::from)?;
+            }
+            let ctx = Context::open(cli).await?;
+            let server = ctx
+                .store
+                .create_acme_server(NewAcmeServer {
+                    name: name.clone(),
+                    directory_url: directory.clone(),
+                    ca_bundle_pem: bundle,
+                    is_default: *default,
+                })
+                .await?;
+            emit(
+                ctx.json,
+                &serde_json::json!({"result": "success", "AcmeServer": server}),
+                || {
+                    format!(
+                        "acme server {} `{}` {}{}",
+                        server.id,
+                        server.name,
+                        server.directory_url,
+                        if server.is_default { " (default)" } else { "" }
+                    )
+                },
+            );
+        }
+        AcmeServerCommand::List => {
+            let ctx = Context::open(cli).await?;
+            let servers = ctx.store.list_acme_servers().await?;
+            emit(
+                ctx.json,
+                &serde_json::json!({"AcmeServers": servers}),
+                || {
+                    servers
+                        .iter()
+                        .map(|s| {
+                            format!(
+                                "{:>4}  {:<20} {}{}\n",
+                                s.id,
+                                s.name,
+                                s.directory_url,
+                                if s.is_default { "  (default)" } else { "" }
+                            )
+                        })
+                        .collect()
+                },
+            );
+        }
+    }
+    Ok(())
+}
+
+pub async fn run_account(cli: &Cli, command: &AccountCommand) -> Result<(), CliError> {
+    match command {
+        AccountCommand::New {
+            contact,
+            server,
+            key,
+            key_cycle,
+            global_default,
+        } => {
+            let cycle: PrivateKeyCycle = key_cycle.parse().map_err(peter_core::Error::from)?;
+            let key = match key {
+                Some(path) => Some(
+                    ParsedPrivateKey::from_pem(&read_text(path)?)
+                        .map_err(peter_core::Error::from)?,
+                ),
+                None => None,
+            };
+            let ctx = Context::open(cli).await?;
+            let acme = ctx.acme();
+            let account = create_account(
+                ctx.store.as_ref(),
+                acme.as_ref(),
+                AccountRequest {
+                    acme_server_id: server.map(AcmeServerId),
+                    contact: contact.clone(),
+                    key,
+                    private_key_cycle: cycle,
+                    global_default: *global_default,
+                    ..Default::default()
+                },
+            )
+            .await?;
+            emit(
+                ctx.json,
+                &serde_json::json!({"result": "success", "AcmeAccount": account}),
+                || {
+                    format!(
+                        "account {} {}",
+                        account.id,
+                        account.account_url.clone().unwrap_or_default()
+                    )
+                },
+            );
+        }
+        AccountCommand::List => {
+            let ctx = Context::open(cli).await?;
+            let page = ctx.store.list_acme_accounts(Page::new(1, 1000)).await?;
+            emit(
+                ctx.json,
+                &serde_json::json!({"AcmeAccounts": page.items}),
+                || {
+                    page.items
+                        .iter()
+                        .map(|a| {
+                            format!(
+                                "{:>4}  server {}  {}{}\n",
+                                a.id,
+                                a.acme_server_id,
+                                a.contact.clone().unwrap_or_default(),
+                                if a.is_global_default {
+                                    "  (global default)"
+                                } else {
+                                    ""
+                                }
+                            )
+                        })
+                        .collect()
+                },
+            );
+        }
+        AccountCommand::Show { id } => {
+            let ctx = Context::open(cli).await?;
+            let a = ctx.store.acme_account(AcmeAccountId(*id)).await?;
+            emit(ctx.json, &serde_json::json!({"AcmeAccount": a}), || {
+                format!(
+                    "account {} on server {}: {}",
+                    a.id,
+                    a.acme_server_id,
+                    a.account_url.clone().unwrap_or_default()
+                )
+            });
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,185 @@
+//! The public routes.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use peter_core::ports::Store;
+use poem::http::{HeaderValue, StatusCode, header};
+use poem::listener::{Acceptor, Listener, TcpListener};
+use poem::web::{Data, Path};
+use poem::{Endpoint, EndpointExt, IntoResponse, Request, Response, Route, Server, get, handler};
+
+/// What the public routes need.
+#[derive(Clone)]
+pub struct PublicState {
+    /// The shared store.
+    pub store: Arc<dyn Store>,
+    /// Sent as `X-Peter-SSLers`.
+    pub environment: String,
+}
+
+/// The host a request was made for: the Host header without its port,
+/// lowercased.
+fn request_host(req: &Request) -> String {
+    let host = req
+        .header(header::HOST)
+        .or_else(|| req.uri().host())
+        .unwrap_or_default();
+    let without_port = if let Some(rest) = host.strip_prefix('[') {
+        rest.split(']').next().unwrap_or(rest)
+    } else {
+        host.rsplit_once(':').map(|(h, _)| h).unwrap_or(host)
+    };
+    without_port.trim_end_matches('.').to_ascii_lowercase()
+}
+
+fn valid_token(token: &str) -> bool {
+    !token.is_empty()
+        && token.len() <= 256
+        && token
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+}
+
+fn text(status: StatusCode, body: String) -> Response {
+    Response::builder()
+        .status(status)
+        .content_type("text/plain; charset=utf-8")
+        .body(body)
+}
+
+#[handler]
+async fn challenge(
+    req: &Request,
+    Path(token): Path<String>,
+    state: Data<&PublicState>,
+) -> Response {
+    let host = request_host(req);
+    let remote = req
+        .remote_addr()
+        .as_socket_addr()
+        .map(|a| a.ip().to_string());
+    let answer = if valid_token(&token) {
+        match state.store.challenge_answer(&host, &token).await {
+            Ok(answer) => answer,
+            Err(e) => {
+                tracing::error!(error = %e, "challenge lookup failed");
+                return text(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    "store unavailable\n".into(),
+                );
+            }
+        }
+    } else {
+        None
+    };
+    match answer {
+        Some((id, key_authorization)) => {
+            if let Err(e) = state.store.record_challenge_poll(id, remote).await {
+                tracing::warn!(error = %e, "could not record a challenge poll");
+            }
+            text(StatusCode::OK, key_authorization)
+        }
+        None => {
+            if let Err(e) = state
+                .store
+                .record_unknown_challenge_poll(&host, &token, remote)
+                .await
+            {
+                tracing::warn!(error = %e, "could not record an unknown challenge poll");
+            }
+            text(StatusCode::NOT_FOUND, "no such challenge\n".into())
+        }
+    }
+}
+
+#[handler]
+fn whoami(req: &Request) -> Response {
+    text(StatusCode::OK, request_host(req))
+}
+
+/// The public routes, with `X-Peter-SSLers: <environment>` on every response.
+pub fn public_routes(state: PublicState) -> impl Endpoint {
+    let environment =
+        HeaderValue::from_str(&state.environment).unwrap_or(HeaderValue::from_static("production"));
+    Route::new()
+        .at("/.well-known/acme-challenge/:token", get(challenge))
+        .at("/.well-known/public/whoami", get(whoami))
+        .data(state)
+        .around(move |ep, req| {
+            let environment = environment.clone();
+            async move {
+                let mut response = match ep.call(req).await {
+                    Ok(r) => r.into_response(),
+                    Err(e) => e.into_response(),
+                };
+                response.headers_mut().insert("X-Peter-SSLers", environment);
+                Ok(response)
+            }
+        })
+}
+
+/// A running public server.
+pub struct PublicServer {
+    /// The address it listens on.
+    pub local_addr: SocketAddr,
+    stop: Option<tokio::sync::oneshot::Sender<()>>,
+    task: tokio::task::JoinHandle<std::io::Result<()>>,
+}
+
+impl PublicServer {
+    /// Binds `addr` (so the port is open when this returns) and serves the
+    /// public routes in the background.
+    pub async fn start(addr: SocketAddr, state: PublicState) -> std::io::Result<Self> {
+        let acceptor = TcpListener::bind(addr).into_acceptor().await?;
+        let local_addr = acceptor
+            .local_addr()
+            .first()
+            .and_then(|a| a.as_socket_addr().copied())
+            .unwrap_or(addr);
+        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        let task = tokio::spawn(async move {
+            Server::new_with_acceptor(acceptor)
+                .run_with_graceful_shutdown(
+                    public_routes(state),
+                    async move {
+                        let _ = stopped.await;
+                    },
+                    Some(std::time::Duration::from_secs(5)),
+                )
+                .await
+        });
+        Ok(Self {
+            local_addr,
+            stop: Some(stop),
+            task,
+        })
+    }
+
+    /// Stops accepting and waits for the server to finish.
+    pub async fn stop(mut self) -> std::io::Result<()> {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        self.task.await.unwrap_or(Ok(()))
+    }
+
+    /// Serves until the task ends (for `peter serve`).
+    pub async fn wait(mut self) -> std::io::Result<()> {
+        let _keep = self.stop.take();
+        self.task.await.unwrap_or(Ok(()))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tokens_are_base64url_only() {
+        assert!(valid_token("abc-DEF_123"));
+        assert!(!valid_token("../etc/passwd"));
+        assert!(!valid_token(""));
+        assert!(!valid_token(&"a".repeat(300)));
+    }
+}
