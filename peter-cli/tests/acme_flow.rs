@@ -19,7 +19,7 @@ struct World {
     store: Arc<SqlStore>,
     acme: Arc<InstantAcmeClient>,
     clock: Arc<dyn Clock>,
-    _server: PublicServer,
+    server: Option<PublicServer>,
     account: AcmeAccount,
     _dir: std::path::PathBuf,
 }
@@ -78,7 +78,7 @@ impl World {
             store,
             acme,
             clock,
-            _server: server,
+            server: Some(server),
             account,
             _dir: dir,
         }
@@ -255,4 +255,325 @@ async fn create_order_stops_after_creating_upstream_and_can_be_processed_later()
     );
     let done = w.orders().process_to_end(order.id).await.unwrap();
     assert_eq!(done.status, AcmeOrderStatus::Valid);
+}
+
+async fn issue(w: &World, names: &[&str]) -> AcmeOrder {
+    w.orders()
+        .create(OrderRequest::new(
+            w.account.id,
+            names.iter().map(|s| s.to_string()).collect(),
+            AcmeOrderProcessingStrategy::ProcessSingle,
+        ))
+        .await
+        .unwrap()
+}
+
+/// The original's four-step illustration, against Pebble.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn deactivated_authorization_turns_its_challenges_410_and_a_challenge_sync_restores_them() {
+    let w = World::new(PebbleOptions::default()).await;
+    // 1. Create the order: its authorization is only discovered.
+    let order = w
+        .orders()
+        .create(OrderRequest::new(
+            w.account.id,
+            vec!["deact.example".into()],
+            AcmeOrderProcessingStrategy::CreateOrder,
+        ))
+        .await
+        .unwrap();
+    let auth = w
+        .store
+        .acme_authorizations_for_order(order.id)
+        .await
+        .unwrap()
+        .remove(0);
+    assert_eq!(auth.status.as_str(), "*discovered*");
+    // 2. Load it: pending, with pending challenges.
+    let auth = w.orders().sync_authorization(auth.id).await.unwrap();
+    assert_eq!(auth.status, AcmeAuthorizationStatus::Pending);
+    let challenges = w
+        .store
+        .acme_challenges_for_authorization(auth.id)
+        .await
+        .unwrap();
+    let http = challenges
+        .iter()
+        .find(|c| c.challenge_type == AcmeChallengeType::Http01)
+        .unwrap()
+        .clone();
+    assert_eq!(http.status, AcmeChallengeStatus::Pending);
+    // 3. Deactivate it: the challenges vanish from the authorization.
+    let auth = w.orders().deactivate_authorization(auth.id).await.unwrap();
+    assert_eq!(auth.status, AcmeAuthorizationStatus::Deactivated);
+    let after = w.store.acme_challenge(http.id).await.unwrap();
+    assert_eq!(after.status.as_str(), "*410*");
+    assert!(
+        w.orders().deactivate_authorization(auth.id).await.is_err(),
+        "deactivating twice is refused"
+    );
+    // 4. Sync the challenge itself: upstream it is still pending.
+    let synced = w.orders().sync_challenge(http.id).await.unwrap();
+    assert_eq!(synced.status, AcmeChallengeStatus::Pending);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_alternate_chain_is_stored_and_verifies() {
+    let w = World::new(PebbleOptions {
+        env: vec![("PEBBLE_ALTERNATE_ROOTS".into(), "2".into())],
+        ..Default::default()
+    })
+    .await;
+    let order = issue(&w, &["alt.example"]).await;
+    let cert_id = order.certificate_signed_id.unwrap();
+    let cert = peter_core::formats::ParsedCertificate::from_pem(
+        &w.store.certificate_signed(cert_id).await.unwrap().cert_pem,
+    )
+    .unwrap();
+    let offers = w.store.certificate_chains(cert_id).await.unwrap();
+    assert_eq!(offers.len(), 3, "the default chain and two alternates");
+    assert!(offers[0].is_upstream_default && !offers[1].is_upstream_default);
+    for (n, offer) in offers.iter().enumerate() {
+        let chain = peter_core::formats::parse_certificates_pem(&offer.chain.chain_pem).unwrap();
+        assert!(
+            cert.is_signed_by(&chain[0]),
+            "chain {n} starts with the leaf's issuer"
+        );
+        let roots: Vec<_> = futures_roots(&w, 3).await;
+        let top = chain.last().unwrap();
+        assert!(
+            roots.iter().any(|r| top.is_signed_by(r)),
+            "chain {n} ends under one of Pebble's roots"
+        );
+    }
+}
+
+async fn futures_roots(w: &World, n: usize) -> Vec<peter_core::formats::ParsedCertificate> {
+    let mut roots = Vec::new();
+    for i in 0..n {
+        roots.push(
+            peter_core::formats::ParsedCertificate::from_pem(&w.pebble.root_pem(i).await).unwrap(),
+        );
+    }
+    roots
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn half_the_nonces_rejected_still_issues() {
+    let w = World::new(PebbleOptions {
+        env: vec![("PEBBLE_WFE_NONCEREJECT".into(), "50".into())],
+        ..Default::default()
+    })
+    .await;
+    let order = issue(&w, &["nonce.example", "www.nonce.example"]).await;
+    assert_eq!(order.status, AcmeOrderStatus::Valid);
+    let events = w.store.list_acme_events(Page::new(1, 1000)).await.unwrap();
+    assert!(
+        events
+            .items
+            .iter()
+            .any(|e| e.problem_type.as_deref() == Some("urn:ietf:params:acme:error:badNonce")),
+        "Pebble did reject nonces"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_renewal_names_the_certificate_it_replaces_and_ari_is_stored() {
+    let w = World::new(PebbleOptions::default()).await;
+    let order = issue(&w, &["renew.example"]).await;
+    let old = order.certificate_signed_id.unwrap();
+    let cert = w.store.certificate_signed(old).await.unwrap();
+    assert!(cert.ari_window_start.unwrap() < cert.ari_window_end.unwrap());
+    assert!(cert.ari_window_end.unwrap() < cert.not_after);
+    let renewal = w
+        .orders()
+        .renew_certificate(old, None, AcmeOrderProcessingStrategy::ProcessSingle)
+        .await
+        .unwrap();
+    assert_eq!(renewal.status, AcmeOrderStatus::Valid);
+    assert_eq!(renewal.certificate_signed_id_renewal_of, Some(old));
+    assert_ne!(renewal.certificate_signed_id, Some(old));
+    // Pebble refuses a `replaces` it does not recognise, and records the
+    // replacement: the new order was accepted with it.
+    let events = w.store.acme_events_for_order(renewal.id).await.unwrap();
+    assert!(
+        events
+            .iter()
+            .any(|e| e.event == AcmeEvent::NewOrder && e.http_status == Some(201))
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_unoffered_profile_is_refused_before_any_new_order() {
+    let w = World::new(PebbleOptions::default()).await;
+    let mut request = OrderRequest::new(
+        w.account.id,
+        vec!["profile.example".into()],
+        AcmeOrderProcessingStrategy::ProcessSingle,
+    );
+    request.profile = Some("nonexistent".into());
+    let err = w.orders().create(request).await.unwrap_err();
+    assert!(
+        matches!(err, peter_core::Error::Acme(AcmeError::Unsupported(_))),
+        "{err}"
+    );
+    let events = w.store.list_acme_events(Page::new(1, 1000)).await.unwrap();
+    assert!(
+        !events.items.iter().any(|e| e.event == AcmeEvent::NewOrder),
+        "no newOrder was sent"
+    );
+    // An offered profile works and shapes the certificate.
+    let mut request = OrderRequest::new(
+        w.account.id,
+        vec!["profile.example".into()],
+        AcmeOrderProcessingStrategy::ProcessSingle,
+    );
+    request.profile = Some("shortlived".into());
+    let order = w.orders().create(request).await.unwrap();
+    let cert = w
+        .store
+        .certificate_signed(order.certificate_signed_id.unwrap())
+        .await
+        .unwrap();
+    assert!(cert.not_after - cert.not_before <= time::Duration::days(7));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn upstream_revocation_shows_in_pebble_and_is_not_repeated() {
+    let w = World::new(PebbleOptions::default()).await;
+    let order = issue(&w, &["revoke.example"]).await;
+    let cert_id = order.certificate_signed_id.unwrap();
+    // A local mark does not prevent the upstream revocation.
+    w.store
+        .mark_certificate_signed(cert_id, peter_core::model::rules::CertificateMark::Revoked)
+        .await
+        .unwrap();
+    let cert = w
+        .orders()
+        .revoke_upstream(cert_id, RevocationReason::Superseded, None)
+        .await
+        .unwrap();
+    assert!(cert.revoked_upstream_at.is_some());
+    let status = w.pebble.cert_status(&cert.serial).await;
+    assert_eq!(status["Status"], "Revoked");
+    let before = w
+        .store
+        .list_acme_events(Page::new(1, 1))
+        .await
+        .unwrap()
+        .total_items;
+    let err = w
+        .orders()
+        .revoke_upstream(cert_id, RevocationReason::Superseded, None)
+        .await
+        .unwrap_err();
+    assert!(matches!(err, peter_core::Error::Transition(_)), "{err}");
+    assert_eq!(
+        w.store
+            .list_acme_events(Page::new(1, 1))
+            .await
+            .unwrap()
+            .total_items,
+        before,
+        "nothing sent"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn compromising_a_key_revokes_its_certificates_with_key_compromise() {
+    let w = World::new(PebbleOptions::default()).await;
+    let order = issue(&w, &["compromised.example"]).await;
+    let cert = w
+        .store
+        .certificate_signed(order.certificate_signed_id.unwrap())
+        .await
+        .unwrap();
+    let revoked = w
+        .orders()
+        .compromise_private_key(cert.private_key_id)
+        .await
+        .unwrap();
+    assert_eq!(revoked, vec![cert.id]);
+    let status = w.pebble.cert_status(&cert.serial).await;
+    assert_eq!(status["Status"], "Revoked");
+    assert_eq!(status["Reason"], 1, "keyCompromise");
+    let after = w.store.certificate_signed(cert.id).await.unwrap();
+    assert!(!after.is_active && after.is_compromised_private_key);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_failed_validation_leaves_the_order_invalid_with_its_problem() {
+    // Pebble validates against a port nobody listens on.
+    let mut w = World::new(PebbleOptions::default()).await;
+    w.server.take().unwrap().stop().await.unwrap();
+    let err = w
+        .orders()
+        .create(OrderRequest::new(
+            w.account.id,
+            vec!["unreachable.example".into()],
+            AcmeOrderProcessingStrategy::ProcessSingle,
+        ))
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(err, peter_core::Error::Acme(AcmeError::Server { .. })),
+        "{err}"
+    );
+    let orders = w
+        .store
+        .list_acme_orders(OrderFilter::All, Page::default())
+        .await
+        .unwrap();
+    let order = &orders.items[0];
+    assert_eq!(order.status, AcmeOrderStatus::Invalid);
+    assert!(
+        order
+            .problem
+            .as_deref()
+            .unwrap_or_default()
+            .contains("urn:ietf:params:acme:error:"),
+        "{:?}",
+        order.problem
+    );
+    // It can be retried.
+    assert!(AcmeOrderStatus::RETRY.contains(&order.status));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn wildcard_and_blocklisted_names_are_refused_before_anything_is_sent() {
+    let w = World::new(PebbleOptions::default()).await;
+    w.store
+        .add_blocklisted_domain(&"blocked.example".parse().unwrap())
+        .await
+        .unwrap();
+    let before = w
+        .store
+        .list_acme_events(Page::new(1, 1))
+        .await
+        .unwrap()
+        .total_items;
+    for names in [
+        vec!["*.wild.example"],
+        vec!["blocked.example"],
+        vec!["bad_name.example"],
+    ] {
+        let err = w
+            .orders()
+            .create(OrderRequest::new(
+                w.account.id,
+                names.iter().map(|s| s.to_string()).collect(),
+                AcmeOrderProcessingStrategy::ProcessSingle,
+            ))
+            .await
+            .unwrap_err();
+        assert_eq!(err.kind(), peter_core::ErrorKind::InvalidInput, "{err}");
+    }
+    assert_eq!(
+        w.store
+            .list_acme_events(Page::new(1, 1))
+            .await
+            .unwrap()
+            .total_items,
+        before
+    );
 }

@@ -66,6 +66,8 @@ on_both_backends!(
     acme_and_operations_events_are_recorded,
     every_table_matches_its_entity,
     unknown_ids_are_not_found,
+    orders_authorizations_challenges_and_polls,
+    certificate_requests_keys_by_cycle_and_upstream_marks,
 );
 
 fn name(s: &str) -> DomainName {
@@ -1102,4 +1104,277 @@ async fn unknown_ids_are_not_found(t: &TestStore) {
         .certificate_ca_chain(CertificateCaChainId(42))
         .await
         .map(|_| ())));
+}
+
+async fn orders_authorizations_challenges_and_polls(t: &TestStore) {
+    use peter_core::model::rules::ServerChallenge;
+    let s = t.store.as_ref();
+    let server = s.create_acme_server(new_server("ca", true)).await.unwrap();
+    let account = s.create_acme_account(new_account(server.id)).await.unwrap();
+    let set = UniqueFqdnSet::parse(["o.example.com"]).unwrap();
+    let set = s.get_or_create_unique_fqdn_set(&set).await.unwrap().id;
+    let order = s
+        .create_acme_order(NewAcmeOrder {
+            acme_account_id: account.id,
+            unique_fqdn_set_id: set.id,
+            processing_strategy: AcmeOrderProcessingStrategy::ProcessMulti,
+            order_type: AcmeOrderType::New,
+            private_key_cycle: PrivateKeyCycle::SingleUse,
+            private_key_strategy: PrivateKeyStrategy::DeferredAssociate,
+            private_key_id_requested: None,
+            acme_order_id_retry_of: None,
+            certificate_signed_id_renewal_of: None,
+            profile: Some("default".into()),
+        })
+        .await
+        .unwrap();
+    assert_eq!(order.status, AcmeOrderStatus::Discovered);
+    assert_eq!(
+        order.processing_status,
+        AcmeOrderProcessingStatus::CreatedLocal
+    );
+    assert_eq!(order.is_processing, Some(true));
+    let server_order = ServerOrder {
+        url: "https://ca.test/order/1".into(),
+        status: AcmeOrderStatus::Pending,
+        authorizations: vec!["https://ca.test/authz/1".into()],
+        finalize_url: "https://ca.test/order/1/finalize".into(),
+        certificate_url: None,
+        expires: None,
+        error: None,
+    };
+    let synced = s.sync_acme_order(order.id, &server_order).await.unwrap();
+    assert_eq!(synced.status, AcmeOrderStatus::Pending);
+    assert_eq!(
+        synced.processing_status,
+        AcmeOrderProcessingStatus::CreatedAcme
+    );
+    // Syncing twice keeps one authorization.
+    s.sync_acme_order(order.id, &server_order).await.unwrap();
+    let auths = s.acme_authorizations_for_order(order.id).await.unwrap();
+    assert_eq!(auths.len(), 1);
+    assert_eq!(auths[0].status, AcmeAuthorizationStatus::Discovered);
+    assert_eq!(s.acme_authorization(auths[0].id).await.unwrap(), auths[0]);
+
+    let challenge = ServerChallenge {
+        url: "https://ca.test/chall/1".into(),
+        challenge_type: AcmeChallengeType::Http01,
+        token: "tok-1".into(),
+        status: AcmeChallengeStatus::Pending,
+    };
+    let server_auth = ServerAuthorization {
+        url: auths[0].authorization_url.clone(),
+        status: AcmeAuthorizationStatus::Pending,
+        identifier: "o.example.com".into(),
+        wildcard: false,
+        expires: None,
+        challenges: vec![challenge.clone()],
+    };
+    let upsert = vec![ChallengeUpsert {
+        challenge: challenge.clone(),
+        key_authorization: Some("tok-1.thumb".into()),
+    }];
+    let auth = s
+        .sync_acme_authorization(auths[0].id, &server_auth, &upsert)
+        .await
+        .unwrap();
+    assert_eq!(auth.status, AcmeAuthorizationStatus::Pending);
+    let challenges = s.acme_challenges_for_authorization(auth.id).await.unwrap();
+    assert_eq!(challenges.len(), 1);
+    assert_eq!(
+        s.acme_challenge(challenges[0].id).await.unwrap(),
+        challenges[0]
+    );
+
+    // The public route's lookup: host and token, case-insensitive host.
+    let answer = s.challenge_answer("O.Example.COM", "tok-1").await.unwrap();
+    assert_eq!(answer, Some((challenges[0].id, "tok-1.thumb".to_string())));
+    assert_eq!(
+        s.challenge_answer("other.example.com", "tok-1")
+            .await
+            .unwrap(),
+        None
+    );
+    let poll = s
+        .record_challenge_poll(challenges[0].id, Some("127.0.0.1".into()))
+        .await
+        .unwrap();
+    assert_eq!(
+        s.challenge_polls(challenges[0].id).await.unwrap(),
+        vec![poll]
+    );
+    s.record_unknown_challenge_poll("nobody.example.com", "x", None)
+        .await
+        .unwrap();
+    assert_eq!(
+        s.list_unknown_challenge_polls(Page::default())
+            .await
+            .unwrap()
+            .total_items,
+        1
+    );
+
+    // Deactivation: the server lists no challenge, so the stored one is *410*.
+    let deactivated = ServerAuthorization {
+        status: AcmeAuthorizationStatus::Deactivated,
+        challenges: vec![],
+        ..server_auth.clone()
+    };
+    let auth = s
+        .sync_acme_authorization(auth.id, &deactivated, &[])
+        .await
+        .unwrap();
+    assert_eq!(auth.status, AcmeAuthorizationStatus::Deactivated);
+    assert!(auth.deactivated_at.is_some());
+    let gone = s.acme_challenges_for_authorization(auth.id).await.unwrap();
+    assert_eq!(gone[0].status, AcmeChallengeStatus::Gone);
+    let back = s
+        .set_acme_challenge_status(gone[0].id, AcmeChallengeStatus::Pending)
+        .await
+        .unwrap();
+    assert_eq!(back.status, AcmeChallengeStatus::Pending);
+
+    // A blocklisted host is never answered.
+    s.add_blocklisted_domain(&name("o.example.com"))
+        .await
+        .unwrap();
+    assert_eq!(
+        s.challenge_answer("o.example.com", "tok-1").await.unwrap(),
+        None
+    );
+
+    let updated = s
+        .update_acme_order(
+            order.id,
+            AcmeOrderUpdate {
+                status: Some(AcmeOrderStatus::Invalid),
+                is_processing: Some(None),
+                problem: Some("{\"type\":\"x\"}".into()),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+    assert_eq!(updated.status, AcmeOrderStatus::Invalid);
+    assert_eq!(updated.is_processing, None);
+    assert_eq!(s.acme_order(order.id).await.unwrap(), updated);
+    let active = s
+        .list_acme_orders(OrderFilter::Active, Page::default())
+        .await
+        .unwrap();
+    assert_eq!(active.total_items, 0);
+    let finished = s
+        .list_acme_orders(OrderFilter::Finished, Page::default())
+        .await
+        .unwrap();
+    assert_eq!(finished.total_items, 1);
+    assert_eq!(
+        s.list_acme_orders(OrderFilter::All, Page::default())
+            .await
+            .unwrap()
+            .total_items,
+        1
+    );
+}
+
+async fn certificate_requests_keys_by_cycle_and_upstream_marks(t: &TestStore) {
+    let s = t.store.as_ref();
+    let server = s.create_acme_server(new_server("ca2", true)).await.unwrap();
+    let account = s.create_acme_account(new_account(server.id)).await.unwrap();
+    let key = ParsedPrivateKey::generate(KeyTechnology::EcP256).unwrap();
+    let stored = s
+        .insert_private_key(NewPrivateKey {
+            key: key.clone(),
+            source: PrivateKeySource::Generated,
+            cycle: PrivateKeyCycle::AccountDaily,
+            acme_account_id_owner: Some(account.id),
+        })
+        .await
+        .unwrap()
+        .id;
+    assert_eq!(
+        s.latest_private_key_for_cycle(PrivateKeyCycle::AccountDaily, Some(account.id))
+            .await
+            .unwrap()
+            .map(|k| k.id),
+        Some(stored.id)
+    );
+    assert!(
+        s.latest_private_key_for_cycle(PrivateKeyCycle::AccountDaily, None)
+            .await
+            .unwrap()
+            .is_none()
+    );
+    assert!(
+        s.latest_private_key_for_cycle(PrivateKeyCycle::GlobalDaily, None)
+            .await
+            .unwrap()
+            .is_none()
+    );
+
+    let set = UniqueFqdnSet::parse(["csr.example.com"]).unwrap();
+    let record = s.get_or_create_unique_fqdn_set(&set).await.unwrap().id;
+    let csr = peter_core::formats::ParsedCsr::build(&key, &set).unwrap();
+    let first = s
+        .insert_certificate_request(
+            &csr,
+            CertificateRequestSource::AcmeOrder,
+            Some(stored.id),
+            record.id,
+        )
+        .await
+        .unwrap();
+    assert!(first.created);
+    let again = s
+        .insert_certificate_request(
+            &csr,
+            CertificateRequestSource::AcmeOrder,
+            Some(stored.id),
+            record.id,
+        )
+        .await
+        .unwrap();
+    assert!(!again.created && again.id.id == first.id.id);
+    assert_eq!(
+        s.certificate_request(first.id.id).await.unwrap().csr_pem,
+        csr.pem()
+    );
+
+    let pki = TestPki::new("upstream");
+    let leaf = pki.issue(&["csr.example.com"], KeyTechnology::EcP256);
+    let out = import_leaf(t, &leaf, None).await;
+    assert!(
+        s.acme_order_for_certificate(out.certificate_signed.id)
+            .await
+            .unwrap()
+            .is_none()
+    );
+    let now = OffsetDateTime::now_utc();
+    let window = RenewalWindow {
+        start: now + Duration::days(50),
+        end: now + Duration::days(52),
+        retry_after: now + Duration::hours(6),
+    };
+    let cert = s
+        .set_certificate_renewal_window(out.certificate_signed.id, &window)
+        .await
+        .unwrap();
+    assert!((cert.ari_window_start.unwrap() - window.start).abs() < Duration::milliseconds(1));
+    let revoked = s
+        .set_certificate_revoked_upstream(out.certificate_signed.id)
+        .await
+        .unwrap();
+    assert!(revoked.revoked_upstream_at.is_some());
+    assert!(
+        revoked.is_active,
+        "the upstream fact is kept apart from the local mark"
+    );
+    assert_eq!(
+        transition(
+            s.set_certificate_revoked_upstream(out.certificate_signed.id)
+                .await
+                .unwrap_err()
+        ),
+        TransitionError::AlreadyRevokedUpstream
+    );
 }

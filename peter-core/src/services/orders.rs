@@ -27,6 +27,10 @@ pub struct OrderSettings {
     /// Attempts of one step when the server answers badNonce or the
     /// connection drops.
     pub step_attempts: u32,
+    /// Called at named checkpoints (`after_new_order`, `before_trigger`,
+    /// `before_finalize`, `after_finalize`, `after_download`); tests use it
+    /// to stop a process at a chosen point.
+    pub checkpoint: Option<fn(&'static str)>,
 }
 
 impl Default for OrderSettings {
@@ -35,6 +39,7 @@ impl Default for OrderSettings {
             poll_interval: Duration::from_millis(50),
             poll_timeout: Duration::from_secs(90),
             step_attempts: 5,
+            checkpoint: None,
         }
     }
 }
@@ -101,15 +106,6 @@ pub enum Step {
     Done,
 }
 
-/// Fails the test harness's kill points: with `PETER_KILL_AT=<point>` in the
-/// environment the process exits abruptly at that point (for resume tests).
-fn kill_point(point: &str) {
-    if std::env::var("PETER_KILL_AT").ok().as_deref() == Some(point) {
-        eprintln!("peter: kill point {point} reached");
-        std::process::abort();
-    }
-}
-
 /// The order services over a store, an ACME client and a clock.
 pub struct Orders<'a> {
     /// Storage.
@@ -123,6 +119,12 @@ pub struct Orders<'a> {
 }
 
 impl<'a> Orders<'a> {
+    fn checkpoint(&self, point: &'static str) {
+        if let Some(hook) = self.settings.checkpoint {
+            hook(point);
+        }
+    }
+
     async fn context(&self, account_id: AcmeAccountId) -> Result<AccountContext, Error> {
         let account = self.store.acme_account(account_id).await?;
         if !account.is_active {
@@ -248,7 +250,7 @@ impl<'a> Orders<'a> {
                 return Err(e.into());
             }
         };
-        kill_point("after_new_order");
+        self.checkpoint("after_new_order");
         let order = self.store.sync_acme_order(order.id, &server_order).await?;
         match request.strategy {
             AcmeOrderProcessingStrategy::ProcessSingle => self.process_to_end(order.id).await,
@@ -387,7 +389,7 @@ impl<'a> Orders<'a> {
         }
     }
 
-    async fn sync_authorization(
+    async fn sync_authorization_inner(
         &self,
         ctx: &AccountContext,
         auth: &AcmeAuthorization,
@@ -435,7 +437,7 @@ impl<'a> Orders<'a> {
                         .fetch_authorization(ctx, &auth.authorization_url, refs)
                 })
                 .await?;
-            self.sync_authorization(ctx, auth, &server).await?;
+            self.sync_authorization_inner(ctx, auth, &server).await?;
             return Ok(Step::LoadedAuthorization);
         }
         let Some(auth) = auths
@@ -454,7 +456,7 @@ impl<'a> Orders<'a> {
                             .fetch_authorization(ctx, &auth.authorization_url, refs)
                     })
                     .await?;
-                self.sync_authorization(ctx, auth, &server).await?;
+                self.sync_authorization_inner(ctx, auth, &server).await?;
             }
             tokio::time::sleep(self.settings.poll_interval).await;
             return Ok(Step::Waited);
@@ -475,7 +477,7 @@ impl<'a> Orders<'a> {
             ..refs
         };
         if challenge.status == AcmeChallengeStatus::Pending {
-            kill_point("before_trigger");
+            self.checkpoint("before_trigger");
             let state = self
                 .retrying(|| {
                     self.acme
@@ -496,7 +498,7 @@ impl<'a> Orders<'a> {
                 })
                 .await?;
             if server.status != AcmeAuthorizationStatus::Pending {
-                let synced = self.sync_authorization(ctx, auth, &server).await?;
+                let synced = self.sync_authorization_inner(ctx, auth, &server).await?;
                 if synced.status == AcmeAuthorizationStatus::Valid {
                     return Ok(Step::ValidatedChallenge);
                 }
@@ -621,7 +623,7 @@ impl<'a> Orders<'a> {
                 csr
             }
         };
-        kill_point("before_finalize");
+        self.checkpoint("before_finalize");
         let finalized = self
             .retrying(|| self.acme.finalize_order(ctx, server_order, csr.der(), refs))
             .await;
@@ -636,7 +638,7 @@ impl<'a> Orders<'a> {
                 return Err(e.into());
             }
         };
-        kill_point("after_finalize");
+        self.checkpoint("after_finalize");
         self.store.sync_acme_order(order.id, &finalized).await?;
         self.store
             .update_acme_order(
@@ -660,7 +662,7 @@ impl<'a> Orders<'a> {
         let downloaded = self
             .retrying(|| self.acme.download_certificate(ctx, url, refs))
             .await?;
-        kill_point("after_download");
+        self.checkpoint("after_download");
         let key_id = order.private_key_id.ok_or_else(|| {
             AcmeError::Protocol("the order was finalized without a recorded key".into())
         })?;
@@ -738,5 +740,314 @@ impl<'a> Orders<'a> {
             }
         }
         Ok(cert_id)
+    }
+}
+
+impl<'a> Orders<'a> {
+    async fn context_for_order(
+        &self,
+        id: AcmeOrderId,
+    ) -> Result<(AcmeOrder, AccountContext), Error> {
+        let order = self.store.acme_order(id).await?;
+        let ctx = self.context(order.acme_account_id).await?;
+        Ok((order, ctx))
+    }
+
+    /// Fetches an order from the server and records what it says.
+    pub async fn sync_order(&self, id: AcmeOrderId) -> Result<AcmeOrder, Error> {
+        let (order, ctx) = self.context_for_order(id).await?;
+        let url = order
+            .order_url
+            .clone()
+            .ok_or(TransitionError::OrderStatus {
+                status: order.status,
+                action: "synced before it exists upstream",
+            })?;
+        let refs = EventRefs {
+            acme_account_id: Some(ctx.account.id),
+            acme_order_id: Some(id),
+            ..Default::default()
+        };
+        let server = self
+            .retrying(|| self.acme.fetch_order(&ctx, &url, refs))
+            .await?;
+        Ok(self.store.sync_acme_order(id, &server).await?)
+    }
+
+    /// Fetches one authorization and records it and its challenges.
+    pub async fn sync_authorization(
+        &self,
+        id: AcmeAuthorizationId,
+    ) -> Result<AcmeAuthorization, Error> {
+        let auth = self.store.acme_authorization(id).await?;
+        let (_, ctx) = self.context_for_order(auth.acme_order_id_created).await?;
+        let refs = EventRefs {
+            acme_account_id: Some(ctx.account.id),
+            acme_order_id: Some(auth.acme_order_id_created),
+            acme_authorization_id: Some(id),
+            ..Default::default()
+        };
+        let server = self
+            .retrying(|| {
+                self.acme
+                    .fetch_authorization(&ctx, &auth.authorization_url, refs)
+            })
+            .await?;
+        self.sync_authorization_state(&ctx, &auth, &server).await
+    }
+
+    async fn sync_authorization_state(
+        &self,
+        ctx: &AccountContext,
+        auth: &AcmeAuthorization,
+        server: &ServerAuthorization,
+    ) -> Result<AcmeAuthorization, Error> {
+        self.sync_authorization_inner(ctx, auth, server).await
+    }
+
+    /// Syncs every authorization of an order.
+    pub async fn sync_authorizations(
+        &self,
+        order_id: AcmeOrderId,
+    ) -> Result<Vec<AcmeAuthorization>, Error> {
+        let mut out = Vec::new();
+        for auth in self.store.acme_authorizations_for_order(order_id).await? {
+            out.push(self.sync_authorization(auth.id).await?);
+        }
+        Ok(out)
+    }
+
+    /// Deactivates an authorization upstream. Its challenges the server no
+    /// longer lists become `*410*`.
+    pub async fn deactivate_authorization(
+        &self,
+        id: AcmeAuthorizationId,
+    ) -> Result<AcmeAuthorization, Error> {
+        let auth = self.store.acme_authorization(id).await?;
+        rules::ensure_authorization_deactivatable(auth.status)?;
+        let (_, ctx) = self.context_for_order(auth.acme_order_id_created).await?;
+        let refs = EventRefs {
+            acme_account_id: Some(ctx.account.id),
+            acme_order_id: Some(auth.acme_order_id_created),
+            acme_authorization_id: Some(id),
+            ..Default::default()
+        };
+        let server = self
+            .retrying(|| {
+                self.acme
+                    .deactivate_authorization(&ctx, &auth.authorization_url, refs)
+            })
+            .await?;
+        self.sync_authorization_state(&ctx, &auth, &server).await
+    }
+
+    /// Deactivates every deactivatable authorization of an order and marks
+    /// the order's processing as deactivated.
+    pub async fn deactivate_authorizations(
+        &self,
+        order_id: AcmeOrderId,
+    ) -> Result<Vec<AcmeAuthorization>, Error> {
+        let mut out = Vec::new();
+        for auth in self.store.acme_authorizations_for_order(order_id).await? {
+            if AcmeAuthorizationStatus::DEACTIVATABLE.contains(&auth.status) {
+                out.push(self.deactivate_authorization(auth.id).await?);
+            }
+        }
+        self.store
+            .update_acme_order(
+                order_id,
+                AcmeOrderUpdate {
+                    processing_status: Some(AcmeOrderProcessingStatus::ProcessingDeactivated),
+                    is_processing: Some(None),
+                    ..Default::default()
+                },
+            )
+            .await?;
+        Ok(out)
+    }
+
+    async fn challenge_context(
+        &self,
+        id: AcmeChallengeId,
+    ) -> Result<(AcmeChallenge, AccountContext, EventRefs), Error> {
+        let challenge = self.store.acme_challenge(id).await?;
+        let auth = self
+            .store
+            .acme_authorization(challenge.acme_authorization_id)
+            .await?;
+        let (_, ctx) = self.context_for_order(auth.acme_order_id_created).await?;
+        let refs = EventRefs {
+            acme_account_id: Some(ctx.account.id),
+            acme_order_id: Some(auth.acme_order_id_created),
+            acme_authorization_id: Some(auth.id),
+            acme_challenge_id: Some(id),
+            ..Default::default()
+        };
+        Ok((challenge, ctx, refs))
+    }
+
+    /// Fetches a challenge and records its status (which may bring a
+    /// `*410*` challenge back to `pending`).
+    pub async fn sync_challenge(&self, id: AcmeChallengeId) -> Result<AcmeChallenge, Error> {
+        let (challenge, ctx, refs) = self.challenge_context(id).await?;
+        let state = self
+            .retrying(|| {
+                self.acme
+                    .fetch_challenge(&ctx, &challenge.challenge_url, refs)
+            })
+            .await?;
+        let status = rules::sync_challenge(challenge.status, state.challenge.status);
+        Ok(self.store.set_acme_challenge_status(id, status).await?)
+    }
+
+    /// Tells the server a pending challenge is ready.
+    pub async fn trigger_challenge(&self, id: AcmeChallengeId) -> Result<AcmeChallenge, Error> {
+        let (challenge, ctx, refs) = self.challenge_context(id).await?;
+        rules::ensure_challenge_triggerable(challenge.status)?;
+        let state = self
+            .retrying(|| {
+                self.acme
+                    .trigger_challenge(&ctx, &challenge.challenge_url, refs)
+            })
+            .await?;
+        Ok(self
+            .store
+            .set_acme_challenge_status(id, state.challenge.status)
+            .await?)
+    }
+
+    /// A new order for the same names and account as an order that failed.
+    pub async fn retry(
+        &self,
+        id: AcmeOrderId,
+        strategy: AcmeOrderProcessingStrategy,
+    ) -> Result<AcmeOrder, Error> {
+        let order = self.store.acme_order(id).await?;
+        if !AcmeOrderStatus::RETRY.contains(&order.status) {
+            return Err(TransitionError::OrderStatus {
+                status: order.status,
+                action: "retried",
+            }
+            .into());
+        }
+        let set = self.store.unique_fqdn_set(order.unique_fqdn_set_id).await?;
+        let mut request = OrderRequest::new(
+            order.acme_account_id,
+            set.set.names().map(|n| n.to_string()).collect(),
+            strategy,
+        );
+        request.order_type = AcmeOrderType::Retry;
+        request.retry_of = Some(id);
+        request.private_key_cycle = Some(order.private_key_cycle_renewal);
+        request.profile = order.profile.clone();
+        self.create(request).await
+    }
+
+    /// A new order for the names of a certificate, by `account` (default:
+    /// the account that ordered it, else the global default). The order
+    /// names the certificate it replaces when the CA offers ARI and the same
+    /// account ordered it.
+    pub async fn renew_certificate(
+        &self,
+        id: CertificateSignedId,
+        account: Option<AcmeAccountId>,
+        strategy: AcmeOrderProcessingStrategy,
+    ) -> Result<AcmeOrder, Error> {
+        let cert = self.store.certificate_signed(id).await?;
+        let previous = self.store.acme_order_for_certificate(id).await?;
+        let account_id = match (account, &previous) {
+            (Some(a), _) => a,
+            (None, Some(o)) => o.acme_account_id,
+            (None, None) => self
+                .store
+                .global_default_acme_account()
+                .await?
+                .map(|a| a.id)
+                .ok_or_else(|| Error::InvalidField {
+                    field: "acme_account",
+                    message:
+                        "no account given, none ordered this certificate, and no global default"
+                            .into(),
+                })?,
+        };
+        let set = self.store.unique_fqdn_set(cert.unique_fqdn_set_id).await?;
+        let mut request = OrderRequest::new(
+            account_id,
+            set.set.names().map(|n| n.to_string()).collect(),
+            strategy,
+        );
+        request.order_type = AcmeOrderType::RenewQuick;
+        request.renewal_of = Some(id);
+        if let Some(p) = &previous {
+            request.private_key_cycle = Some(p.private_key_cycle_renewal);
+            request.profile = p.profile.clone();
+        }
+        self.create(request).await
+    }
+
+    /// Revokes a certificate with its CA, signed by the account that ordered
+    /// it (or `account`). The local mark is separate; a second upstream
+    /// revocation is refused before anything is sent.
+    pub async fn revoke_upstream(
+        &self,
+        id: CertificateSignedId,
+        reason: RevocationReason,
+        account: Option<AcmeAccountId>,
+    ) -> Result<CertificateSigned, Error> {
+        let cert = self.store.certificate_signed(id).await?;
+        if cert.revoked_upstream_at.is_some() {
+            return Err(TransitionError::AlreadyRevokedUpstream.into());
+        }
+        let account_id = match account {
+            Some(a) => a,
+            None => self
+                .store
+                .acme_order_for_certificate(id)
+                .await?
+                .map(|o| o.acme_account_id)
+                .ok_or_else(|| Error::InvalidField {
+                    field: "acme_account",
+                    message:
+                        "peter did not order this certificate; name the account to revoke it with"
+                            .into(),
+                })?,
+        };
+        let ctx = self.context(account_id).await?;
+        let der = crate::formats::pem_to_der(&cert.cert_pem, crate::formats::PEM_CERTIFICATE)?;
+        let refs = EventRefs {
+            acme_account_id: Some(account_id),
+            certificate_signed_id: Some(id),
+            ..Default::default()
+        };
+        self.retrying(|| self.acme.revoke_certificate(&ctx, &der, reason, refs))
+            .await?;
+        Ok(self.store.set_certificate_revoked_upstream(id).await?)
+    }
+
+    /// Marks a key compromised (deactivating it and its certificates) and
+    /// revokes upstream, with reason keyCompromise, each of its certificates
+    /// whose ordering account is known. Returns the certificates revoked.
+    pub async fn compromise_private_key(
+        &self,
+        id: PrivateKeyId,
+    ) -> Result<Vec<CertificateSignedId>, Error> {
+        let outcome = self.store.mark_private_key_compromised(id).await?;
+        let mut revoked = Vec::new();
+        for cert_id in outcome.deactivated_certificates {
+            let cert = self.store.certificate_signed(cert_id).await?;
+            if cert.revoked_upstream_at.is_some() {
+                continue;
+            }
+            if let Some(order) = self.store.acme_order_for_certificate(cert_id).await? {
+                self.revoke_upstream(
+                    cert_id,
+                    RevocationReason::KeyCompromise,
+                    Some(order.acme_account_id),
+                )
+                .await?;
+                revoked.push(cert_id);
+            }
+        }
+        Ok(revoked)
     }
 }
