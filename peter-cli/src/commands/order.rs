@@ -62,6 +62,15 @@ pub enum OrderCommand {
     },
 }
 
+/// With `PETER_KILL_AT=<checkpoint>` the process aborts at that checkpoint,
+/// as a crash or `kill -9` would stop it: the resume tests use it.
+fn kill_at_checkpoint(point: &'static str) {
+    if std::env::var("PETER_KILL_AT").ok().as_deref() == Some(point) {
+        eprintln!("peter: stopping at checkpoint {point} (PETER_KILL_AT)");
+        std::process::abort();
+    }
+}
+
 fn strategy(s: &str) -> Result<AcmeOrderProcessingStrategy, CliError> {
     match s {
         "create" | "create_order" => Ok(AcmeOrderProcessingStrategy::CreateOrder),
@@ -114,7 +123,10 @@ pub async fn run(cli: &Cli, command: &OrderCommand) -> Result<(), CliError> {
         store: ctx.store.as_ref(),
         acme: acme.as_ref(),
         clock: ctx.clock.as_ref(),
-        settings: OrderSettings::default(),
+        settings: OrderSettings {
+            checkpoint: Some(kill_at_checkpoint),
+            ..OrderSettings::default()
+        },
     };
     match command {
         OrderCommand::New {

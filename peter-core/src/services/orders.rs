@@ -309,11 +309,18 @@ impl<'a> Orders<'a> {
             ..Default::default()
         };
         let Some(url) = order.order_url.clone() else {
-            return Err(TransitionError::OrderStatus {
-                status: order.status,
-                action: "processed before it exists upstream",
-            }
-            .into());
+            // Recorded locally but the server's answer was lost (the process
+            // stopped in between): place it again. The first one, if the
+            // server created it, is left pending upstream and expires there.
+            let set = self.store.unique_fqdn_set(order.unique_fqdn_set_id).await?;
+            let server = self
+                .retrying(|| {
+                    self.acme
+                        .new_order(&ctx, &set.set, None, order.profile.as_deref(), refs)
+                })
+                .await?;
+            self.store.sync_acme_order(id, &server).await?;
+            return Ok(Step::Waited);
         };
         let server_order = match self
             .retrying(|| self.acme.fetch_order(&ctx, &url, refs))

@@ -1,0 +1,284 @@
+//! The `peter` binary against a real Pebble: the first-user flow, a process
+//! stopped at every checkpoint and resumed, and two nodes sharing one
+//! PostgreSQL store (one orders, the other answers the challenges).
+
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Output, Stdio};
+
+use peter_acme::testkit::{Pebble, PebbleOptions, free_port};
+
+struct Node {
+    data: PathBuf,
+    database_url: Option<String>,
+}
+
+impl Node {
+    fn new(label: &str, database_url: Option<String>) -> Node {
+        let data = std::env::temp_dir().join(format!(
+            "peter-cliacme-{label}-{}-{}",
+            std::process::id(),
+            free_port()
+        ));
+        let _ = std::fs::remove_dir_all(&data);
+        Node { data, database_url }
+    }
+
+    fn command(&self, args: &[&str]) -> Command {
+        let mut c = Command::new(env!("CARGO_BIN_EXE_peter"));
+        c.arg("--data-dir").arg(&self.data);
+        if let Some(url) = &self.database_url {
+            c.arg("--database-url").arg(url);
+        }
+        c.args(args)
+            .env_remove("PETER_KILL_AT")
+            .env_remove("PETER_DATABASE_URL");
+        c
+    }
+
+    fn run(&self, args: &[&str]) -> Output {
+        self.command(args).output().expect("run peter")
+    }
+
+    fn json(&self, args: &[&str]) -> serde_json::Value {
+        let mut all = vec!["--json"];
+        all.extend_from_slice(args);
+        let out = self.run(&all);
+        assert!(
+            out.status.success(),
+            "peter {args:?} failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
+            panic!(
+                "peter {args:?}: not JSON ({e}): {}",
+                String::from_utf8_lossy(&out.stdout)
+            )
+        })
+    }
+
+    fn setup(&self, pebble: &Pebble) {
+        self.json(&["init"]);
+        let bundle = self.data.join("pebble-tls-ca.pem");
+        std::fs::write(&bundle, &pebble.tls_ca_pem).unwrap();
+        self.json(&[
+            "acme-server",
+            "add",
+            "pebble",
+            "--directory",
+            &pebble.directory_url,
+            "--ca-bundle",
+            bundle.to_str().unwrap(),
+            "--default",
+        ]);
+        self.json(&[
+            "account",
+            "new",
+            "--contact",
+            "ops@example.com",
+            "--global-default",
+        ]);
+    }
+}
+
+impl Drop for Node {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.data);
+    }
+}
+
+fn openssl_verify(dir: &Path, pebble_root: &str, pebble_intermediate: &str, fullchain: &Path) {
+    let root = dir.join("root.pem");
+    let inter = dir.join("intermediate.pem");
+    std::fs::write(&root, pebble_root).unwrap();
+    std::fs::write(&inter, pebble_intermediate).unwrap();
+    let out = Command::new("openssl")
+        .args(["verify", "-CAfile"])
+        .arg(&root)
+        .arg("-untrusted")
+        .arg(&inter)
+        .arg(fullchain)
+        .output()
+        .expect("openssl");
+    assert!(
+        out.status.success(),
+        "openssl verify: {}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_user_issues_lists_and_downloads_a_certificate() {
+    let pebble = Pebble::start(PebbleOptions::default()).await;
+    let node = Node::new("user", None);
+    node.setup(&pebble);
+    let listen = format!("127.0.0.1:{}", pebble.http_port);
+    let order = node.json(&[
+        "order",
+        "new",
+        "example.com",
+        "www.example.com",
+        "--http-listen",
+        &listen,
+    ]);
+    assert_eq!(order["AcmeOrder"]["status"], "valid");
+    let cert_id = order["AcmeOrder"]["certificate_signed_id"]
+        .as_i64()
+        .unwrap();
+    let list = node.json(&["cert", "list"]);
+    assert_eq!(list["total_items"], 1);
+    assert_eq!(
+        list["CertificateSigneds"][0]["id"].as_i64().unwrap(),
+        cert_id
+    );
+    let fullchain = node.data.join("fullchain.pem");
+    node.json(&[
+        "cert",
+        "download",
+        &cert_id.to_string(),
+        "--format",
+        "fullchain.pem",
+        "-o",
+        fullchain.to_str().unwrap(),
+    ]);
+    openssl_verify(
+        &node.data,
+        &pebble.root_pem(0).await,
+        &pebble.intermediate_pem(0).await,
+        &fullchain,
+    );
+    let key = node.data.join("privkey.pem");
+    node.json(&[
+        "cert",
+        "download",
+        &cert_id.to_string(),
+        "--format",
+        "privkey.pem",
+        "-o",
+        key.to_str().unwrap(),
+    ]);
+    use std::os::unix::fs::PermissionsExt;
+    assert_eq!(
+        std::fs::metadata(&key).unwrap().permissions().mode() & 0o777,
+        0o600
+    );
+    let bad = node.run(&[
+        "cert",
+        "download",
+        &cert_id.to_string(),
+        "--format",
+        "cert.bogus",
+    ]);
+    assert_eq!(bad.status.code(), Some(2));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_order_stopped_at_any_checkpoint_resumes_without_duplicates_or_lost_keys() {
+    let pebble = Pebble::start(PebbleOptions::default()).await;
+    let listen = format!("127.0.0.1:{}", pebble.http_port);
+    for point in [
+        "after_new_order",
+        "before_trigger",
+        "before_finalize",
+        "after_finalize",
+        "after_download",
+    ] {
+        let node = Node::new(point, None);
+        node.setup(&pebble);
+        let name = format!("{}.resume.example", point.replace('_', "-"));
+        let out = node
+            .command(&["order", "new", &name, "--http-listen", &listen])
+            .env("PETER_KILL_AT", point)
+            .output()
+            .unwrap();
+        assert!(!out.status.success(), "{point}: the process must stop");
+        assert!(String::from_utf8_lossy(&out.stderr).contains(point));
+        let orders = node.json(&["order", "list"]);
+        let id = orders["AcmeOrders"][0]["id"]
+            .as_i64()
+            .expect("the order was recorded before the stop");
+        let resumed = node.json(&[
+            "order",
+            "process",
+            &id.to_string(),
+            "--to-end",
+            "--http-listen",
+            &listen,
+        ]);
+        assert_eq!(resumed["AcmeOrder"]["status"], "valid", "{point}");
+        let certs = node.json(&["cert", "list"]);
+        assert_eq!(certs["total_items"], 1, "{point}: one certificate");
+        let cert = &certs["CertificateSigneds"][0];
+        assert_eq!(
+            cert["private_key_id"], resumed["AcmeOrder"]["private_key_id"],
+            "{point}: the key recorded is the key certified"
+        );
+        // Processing again changes nothing.
+        let again = node.json(&["order", "process", &id.to_string(), "--to-end"]);
+        assert_eq!(
+            again["AcmeOrder"]["certificate_signed_id"],
+            resumed["AcmeOrder"]["certificate_signed_id"]
+        );
+        assert_eq!(node.json(&["cert", "list"])["total_items"], 1);
+    }
+}
+
+struct Killed(Child);
+
+impl Drop for Killed {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// One process orders while a second `peter serve --public-only`, sharing
+/// the PostgreSQL store, answers Pebble's validation.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_nodes_share_one_store_and_the_other_answers_the_challenge() {
+    let admin = std::env::var("PETER_TEST_POSTGRES_URL")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into());
+    let name = format!("peter_t_twonode_{}_{}", std::process::id(), free_port());
+    let status = Command::new("psql")
+        .arg(&admin)
+        .args(["-qc", &format!("create database \"{name}\"")])
+        .status()
+        .expect("psql");
+    assert!(status.success(), "PostgreSQL must be running at {admin}");
+    let url = format!("{}/{name}", admin.rsplit_once('/').unwrap().0);
+    let pebble = Pebble::start(PebbleOptions::default()).await;
+    let orderer = Node::new("orderer", Some(url.clone()));
+    orderer.setup(&pebble);
+    let web = Node::new("web", Some(url.clone()));
+    web.json(&["init"]);
+    let listen = format!("127.0.0.1:{}", pebble.http_port);
+    let server = Killed(
+        web.command(&["serve", "--public-only", "--listen", &listen])
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap(),
+    );
+    // Wait for the web node to listen.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    while std::net::TcpStream::connect(&listen).is_err() {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "peter serve did not start"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    let order = orderer.json(&["order", "new", "two.example.com", "www.two.example.com"]);
+    assert_eq!(order["AcmeOrder"]["status"], "valid");
+    // The web node recorded Pebble's fetches in the shared store.
+    let shown = orderer.json(&["order", "show", &order["AcmeOrder"]["id"].to_string()]);
+    assert_eq!(shown["AcmeAuthorizations"].as_array().unwrap().len(), 2);
+    drop(server);
+    let _ = Command::new("psql")
+        .arg(&admin)
+        .args([
+            "-qc",
+            &format!("drop database if exists \"{name}\" with (force)"),
+        ])
+        .status();
+}
