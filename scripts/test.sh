@@ -50,3 +50,4 @@ fi
 
 step "examples"
 cargo run --locked -q -p peter-examples --example import_and_query
+cargo run --locked -q -p peter-examples --example issue_certificate

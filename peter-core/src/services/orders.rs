@@ -380,7 +380,8 @@ impl<'a> Orders<'a> {
                 Ok(Step::Downloaded)
             }
             AcmeOrderStatus::Processing => {
-                tokio::time::sleep(self.settings.poll_interval).await;
+                tokio::time::sleep(Duration::from_millis(10).min(self.settings.poll_interval))
+                    .await;
                 Ok(Step::Waited)
             }
             AcmeOrderStatus::Ready => {
@@ -495,8 +496,10 @@ impl<'a> Orders<'a> {
                 .set_acme_challenge_status(challenge.id, state.challenge.status)
                 .await?;
         }
-        // Wait for the verdict on the authorization.
+        // Wait for the verdict on the authorization, polling quickly at first:
+        // a CA often decides within milliseconds.
         let deadline = std::time::Instant::now() + self.settings.poll_timeout;
+        let mut delay = Duration::from_millis(5).min(self.settings.poll_interval);
         loop {
             let server = self
                 .retrying(|| {
@@ -538,7 +541,8 @@ impl<'a> Orders<'a> {
                 ))
                 .into());
             }
-            tokio::time::sleep(self.settings.poll_interval).await;
+            tokio::time::sleep(delay).await;
+            delay = (delay * 2).min(self.settings.poll_interval);
         }
     }
 

@@ -1,0 +1,112 @@
+//! Issuing a certificate from a Rust service: open a store, register an
+//! ACME server, create an account, order a certificate and answer its
+//! HTTP-01 challenges from peter's public routes.
+//!
+//! ```text
+//! cargo run -p peter-examples --example issue_certificate -- DIRECTORY_URL CA_BUNDLE.pem HTTP_PORT NAME...
+//! cargo run -p peter-examples --example issue_certificate            # starts a local Pebble
+//! ```
+//! The HTTP port is the one the CA validates on (80 in production).
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use peter_acme::InstantAcmeClient;
+use peter_core::model::{AcmeOrderProcessingStrategy, NewAcmeServer};
+use peter_core::ports::{Clock, Store, SystemClock};
+use peter_core::services::accounts::{AccountRequest, create_account};
+use peter_core::services::downloads::certificate_download;
+use peter_core::services::orders::{OrderRequest, OrderSettings, Orders};
+use peter_http::{PublicServer, PublicState};
+use peter_store::SqlStore;
+
+#[tokio::main]
+async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    // Without arguments, run against a Pebble started here (what CI does).
+    let pebble;
+    let (directory, ca_bundle, http_port, names) = if args.len() >= 4 {
+        (
+            args[0].clone(),
+            std::fs::read_to_string(&args[1])?,
+            args[2].parse::<u16>()?,
+            args[3..].to_vec(),
+        )
+    } else {
+        pebble = peter_acme::testkit::Pebble::start(Default::default()).await;
+        (
+            pebble.directory_url.clone(),
+            pebble.tls_ca_pem.clone(),
+            pebble.http_port,
+            vec!["example.com".to_string(), "www.example.com".to_string()],
+        )
+    };
+
+    let dir = std::env::temp_dir().join(format!("peter-issue-example-{}", std::process::id()));
+    std::fs::create_dir_all(&dir)?;
+    let clock: Arc<dyn Clock> = Arc::new(SystemClock);
+    let store = Arc::new(
+        SqlStore::connect(
+            &peter_store::sqlite_url_for_path(&dir.join("store.sqlite")),
+            clock.clone(),
+        )
+        .await?,
+    );
+    let dyn_store: Arc<dyn Store> = store.clone();
+
+    // Any node sharing the store can answer challenges; here it is this process.
+    let server = PublicServer::start(
+        SocketAddr::from(([127, 0, 0, 1], http_port)),
+        PublicState {
+            store: dyn_store.clone(),
+            environment: "example".into(),
+        },
+    )
+    .await?;
+
+    store
+        .create_acme_server(NewAcmeServer {
+            name: "ca".into(),
+            directory_url: directory,
+            ca_bundle_pem: Some(ca_bundle),
+            is_default: true,
+        })
+        .await?;
+    let acme = InstantAcmeClient::new(dyn_store);
+    let account = create_account(
+        store.as_ref(),
+        &acme,
+        AccountRequest {
+            contact: Some("ops@example.com".into()),
+            ..Default::default()
+        },
+    )
+    .await?;
+
+    let orders = Orders {
+        store: store.as_ref(),
+        acme: &acme,
+        clock: clock.as_ref(),
+        settings: OrderSettings::default(),
+    };
+    let order = orders
+        .create(OrderRequest::new(
+            account.id,
+            names,
+            AcmeOrderProcessingStrategy::ProcessSingle,
+        ))
+        .await?;
+    let cert_id = order
+        .certificate_signed_id
+        .ok_or("the order has no certificate")?;
+    let fullchain = certificate_download(store.as_ref(), cert_id, "fullchain.pem", None).await?;
+    println!(
+        "order {} is {}; certificate {cert_id}:",
+        order.id, order.status
+    );
+    print!("{}", String::from_utf8_lossy(&fullchain.body));
+
+    server.stop().await?;
+    std::fs::remove_dir_all(&dir).ok();
+    Ok(())
+}
