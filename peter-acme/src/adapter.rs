@@ -66,15 +66,27 @@ pub struct InstantAcmeClient {
 
 fn acme_err(e: instant_acme::Error) -> AcmeError {
     match e {
-        instant_acme::Error::Api(p) => AcmeError::Server {
-            http_status: p.status,
-            problem: Problem {
-                problem_type: p.r#type,
-                detail: p.detail,
-                status: p.status,
-            },
-            retry_after_seconds: None,
-        },
+        instant_acme::Error::Api(p) => {
+            let is_bad_nonce = p
+                .r#type
+                .as_deref()
+                .is_some_and(|t| t.ends_with(":badNonce"));
+            // A badNonce detail quotes the rejected nonce, which must not be kept.
+            let detail = if is_bad_nonce {
+                Some("the server rejected the anti-replay nonce".into())
+            } else {
+                p.detail
+            };
+            AcmeError::Server {
+                http_status: p.status,
+                problem: Problem {
+                    problem_type: p.r#type,
+                    detail,
+                    status: p.status,
+                },
+                retry_after_seconds: None,
+            }
+        }
         instant_acme::Error::Other(inner) => match inner.downcast::<AcmeError>() {
             Ok(e) => *e,
             Err(other) => AcmeError::Transport(other.to_string()),
@@ -200,10 +212,11 @@ impl InstantAcmeClient {
     }
 
     async fn server(&self, server: &AcmeServer) -> Result<Arc<ServerState>, AcmeError> {
-        let mut servers = self.servers.lock().await;
-        if let Some(s) = servers.get(&server.id.0) {
+        if let Some(s) = self.servers.lock().await.get(&server.id.0) {
             return Ok(s.clone());
         }
+        // Fetched without holding the cache lock, so a slow CA delays only
+        // the calls that need it.
         let client = LoggingClient::new(self.store.clone(), server.ca_bundle_pem.as_deref())?;
         let request = ::http::Request::get(&server.directory_url)
             .header("user-agent", "peter")
@@ -229,8 +242,13 @@ impl InstantAcmeClient {
             directory,
             nonces: NoncePool::default(),
         });
-        servers.insert(server.id.0, state.clone());
-        Ok(state)
+        Ok(self
+            .servers
+            .lock()
+            .await
+            .entry(server.id.0)
+            .or_insert(state)
+            .clone())
     }
 
     async fn account(
@@ -632,7 +650,10 @@ impl AcmeClient for InstantAcmeClient {
             .ok_or_else(|| AcmeError::Protocol("renewalInfo start".into()))?;
         let end = parse_time(&info.suggested_window.end)
             .ok_or_else(|| AcmeError::Protocol("renewalInfo end".into()))?;
-        let retry = crate::http::retry_after_seconds(&response.headers).unwrap_or(21_600);
+        // Clamped to 30 days: a huge header must not overflow the date.
+        let retry = crate::http::retry_after_seconds(&response.headers)
+            .unwrap_or(21_600)
+            .clamp(0, 30 * 86_400);
         Ok(RenewalWindow {
             start,
             end,

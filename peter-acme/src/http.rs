@@ -79,6 +79,11 @@ fn problem_of(body: &[u8]) -> (Option<String>, Option<String>) {
         detail: Option<String>,
     }
     match serde_json::from_slice::<P>(body) {
+        // A badNonce detail quotes the rejected nonce: keep only the type.
+        Ok(p) if p.t.as_deref().is_some_and(|t| t.ends_with(":badNonce")) => (
+            p.t,
+            Some("the server rejected the anti-replay nonce".into()),
+        ),
         Ok(p) => (p.t, p.detail.map(|d| d.chars().take(1000).collect())),
         Err(_) => (None, None),
     }

@@ -96,8 +96,14 @@ impl Signer {
 }
 
 /// Nonces handed out by one server's responses, used once each.
-#[derive(Debug, Default)]
+#[derive(Default)]
 pub struct NoncePool(Mutex<Vec<String>>);
+
+impl std::fmt::Debug for NoncePool {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("NoncePool")
+    }
+}
 
 impl NoncePool {
     fn take(&self) -> Option<String> {
@@ -123,11 +129,15 @@ fn nonce_of(response: &RawResponse) -> Option<String> {
 
 /// The problem a response carries, as an error.
 pub fn server_error(response: &RawResponse) -> AcmeError {
-    let problem: Problem = serde_json::from_slice(&response.body).unwrap_or(Problem {
+    let mut problem: Problem = serde_json::from_slice(&response.body).unwrap_or(Problem {
         problem_type: None,
         detail: Some(format!("HTTP {}", response.status)),
         status: Some(response.status),
     });
+    if problem.short_type() == "badNonce" {
+        // Its detail quotes the rejected nonce, which must not be kept.
+        problem.detail = Some("the server rejected the anti-replay nonce".into());
+    }
     AcmeError::Server {
         problem,
         http_status: Some(response.status),
@@ -192,8 +202,12 @@ pub fn alternate_links(headers: &::http::HeaderMap) -> Vec<String> {
             if !part.contains("rel=\"alternate\"") && !part.contains("rel=alternate") {
                 continue;
             }
-            if let (Some(start), Some(end)) = (part.find('<'), part.find('>')) {
-                out.push(part[start + 1..end].to_string());
+            if let Some(url) = part
+                .split_once('<')
+                .and_then(|(_, rest)| rest.split_once('>'))
+                .map(|(url, _)| url)
+            {
+                out.push(url.to_string());
             }
         }
     }

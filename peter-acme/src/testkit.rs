@@ -4,7 +4,7 @@
 //! port the test chooses. Pebble must be installed (scripts/install-test-deps.sh);
 //! a missing Pebble is a test failure, never a skip.
 
-use std::net::TcpListener;
+use std::net::{TcpListener, UdpSocket};
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
@@ -16,12 +16,24 @@ use hyper_util::rt::TokioExecutor;
 use instant_acme::BodyWrapper;
 use rcgen::{BasicConstraints, CertificateParams, DnType, IsCa, Issuer, KeyPair, SanType};
 
-/// A free TCP port on 127.0.0.1 (bound, read, released).
+/// A free TCP port on 127.0.0.1, from 10000-29999: below the kernel's
+/// ephemeral range, so a port just released is not handed to another
+/// process's `bind(0)` or outgoing connection, and spread by process id so
+/// that parallel test processes rarely try the same one.
 pub fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .map(|a| a.port())
-        .expect("a free loopback port")
+    use std::sync::atomic::{AtomicU32, Ordering};
+    static NEXT: AtomicU32 = AtomicU32::new(0);
+    let pid = std::process::id();
+    loop {
+        let n = NEXT.fetch_add(1, Ordering::SeqCst);
+        let port =
+            10_000 + ((pid.wrapping_mul(7919).wrapping_add(n.wrapping_mul(211))) % 20_000) as u16;
+        if TcpListener::bind(("127.0.0.1", port)).is_ok()
+            && UdpSocket::bind(("127.0.0.1", port)).is_ok()
+        {
+            return port;
+        }
+    }
 }
 
 /// How to start Pebble.

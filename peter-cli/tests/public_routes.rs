@@ -23,6 +23,20 @@ async fn get(addr: SocketAddr, host: &str, path: &str) -> (u16, String, String) 
     (status, head.to_ascii_lowercase(), body.to_string())
 }
 
+async fn eventually<F, Fut>(check: F)
+where
+    F: Fn() -> Fut,
+    Fut: std::future::Future<Output = bool>,
+{
+    for _ in 0..200 {
+        if check().await {
+            return;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+    }
+    panic!("condition not met within 2 s");
+}
+
 async fn setup() -> (Arc<SqlStore>, PublicServer, std::path::PathBuf) {
     let dir = std::env::temp_dir().join(format!("peter-public-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
@@ -168,11 +182,8 @@ async fn public_routes_answer_by_host_and_always_identify_themselves() {
         assert_eq!(f.await.unwrap().0, 200);
     }
     let challenge = store.acme_challenge(AcmeChallengeId(1)).await.unwrap();
-    assert_eq!(
-        store.challenge_polls(challenge.id).await.unwrap().len(),
-        7,
-        "each answer is recorded"
-    );
+    // Polls are recorded beside the answer, not before it: wait for them.
+    eventually(|| async { store.challenge_polls(challenge.id).await.unwrap().len() == 7 }).await;
 
     for (host, path) in [
         ("other.example.com", "/.well-known/acme-challenge/tok"),
@@ -189,14 +200,15 @@ async fn public_routes_answer_by_host_and_always_identify_themselves() {
             "errors carry the header too"
         );
     }
-    assert_eq!(
+    eventually(|| async {
         store
             .list_unknown_challenge_polls(Page::default())
             .await
             .unwrap()
-            .total_items,
-        3
-    );
+            .total_items
+            == 3
+    })
+    .await;
 
     // An unknown path and the admin prefix are 404 with the header.
     for path in ["/nothing", "/.well-known/peter_sslers/domains"] {

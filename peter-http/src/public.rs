@@ -73,21 +73,27 @@ async fn challenge(
     } else {
         None
     };
+    // The answer goes out first; the poll is recorded beside it, so a busy
+    // store never delays a CA's validation fetch.
+    let store = state.store.clone();
     match answer {
         Some((id, key_authorization)) => {
-            if let Err(e) = state.store.record_challenge_poll(id, remote).await {
-                tracing::warn!(error = %e, "could not record a challenge poll");
-            }
+            tokio::spawn(async move {
+                if let Err(e) = store.record_challenge_poll(id, remote).await {
+                    tracing::warn!(error = %e, "could not record a challenge poll");
+                }
+            });
             text(StatusCode::OK, key_authorization)
         }
         None => {
-            if let Err(e) = state
-                .store
-                .record_unknown_challenge_poll(&host, &token, remote)
-                .await
-            {
-                tracing::warn!(error = %e, "could not record an unknown challenge poll");
-            }
+            tokio::spawn(async move {
+                if let Err(e) = store
+                    .record_unknown_challenge_poll(&host, &token, remote)
+                    .await
+                {
+                    tracing::warn!(error = %e, "could not record an unknown challenge poll");
+                }
+            });
             text(StatusCode::NOT_FOUND, "no such challenge\n".into())
         }
     }

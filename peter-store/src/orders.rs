@@ -405,15 +405,17 @@ impl SqlStore {
         id: AcmeChallengeId,
         remote_ip: Option<String>,
     ) -> StoreResult<AcmeChallengePoll> {
+        let (_write, txn) = self.begin_write().await?;
         let row = acme_challenge_poll::ActiveModel {
             id: NotSet,
             acme_challenge_id: Set(id.0),
             polled_at: Set(self.now()),
             remote_ip_address: Set(remote_ip),
         }
-        .insert(self.connection())
+        .insert(&txn)
         .await
         .db()?;
+        txn.commit().await.db()?;
         Ok(convert::poll(row))
     }
 
@@ -424,6 +426,7 @@ impl SqlStore {
         remote_ip: Option<String>,
     ) -> StoreResult<AcmeChallengeUnknownPoll> {
         let truncate = |s: &str, n: usize| s.chars().take(n).collect::<String>();
+        let (_write, txn) = self.begin_write().await?;
         let row = acme_challenge_unknown_poll::ActiveModel {
             id: NotSet,
             domain: Set(truncate(host, 255)),
@@ -431,9 +434,10 @@ impl SqlStore {
             polled_at: Set(self.now()),
             remote_ip_address: Set(remote_ip),
         }
-        .insert(self.connection())
+        .insert(&txn)
         .await
         .db()?;
+        txn.commit().await.db()?;
         Ok(convert::unknown_poll(row))
     }
 

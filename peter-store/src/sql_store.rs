@@ -1596,6 +1596,15 @@ impl Store for SqlStore {
         row.map(convert::order).transpose()
     }
 
+    async fn private_key_by_spki(&self, spki_sha256: &str) -> StoreResult<Option<PrivateKey>> {
+        let row = private_key::Entity::find()
+            .filter(private_key::Column::SpkiSha256.eq(spki_sha256))
+            .one(&self.db)
+            .await
+            .db()?;
+        row.map(convert::private_key).transpose()
+    }
+
     async fn latest_private_key_for_cycle(
         &self,
         cycle: PrivateKeyCycle,
@@ -1902,6 +1911,7 @@ impl Store for SqlStore {
         let kind = event
             .event
             .ok_or_else(|| StoreError::Corrupt("an ACME event needs its kind".into()))?;
+        let (_write, txn) = self.begin_write().await?;
         let row = acme_event_log::ActiveModel {
             id: NotSet,
             event_at: Set(self.now()),
@@ -1918,9 +1928,10 @@ impl Store for SqlStore {
             acme_challenge_id: Set(event.acme_challenge_id.map(|i| i.0)),
             certificate_signed_id: Set(event.certificate_signed_id.map(|i| i.0)),
         }
-        .insert(&self.db)
+        .insert(&txn)
         .await
         .db()?;
+        txn.commit().await.db()?;
         convert::acme_event(row)
     }
 
@@ -1960,9 +1971,11 @@ impl Store for SqlStore {
         payload: serde_json::Value,
         parent: Option<OperationsEventId>,
     ) -> StoreResult<OperationsEvent> {
+        let (_write, txn) = self.begin_write().await?;
         let row = self
-            .operations_event_in(&self.db, event_type, payload, parent)
+            .operations_event_in(&txn, event_type, payload, parent)
             .await?;
+        txn.commit().await.db()?;
         convert::operations_event(row)
     }
 

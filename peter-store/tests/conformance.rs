@@ -1305,6 +1305,14 @@ async fn certificate_requests_keys_by_cycle_and_upstream_marks(t: &TestStore) {
             .unwrap()
             .is_none()
     );
+    assert_eq!(
+        s.private_key_by_spki(&key.spki_sha256)
+            .await
+            .unwrap()
+            .map(|k| k.id),
+        Some(stored.id)
+    );
+    assert!(s.private_key_by_spki("00").await.unwrap().is_none());
     assert!(
         s.latest_private_key_for_cycle(PrivateKeyCycle::GlobalDaily, None)
             .await

@@ -79,7 +79,8 @@ pub struct AcmeAccountKey {
     pub is_active: bool,
     /// Its technology.
     pub key_technology: KeyTechnology,
-    /// PKCS#8 PEM. Never log it.
+    /// PKCS#8 PEM. Never log it; never serialized (downloads hand it out on purpose).
+    #[serde(skip_serializing, default)]
     pub key_pem: String,
     /// SHA-256 of its SPKI.
     pub spki_sha256: String,
@@ -126,7 +127,8 @@ pub struct NewAcmeAccount {
 pub struct PrivateKey {
     /// Row id.
     pub id: PrivateKeyId,
-    /// PKCS#8 PEM. Never log it.
+    /// PKCS#8 PEM. Never log it; never serialized (downloads hand it out on purpose).
+    #[serde(skip_serializing, default)]
     pub key_pem: String,
     /// SHA-256 of its SPKI: its identity.
     pub spki_sha256: String,

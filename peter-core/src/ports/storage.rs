@@ -312,6 +312,8 @@ pub trait Store: Send + Sync {
         id: PrivateKeyId,
         active: bool,
     ) -> StoreResult<PrivateKey>;
+    /// The key with this public key (SPKI SHA-256), if recorded.
+    async fn private_key_by_spki(&self, spki_sha256: &str) -> StoreResult<Option<PrivateKey>>;
     /// The newest usable key made for `cycle` (owned by `owner`, or unowned
     /// when `owner` is `None`), for key reuse at finalize.
     async fn latest_private_key_for_cycle(

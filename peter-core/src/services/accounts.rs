@@ -75,16 +75,17 @@ pub async fn create_account(
         ))
         .into());
     }
-    let directory = acme.directory(&server).await?;
-    let url = acme
-        .register_account(
+    let directory = super::retry_acme(5, || acme.directory(&server)).await?;
+    let url = super::retry_acme(5, || {
+        acme.register_account(
             &server,
             &key,
             request.contact.as_deref(),
             false,
             EventRefs::default(),
         )
-        .await?;
+    })
+    .await?;
     let account = store
         .create_acme_account(NewAcmeAccount {
             acme_server_id: server.id,

@@ -5,3 +5,22 @@ pub mod accounts;
 pub mod downloads;
 pub mod import;
 pub mod orders;
+
+/// Runs an ACME call again when the server rejected the nonce or the
+/// connection failed, up to `attempts` times in all.
+pub async fn retry_acme<T, F, Fut>(attempts: u32, mut call: F) -> Result<T, crate::ports::AcmeError>
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Result<T, crate::ports::AcmeError>>,
+{
+    let mut attempt = 1;
+    loop {
+        match call().await {
+            Err(e) if e.is_retryable() && attempt < attempts => {
+                attempt += 1;
+                tokio::time::sleep(std::time::Duration::from_millis(20 * u64::from(attempt))).await;
+            }
+            other => return other,
+        }
+    }
+}

@@ -148,21 +148,12 @@ impl<'a> Orders<'a> {
 
     /// Runs an ACME call, retrying it when the server answers badNonce or the
     /// connection fails, up to `step_attempts` times.
-    async fn retrying<T, F, Fut>(&self, mut call: F) -> Result<T, AcmeError>
+    async fn retrying<T, F, Fut>(&self, call: F) -> Result<T, AcmeError>
     where
         F: FnMut() -> Fut,
         Fut: std::future::Future<Output = Result<T, AcmeError>>,
     {
-        let mut attempt = 1;
-        loop {
-            match call().await {
-                Err(e) if e.is_retryable() && attempt < self.settings.step_attempts => {
-                    attempt += 1;
-                    tokio::time::sleep(Duration::from_millis(20 * attempt as u64)).await;
-                }
-                other => return other,
-            }
-        }
+        super::retry_acme(self.settings.step_attempts, call).await
     }
 
     /// Creates an order upstream and, per its strategy, processes it.
@@ -280,9 +271,19 @@ impl<'a> Orders<'a> {
 
     /// Processes an order until it has its certificate or fails.
     pub async fn process_to_end(&self, id: AcmeOrderId) -> Result<AcmeOrder, Error> {
+        // Every step either makes progress or waits; a server that keeps the
+        // order waiting longer than the poll timeout ends the call (the order
+        // can be processed again later).
+        let deadline = std::time::Instant::now() + self.settings.poll_timeout;
         loop {
             match self.process_step(id).await? {
                 Step::Done | Step::Downloaded => return Ok(self.store.acme_order(id).await?),
+                Step::Waited if std::time::Instant::now() > deadline => {
+                    return Err(AcmeError::Timeout(format!(
+                        "order {id} is still being processed upstream"
+                    ))
+                    .into());
+                }
                 _ => continue,
             }
         }
@@ -469,6 +470,22 @@ impl<'a> Orders<'a> {
             tokio::time::sleep(self.settings.poll_interval).await;
             return Ok(Step::Waited);
         };
+        // The stored status may be stale (a trigger whose answer was lost, an
+        // authorization the CA reused): ask the server before triggering.
+        let auth_refs = EventRefs {
+            acme_authorization_id: Some(auth.id),
+            ..refs
+        };
+        let fresh = self
+            .retrying(|| {
+                self.acme
+                    .fetch_authorization(ctx, &auth.authorization_url, auth_refs)
+            })
+            .await?;
+        let auth = &self.sync_authorization_inner(ctx, auth, &fresh).await?;
+        if auth.status != AcmeAuthorizationStatus::Pending {
+            return Ok(Step::LoadedAuthorization);
+        }
         let challenges = self
             .store
             .acme_challenges_for_authorization(auth.id)
@@ -646,6 +663,9 @@ impl<'a> Orders<'a> {
                 if e.problem_short_type() == Some("orderNotReady") {
                     return Ok(());
                 }
+                if matches!(e, AcmeError::Server { .. }) {
+                    self.fail(order.id, &e).await?;
+                }
                 return Err(e.into());
             }
         };
@@ -674,10 +694,6 @@ impl<'a> Orders<'a> {
             .retrying(|| self.acme.download_certificate(ctx, url, refs))
             .await?;
         self.checkpoint("after_download");
-        let key_id = order.private_key_id.ok_or_else(|| {
-            AcmeError::Protocol("the order was finalized without a recorded key".into())
-        })?;
-        let key = ParsedPrivateKey::from_pem(&self.store.private_key(key_id).await?.key_pem)?;
         let mut chains = Vec::new();
         let mut leaf = None;
         for fullchain in &downloaded.fullchains {
@@ -700,6 +716,17 @@ impl<'a> Orders<'a> {
         }
         let leaf =
             leaf.ok_or_else(|| AcmeError::Protocol("the certificate download was empty".into()))?;
+        // The key is found by the certificate's own public key: if two nodes
+        // finalized the same order with different keys, the one the CA
+        // certified is the one recorded.
+        let stored_key = self
+            .store
+            .private_key_by_spki(&leaf.spki_sha256)
+            .await?
+            .ok_or_else(|| {
+                AcmeError::Protocol("the CA certified a key peter did not record".into())
+            })?;
+        let key = ParsedPrivateKey::from_pem(&stored_key.key_pem)?;
         key.ensure_matches(&leaf)?;
         let set = leaf.unique_fqdn_set()?;
         let is_expired = leaf.is_expired_at(self.clock.now());
@@ -720,13 +747,7 @@ impl<'a> Orders<'a> {
         };
         let outcome = self.store.import_certificate(&import).await?;
         let cert_id = outcome.certificate_signed.id;
-        self.store
-            .record_operations_event(
-                OperationsEventType::CertificateSignedInsert,
-                serde_json::json!({"certificate_signed.id": cert_id.0, "acme_order.id": order.id.0}),
-                None,
-            )
-            .await?;
+
         // The renewal window, when the CA offers ARI; failure to fetch it does
         // not undo the issuance.
         if self
@@ -1050,13 +1071,25 @@ impl<'a> Orders<'a> {
                 continue;
             }
             if let Some(order) = self.store.acme_order_for_certificate(cert_id).await? {
-                self.revoke_upstream(
-                    cert_id,
-                    RevocationReason::KeyCompromise,
-                    Some(order.acme_account_id),
-                )
-                .await?;
-                revoked.push(cert_id);
+                match self
+                    .revoke_upstream(
+                        cert_id,
+                        RevocationReason::KeyCompromise,
+                        Some(order.acme_account_id),
+                    )
+                    .await
+                {
+                    Ok(_) => revoked.push(cert_id),
+                    Err(Error::Acme(e)) if e.problem_short_type() == Some("alreadyRevoked") => {
+                        self.store.set_certificate_revoked_upstream(cert_id).await?;
+                        revoked.push(cert_id);
+                    }
+                    // The key is marked already; the other certificates are
+                    // still revoked, and this one can be revoked on its own later.
+                    Err(e) => {
+                        tracing::warn!(certificate = cert_id.0, error = %e, "upstream revocation failed")
+                    }
+                }
             }
         }
         Ok(revoked)
