@@ -394,6 +394,30 @@ impl AcmeClient for InstantAcmeClient {
         Ok(())
     }
 
+    async fn change_account_key(
+        &self,
+        ctx: &AccountContext,
+    ) -> Result<ParsedPrivateKey, AcmeError> {
+        let (_, state) = self.account(ctx).await?;
+        let refs = EventRefs {
+            acme_account_id: Some(ctx.account.id),
+            ..Default::default()
+        };
+        let mut account = state.account.clone();
+        let credentials = EXCHANGE
+            .scope((AcmeEvent::KeyChange, refs), async {
+                account.update_key().await.map_err(acme_err)
+            })
+            .await?;
+        // The cached account signs with the old key: drop it.
+        self.accounts
+            .lock()
+            .await
+            .retain(|(id, _), _| *id != ctx.account.id.0);
+        ParsedPrivateKey::from_bytes(credentials.private_key().secret_pkcs8_der())
+            .map_err(|e| AcmeError::Key(e.to_string()))
+    }
+
     async fn new_order(
         &self,
         ctx: &AccountContext,

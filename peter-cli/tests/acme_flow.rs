@@ -577,3 +577,151 @@ async fn wildcard_and_blocklisted_names_are_refused_before_anything_is_sent() {
         before
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn accounts_are_checked_rolled_over_and_deactivated() {
+    use peter_core::services::accounts::*;
+    let w = World::new(PebbleOptions::default()).await;
+    let (store, acme) = (w.store.as_ref(), w.acme.as_ref());
+    assert!(
+        check_account(store, acme, w.account.id).await.unwrap(),
+        "Pebble knows the account"
+    );
+
+    // Key rollover: the new key signs from now on.
+    let rolled = change_account_key(store, acme, w.account.id).await.unwrap();
+    assert_ne!(rolled.key.spki_sha256, w.account.key.spki_sha256);
+    assert!(check_account(store, acme, w.account.id).await.unwrap());
+    let order = issue(&w, &["after-rollover.example"]).await;
+    assert_eq!(order.status, AcmeOrderStatus::Valid);
+
+    // A key Pebble never saw can be checked but not imported.
+    let stranger = peter_core::formats::ParsedPrivateKey::generate(KeyTechnology::EcP256).unwrap();
+    let err = import_account(store, acme, None, stranger, None)
+        .await
+        .unwrap_err();
+    assert_eq!(err.kind(), peter_core::ErrorKind::InvalidInput, "{err}");
+
+    // Deactivation is permanent and stops ordering.
+    let gone = deactivate_account(store, acme, w.account.id).await.unwrap();
+    assert!(!gone.is_active && gone.deactivated_at.is_some() && !gone.is_global_default);
+    assert!(deactivate_account(store, acme, w.account.id).await.is_err());
+    let err = w
+        .orders()
+        .create(OrderRequest::new(
+            w.account.id,
+            vec!["after-deactivation.example".into()],
+            AcmeOrderProcessingStrategy::ProcessSingle,
+        ))
+        .await
+        .unwrap_err();
+    assert_eq!(err.kind(), peter_core::ErrorKind::Conflict, "{err}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_unreachable_or_untrusted_directory_is_a_typed_error() {
+    use peter_core::services::accounts::*;
+    let pebble = Pebble::start(PebbleOptions::default()).await;
+    let dir = std::env::temp_dir().join(format!("peter-baddir-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let store = SqlStore::connect(
+        &peter_store::sqlite_url_for_path(&dir.join("s.sqlite")),
+        Arc::new(SystemClock),
+    )
+    .await
+    .unwrap();
+    let store = Arc::new(store);
+    let dyn_store: Arc<dyn Store> = store.clone();
+    let acme = InstantAcmeClient::new(dyn_store);
+    // Pebble's certificate is not signed by a public root.
+    let untrusted = store
+        .create_acme_server(NewAcmeServer {
+            name: "untrusted".into(),
+            directory_url: pebble.directory_url.clone(),
+            ca_bundle_pem: None,
+            is_default: true,
+        })
+        .await
+        .unwrap();
+    let port = peter_acme::testkit::free_port();
+    let closed = store
+        .create_acme_server(NewAcmeServer {
+            name: "closed".into(),
+            directory_url: format!("https://127.0.0.1:{port}/dir"),
+            ca_bundle_pem: None,
+            is_default: false,
+        })
+        .await
+        .unwrap();
+    for server in [untrusted.id, closed.id] {
+        let err = create_account(
+            store.as_ref(),
+            &acme,
+            AccountRequest {
+                acme_server_id: Some(server),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap_err();
+        assert!(
+            matches!(err, peter_core::Error::Acme(AcmeError::Transport(_))),
+            "{err}"
+        );
+        assert_eq!(err.kind(), peter_core::ErrorKind::Unavailable);
+    }
+    // Both attempts are in the event log.
+    let events = store.list_acme_events(Page::new(1, 100)).await.unwrap();
+    assert!(
+        events
+            .items
+            .iter()
+            .filter(|e| e.event == AcmeEvent::Directory && e.http_status.is_none())
+            .count()
+            >= 2
+    );
+    std::fs::remove_dir_all(dir).ok();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_reused_key_cycle_keeps_its_key_within_the_period_and_changes_after() {
+    let w = World::new(PebbleOptions::default()).await;
+    // The store and the orders read one clock that the test moves.
+    let clock = Arc::new(ManualClock::new(time::OffsetDateTime::now_utc()));
+    let dyn_clock: Arc<dyn Clock> = clock.clone();
+    let store = SqlStore::connect(
+        &peter_store::sqlite_url_for_path(&w._dir.join("s.sqlite")),
+        dyn_clock.clone(),
+    )
+    .await
+    .unwrap();
+    let orders = Orders {
+        store: &store,
+        acme: w.acme.as_ref(),
+        clock: dyn_clock.as_ref(),
+        settings: OrderSettings::default(),
+    };
+    let mut keys = Vec::new();
+    for (i, advance_days) in [0i64, 0, 1].iter().enumerate() {
+        clock.advance(time::Duration::days(*advance_days));
+        let mut request = OrderRequest::new(
+            w.account.id,
+            vec![format!("cycle{i}.example")],
+            AcmeOrderProcessingStrategy::ProcessSingle,
+        );
+        request.private_key_cycle = Some(PrivateKeyCycle::AccountDaily);
+        let order = orders.create(request).await.unwrap();
+        keys.push(
+            store
+                .certificate_signed(order.certificate_signed_id.unwrap())
+                .await
+                .unwrap()
+                .private_key_id,
+        );
+    }
+    assert_eq!(keys[0], keys[1], "the same day reuses the stored key");
+    assert_ne!(keys[1], keys[2], "the next day makes a new one");
+    let key = store.private_key(keys[0]).await.unwrap();
+    assert_eq!(key.cycle, PrivateKeyCycle::AccountDaily);
+    assert_eq!(key.acme_account_id_owner, Some(w.account.id));
+}

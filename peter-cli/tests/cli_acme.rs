@@ -282,3 +282,100 @@ async fn two_nodes_share_one_store_and_the_other_answers_the_challenge() {
         ])
         .status();
 }
+
+fn jwk_of(pem: &str) -> serde_json::Value {
+    use aws_lc_rs::encoding::AsBigEndian;
+    use aws_lc_rs::signature::KeyPair;
+    use base64::Engine;
+    let key = peter_core::formats::ParsedPrivateKey::from_pem(pem).unwrap();
+    let pair = aws_lc_rs::signature::EcdsaKeyPair::from_pkcs8(
+        &aws_lc_rs::signature::ECDSA_P256_SHA256_FIXED_SIGNING,
+        key.pkcs8_der(),
+    )
+    .unwrap();
+    let d = pair.private_key().as_be_bytes().unwrap();
+    let point = pair.public_key().as_ref().to_vec();
+    let b64 = |b: &[u8]| base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(b);
+    serde_json::json!({"kty": "EC", "crv": "P-256", "d": b64(d.as_ref()), "x": b64(&point[1..33]), "y": b64(&point[33..])})
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn accounts_import_from_a_key_or_a_certbot_directory() {
+    let pebble = Pebble::start(PebbleOptions::default()).await;
+    let first = Node::new("import-a", None);
+    first.setup(&pebble);
+    // Register a key we hold, on the first node.
+    let key =
+        peter_core::formats::ParsedPrivateKey::generate(peter_core::model::KeyTechnology::EcP256)
+            .unwrap();
+    let key_file = first.data.join("account.pem");
+    std::fs::write(&key_file, key.pem()).unwrap();
+    let made = first.json(&[
+        "account",
+        "new",
+        "--key",
+        key_file.to_str().unwrap(),
+        "--contact",
+        "a@example.com",
+    ]);
+    let url = made["AcmeAccount"]["account_url"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert_eq!(
+        first.json(&["account", "check", &made["AcmeAccount"]["id"].to_string()])["exists_upstream"],
+        true
+    );
+
+    // A second node imports it from a certbot account directory.
+    let second = Node::new("import-b", None);
+    second.json(&["init"]);
+    let bundle = second.data.join("ca.pem");
+    std::fs::write(&bundle, &pebble.tls_ca_pem).unwrap();
+    second.json(&[
+        "acme-server",
+        "add",
+        "pebble",
+        "--directory",
+        &pebble.directory_url,
+        "--ca-bundle",
+        bundle.to_str().unwrap(),
+    ]);
+    let certbot = second.data.join("certbot-account");
+    std::fs::create_dir_all(&certbot).unwrap();
+    std::fs::write(
+        certbot.join("private_key.json"),
+        jwk_of(key.pem()).to_string(),
+    )
+    .unwrap();
+    std::fs::write(
+        certbot.join("regr.json"),
+        serde_json::json!({"body": {"contact": ["mailto:a@example.com"]}, "uri": url}).to_string(),
+    )
+    .unwrap();
+    std::fs::write(certbot.join("meta.json"), r#"{"creation_host": "test"}"#).unwrap();
+    let imported = second.json(&["account", "import", "--certbot", certbot.to_str().unwrap()]);
+    assert_eq!(
+        imported["AcmeAccount"]["account_url"].as_str(),
+        Some(url.as_str())
+    );
+    assert_eq!(imported["AcmeAccount"]["contact"], "a@example.com");
+    assert!(
+        imported["AcmeAccount"]["key"].get("key_pem").is_none(),
+        "keys never appear in JSON output"
+    );
+
+    // certbot's usual RSA account key is refused with a clear error; missing files too.
+    std::fs::write(
+        certbot.join("private_key.json"),
+        r#"{"kty":"RSA","n":"AQAB","e":"AQAB","d":"AQAB"}"#,
+    )
+    .unwrap();
+    let out = second.run(&["account", "import", "--certbot", certbot.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("RSA"));
+    std::fs::remove_file(certbot.join("regr.json")).unwrap();
+    let out = second.run(&["account", "import", "--certbot", certbot.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("regr.json"));
+}

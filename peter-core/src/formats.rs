@@ -785,3 +785,46 @@ impl ParsedCsr {
         names_to_set(&self.dns_names, "certificate request")
     }
 }
+
+/// Reads a private key from a JSON Web Key (certbot's `private_key.json`).
+/// EC P-256 keys are converted; RSA keys (certbot's default) are refused with
+/// [`FormatError::UnsupportedKey`]: peter signs ACME requests with P-256 only.
+pub fn private_key_from_jwk(json: &str) -> Result<ParsedPrivateKey, FormatError> {
+    use base64::Engine;
+    let bad = |m: &str| FormatError::MalformedPrivateKey(format!("JWK: {m}"));
+    let jwk: serde_json::Value = serde_json::from_str(json).map_err(|e| bad(&e.to_string()))?;
+    let field = |name: &str| -> Result<Vec<u8>, FormatError> {
+        let text = jwk[name]
+            .as_str()
+            .ok_or_else(|| bad(&format!("missing `{name}`")))?;
+        base64::engine::general_purpose::URL_SAFE_NO_PAD
+            .decode(text.trim_end_matches('='))
+            .map_err(|_| bad(&format!("`{name}` is not base64url")))
+    };
+    match (jwk["kty"].as_str(), jwk["crv"].as_str()) {
+        (Some("EC"), Some("P-256")) => {
+            let (d, x, y) = (field("d")?, field("x")?, field("y")?);
+            if d.len() != 32 || x.len() != 32 || y.len() != 32 {
+                return Err(bad("P-256 coordinates must be 32 bytes"));
+            }
+            // SEC1 ECPrivateKey { version 1, d, [0] prime256v1, [1] 04||x||y }
+            let mut der = vec![0x30, 0x77, 0x02, 0x01, 0x01, 0x04, 0x20];
+            der.extend_from_slice(&d);
+            der.extend_from_slice(&[0xa0, 0x0a, 0x06, 0x08, 0x2a, 0x86, 0x48, 0xce, 0x3d, 0x03, 0x01, 0x07]);
+            der.extend_from_slice(&[0xa1, 0x44, 0x03, 0x42, 0x00, 0x04]);
+            der.extend_from_slice(&x);
+            der.extend_from_slice(&y);
+            ParsedPrivateKey::from_key_der(&PrivateKeyDer::Sec1(der.into()))
+        }
+        (Some("RSA"), _) => Err(FormatError::UnsupportedKey(
+            "an RSA ACME account key (certbot's default): peter's ACME client signs with EC P-256 only; \
+             create a new account with `peter account new` instead"
+                .into(),
+        )),
+        (kty, crv) => Err(FormatError::UnsupportedKey(format!(
+            "a JWK of type {} {}",
+            kty.unwrap_or("?"),
+            crv.unwrap_or("")
+        ))),
+    }
+}

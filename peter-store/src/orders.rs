@@ -519,3 +519,102 @@ impl SqlStore {
         convert::certificate_request(row)
     }
 }
+
+impl SqlStore {
+    pub(crate) async fn deactivate_acme_account_impl(
+        &self,
+        id: AcmeAccountId,
+    ) -> StoreResult<AcmeAccount> {
+        let (_write, txn) = self.begin_write().await?;
+        let row = acme_account::Entity::find_by_id(id.0)
+            .one(&txn)
+            .await
+            .db()?
+            .ok_or_else(|| StoreError::not_found("AcmeAccount", id))?;
+        if row.deactivated_at.is_some() {
+            return Err(StoreError::Transition(
+                rules::TransitionError::AccountDeactivated,
+            ));
+        }
+        let mut am: acme_account::ActiveModel = row.into();
+        am.is_active = Set(false);
+        am.is_global_default = Set(false);
+        am.deactivated_at = Set(Some(self.now()));
+        am.update(&txn).await.db()?;
+        txn.commit().await.db()?;
+        self.acme_account_impl(id).await
+    }
+
+    pub(crate) async fn acme_account_impl(&self, id: AcmeAccountId) -> StoreResult<AcmeAccount> {
+        let account = acme_account::Entity::find_by_id(id.0)
+            .one(self.connection())
+            .await
+            .db()?
+            .ok_or_else(|| StoreError::not_found("AcmeAccount", id))?;
+        let key = acme_account_key::Entity::find()
+            .filter(acme_account_key::Column::AcmeAccountId.eq(id.0))
+            .filter(acme_account_key::Column::IsActive.eq(true))
+            .one(self.connection())
+            .await
+            .db()?
+            .ok_or_else(|| StoreError::Corrupt(format!("AcmeAccount {id} has no active key")))?;
+        convert::account(account, key)
+    }
+
+    pub(crate) async fn rotate_acme_account_key_impl(
+        &self,
+        id: AcmeAccountId,
+        key: &peter_core::formats::ParsedPrivateKey,
+        source: AcmeAccountKeySource,
+    ) -> StoreResult<AcmeAccount> {
+        let (_write, txn) = self.begin_write().await?;
+        acme_account::Entity::find_by_id(id.0)
+            .one(&txn)
+            .await
+            .db()?
+            .ok_or_else(|| StoreError::not_found("AcmeAccount", id))?;
+        let now = self.now();
+        acme_account_key::Entity::update_many()
+            .col_expr(acme_account_key::Column::IsActive, Expr::value(false))
+            .col_expr(acme_account_key::Column::DeactivatedAt, Expr::value(now))
+            .filter(acme_account_key::Column::AcmeAccountId.eq(id.0))
+            .filter(acme_account_key::Column::IsActive.eq(true))
+            .exec(&txn)
+            .await
+            .db()?;
+        acme_account_key::ActiveModel {
+            id: NotSet,
+            acme_account_id: Set(id.0),
+            is_active: Set(true),
+            key_technology: Set(key.technology.as_str().to_string()),
+            key_pem: Set(key.pem().to_string()),
+            spki_sha256: Set(key.spki_sha256.clone()),
+            source: Set(source.as_str().to_string()),
+            created_at: Set(now),
+            deactivated_at: Set(None),
+        }
+        .insert(&txn)
+        .await
+        .db()?;
+        txn.commit().await.db()?;
+        self.acme_account_impl(id).await
+    }
+
+    pub(crate) async fn set_acme_account_url_impl(
+        &self,
+        id: AcmeAccountId,
+        url: &str,
+    ) -> StoreResult<AcmeAccount> {
+        let (_write, txn) = self.begin_write().await?;
+        let row = acme_account::Entity::find_by_id(id.0)
+            .one(&txn)
+            .await
+            .db()?
+            .ok_or_else(|| StoreError::not_found("AcmeAccount", id))?;
+        let mut am: acme_account::ActiveModel = row.into();
+        am.account_url = Set(Some(url.to_string()));
+        am.update(&txn).await.db()?;
+        txn.commit().await.db()?;
+        self.acme_account_impl(id).await
+    }
+}

@@ -955,6 +955,23 @@ impl Store for SqlStore {
         }
     }
 
+    async fn deactivate_acme_account(&self, id: AcmeAccountId) -> StoreResult<AcmeAccount> {
+        self.deactivate_acme_account_impl(id).await
+    }
+
+    async fn rotate_acme_account_key(
+        &self,
+        id: AcmeAccountId,
+        key: &peter_core::formats::ParsedPrivateKey,
+        source: AcmeAccountKeySource,
+    ) -> StoreResult<AcmeAccount> {
+        self.rotate_acme_account_key_impl(id, key, source).await
+    }
+
+    async fn set_acme_account_url(&self, id: AcmeAccountId, url: &str) -> StoreResult<AcmeAccount> {
+        self.set_acme_account_url_impl(id, url).await
+    }
+
     async fn apply_startup_rules(&self) -> StoreResult<StartupReport> {
         let (_write, txn) = self.begin_write().await?;
         let default_server = self.default_server_id(&txn).await?;

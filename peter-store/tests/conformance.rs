@@ -68,6 +68,7 @@ on_both_backends!(
     unknown_ids_are_not_found,
     orders_authorizations_challenges_and_polls,
     certificate_requests_keys_by_cycle_and_upstream_marks,
+    account_keys_rotate_and_accounts_deactivate,
 );
 
 fn name(s: &str) -> DomainName {
@@ -1384,5 +1385,43 @@ async fn certificate_requests_keys_by_cycle_and_upstream_marks(t: &TestStore) {
                 .unwrap_err()
         ),
         TransitionError::AlreadyRevokedUpstream
+    );
+}
+
+async fn account_keys_rotate_and_accounts_deactivate(t: &TestStore) {
+    let s = t.store.as_ref();
+    let server = s.create_acme_server(new_server("rot", true)).await.unwrap();
+    let account = s.create_acme_account(new_account(server.id)).await.unwrap();
+    s.set_global_default_acme_account(account.id).await.unwrap();
+    let url = s
+        .set_acme_account_url(account.id, "https://rot.test/acct/9")
+        .await
+        .unwrap();
+    assert_eq!(url.account_url.as_deref(), Some("https://rot.test/acct/9"));
+    let new_key = ParsedPrivateKey::generate(KeyTechnology::EcP256).unwrap();
+    let rotated = s
+        .rotate_acme_account_key(account.id, &new_key, AcmeAccountKeySource::Generated)
+        .await
+        .unwrap();
+    assert_eq!(rotated.key.spki_sha256, new_key.spki_sha256);
+    assert_ne!(rotated.key.id, account.key.id);
+    assert_eq!(
+        t.store.row_counts().await.unwrap()["acme_account_key"],
+        2,
+        "the old key is kept"
+    );
+    let gone = s.deactivate_acme_account(account.id).await.unwrap();
+    assert!(!gone.is_active && !gone.is_global_default && gone.deactivated_at.is_some());
+    assert_eq!(
+        transition(s.deactivate_acme_account(account.id).await.unwrap_err()),
+        TransitionError::AccountDeactivated
+    );
+    assert_eq!(
+        transition(
+            s.set_global_default_acme_account(account.id)
+                .await
+                .unwrap_err()
+        ),
+        TransitionError::AccountDeactivated
     );
 }

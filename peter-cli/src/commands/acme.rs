@@ -54,6 +54,34 @@ pub enum AccountCommand {
         #[arg(long)]
         global_default: bool,
     },
+    /// Record an account that exists upstream: from a P-256 key PEM or a
+    /// certbot account directory (meta.json, private_key.json, regr.json).
+    Import {
+        /// The account key (PEM).
+        #[arg(long, conflicts_with = "certbot", required_unless_present = "certbot")]
+        key: Option<PathBuf>,
+        /// A certbot account directory.
+        #[arg(long)]
+        certbot: Option<PathBuf>,
+        /// ACME server id (default: the default server).
+        #[arg(long)]
+        server: Option<i64>,
+    },
+    /// Ask the server whether it knows the account (onlyReturnExisting).
+    Check {
+        /// Account id.
+        id: i64,
+    },
+    /// Deactivate the account upstream (permanent).
+    Deactivate {
+        /// Account id.
+        id: i64,
+    },
+    /// Roll the account over to a new key.
+    KeyChange {
+        /// Account id.
+        id: i64,
+    },
     /// List accounts.
     List,
     /// Show one account.
@@ -167,6 +195,114 @@ pub async fn run_account(cli: &Cli, command: &AccountCommand) -> Result<(), CliE
                         account.account_url.clone().unwrap_or_default()
                     )
                 },
+            );
+        }
+        AccountCommand::Import {
+            key,
+            certbot,
+            server,
+        } => {
+            let (parsed, contact) = match (key, certbot) {
+                (Some(path), _) => (
+                    ParsedPrivateKey::from_pem(&read_text(path)?)
+                        .map_err(peter_core::Error::from)?,
+                    None,
+                ),
+                (None, Some(dir)) => {
+                    let jwk = read_text(&dir.join("private_key.json"))?;
+                    read_text(&dir.join("regr.json"))?;
+                    read_text(&dir.join("meta.json"))?;
+                    let regr: serde_json::Value =
+                        serde_json::from_str(&read_text(&dir.join("regr.json"))?).map_err(|e| {
+                            CliError::Usage(format!("{}: {e}", dir.join("regr.json").display()))
+                        })?;
+                    let contact = regr["body"]["contact"][0]
+                        .as_str()
+                        .map(|c| c.trim_start_matches("mailto:").to_string());
+                    (
+                        peter_core::formats::private_key_from_jwk(&jwk)
+                            .map_err(peter_core::Error::from)?,
+                        contact,
+                    )
+                }
+                (None, None) => {
+                    return Err(CliError::Usage("give --key FILE or --certbot DIR".into()));
+                }
+            };
+            let ctx = Context::open(cli).await?;
+            let acme = ctx.acme();
+            let account = peter_core::services::accounts::import_account(
+                ctx.store.as_ref(),
+                acme.as_ref(),
+                server.map(AcmeServerId),
+                parsed,
+                contact,
+            )
+            .await?;
+            emit(
+                ctx.json,
+                &serde_json::json!({"result": "success", "AcmeAccount": account}),
+                || {
+                    format!(
+                        "account {} imported: {}",
+                        account.id,
+                        account.account_url.clone().unwrap_or_default()
+                    )
+                },
+            );
+        }
+        AccountCommand::Check { id } => {
+            let ctx = Context::open(cli).await?;
+            let acme = ctx.acme();
+            let exists = peter_core::services::accounts::check_account(
+                ctx.store.as_ref(),
+                acme.as_ref(),
+                AcmeAccountId(*id),
+            )
+            .await?;
+            emit(
+                ctx.json,
+                &serde_json::json!({"result": "success", "exists_upstream": exists}),
+                || {
+                    format!(
+                        "account {id}: {}",
+                        if exists {
+                            "known to the server"
+                        } else {
+                            "unknown to the server"
+                        }
+                    )
+                },
+            );
+        }
+        AccountCommand::Deactivate { id } => {
+            let ctx = Context::open(cli).await?;
+            let acme = ctx.acme();
+            let a = peter_core::services::accounts::deactivate_account(
+                ctx.store.as_ref(),
+                acme.as_ref(),
+                AcmeAccountId(*id),
+            )
+            .await?;
+            emit(
+                ctx.json,
+                &serde_json::json!({"result": "success", "AcmeAccount": a}),
+                || format!("account {} deactivated", a.id),
+            );
+        }
+        AccountCommand::KeyChange { id } => {
+            let ctx = Context::open(cli).await?;
+            let acme = ctx.acme();
+            let a = peter_core::services::accounts::change_account_key(
+                ctx.store.as_ref(),
+                acme.as_ref(),
+                AcmeAccountId(*id),
+            )
+            .await?;
+            emit(
+                ctx.json,
+                &serde_json::json!({"result": "success", "AcmeAccount": a}),
+                || format!("account {} now signs with key {}", a.id, a.key.spki_sha256),
             );
         }
         AccountCommand::List => {

@@ -248,6 +248,9 @@ pub trait AcmeClient: Send + Sync {
     ) -> Result<String, AcmeError>;
     /// Deactivates the account upstream (permanent).
     async fn deactivate_account(&self, ctx: &AccountContext) -> Result<(), AcmeError>;
+    /// Rolls the account over to a new key (RFC 8555 keyChange); returns the new key.
+    async fn change_account_key(&self, ctx: &AccountContext)
+    -> Result<ParsedPrivateKey, AcmeError>;
     /// Places a new order.
     async fn new_order(
         &self,

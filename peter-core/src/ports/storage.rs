@@ -295,6 +295,18 @@ pub trait Store: Send + Sync {
     async fn set_global_default_acme_account(&self, id: AcmeAccountId) -> StoreResult<AcmeAccount>;
     /// The global default account, if any.
     async fn global_default_acme_account(&self) -> StoreResult<Option<AcmeAccount>>;
+    /// Records that the account was deactivated upstream (permanent); it
+    /// stops being the global default.
+    async fn deactivate_acme_account(&self, id: AcmeAccountId) -> StoreResult<AcmeAccount>;
+    /// Makes `key` the account's active key; the previous one is kept, inactive.
+    async fn rotate_acme_account_key(
+        &self,
+        id: AcmeAccountId,
+        key: &crate::formats::ParsedPrivateKey,
+        source: AcmeAccountKeySource,
+    ) -> StoreResult<AcmeAccount>;
+    /// Records the account URL the server reports for the account's key.
+    async fn set_acme_account_url(&self, id: AcmeAccountId, url: &str) -> StoreResult<AcmeAccount>;
     /// Applies the startup rules (a global default on a non-default server is unset).
     async fn apply_startup_rules(&self) -> StoreResult<StartupReport>;
 

@@ -103,3 +103,101 @@ pub async fn create_account(
     }
     Ok(account)
 }
+
+/// Whether the server knows the account's key (newAccount with
+/// onlyReturnExisting). A known account's URL is recorded.
+pub async fn check_account(
+    store: &dyn Store,
+    acme: &dyn AcmeClient,
+    id: AcmeAccountId,
+) -> Result<bool, Error> {
+    let account = store.acme_account(id).await?;
+    let server = store.acme_server(account.acme_server_id).await?;
+    let key = ParsedPrivateKey::from_pem(&account.key.key_pem)?;
+    let refs = EventRefs {
+        acme_account_id: Some(id),
+        ..Default::default()
+    };
+    match super::retry_acme(5, || acme.register_account(&server, &key, None, true, refs)).await {
+        Ok(url) => {
+            if account.account_url.as_deref() != Some(url.as_str()) {
+                store.set_acme_account_url(id, &url).await?;
+            }
+            Ok(true)
+        }
+        Err(e) if e.problem_short_type() == Some("accountDoesNotExist") => Ok(false),
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// Deactivates the account upstream and locally (permanent).
+pub async fn deactivate_account(
+    store: &dyn Store,
+    acme: &dyn AcmeClient,
+    id: AcmeAccountId,
+) -> Result<AcmeAccount, Error> {
+    let account = store.acme_account(id).await?;
+    if account.deactivated_at.is_some() {
+        return Err(crate::model::rules::TransitionError::AccountDeactivated.into());
+    }
+    let server = store.acme_server(account.acme_server_id).await?;
+    let ctx = AccountContext { server, account };
+    super::retry_acme(5, || acme.deactivate_account(&ctx)).await?;
+    Ok(store.deactivate_acme_account(id).await?)
+}
+
+/// Rolls the account over to a new key generated for it.
+pub async fn change_account_key(
+    store: &dyn Store,
+    acme: &dyn AcmeClient,
+    id: AcmeAccountId,
+) -> Result<AcmeAccount, Error> {
+    let account = store.acme_account(id).await?;
+    if !account.is_active {
+        return Err(crate::model::rules::TransitionError::AccountDeactivated.into());
+    }
+    let server = store.acme_server(account.acme_server_id).await?;
+    let ctx = AccountContext { server, account };
+    let key = super::retry_acme(5, || acme.change_account_key(&ctx)).await?;
+    Ok(store
+        .rotate_acme_account_key(id, &key, AcmeAccountKeySource::Generated)
+        .await?)
+}
+
+/// Records an account that already exists upstream for `key` (looked up
+/// with onlyReturnExisting, so nothing new is registered).
+pub async fn import_account(
+    store: &dyn Store,
+    acme: &dyn AcmeClient,
+    server_id: Option<AcmeServerId>,
+    key: ParsedPrivateKey,
+    contact: Option<String>,
+) -> Result<AcmeAccount, Error> {
+    let server = resolve_server(store, server_id).await?;
+    let url = match super::retry_acme(5, || {
+        acme.register_account(&server, &key, None, true, EventRefs::default())
+    })
+    .await
+    {
+        Ok(url) => url,
+        Err(e) if e.problem_short_type() == Some("accountDoesNotExist") => {
+            return Err(Error::InvalidField {
+                field: "key",
+                message: format!("ACME server `{}` has no account for this key", server.name),
+            });
+        }
+        Err(e) => return Err(e.into()),
+    };
+    Ok(store
+        .create_acme_account(NewAcmeAccount {
+            acme_server_id: server.id,
+            contact,
+            key,
+            key_source: AcmeAccountKeySource::Imported,
+            account_url: Some(url),
+            terms_of_service: None,
+            private_key_technology: KeyTechnology::EcP256,
+            private_key_cycle: PrivateKeyCycle::SingleUse,
+        })
+        .await?)
+}
