@@ -16,7 +16,7 @@ use rustls_pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer};
 use serde::Deserialize;
 use time::OffsetDateTime;
 
-use crate::http::{EXCHANGE, LoggingClient};
+use crate::http::{LoggingClient, scoped};
 use crate::jws::{NoncePool, Signer, alternate_links, post, server_error};
 
 #[derive(Debug, Clone, Deserialize)]
@@ -222,12 +222,11 @@ impl InstantAcmeClient {
             .header("user-agent", "peter")
             .body(instant_acme::BodyWrapper::default())
             .map_err(|e| AcmeError::Transport(format!("{}: {e}", server.directory_url)))?;
-        let response = EXCHANGE
-            .scope(
-                (AcmeEvent::Directory, EventRefs::default()),
-                client.send(request),
-            )
-            .await?;
+        let response = scoped(
+            (AcmeEvent::Directory, EventRefs::default()),
+            client.send(request),
+        )
+        .await?;
         if response.status >= 400 {
             return Err(server_error(&response));
         }
@@ -370,7 +369,7 @@ impl AcmeClient for InstantAcmeClient {
             }
             Ok(account.id().to_string())
         };
-        EXCHANGE.scope((AcmeEvent::NewAccount, refs), fut).await
+        scoped((AcmeEvent::NewAccount, refs), fut).await
     }
 
     async fn deactivate_account(&self, ctx: &AccountContext) -> Result<(), AcmeError> {
@@ -381,12 +380,11 @@ impl AcmeClient for InstantAcmeClient {
         let kid = ctx.account.account_url.clone().unwrap_or_default();
         // instant-acme drops the server's answer here; peter needs to see it.
         let payload = serde_json::json!({"status": "deactivated"});
-        EXCHANGE
-            .scope(
-                (AcmeEvent::AccountDeactivate, refs),
-                self.jws_post(ctx, &kid, Some(&payload)),
-            )
-            .await?;
+        scoped(
+            (AcmeEvent::AccountDeactivate, refs),
+            self.jws_post(ctx, &kid, Some(&payload)),
+        )
+        .await?;
         self.accounts
             .lock()
             .await
@@ -404,11 +402,10 @@ impl AcmeClient for InstantAcmeClient {
             ..Default::default()
         };
         let mut account = state.account.clone();
-        let credentials = EXCHANGE
-            .scope((AcmeEvent::KeyChange, refs), async {
-                account.update_key().await.map_err(acme_err)
-            })
-            .await?;
+        let credentials = scoped((AcmeEvent::KeyChange, refs), async {
+            account.update_key().await.map_err(acme_err)
+        })
+        .await?;
         // The cached account signs with the old key: drop it.
         self.accounts
             .lock()
@@ -448,7 +445,7 @@ impl AcmeClient for InstantAcmeClient {
             let mut order = account.account.new_order(&new).await.map_err(acme_err)?;
             Ok(server_order(&mut order))
         };
-        EXCHANGE.scope((AcmeEvent::NewOrder, refs), fut).await
+        scoped((AcmeEvent::NewOrder, refs), fut).await
     }
 
     async fn fetch_order(
@@ -466,7 +463,7 @@ impl AcmeClient for InstantAcmeClient {
                 .map_err(acme_err)?;
             Ok(server_order(&mut order))
         };
-        EXCHANGE.scope((AcmeEvent::OrderLocation, refs), fut).await
+        scoped((AcmeEvent::OrderLocation, refs), fut).await
     }
 
     async fn fetch_authorization(
@@ -475,12 +472,11 @@ impl AcmeClient for InstantAcmeClient {
         url: &str,
         refs: EventRefs,
     ) -> Result<ServerAuthorization, AcmeError> {
-        let response = EXCHANGE
-            .scope(
-                (AcmeEvent::AuthorizationRequest, refs),
-                self.jws_post(ctx, url, None),
-            )
-            .await?;
+        let response = scoped(
+            (AcmeEvent::AuthorizationRequest, refs),
+            self.jws_post(ctx, url, None),
+        )
+        .await?;
         authorization_of(url, &response.body)
     }
 
@@ -491,12 +487,11 @@ impl AcmeClient for InstantAcmeClient {
         refs: EventRefs,
     ) -> Result<ServerAuthorization, AcmeError> {
         let payload = serde_json::json!({"status": "deactivated"});
-        let response = EXCHANGE
-            .scope(
-                (AcmeEvent::AuthorizationDeactivate, refs),
-                self.jws_post(ctx, url, Some(&payload)),
-            )
-            .await?;
+        let response = scoped(
+            (AcmeEvent::AuthorizationDeactivate, refs),
+            self.jws_post(ctx, url, Some(&payload)),
+        )
+        .await?;
         authorization_of(url, &response.body)
     }
 
@@ -506,12 +501,11 @@ impl AcmeClient for InstantAcmeClient {
         url: &str,
         refs: EventRefs,
     ) -> Result<ServerChallengeState, AcmeError> {
-        let response = EXCHANGE
-            .scope(
-                (AcmeEvent::ChallengePostAsGet, refs),
-                self.jws_post(ctx, url, None),
-            )
-            .await?;
+        let response = scoped(
+            (AcmeEvent::ChallengePostAsGet, refs),
+            self.jws_post(ctx, url, None),
+        )
+        .await?;
         let raw: RawChallenge = serde_json::from_slice(&response.body)
             .map_err(|e| AcmeError::Protocol(format!("challenge {url}: {e}")))?;
         challenge_of(&raw)
@@ -525,12 +519,11 @@ impl AcmeClient for InstantAcmeClient {
         refs: EventRefs,
     ) -> Result<ServerChallengeState, AcmeError> {
         let payload = serde_json::json!({});
-        let response = EXCHANGE
-            .scope(
-                (AcmeEvent::ChallengeTrigger, refs),
-                self.jws_post(ctx, url, Some(&payload)),
-            )
-            .await?;
+        let response = scoped(
+            (AcmeEvent::ChallengeTrigger, refs),
+            self.jws_post(ctx, url, Some(&payload)),
+        )
+        .await?;
         let raw: RawChallenge = serde_json::from_slice(&response.body)
             .map_err(|e| AcmeError::Protocol(format!("challenge {url}: {e}")))?;
         challenge_of(&raw)
@@ -578,7 +571,7 @@ impl AcmeClient for InstantAcmeClient {
             o.finalize_csr(csr_der).await.map_err(acme_err)?;
             Ok(server_order(&mut o))
         };
-        EXCHANGE.scope((AcmeEvent::OrderFinalize, refs), fut).await
+        scoped((AcmeEvent::OrderFinalize, refs), fut).await
     }
 
     async fn download_certificate(
@@ -596,9 +589,7 @@ impl AcmeClient for InstantAcmeClient {
             }
             Ok(DownloadedCertificate { fullchains })
         };
-        EXCHANGE
-            .scope((AcmeEvent::CertificateProcured, refs), fut)
-            .await
+        scoped((AcmeEvent::CertificateProcured, refs), fut).await
     }
 
     async fn revoke_certificate(
@@ -628,9 +619,7 @@ impl AcmeClient for InstantAcmeClient {
                 .await
                 .map_err(acme_err)
         };
-        EXCHANGE
-            .scope((AcmeEvent::RevokeCertificate, refs), fut)
-            .await
+        scoped((AcmeEvent::RevokeCertificate, refs), fut).await
     }
 
     async fn renewal_info(
@@ -651,9 +640,7 @@ impl AcmeClient for InstantAcmeClient {
             .header("user-agent", "peter")
             .body(instant_acme::BodyWrapper::default())
             .map_err(|e| AcmeError::Protocol(e.to_string()))?;
-        let response = EXCHANGE
-            .scope((AcmeEvent::RenewalInfo, refs), state.client.send(request))
-            .await?;
+        let response = scoped((AcmeEvent::RenewalInfo, refs), state.client.send(request)).await?;
         if response.status >= 400 {
             return Err(server_error(&response));
         }

@@ -23,6 +23,34 @@ type Inner = HyperClient<hyper_rustls::HttpsConnector<HttpConnector>, BodyWrappe
 tokio::task_local! {
     /// What the requests made inside the current adapter call are for.
     pub static EXCHANGE: (AcmeEvent, EventRefs);
+    /// The last Retry-After seen inside the current adapter call (instant-acme
+    /// drops response headers from its errors; the adapter puts it back).
+    pub static RETRY_AFTER: std::cell::Cell<Option<i64>>;
+}
+
+/// Runs an adapter call: its requests are logged as `exchange`, and a
+/// server error that lost its Retry-After gets the one the response carried.
+pub async fn scoped<T>(
+    exchange: (AcmeEvent, EventRefs),
+    call: impl std::future::Future<Output = Result<T, AcmeError>>,
+) -> Result<T, AcmeError> {
+    RETRY_AFTER
+        .scope(std::cell::Cell::new(None), async {
+            let result = EXCHANGE.scope(exchange, call).await;
+            result.map_err(|e| match e {
+                AcmeError::Server {
+                    problem,
+                    http_status,
+                    retry_after_seconds: None,
+                } => AcmeError::Server {
+                    problem,
+                    http_status,
+                    retry_after_seconds: RETRY_AFTER.with(|c| c.get()),
+                },
+                other => other,
+            })
+        })
+        .await
 }
 
 /// A response as peter's own requests see it.
@@ -208,6 +236,9 @@ impl LoggingClient {
                 }
             }
             Err(e) => log.problem_detail = Some(e.to_string()),
+        }
+        if let Some(seconds) = log.retry_after_seconds {
+            let _ = RETRY_AFTER.try_with(|c| c.set(Some(seconds)));
         }
         if let Err(e) = self.store.record_acme_event(log).await {
             tracing::warn!(error = %e, "could not record an ACME exchange");

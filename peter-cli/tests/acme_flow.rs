@@ -345,6 +345,26 @@ async fn every_alternate_chain_is_stored_and_verifies() {
             roots.iter().any(|r| top.is_signed_by(r)),
             "chain {n} ends under one of Pebble's roots"
         );
+        // And openssl agrees: the leaf verifies through this chain to a Pebble root.
+        let dir = w._dir.join(format!("chain{n}"));
+        std::fs::create_dir_all(&dir).unwrap();
+        let roots_pem: String = roots.iter().map(|r| r.pem().to_string()).collect();
+        std::fs::write(dir.join("roots.pem"), roots_pem).unwrap();
+        std::fs::write(dir.join("chain.pem"), &offer.chain.chain_pem).unwrap();
+        std::fs::write(dir.join("leaf.pem"), cert.pem()).unwrap();
+        let out = std::process::Command::new("openssl")
+            .args(["verify", "-CAfile"])
+            .arg(dir.join("roots.pem"))
+            .arg("-untrusted")
+            .arg(dir.join("chain.pem"))
+            .arg(dir.join("leaf.pem"))
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "openssl verify chain {n}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
     }
 }
 
@@ -392,6 +412,14 @@ async fn the_renewal_names_the_certificate_it_replaces_and_ari_is_stored() {
         .unwrap();
     assert_eq!(renewal.status, AcmeOrderStatus::Valid);
     assert_eq!(renewal.certificate_signed_id_renewal_of, Some(old));
+    // The order carried `replaces`: instant-acme checks that the CA echoed it.
+    let old_der =
+        peter_core::formats::pem_to_der(&cert.cert_pem, peter_core::formats::PEM_CERTIFICATE)
+            .unwrap();
+    assert_eq!(
+        renewal.replaces,
+        Some(w.acme.certificate_identifier(&old_der).unwrap())
+    );
     assert_ne!(renewal.certificate_signed_id, Some(old));
     // Pebble refuses a `replaces` it does not recognise, and records the
     // replacement: the new order was accepted with it.
@@ -724,4 +752,39 @@ async fn a_reused_key_cycle_keeps_its_key_within_the_period_and_changes_after() 
     let key = store.private_key(keys[0]).await.unwrap();
     assert_eq!(key.cycle, PrivateKeyCycle::AccountDaily);
     assert_eq!(key.acme_account_id_owner, Some(w.account.id));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn orders_can_be_marked_invalid_or_cancelled() {
+    use peter_core::model::rules::OrderMark;
+    let w = World::new(PebbleOptions::default()).await;
+    let create = |name: &str| {
+        OrderRequest::new(
+            w.account.id,
+            vec![name.to_string()],
+            AcmeOrderProcessingStrategy::CreateOrder,
+        )
+    };
+    let a = w.orders().create(create("mark-a.example")).await.unwrap();
+    let cancelled = w.orders().mark(a.id, OrderMark::Deactivate).await.unwrap();
+    assert_eq!(cancelled.is_processing, Some(false));
+    assert!(
+        w.orders().process_step(a.id).await.is_err(),
+        "a cancelled order is not processed"
+    );
+    assert!(w.orders().mark(a.id, OrderMark::Deactivate).await.is_err());
+    let b = w.orders().create(create("mark-b.example")).await.unwrap();
+    let invalid = w.orders().mark(b.id, OrderMark::Invalid).await.unwrap();
+    assert_eq!(invalid.status, AcmeOrderStatus::Invalid);
+    assert!(
+        w.orders().mark(b.id, OrderMark::Invalid).await.is_err(),
+        "already invalid"
+    );
+    let retried = w
+        .orders()
+        .retry(b.id, AcmeOrderProcessingStrategy::ProcessSingle)
+        .await
+        .unwrap();
+    assert_eq!(retried.status, AcmeOrderStatus::Valid);
+    assert_eq!(retried.acme_order_id_retry_of, Some(b.id));
 }

@@ -101,6 +101,7 @@ async fn setup() -> (Arc<SqlStore>, PublicServer, std::path::PathBuf) {
             acme_order_id_retry_of: None,
             certificate_signed_id_renewal_of: None,
             profile: None,
+            replaces: None,
         })
         .await
         .unwrap();

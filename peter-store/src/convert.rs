@@ -232,6 +232,7 @@ pub(crate) fn order(m: acme_order::Model) -> Result<AcmeOrder, StoreError> {
             .certificate_signed_id_renewal_of
             .map(CertificateSignedId),
         profile: m.profile,
+        replaces: m.replaces,
         problem: m.problem,
         expires_at: m.expires_at,
         created_at: m.created_at,

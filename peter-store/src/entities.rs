@@ -365,6 +365,7 @@ pub mod acme_order {
         pub acme_order_id_retry_of: Option<i64>,
         pub certificate_signed_id_renewal_of: Option<i64>,
         pub profile: Option<String>,
+        pub replaces: Option<String>,
         #[sea_orm(column_type = "Text")]
         pub problem: Option<String>,
         pub expires_at: Option<TimeDateTimeWithTimeZone>,

@@ -284,6 +284,7 @@ impl MigrationTrait for M0001Initial {
                 .col(big_integer_null("acme_order_id_retry_of"))
                 .col(big_integer_null("certificate_signed_id_renewal_of"))
                 .col(string_null("profile"))
+                .col(string_null("replaces"))
                 .col(text_null("problem"))
                 .col(timestamp_with_time_zone_null("expires_at"))
                 .col(created_at())

@@ -50,6 +50,7 @@ impl SqlStore {
                 .certificate_signed_id_renewal_of
                 .map(|c| c.0)),
             profile: Set(new.profile),
+            replaces: Set(new.replaces),
             problem: Set(None),
             expires_at: Set(None),
             created_at: Set(now),

@@ -1126,6 +1126,7 @@ async fn orders_authorizations_challenges_and_polls(t: &TestStore) {
             acme_order_id_retry_of: None,
             certificate_signed_id_renewal_of: None,
             profile: Some("default".into()),
+            replaces: None,
         })
         .await
         .unwrap();

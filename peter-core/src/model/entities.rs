@@ -402,6 +402,8 @@ pub struct AcmeOrder {
     pub certificate_signed_id_renewal_of: Option<CertificateSignedId>,
     /// ACME profile requested.
     pub profile: Option<String>,
+    /// ARI identifier of the certificate this order replaces, as sent.
+    pub replaces: Option<String>,
     /// Problem document of a failure, as JSON text.
     pub problem: Option<String>,
     /// Upstream expiry.

@@ -263,6 +263,48 @@ pub fn global_defaults_to_unset(
         .collect()
 }
 
+/// The marks an operator may put on an order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum OrderMark {
+    /// Treat the order as failed (local bookkeeping).
+    Invalid,
+    /// Stop processing it (cancel).
+    Deactivate,
+}
+
+impl std::str::FromStr for OrderMark {
+    type Err = TransitionError;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s {
+            "invalid" => Ok(Self::Invalid),
+            "deactivate" | "deactivated" => Ok(Self::Deactivate),
+            other => Err(TransitionError::UnknownMark(other.to_string())),
+        }
+    }
+}
+
+/// Checks an order mark against the order's status and processing flag.
+pub fn ensure_order_markable(
+    mark: OrderMark,
+    status: AcmeOrderStatus,
+    is_processing: Option<bool>,
+) -> Result<(), TransitionError> {
+    match mark {
+        OrderMark::Invalid if AcmeOrderStatus::MARK_INVALID_FORBIDDEN.contains(&status) => {
+            Err(TransitionError::OrderStatus {
+                status,
+                action: "marked invalid",
+            })
+        }
+        OrderMark::Deactivate if is_processing != Some(true) => Err(TransitionError::OrderStatus {
+            status,
+            action: "deactivated (it is not processing)",
+        }),
+        _ => Ok(()),
+    }
+}
+
 /// Fails unless the authorization may be deactivated.
 pub fn ensure_authorization_deactivatable(
     status: AcmeAuthorizationStatus,

@@ -205,6 +205,8 @@ pub struct NewAcmeOrder {
     pub certificate_signed_id_renewal_of: Option<CertificateSignedId>,
     /// Profile asked for.
     pub profile: Option<String>,
+    /// ARI identifier of the certificate replaced (sent as `replaces`).
+    pub replaces: Option<String>,
 }
 
 /// Local changes to an order (fields left `None` are unchanged).

@@ -216,6 +216,7 @@ impl<'a> Orders<'a> {
                 acme_order_id_retry_of: request.retry_of,
                 certificate_signed_id_renewal_of: request.renewal_of,
                 profile: request.profile.clone(),
+                replaces: replaces.clone(),
             })
             .await?;
         let refs = EventRefs {
@@ -295,6 +296,13 @@ impl<'a> Orders<'a> {
         let order = self.store.acme_order(id).await?;
         if order.certificate_signed_id.is_some() {
             return Ok(Step::Done);
+        }
+        if order.is_processing.is_none() && order.status == AcmeOrderStatus::Invalid {
+            return Err(TransitionError::OrderStatus {
+                status: order.status,
+                action: "processed (retry it instead)",
+            }
+            .into());
         }
         if order.is_processing == Some(false) {
             return Err(TransitionError::OrderStatus {
@@ -1054,6 +1062,26 @@ impl<'a> Orders<'a> {
         self.retrying(|| self.acme.revoke_certificate(&ctx, &der, reason, refs))
             .await?;
         Ok(self.store.set_certificate_revoked_upstream(id).await?)
+    }
+
+    /// Marks an order `invalid` (local bookkeeping) or deactivates its
+    /// processing (a cancelled order is never processed again).
+    pub async fn mark(&self, id: AcmeOrderId, mark: rules::OrderMark) -> Result<AcmeOrder, Error> {
+        let order = self.store.acme_order(id).await?;
+        rules::ensure_order_markable(mark, order.status, order.is_processing)?;
+        let update = match mark {
+            rules::OrderMark::Invalid => AcmeOrderUpdate {
+                status: Some(AcmeOrderStatus::Invalid),
+                is_processing: Some(None),
+                ..Default::default()
+            },
+            rules::OrderMark::Deactivate => AcmeOrderUpdate {
+                is_processing: Some(Some(false)),
+                processing_status: Some(AcmeOrderProcessingStatus::ProcessingDeactivated),
+                ..Default::default()
+            },
+        };
+        Ok(self.store.update_acme_order(id, update).await?)
     }
 
     /// Marks a key compromised (deactivating it and its certificates) and
