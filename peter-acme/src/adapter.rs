@@ -129,6 +129,10 @@ fn server_order(order: &mut instant_acme::Order) -> ServerOrder {
         certificate_url: state.certificate.clone(),
         expires: None,
         error: state.error.as_ref().map(problem_of),
+        retry_after_seconds: crate::http::RETRY_AFTER
+            .try_with(|c| c.get())
+            .ok()
+            .flatten(),
     }
 }
 

@@ -115,6 +115,7 @@ async fn setup() -> (Arc<SqlStore>, PublicServer, std::path::PathBuf) {
             certificate_url: None,
             expires: None,
             error: None,
+            retry_after_seconds: None,
         },
     )
     .await

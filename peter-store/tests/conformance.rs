@@ -1144,6 +1144,7 @@ async fn orders_authorizations_challenges_and_polls(t: &TestStore) {
         certificate_url: None,
         expires: None,
         error: None,
+        retry_after_seconds: None,
     };
     let synced = s.sync_acme_order(order.id, &server_order).await.unwrap();
     assert_eq!(synced.status, AcmeOrderStatus::Pending);

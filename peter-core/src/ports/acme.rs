@@ -142,6 +142,8 @@ pub struct ServerOrder {
     pub expires: Option<OffsetDateTime>,
     /// Problem, when invalid.
     pub error: Option<Problem>,
+    /// Retry-After of the answer, in seconds: how long to wait before asking again.
+    pub retry_after_seconds: Option<i64>,
 }
 
 /// An authorization as the server describes it.

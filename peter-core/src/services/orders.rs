@@ -389,8 +389,15 @@ impl<'a> Orders<'a> {
                 Ok(Step::Downloaded)
             }
             AcmeOrderStatus::Processing => {
-                tokio::time::sleep(Duration::from_millis(10).min(self.settings.poll_interval))
-                    .await;
+                // A CA that says when to ask again is taken at its word (bounded
+                // by the poll timeout); otherwise ask again soon.
+                let wait = match server_order.retry_after_seconds {
+                    Some(seconds) => {
+                        Duration::from_secs(seconds.max(0) as u64).min(self.settings.poll_timeout)
+                    }
+                    None => Duration::from_millis(10).min(self.settings.poll_interval),
+                };
+                tokio::time::sleep(wait).await;
                 Ok(Step::Waited)
             }
             AcmeOrderStatus::Ready => {
