@@ -543,23 +543,7 @@ impl SqlStore {
         am.deactivated_at = Set(Some(self.now()));
         am.update(&txn).await.db()?;
         txn.commit().await.db()?;
-        self.acme_account_impl(id).await
-    }
-
-    pub(crate) async fn acme_account_impl(&self, id: AcmeAccountId) -> StoreResult<AcmeAccount> {
-        let account = acme_account::Entity::find_by_id(id.0)
-            .one(self.connection())
-            .await
-            .db()?
-            .ok_or_else(|| StoreError::not_found("AcmeAccount", id))?;
-        let key = acme_account_key::Entity::find()
-            .filter(acme_account_key::Column::AcmeAccountId.eq(id.0))
-            .filter(acme_account_key::Column::IsActive.eq(true))
-            .one(self.connection())
-            .await
-            .db()?
-            .ok_or_else(|| StoreError::Corrupt(format!("AcmeAccount {id} has no active key")))?;
-        convert::account(account, key)
+        self.account_in(self.connection(), id).await
     }
 
     pub(crate) async fn rotate_acme_account_key_impl(
@@ -598,7 +582,7 @@ impl SqlStore {
         .await
         .db()?;
         txn.commit().await.db()?;
-        self.acme_account_impl(id).await
+        self.account_in(self.connection(), id).await
     }
 
     pub(crate) async fn set_acme_account_url_impl(
@@ -616,6 +600,6 @@ impl SqlStore {
         am.account_url = Set(Some(url.to_string()));
         am.update(&txn).await.db()?;
         txn.commit().await.db()?;
-        self.acme_account_impl(id).await
+        self.account_in(self.connection(), id).await
     }
 }

@@ -341,7 +341,22 @@ impl SqlStore {
         .db()
     }
 
-    async fn account_in<C: ConnectionTrait>(
+    /// Records an operations event for a row this call created.
+    async fn record_if_created<C: ConnectionTrait>(
+        &self,
+        c: &C,
+        created: bool,
+        event_type: OperationsEventType,
+        payload: impl FnOnce() -> serde_json::Value,
+    ) -> StoreResult<()> {
+        if created {
+            self.operations_event_in(c, event_type, payload(), None)
+                .await?;
+        }
+        Ok(())
+    }
+
+    pub(crate) async fn account_in<C: ConnectionTrait>(
         &self,
         c: &C,
         id: AcmeAccountId,
@@ -485,18 +500,14 @@ impl SqlStore {
             [private_key::Column::SpkiSha256],
         )
         .await?;
-        let created = row.created;
-        let row = row.id;
-        if created {
-            self.operations_event_in(
-                c,
-                OperationsEventType::PrivateKeyInsert,
-                serde_json::json!({"private_key.id": row.id, "spki_sha256": row.spki_sha256}),
-                None,
-            )
-            .await?;
-        }
-        Ok(Created { id: row, created })
+        self.record_if_created(
+            c,
+            row.created,
+            OperationsEventType::PrivateKeyInsert,
+            || serde_json::json!({"private_key.id": row.id.id, "spki_sha256": row.id.spki_sha256}),
+        )
+        .await?;
+        Ok(row)
     }
 
     async fn certificate_ca_in<C: ConnectionTrait>(
@@ -525,18 +536,14 @@ impl SqlStore {
             [certificate_ca::Column::FingerprintSha1],
         )
         .await?;
-        let created = row.created;
-        let row = row.id;
-        if created {
-            self.operations_event_in(
-                c,
-                OperationsEventType::CertificateCaInsert,
-                serde_json::json!({"certificate_ca.id": row.id}),
-                None,
-            )
-            .await?;
-        }
-        Ok(Created { id: row, created })
+        self.record_if_created(
+            c,
+            row.created,
+            OperationsEventType::CertificateCaInsert,
+            || serde_json::json!({"certificate_ca.id": row.id.id}),
+        )
+        .await?;
+        Ok(row)
     }
 
     async fn chain_in<C: ConnectionTrait>(
@@ -568,18 +575,14 @@ impl SqlStore {
             [certificate_ca_chain::Column::CertificateCaIds],
         )
         .await?;
-        let created = row.created;
-        let row = row.id;
-        if created {
-            self.operations_event_in(
-                c,
-                OperationsEventType::CertificateCaChainInsert,
-                serde_json::json!({"certificate_ca_chain.id": row.id}),
-                None,
-            )
-            .await?;
-        }
-        Ok(Created { id: row, created })
+        self.record_if_created(
+            c,
+            row.created,
+            OperationsEventType::CertificateCaChainInsert,
+            || serde_json::json!({"certificate_ca_chain.id": row.id.id}),
+        )
+        .await?;
+        Ok(row)
     }
 
     /// Recomputes each domain's latest active single- and multi-name
