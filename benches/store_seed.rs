@@ -130,6 +130,41 @@ async fn main() {
     });
     println!("{}", serde_json::to_string_pretty(&result).unwrap());
 
+    // Optionally, Redis priming of every domain (a dedicated database number,
+    // flushed afterwards): `... -- postgres 100000 redis://127.0.0.1:6379/15`.
+    if let Some(redis_url) = std::env::args().nth(3) {
+        use peter_store::redis_prime::{PrimeStyle, RedisPrimer};
+        let primer = RedisPrimer::connect(&redis_url, "", None)
+            .await
+            .expect("redis");
+        let mut primed = Vec::new();
+        for style in [PrimeStyle::One, PrimeStyle::Two] {
+            let t = Instant::now();
+            let report = primer
+                .prime_all(store.as_ref(), style)
+                .await
+                .expect("prime");
+            let secs = t.elapsed().as_secs_f64();
+            let keys = report.domain + report.cert + report.pkey + report.certcachain;
+            primed.push(serde_json::json!({
+                "style": format!("{style:?}"),
+                "domains": report.domain,
+                "keys": keys,
+                "seconds": (secs * 100.0).round() / 100.0,
+                "keys_per_second": (keys as f64 / secs).round(),
+                "domains_per_second": (report.domain as f64 / secs).round(),
+            }));
+        }
+        let flush = std::process::Command::new("redis-cli")
+            .args(["-u", &redis_url, "FLUSHDB"])
+            .output();
+        assert!(
+            flush.map(|o| o.status.success()).unwrap_or(false),
+            "FLUSHDB on the bench database"
+        );
+        println!("{}", serde_json::to_string_pretty(&primed).unwrap());
+    }
+
     if let Some(dir) = cleanup {
         std::fs::remove_dir_all(dir).ok();
     } else if let Ok(admin) = std::env::var("PETER_TEST_POSTGRES_URL")

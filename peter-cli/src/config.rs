@@ -24,6 +24,30 @@ pub struct Config {
     pub server: ServerConfig,
     /// Admin API settings.
     pub admin: AdminConfig,
+    /// Redis priming for OpenResty gateways.
+    pub redis: RedisConfig,
+}
+
+/// Redis priming settings.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(default, deny_unknown_fields)]
+pub struct RedisConfig {
+    /// Redis URL; empty disables priming.
+    pub url: String,
+    /// Key layout: 1 or 2.
+    pub prime_style: String,
+    /// Seconds before primed keys expire; 0 keeps them.
+    pub ttl_seconds: u64,
+}
+
+impl Default for RedisConfig {
+    fn default() -> Self {
+        Self {
+            url: String::new(),
+            prime_style: "1".into(),
+            ttl_seconds: 0,
+        }
+    }
 }
 
 /// HTTP server settings.
@@ -49,6 +73,7 @@ impl Default for Config {
             database_url: String::new(),
             server: ServerConfig::default(),
             admin: AdminConfig::default(),
+            redis: RedisConfig::default(),
         }
     }
 }
@@ -131,6 +156,18 @@ impl Config {
         }
         if let Some(v) = get("PETER_LISTEN") {
             self.server.listen = v;
+        }
+        if let Some(v) = get("PETER_REDIS_URL") {
+            self.redis.url = v;
+        }
+        if let Some(v) = get("PETER_REDIS_PRIME_STYLE") {
+            self.redis.prime_style = v;
+        }
+        if let Some(v) = get("PETER_REDIS_TTL_SECONDS") {
+            self.redis.ttl_seconds = v.parse().map_err(|_| ConfigError::Env {
+                name: "PETER_REDIS_TTL_SECONDS",
+                message: format!("`{v}` is not a number of seconds"),
+            })?;
         }
         if let Some(v) = get("PETER_ADMIN_ENABLED") {
             self.admin.enabled = parse_bool("PETER_ADMIN_ENABLED", &v)?;

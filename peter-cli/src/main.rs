@@ -65,6 +65,9 @@ pub enum Command {
     /// Place and process ACME orders.
     #[command(subcommand)]
     Order(commands::order::OrderCommand),
+    /// Load certificates into Redis for OpenResty gateways.
+    #[command(subcommand)]
+    Redis(commands::redis::RedisCommand),
 }
 
 #[tokio::main(flavor = "multi_thread", worker_threads = 2)]

@@ -222,3 +222,69 @@ fn bad_input_is_one_line_and_a_non_zero_exit() {
     let list = json(&peter(&data, &["--json", "cert", "list"]));
     assert_eq!(list["total_items"], 0, "nothing was half-written");
 }
+
+#[test]
+fn redis_prime_writes_the_configured_style_with_its_ttl() {
+    let dir = Dir::new("redis");
+    let data = dir.data();
+    json(&peter(&data, &["--json", "init"]));
+    let pki = TestPki::new("cliredis");
+    let leaf = pki.issue(
+        &["r.example.com", "www.r.example.com"],
+        KeyTechnology::EcP256,
+    );
+    let cert = dir.write("cert.pem", leaf.certificate.pem());
+    let key = dir.write("key.pem", leaf.key.pem());
+    json(&peter(
+        &data,
+        &[
+            "--json",
+            "import",
+            "cert",
+            "--cert",
+            cert.to_str().unwrap(),
+            "--key",
+            key.to_str().unwrap(),
+        ],
+    ));
+    let url =
+        std::env::var("PETER_TEST_REDIS_URL").unwrap_or_else(|_| "redis://127.0.0.1:6379".into());
+    let prefix = format!("peter-cli-test-{}:", std::process::id());
+    let out = Command::new(env!("CARGO_BIN_EXE_peter"))
+        .arg("--data-dir")
+        .arg(&data)
+        .args([
+            "--json", "redis", "prime", "--style", "2", "--prefix", &prefix,
+        ])
+        .env("PETER_REDIS_URL", &url)
+        .env("PETER_REDIS_TTL_SECONDS", "300")
+        .output()
+        .unwrap();
+    let report = json(&out);
+    assert_eq!(report["total_primed"]["domain"], 2);
+    let redis = |args: &[&str]| {
+        let out = Command::new("redis-cli")
+            .args(["-u", &url])
+            .args(args)
+            .output()
+            .expect("redis-cli");
+        String::from_utf8_lossy(&out.stdout).trim().to_string()
+    };
+    let key_name = format!("{prefix}d2:r.example.com");
+    assert_eq!(redis(&["HGET", &key_name, "p"]), leaf.key.pem().trim());
+    let ttl: i64 = redis(&["TTL", &key_name]).parse().unwrap();
+    assert!((290..=300).contains(&ttl), "TTL {ttl}");
+    redis(&["DEL", &key_name, &format!("{prefix}d2:www.r.example.com")]);
+    // No Redis configured: a clear error.
+    let out = peter(&data, &["redis", "prime"]);
+    assert_one_line_error(&out, 2);
+    // Redis down: exit 5.
+    let out = Command::new(env!("CARGO_BIN_EXE_peter"))
+        .arg("--data-dir")
+        .arg(&data)
+        .args(["redis", "prime"])
+        .env("PETER_REDIS_URL", "redis://127.0.0.1:1")
+        .output()
+        .unwrap();
+    assert_one_line_error(&out, 5);
+}

@@ -17,6 +17,7 @@ mod convert;
 pub mod entities;
 pub mod migration;
 mod orders;
+pub mod redis_prime;
 mod sql_store;
 
 pub use sql_store::{SqlStore, sqlite_url_for_path};

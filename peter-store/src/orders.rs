@@ -603,3 +603,81 @@ impl SqlStore {
         self.account_in(self.connection(), id).await
     }
 }
+
+#[derive(Debug, sea_orm::FromQueryResult)]
+struct PublicationRow {
+    domain_id: i64,
+    domain_name: String,
+    certificate_signed_id: i64,
+    cert_pem: String,
+    private_key_id: i64,
+    key_pem: String,
+    certificate_ca_chain_id: Option<i64>,
+    chain_pem: Option<String>,
+}
+
+impl SqlStore {
+    pub(crate) async fn domain_publications_impl(
+        &self,
+        after: DomainId,
+        limit: u64,
+        name: Option<&peter_core::dns::DomainName>,
+    ) -> StoreResult<Vec<DomainPublication>> {
+        use sea_orm::{FromQueryResult, Statement};
+        let backend = self.connection().get_database_backend();
+        let (p1, p2, p3) = match backend {
+            sea_orm::DbBackend::Postgres => ("$1", "$2", "$3"),
+            _ => ("?", "?", "?"),
+        };
+        let sql = format!(
+            "SELECT d.id AS domain_id, d.domain_name, cs.id AS certificate_signed_id, cs.cert_pem, \
+                    pk.id AS private_key_id, pk.key_pem, ch.id AS certificate_ca_chain_id, ch.chain_pem \
+             FROM domain d \
+             JOIN certificate_signed cs \
+               ON cs.id = COALESCE(d.certificate_signed_id_latest_multi, d.certificate_signed_id_latest_single) \
+             JOIN private_key pk ON pk.id = cs.private_key_id \
+             LEFT JOIN certificate_signed_chain csc \
+               ON csc.certificate_signed_id = cs.id AND csc.is_upstream_default = {t} \
+             LEFT JOIN certificate_ca_chain ch ON ch.id = csc.certificate_ca_chain_id \
+             WHERE d.is_active = {t} AND d.id > {p1} AND ({p2} = '' OR d.domain_name = {p2b}) \
+             ORDER BY d.id LIMIT {p3}",
+            t = "TRUE",
+            p2b = if backend == sea_orm::DbBackend::Postgres {
+                "$2"
+            } else {
+                "?"
+            },
+        );
+        let name = name.map(|n| n.as_str().to_string()).unwrap_or_default();
+        let values: Vec<sea_orm::Value> = match backend {
+            sea_orm::DbBackend::Postgres => {
+                vec![after.0.into(), name.into(), (limit as i64).into()]
+            }
+            // Positional `?` placeholders: the name is bound twice.
+            _ => vec![
+                after.0.into(),
+                name.clone().into(),
+                name.into(),
+                (limit as i64).into(),
+            ],
+        };
+        let rows =
+            PublicationRow::find_by_statement(Statement::from_sql_and_values(backend, sql, values))
+                .all(self.connection())
+                .await
+                .db()?;
+        Ok(rows
+            .into_iter()
+            .map(|r| DomainPublication {
+                domain_id: DomainId(r.domain_id),
+                domain_name: r.domain_name,
+                certificate_signed_id: CertificateSignedId(r.certificate_signed_id),
+                cert_pem: r.cert_pem,
+                private_key_id: PrivateKeyId(r.private_key_id),
+                key_pem: r.key_pem,
+                certificate_ca_chain_id: r.certificate_ca_chain_id.map(CertificateCaChainId),
+                chain_pem: r.chain_pem.unwrap_or_default(),
+            })
+            .collect())
+    }
+}

@@ -1678,6 +1678,15 @@ impl Store for SqlStore {
         Ok(offers)
     }
 
+    async fn domain_publications(
+        &self,
+        after: DomainId,
+        limit: u64,
+        name: Option<&DomainName>,
+    ) -> StoreResult<Vec<DomainPublication>> {
+        self.domain_publications_impl(after, limit, name).await
+    }
+
     async fn insert_certificate_ca(
         &self,
         cert: &ParsedCertificate,

@@ -69,6 +69,7 @@ on_both_backends!(
     orders_authorizations_challenges_and_polls,
     certificate_requests_keys_by_cycle_and_upstream_marks,
     account_keys_rotate_and_accounts_deactivate,
+    domain_publications_pick_the_served_certificate,
 );
 
 fn name(s: &str) -> DomainName {
@@ -1425,5 +1426,67 @@ async fn account_keys_rotate_and_accounts_deactivate(t: &TestStore) {
                 .unwrap_err()
         ),
         TransitionError::AccountDeactivated
+    );
+}
+
+async fn domain_publications_pick_the_served_certificate(t: &TestStore) {
+    let s = t.store.as_ref();
+    let pki = TestPki::new("pub");
+    let multi = pki.issue(&["a.pub.example", "b.pub.example"], KeyTechnology::EcP256);
+    let single = pki.issue(&["a.pub.example"], KeyTechnology::EcP256);
+    let m = import_leaf(t, &multi, Some(&pki.chain_pem())).await;
+    let one = import_leaf(t, &single, None).await;
+    let all = s.domain_publications(DomainId(0), 100, None).await.unwrap();
+    assert_eq!(all.len(), 2);
+    let a = all
+        .iter()
+        .find(|p| p.domain_name == "a.pub.example")
+        .unwrap();
+    assert_eq!(
+        a.certificate_signed_id, m.certificate_signed.id,
+        "multi preferred"
+    );
+    assert_eq!(
+        a.certificate_ca_chain_id,
+        m.certificate_ca_chain.map(|c| c.id)
+    );
+    assert_eq!(a.key_pem, multi.key.pem());
+    let first = s.domain_publications(DomainId(0), 1, None).await.unwrap();
+    let rest = s
+        .domain_publications(first[0].domain_id, 10, None)
+        .await
+        .unwrap();
+    assert_eq!(
+        first.len() + rest.len(),
+        2,
+        "keyset pages cover everything once"
+    );
+    s.mark_certificate_signed(m.certificate_signed.id, CertificateMark::Inactive)
+        .await
+        .unwrap();
+    let a = s
+        .domain_publications(DomainId(0), 10, Some(&name("a.pub.example")))
+        .await
+        .unwrap();
+    assert_eq!(a.len(), 1);
+    assert_eq!(a[0].certificate_signed_id, one.certificate_signed.id);
+    assert_eq!(a[0].certificate_ca_chain_id, None);
+    assert!(
+        s.domain_publications(DomainId(0), 10, Some(&name("b.pub.example")))
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    let b = s
+        .domain_by_name(&name("a.pub.example"))
+        .await
+        .unwrap()
+        .unwrap();
+    s.set_domain_active(b.id, false).await.unwrap();
+    assert!(
+        s.domain_publications(DomainId(0), 10, Some(&name("a.pub.example")))
+            .await
+            .unwrap()
+            .is_empty()
     );
 }

@@ -7,6 +7,7 @@ pub mod domain;
 pub mod import;
 pub mod init;
 pub mod order;
+pub mod redis;
 pub mod serve;
 
 use std::path::Path;
@@ -39,6 +40,9 @@ pub enum CliError {
     /// A usage problem clap cannot express.
     #[error("{0}")]
     Usage(String),
+    /// A service peter publishes to is down.
+    #[error("{0}")]
+    Unavailable(String),
 }
 
 impl From<StoreError> for CliError {
@@ -62,6 +66,7 @@ impl CliError {
             },
             CliError::Config(_) | CliError::Usage(_) => 2,
             CliError::Io { .. } => 2,
+            CliError::Unavailable(_) => 5,
         }
     }
 
@@ -132,6 +137,7 @@ pub async fn run(cli: Cli) -> Result<(), CliError> {
         crate::Command::AcmeServer(c) => acme::run_server(&cli, c).await,
         crate::Command::Account(c) => acme::run_account(&cli, c).await,
         crate::Command::Order(c) => order::run(&cli, c).await,
+        crate::Command::Redis(c) => redis::run(&cli, c).await,
     }
 }
 

@@ -39,7 +39,12 @@ impl Problem {
 #[derive(Debug, Clone, thiserror::Error)]
 pub enum AcmeError {
     /// The server answered with a problem document.
-    #[error("the ACME server refused: {} ({})", .problem.detail.as_deref().unwrap_or("no detail"), .problem.problem_type.as_deref().unwrap_or("no type"))]
+    #[error(
+        "the ACME server refused: {} ({}){}",
+        .problem.detail.as_deref().unwrap_or("no detail"),
+        .problem.problem_type.as_deref().unwrap_or("no type"),
+        .retry_after_seconds.map(|s| format!("; retry after {s} s")).unwrap_or_default()
+    )]
     Server {
         /// The problem.
         problem: Problem,

@@ -246,6 +246,38 @@ pub enum OrderFilter {
     Finished,
 }
 
+/// What a web server needs to serve a domain: the certificate chosen for
+/// it (the latest multi-name one, else the latest single-name one), its key
+/// and its upstream-default chain.
+#[derive(Clone, PartialEq, Eq)]
+pub struct DomainPublication {
+    /// The domain.
+    pub domain_id: DomainId,
+    /// Its name.
+    pub domain_name: String,
+    /// The certificate.
+    pub certificate_signed_id: CertificateSignedId,
+    /// Its PEM.
+    pub cert_pem: String,
+    /// Its key.
+    pub private_key_id: PrivateKeyId,
+    /// The key's PEM. Never log it.
+    pub key_pem: String,
+    /// The chain, when the certificate has one.
+    pub certificate_ca_chain_id: Option<CertificateCaChainId>,
+    /// The chain's PEM (empty without a chain).
+    pub chain_pem: String,
+}
+
+impl std::fmt::Debug for DomainPublication {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("DomainPublication")
+            .field("domain_name", &self.domain_name)
+            .field("certificate_signed_id", &self.certificate_signed_id)
+            .finish_non_exhaustive()
+    }
+}
+
 /// What marking a private key compromised changed.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CompromiseOutcome {
@@ -419,6 +451,16 @@ pub trait Store: Send + Sync {
         &self,
         id: CertificateSignedId,
     ) -> StoreResult<Vec<CertificateChainOffer>>;
+
+    /// Publications of active domains with an active certificate, in id
+    /// order after `after` (keyset pagination), at most `limit`; or only the
+    /// one for `name`.
+    async fn domain_publications(
+        &self,
+        after: DomainId,
+        limit: u64,
+        name: Option<&DomainName>,
+    ) -> StoreResult<Vec<DomainPublication>>;
 
     // ----- CA certificates and chains -----
 

@@ -1,0 +1,224 @@
+//! Redis priming for OpenResty gateways (the lua-resty-peter_sslers module):
+//! every active domain's certificate, key and chain written where the
+//! gateway looks for them, in either of the original's two layouts, with a
+//! TTL that is really applied.
+//!
+//! - Style 1: hash `d1:{domain}` with fields `c` (certificate id), `p` (key
+//!   id), `i` (chain id), and the PEMs at `c:{id}`, `p:{id}`, `i:{id}`.
+//! - Style 2: hash `d2:{domain}` with `f` (fullchain PEM) and `p` (key PEM).
+//!
+//! Writes are pipelined a page of domains at a time.
+
+use peter_core::dns::DomainName;
+use peter_core::model::DomainId;
+use peter_core::ports::{DomainPublication, Store, StoreError};
+
+/// Which key layout to write.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub enum PrimeStyle {
+    /// `d1:` hashes of ids plus `c:`/`p:`/`i:` PEM keys.
+    One,
+    /// `d2:` hashes of fullchain and key PEM.
+    Two,
+}
+
+impl std::str::FromStr for PrimeStyle {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s {
+            "1" => Ok(Self::One),
+            "2" => Ok(Self::Two),
+            other => Err(format!("redis prime style `{other}`: use 1 or 2")),
+        }
+    }
+}
+
+/// Why priming failed.
+#[derive(Debug, thiserror::Error)]
+pub enum PrimeError {
+    /// Redis could not be reached or refused a command.
+    #[error("redis: {0}")]
+    Redis(String),
+    /// The store failed.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+impl From<redis::RedisError> for PrimeError {
+    fn from(e: redis::RedisError) -> Self {
+        PrimeError::Redis(e.to_string())
+    }
+}
+
+/// What a priming wrote.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize)]
+pub struct PrimeReport {
+    /// Domains written.
+    pub domain: u64,
+    /// Certificates written (style 1).
+    pub cert: u64,
+    /// Keys written (style 1).
+    pub pkey: u64,
+    /// Chains written (style 1).
+    pub certcachain: u64,
+}
+
+/// Writes domain publications to Redis.
+#[derive(Clone)]
+pub struct RedisPrimer {
+    connection: redis::aio::MultiplexedConnection,
+    prefix: String,
+    ttl_seconds: Option<u64>,
+}
+
+impl std::fmt::Debug for RedisPrimer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RedisPrimer")
+            .field("prefix", &self.prefix)
+            .finish_non_exhaustive()
+    }
+}
+
+const PAGE: u64 = 1000;
+
+impl RedisPrimer {
+    /// Connects to `url` (`redis://host:port/db`). Keys are written under
+    /// `prefix` (empty in production; tests use one per run) and expire
+    /// after `ttl_seconds` when given.
+    pub async fn connect(
+        url: &str,
+        prefix: &str,
+        ttl_seconds: Option<u64>,
+    ) -> Result<Self, PrimeError> {
+        let client = redis::Client::open(url)?;
+        let connection = tokio::time::timeout(
+            std::time::Duration::from_secs(5),
+            client.get_multiplexed_async_connection(),
+        )
+        .await
+        .map_err(|_| PrimeError::Redis(format!("{url} did not answer within 5 s")))??;
+        Ok(Self {
+            connection,
+            prefix: prefix.to_string(),
+            ttl_seconds,
+        })
+    }
+
+    fn add(
+        &self,
+        pipe: &mut redis::Pipeline,
+        p: &DomainPublication,
+        style: PrimeStyle,
+        report: &mut PrimeReport,
+    ) {
+        let pre = &self.prefix;
+        let expire = |pipe: &mut redis::Pipeline, key: &str| {
+            if let Some(ttl) = self.ttl_seconds {
+                pipe.expire(key, ttl as i64).ignore();
+            }
+        };
+        match style {
+            PrimeStyle::One => {
+                let d = format!("{pre}d1:{}", p.domain_name);
+                let chain_id = p
+                    .certificate_ca_chain_id
+                    .map(|c| c.to_string())
+                    .unwrap_or_default();
+                pipe.hset_multiple(
+                    &d,
+                    &[
+                        ("c", p.certificate_signed_id.to_string()),
+                        ("p", p.private_key_id.to_string()),
+                        ("i", chain_id),
+                    ],
+                )
+                .ignore();
+                expire(pipe, &d);
+                let c = format!("{pre}c:{}", p.certificate_signed_id);
+                pipe.set(&c, &p.cert_pem).ignore();
+                expire(pipe, &c);
+                let k = format!("{pre}p:{}", p.private_key_id);
+                pipe.set(&k, &p.key_pem).ignore();
+                expire(pipe, &k);
+                report.cert += 1;
+                report.pkey += 1;
+                if let Some(chain) = p.certificate_ca_chain_id {
+                    let i = format!("{pre}i:{chain}");
+                    pipe.set(&i, &p.chain_pem).ignore();
+                    expire(pipe, &i);
+                    report.certcachain += 1;
+                }
+            }
+            PrimeStyle::Two => {
+                let d = format!("{pre}d2:{}", p.domain_name);
+                let fullchain = format!("{}{}", p.cert_pem, p.chain_pem);
+                pipe.hset_multiple(&d, &[("f", fullchain.as_str()), ("p", p.key_pem.as_str())])
+                    .ignore();
+                expire(pipe, &d);
+            }
+        }
+        report.domain += 1;
+    }
+
+    /// Primes one domain; false when it has no active certificate (or is inactive).
+    pub async fn prime_domain(
+        &self,
+        store: &dyn Store,
+        name: &DomainName,
+        style: PrimeStyle,
+    ) -> Result<bool, PrimeError> {
+        let found = store
+            .domain_publications(DomainId(0), 1, Some(name))
+            .await?;
+        let Some(p) = found.first() else {
+            return Ok(false);
+        };
+        let mut pipe = redis::pipe();
+        self.add(&mut pipe, p, style, &mut PrimeReport::default());
+        let mut conn = self.connection.clone();
+        pipe.query_async::<()>(&mut conn).await?;
+        Ok(true)
+    }
+
+    /// Primes every active domain with an active certificate, a pipelined
+    /// page at a time.
+    pub async fn prime_all(
+        &self,
+        store: &dyn Store,
+        style: PrimeStyle,
+    ) -> Result<PrimeReport, PrimeError> {
+        let mut report = PrimeReport::default();
+        let mut after = DomainId(0);
+        let mut conn = self.connection.clone();
+        loop {
+            let page = store.domain_publications(after, PAGE, None).await?;
+            let Some(last) = page.last() else { break };
+            after = last.domain_id;
+            let mut pipe = redis::pipe();
+            for p in &page {
+                self.add(&mut pipe, p, style, &mut report);
+            }
+            pipe.query_async::<()>(&mut conn).await?;
+            if (page.len() as u64) < PAGE {
+                break;
+            }
+        }
+        Ok(report)
+    }
+
+    /// Reads back a style-2 entry (fullchain, key): for checks and tests.
+    pub async fn read_style_two(&self, name: &str) -> Result<Option<(String, String)>, PrimeError> {
+        let mut conn = self.connection.clone();
+        let key = format!("{}d2:{name}", self.prefix);
+        let values: Vec<Option<String>> = redis::cmd("HMGET")
+            .arg(&key)
+            .arg("f")
+            .arg("p")
+            .query_async(&mut conn)
+            .await?;
+        Ok(match values.as_slice() {
+            [Some(f), Some(p)] => Some((f.clone(), p.clone())),
+            _ => None,
+        })
+    }
+}
