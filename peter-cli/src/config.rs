@@ -26,6 +26,33 @@ pub struct Config {
     pub admin: AdminConfig,
     /// Redis priming for OpenResty gateways.
     pub redis: RedisConfig,
+    /// OpenResty/nginx servers whose certificate cache peter expires.
+    pub nginx: NginxConfig,
+}
+
+/// nginx/OpenResty cache settings.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(default, deny_unknown_fields)]
+pub struct NginxConfig {
+    /// Base URLs of the servers.
+    pub servers: Vec<String>,
+    /// HTTP Basic `user:password`.
+    pub userpass: String,
+    /// PEM bundle trusted for the servers' TLS.
+    pub ca_bundle: String,
+    /// Per-request timeout.
+    pub timeout_seconds: u64,
+}
+
+impl Default for NginxConfig {
+    fn default() -> Self {
+        Self {
+            servers: Vec::new(),
+            userpass: String::new(),
+            ca_bundle: String::new(),
+            timeout_seconds: 5,
+        }
+    }
 }
 
 /// Redis priming settings.
@@ -74,6 +101,7 @@ impl Default for Config {
             server: ServerConfig::default(),
             admin: AdminConfig::default(),
             redis: RedisConfig::default(),
+            nginx: NginxConfig::default(),
         }
     }
 }
@@ -166,6 +194,25 @@ impl Config {
         if let Some(v) = get("PETER_REDIS_TTL_SECONDS") {
             self.redis.ttl_seconds = v.parse().map_err(|_| ConfigError::Env {
                 name: "PETER_REDIS_TTL_SECONDS",
+                message: format!("`{v}` is not a number of seconds"),
+            })?;
+        }
+        if let Some(v) = get("PETER_NGINX_SERVERS") {
+            self.nginx.servers = v
+                .split(',')
+                .map(|s| s.trim().to_string())
+                .filter(|s| !s.is_empty())
+                .collect();
+        }
+        if let Some(v) = get("PETER_NGINX_USERPASS") {
+            self.nginx.userpass = v;
+        }
+        if let Some(v) = get("PETER_NGINX_CA_BUNDLE") {
+            self.nginx.ca_bundle = v;
+        }
+        if let Some(v) = get("PETER_NGINX_TIMEOUT_SECONDS") {
+            self.nginx.timeout_seconds = v.parse().map_err(|_| ConfigError::Env {
+                name: "PETER_NGINX_TIMEOUT_SECONDS",
                 message: format!("`{v}` is not a number of seconds"),
             })?;
         }

@@ -68,6 +68,9 @@ pub enum Command {
     /// Load certificates into Redis for OpenResty gateways.
     #[command(subcommand)]
     Redis(commands::redis::RedisCommand),
+    /// Expire OpenResty/nginx certificate caches, or read their status.
+    #[command(subcommand)]
+    Nginx(commands::nginx::NginxCommand),
 }
 
 #[tokio::main(flavor = "multi_thread", worker_threads = 2)]

@@ -11,6 +11,7 @@
 
 #![warn(missing_docs)]
 
+pub mod nginx;
 mod public;
 
 pub use public::{PublicServer, PublicState, public_routes};

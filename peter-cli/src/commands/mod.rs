@@ -6,6 +6,7 @@ pub mod cert;
 pub mod domain;
 pub mod import;
 pub mod init;
+pub mod nginx;
 pub mod order;
 pub mod redis;
 pub mod serve;
@@ -138,6 +139,7 @@ pub async fn run(cli: Cli) -> Result<(), CliError> {
         crate::Command::Account(c) => acme::run_account(&cli, c).await,
         crate::Command::Order(c) => order::run(&cli, c).await,
         crate::Command::Redis(c) => redis::run(&cli, c).await,
+        crate::Command::Nginx(c) => nginx::run(&cli, c).await,
     }
 }
 

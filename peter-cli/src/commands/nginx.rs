@@ -1,0 +1,82 @@
+//! `peter nginx flush|status`: the OpenResty module's cache endpoints.
+
+use std::time::Duration;
+
+use clap::Subcommand;
+use peter_core::dns::DomainName;
+use peter_http::nginx::{NginxClient, NginxSettings};
+
+use super::{CliError, read_text};
+use crate::Cli;
+use crate::config::Config;
+use crate::output::emit;
+
+/// nginx subcommands.
+#[derive(Debug, Subcommand)]
+pub enum NginxCommand {
+    /// Expire the certificate cache on every server (or one domain's entry).
+    Flush {
+        /// Only this domain.
+        #[arg(long)]
+        domain: Option<String>,
+    },
+    /// Each server's cache status.
+    Status,
+}
+
+pub async fn run(cli: &Cli, command: &NginxCommand) -> Result<(), CliError> {
+    let config = Config::load(&cli.data_dir)?;
+    if config.nginx.servers.is_empty() {
+        return Err(CliError::Usage(
+            "no nginx servers configured: set nginx.servers or PETER_NGINX_SERVERS".into(),
+        ));
+    }
+    let mut settings = NginxSettings::new(config.nginx.servers.clone());
+    settings.timeout = Duration::from_secs(config.nginx.timeout_seconds.max(1));
+    if !config.nginx.userpass.is_empty() {
+        settings.userpass = Some(config.nginx.userpass.clone());
+    }
+    if !config.nginx.ca_bundle.is_empty() {
+        settings.ca_bundle_pem = Some(read_text(std::path::Path::new(&config.nginx.ca_bundle))?);
+    }
+    let client = NginxClient::new(settings).map_err(|e| CliError::Usage(e.to_string()))?;
+    let status = match command {
+        NginxCommand::Flush { domain: Some(d) } => {
+            let name = DomainName::parse(d).map_err(peter_core::Error::from)?;
+            client.expire_domain(&name).await
+        }
+        NginxCommand::Flush { domain: None } => client.expire_all().await,
+        NginxCommand::Status => client.status().await,
+    };
+    let ok = status.errors.is_empty();
+    emit(
+        cli.json,
+        &serde_json::json!({"result": if ok { "success" } else { "error" }, "servers_status": status}),
+        || {
+            status
+                .servers
+                .keys()
+                .map(|s| {
+                    format!(
+                        "{s}: {}\n",
+                        if status.success.contains(s) {
+                            "ok"
+                        } else {
+                            "error"
+                        }
+                    )
+                })
+                .collect()
+        },
+    );
+    if ok {
+        Ok(())
+    } else {
+        Err(CliError::Unavailable(format!(
+            "{} of {} nginx servers failed: {}",
+            status.errors.len(),
+            status.servers.len(),
+            status.errors.join(", ")
+        )))
+    }
+}
