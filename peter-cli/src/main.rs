@@ -71,6 +71,9 @@ pub enum Command {
     /// Expire OpenResty/nginx certificate caches, or read their status.
     #[command(subcommand)]
     Nginx(commands::nginx::NginxCommand),
+    /// Write certificates to disk for web servers.
+    #[command(subcommand)]
+    Export(commands::export::ExportCommand),
 }
 
 #[tokio::main(flavor = "multi_thread", worker_threads = 2)]

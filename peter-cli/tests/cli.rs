@@ -288,3 +288,148 @@ fn redis_prime_writes_the_configured_style_with_its_ttl() {
         .unwrap();
     assert_one_line_error(&out, 5);
 }
+
+#[test]
+fn export_certbot_writes_the_layout_switches_symlinks_and_runs_the_hook_once() {
+    use time::{Duration, OffsetDateTime};
+    let dir = Dir::new("export");
+    let data = dir.data();
+    json(&peter(&data, &["--json", "init"]));
+    let pki = TestPki::new("export");
+    let chain = dir.write("chain.pem", &pki.chain_pem());
+    let now = OffsetDateTime::now_utc();
+    let import = |label: &str, names: &[&str], days: i64| {
+        let leaf = pki.issue_window(
+            names,
+            KeyTechnology::EcP256,
+            now - Duration::days(1),
+            now + Duration::days(days),
+        );
+        let cert = dir.write(&format!("{label}.crt"), leaf.certificate.pem());
+        let key = dir.write(&format!("{label}.key"), leaf.key.pem());
+        json(&peter(
+            &data,
+            &[
+                "--json",
+                "import",
+                "cert",
+                "--cert",
+                cert.to_str().unwrap(),
+                "--key",
+                key.to_str().unwrap(),
+                "--chain",
+                chain.to_str().unwrap(),
+            ],
+        ));
+        leaf
+    };
+    let a = import("a", &["a.example.com", "www.a.example.com"], 60);
+    import("a-single", &["a.example.com"], 60);
+    import("b", &["b.example.com"], 60);
+    let out_dir = dir.0.join("letsencrypt");
+    let hook_out = dir.0.join("hook.out");
+    let hook = format!("echo \"$PETER_CHANGED_LINEAGES\" >> {}", hook_out.display());
+    let first = json(&peter(
+        &data,
+        &[
+            "--json",
+            "export",
+            "certbot",
+            out_dir.to_str().unwrap(),
+            "--deploy-hook",
+            &hook,
+        ],
+    ));
+    let mut changed: Vec<String> = first["changed"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_str().unwrap().to_string())
+        .collect();
+    changed.sort();
+    assert_eq!(
+        changed,
+        vec!["a.example.com", "a.example.com-0001", "b.example.com"]
+    );
+    assert_eq!(first["deploy_hook_ran"], true);
+    assert_eq!(
+        std::fs::read_to_string(&hook_out).unwrap().lines().count(),
+        1,
+        "the hook ran once"
+    );
+
+    let live = out_dir.join("live/a.example.com");
+    let archive = out_dir.join("archive/a.example.com");
+    for stem in ["cert", "chain", "fullchain", "privkey"] {
+        let link = live.join(format!("{stem}.pem"));
+        assert!(
+            std::fs::symlink_metadata(&link)
+                .unwrap()
+                .file_type()
+                .is_symlink()
+        );
+        assert_eq!(
+            std::fs::read_link(&link).unwrap(),
+            std::path::Path::new(&format!("../../archive/a.example.com/{stem}1.pem"))
+        );
+    }
+    assert_eq!(mode(&archive.join("privkey1.pem")), 0o600);
+    assert_eq!(mode(&archive), 0o700);
+    assert_eq!(mode(&live), 0o700);
+    assert_eq!(
+        std::fs::read_to_string(live.join("privkey.pem")).unwrap(),
+        a.key.pem()
+    );
+    assert_eq!(
+        std::fs::read_to_string(live.join("fullchain.pem")).unwrap(),
+        format!("{}{}", a.certificate.pem(), pki.chain_pem())
+    );
+
+    // Nothing new: nothing written, the hook does not run.
+    std::fs::remove_file(&hook_out).unwrap();
+    let second = json(&peter(
+        &data,
+        &[
+            "--json",
+            "export",
+            "certbot",
+            out_dir.to_str().unwrap(),
+            "--deploy-hook",
+            &hook,
+        ],
+    ));
+    assert_eq!(second["changed"].as_array().unwrap().len(), 0);
+    assert_eq!(second["deploy_hook_ran"], false);
+    assert!(!hook_out.exists());
+
+    // A newer certificate for the same names becomes version 2 under the same name.
+    let renewed = import("a2", &["a.example.com", "www.a.example.com"], 90);
+    let third = json(&peter(
+        &data,
+        &[
+            "--json",
+            "export",
+            "certbot",
+            out_dir.to_str().unwrap(),
+            "--deploy-hook",
+            &hook,
+        ],
+    ));
+    assert_eq!(third["changed"], serde_json::json!(["a.example.com"]));
+    assert_eq!(
+        std::fs::read_link(live.join("cert.pem")).unwrap(),
+        std::path::Path::new("../../archive/a.example.com/cert2.pem")
+    );
+    assert_eq!(
+        std::fs::read_to_string(live.join("cert.pem")).unwrap(),
+        renewed.certificate.pem()
+    );
+    assert!(
+        archive.join("cert1.pem").exists(),
+        "old versions stay in the archive"
+    );
+    assert_eq!(
+        std::fs::read_to_string(&hook_out).unwrap().trim(),
+        "a.example.com"
+    );
+}

@@ -13,6 +13,7 @@
 
 #![warn(missing_docs)]
 
+pub mod certbot_export;
 mod convert;
 pub mod entities;
 pub mod migration;

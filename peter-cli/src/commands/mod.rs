@@ -4,6 +4,7 @@
 pub mod acme;
 pub mod cert;
 pub mod domain;
+pub mod export;
 pub mod import;
 pub mod init;
 pub mod nginx;
@@ -140,6 +141,7 @@ pub async fn run(cli: Cli) -> Result<(), CliError> {
         crate::Command::Order(c) => order::run(&cli, c).await,
         crate::Command::Redis(c) => redis::run(&cli, c).await,
         crate::Command::Nginx(c) => nginx::run(&cli, c).await,
+        crate::Command::Export(c) => export::run(&cli, c).await,
     }
 }
 
