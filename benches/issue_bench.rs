@@ -32,6 +32,7 @@ async fn main() {
         .unwrap_or(100);
     let pebble = Pebble::start(PebbleOptions::default()).await;
     let dir = std::env::temp_dir().join(format!("peter-issue-bench-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).unwrap();
     let clock: Arc<dyn Clock> = Arc::new(SystemClock);
     let store = Arc::new(

@@ -40,6 +40,7 @@ async fn main() {
     let (url, cleanup) = match backend.as_str() {
         "sqlite" => {
             let dir = std::env::temp_dir().join(format!("peter-bench-{}", std::process::id()));
+            let _ = std::fs::remove_dir_all(&dir);
             std::fs::create_dir_all(&dir).unwrap();
             (
                 peter_store::sqlite_url_for_path(&dir.join("bench.sqlite")),

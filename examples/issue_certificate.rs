@@ -43,6 +43,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     };
 
     let dir = std::env::temp_dir().join(format!("peter-issue-example-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir)?;
     let clock: Arc<dyn Clock> = Arc::new(SystemClock);
     let store = Arc::new(

@@ -32,6 +32,7 @@ impl World {
             std::process::id(),
             pebble.http_port
         ));
+        let _ = std::fs::remove_dir_all(&dir);
         std::fs::create_dir_all(&dir).unwrap();
         let clock: Arc<dyn Clock> = Arc::new(SystemClock);
         let store = Arc::new(
@@ -347,6 +348,7 @@ async fn every_alternate_chain_is_stored_and_verifies() {
         );
         // And openssl agrees: the leaf verifies through this chain to a Pebble root.
         let dir = w._dir.join(format!("chain{n}"));
+        let _ = std::fs::remove_dir_all(&dir);
         std::fs::create_dir_all(&dir).unwrap();
         let roots_pem: String = roots.iter().map(|r| r.pem().to_string()).collect();
         std::fs::write(dir.join("roots.pem"), roots_pem).unwrap();
@@ -651,6 +653,7 @@ async fn an_unreachable_or_untrusted_directory_is_a_typed_error() {
     use peter_core::services::accounts::*;
     let pebble = Pebble::start(PebbleOptions::default()).await;
     let dir = std::env::temp_dir().join(format!("peter-baddir-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).unwrap();
     let store = SqlStore::connect(
         &peter_store::sqlite_url_for_path(&dir.join("s.sqlite")),

@@ -379,3 +379,149 @@ async fn accounts_import_from_a_key_or_a_certbot_directory() {
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("regr.json"));
 }
+
+/// A certificate issued by Pebble, exported in certbot's layout and served
+/// by Debian's nginx on a loopback port, verified by curl and openssl.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn nginx_serves_an_issued_certificate_from_the_certbot_export() {
+    let pebble = Pebble::start(PebbleOptions::default()).await;
+    let node = Node::new("nginx", None);
+    node.setup(&pebble);
+    let listen = format!("127.0.0.1:{}", pebble.http_port);
+    let order = node.json(&[
+        "order",
+        "new",
+        "site.nginx.example",
+        "www.site.nginx.example",
+        "--http-listen",
+        &listen,
+    ]);
+    assert_eq!(order["AcmeOrder"]["status"], "valid");
+    let tree = node.data.join("letsencrypt");
+    node.json(&["export", "certbot", tree.to_str().unwrap()]);
+    let port = free_port();
+    let sites = node.data.join("sites.conf");
+    let out = node.run(&[
+        "nginx",
+        "config",
+        "--certbot-dir",
+        tree.to_str().unwrap(),
+        "--listen",
+        &format!("127.0.0.1:{port}"),
+        "-o",
+        sites.to_str().unwrap(),
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let prefix = node.data.join("nginx");
+    std::fs::create_dir_all(prefix.join("logs")).unwrap();
+    let conf = prefix.join("nginx.conf");
+    std::fs::write(
+        &conf,
+        format!(
+            "daemon off;\nworker_processes 1;\npid {p}/nginx.pid;\nerror_log {p}/logs/error.log;\nevents {{ worker_connections 64; }}\nhttp {{\n  access_log off;\n  client_body_temp_path {p}/tmp;\n  proxy_temp_path {p}/tmp;\n  fastcgi_temp_path {p}/tmp;\n  uwsgi_temp_path {p}/tmp;\n  scgi_temp_path {p}/tmp;\n  include {sites};\n}}\n",
+            p = prefix.display(),
+            sites = sites.display()
+        ),
+    )
+    .unwrap();
+    let nginx = NginxProcess {
+        child: Command::new("nginx")
+            .arg("-p")
+            .arg(&prefix)
+            .arg("-c")
+            .arg(&conf)
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("nginx must be installed (scripts/install-test-deps.sh)"),
+        prefix: prefix.clone(),
+        conf: conf.clone(),
+    };
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "nginx did not start: {}",
+            std::fs::read_to_string(prefix.join("logs/error.log")).unwrap_or_default()
+        );
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    let root = node.data.join("pebble-root.pem");
+    std::fs::write(&root, pebble.root_pem(0).await).unwrap();
+    let curl = Command::new("curl")
+        .args(["-sS", "--cacert"])
+        .arg(&root)
+        .args([
+            "--resolve",
+            &format!("www.site.nginx.example:{port}:127.0.0.1"),
+            &format!("https://www.site.nginx.example:{port}/"),
+        ])
+        .output()
+        .expect("curl");
+    assert!(
+        curl.status.success(),
+        "curl: {}",
+        String::from_utf8_lossy(&curl.stderr)
+    );
+    assert_eq!(
+        String::from_utf8_lossy(&curl.stdout),
+        "peter: www.site.nginx.example\n"
+    );
+    let s_client = Command::new("openssl")
+        .args([
+            "s_client",
+            "-connect",
+            &format!("127.0.0.1:{port}"),
+            "-servername",
+            "site.nginx.example",
+            "-verify_return_error",
+            "-CAfile",
+        ])
+        .arg(&root)
+        .stdin(Stdio::null())
+        .output()
+        .expect("openssl");
+    let text = String::from_utf8_lossy(&s_client.stdout);
+    assert!(
+        s_client.status.success(),
+        "s_client: {text}{}",
+        String::from_utf8_lossy(&s_client.stderr)
+    );
+    assert!(text.contains("Verify return code: 0 (ok)"), "{text}");
+    drop(nginx);
+}
+
+/// nginx stopped the way nginx wants (`-s stop`), so its workers go too.
+struct NginxProcess {
+    child: Child,
+    prefix: PathBuf,
+    conf: PathBuf,
+}
+
+impl Drop for NginxProcess {
+    fn drop(&mut self) {
+        let _ = Command::new("nginx")
+            .arg("-p")
+            .arg(&self.prefix)
+            .arg("-c")
+            .arg(&self.conf)
+            .args(["-s", "stop"])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .status();
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+        while std::time::Instant::now() < deadline {
+            if let Ok(Some(_)) = self.child.try_wait() {
+                return;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(20));
+        }
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}

@@ -39,6 +39,7 @@ where
 
 async fn setup() -> (Arc<SqlStore>, PublicServer, std::path::PathBuf) {
     let dir = std::env::temp_dir().join(format!("peter-public-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).unwrap();
     let store = Arc::new(
         SqlStore::connect(

@@ -94,6 +94,7 @@ async fn fake_rate_limited_ca() -> (String, Arc<AtomicU32>) {
 async fn a_rate_limit_is_a_typed_error_with_its_retry_after_and_is_not_retried() {
     let (directory, posts) = fake_rate_limited_ca().await;
     let dir = std::env::temp_dir().join(format!("peter-ratelimit-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).unwrap();
     let clock: Arc<dyn Clock> = Arc::new(SystemClock);
     let store = Arc::new(

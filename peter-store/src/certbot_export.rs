@@ -218,3 +218,56 @@ pub async fn export_certbot(store: &dyn Store, root: &Path) -> Result<ExportRepo
     }
     Ok(report)
 }
+
+/// nginx `server` blocks for every active domain whose certificate was
+/// exported to `root` (run the export first): `listen` is the address and
+/// port to listen on, `ssl` added.
+pub async fn nginx_server_blocks(
+    store: &dyn Store,
+    root: &Path,
+    listen: &str,
+) -> Result<String, ExportError> {
+    let state_path = root.join(STATE_FILE);
+    let state: State = match std::fs::read_to_string(&state_path) {
+        Ok(text) => serde_json::from_str(&text)
+            .map_err(|e| ExportError::State(state_path.clone(), e.to_string()))?,
+        Err(e) => {
+            return Err(ExportError::Io {
+                path: state_path,
+                source: e,
+            });
+        }
+    };
+    let mut out =
+        String::from("# Written by `peter nginx config`: one server block per active domain.\n");
+    let mut after = peter_core::model::DomainId(0);
+    loop {
+        let page = store
+            .domain_publications(after, 500, None)
+            .await
+            .map_err(peter_core::Error::from)?;
+        let Some(last) = page.last() else { break };
+        after = last.domain_id;
+        for publication in &page {
+            let cert = store
+                .certificate_signed(publication.certificate_signed_id)
+                .await
+                .map_err(peter_core::Error::from)?;
+            let Some(lineage) = state.lineages.get(&cert.unique_fqdn_set_id.0) else {
+                continue;
+            };
+            let live = root.join("live").join(&lineage.name);
+            out.push_str(&format!(
+                "\nserver {{\n    listen {listen} ssl;\n    server_name {};\n    ssl_certificate {};\n    ssl_certificate_key {};\n    location / {{\n        return 200 \"peter: {}\\n\";\n    }}\n}}\n",
+                publication.domain_name,
+                live.join("fullchain.pem").display(),
+                live.join("privkey.pem").display(),
+                publication.domain_name,
+            ));
+        }
+        if page.len() < 500 {
+            break;
+        }
+    }
+    Ok(out)
+}

@@ -22,9 +22,45 @@ pub enum NginxCommand {
     },
     /// Each server's cache status.
     Status,
+    /// Write nginx `server` blocks for every active domain exported with
+    /// `peter export certbot DIR`.
+    Config {
+        /// The certbot-layout tree written by `peter export certbot`.
+        #[arg(long)]
+        certbot_dir: std::path::PathBuf,
+        /// What each block listens on (e.g. `443` or `127.0.0.1:8443`).
+        #[arg(long, default_value = "443")]
+        listen: String,
+        /// Output file (default: stdout).
+        #[arg(short, long)]
+        output: Option<std::path::PathBuf>,
+    },
 }
 
 pub async fn run(cli: &Cli, command: &NginxCommand) -> Result<(), CliError> {
+    if let NginxCommand::Config {
+        certbot_dir,
+        listen,
+        output,
+    } = command
+    {
+        let ctx = super::Context::open(cli).await?;
+        let text = peter_store::certbot_export::nginx_server_blocks(
+            ctx.store.as_ref(),
+            certbot_dir,
+            listen,
+        )
+        .await
+        .map_err(|e| match e {
+            peter_store::certbot_export::ExportError::Core(e) => CliError::Core(e),
+            other => CliError::Usage(other.to_string()),
+        })?;
+        match output {
+            Some(path) => std::fs::write(path, &text).map_err(|e| CliError::io(path, e))?,
+            None => print!("{text}"),
+        }
+        return Ok(());
+    }
     let config = Config::load(&cli.data_dir)?;
     if config.nginx.servers.is_empty() {
         return Err(CliError::Usage(
@@ -47,6 +83,7 @@ pub async fn run(cli: &Cli, command: &NginxCommand) -> Result<(), CliError> {
         }
         NginxCommand::Flush { domain: None } => client.expire_all().await,
         NginxCommand::Status => client.status().await,
+        NginxCommand::Config { .. } => unreachable!("handled above"),
     };
     let ok = status.errors.is_empty();
     emit(
