@@ -74,6 +74,11 @@ pub enum Command {
     /// Write certificates to disk for web servers.
     #[command(subcommand)]
     Export(commands::export::ExportCommand),
+    /// Print a shell completion script (bash, zsh, fish, elvish, powershell).
+    Completions {
+        /// The shell.
+        shell: clap_complete::Shell,
+    },
 }
 
 #[tokio::main(flavor = "multi_thread", worker_threads = 2)]

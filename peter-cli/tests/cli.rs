@@ -433,3 +433,29 @@ fn export_certbot_writes_the_layout_switches_symlinks_and_runs_the_hook_once() {
         "a.example.com"
     );
 }
+
+#[test]
+fn completions_are_printed_and_a_closed_pipe_is_not_a_panic() {
+    for shell in ["bash", "zsh", "fish"] {
+        let out = Command::new(env!("CARGO_BIN_EXE_peter"))
+            .args(["completions", shell])
+            .output()
+            .unwrap();
+        assert!(out.status.success());
+        let text = String::from_utf8_lossy(&out.stdout);
+        assert!(
+            text.contains("peter") && text.contains("acme-server"),
+            "{shell}"
+        );
+    }
+    // The reader goes away after the first line.
+    let out = Command::new("sh")
+        .args([
+            "-c",
+            &format!("{} completions bash | head -1", env!("CARGO_BIN_EXE_peter")),
+        ])
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    assert!(!String::from_utf8_lossy(&out.stderr).contains("panicked"));
+}

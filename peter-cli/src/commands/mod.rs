@@ -142,6 +142,14 @@ pub async fn run(cli: Cli) -> Result<(), CliError> {
         crate::Command::Redis(c) => redis::run(&cli, c).await,
         crate::Command::Nginx(c) => nginx::run(&cli, c).await,
         crate::Command::Export(c) => export::run(&cli, c).await,
+        crate::Command::Completions { shell } => {
+            use clap::CommandFactory;
+            let mut command = crate::Cli::command();
+            let mut script = Vec::new();
+            clap_complete::generate(*shell, &mut command, "peter", &mut script);
+            crate::output::write_stdout(&script);
+            Ok(())
+        }
     }
 }
 
