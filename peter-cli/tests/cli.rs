@@ -459,3 +459,102 @@ fn completions_are_printed_and_a_closed_pipe_is_not_a_panic() {
     assert!(out.status.success());
     assert!(!String::from_utf8_lossy(&out.stderr).contains("panicked"));
 }
+
+#[test]
+fn import_certbot_reads_every_archived_version_once() {
+    let dir = Dir::new("certbot-import");
+    let source = dir.0.join("source-data");
+    json(&peter(&source, &["--json", "init"]));
+    let pki = TestPki::new("cbimport");
+    let chain = dir.write("chain.pem", &pki.chain_pem());
+    for (label, names) in [
+        ("x", vec!["x.example.com", "www.x.example.com"]),
+        ("y", vec!["y.example.com"]),
+    ] {
+        let leaf = pki.issue(&names, KeyTechnology::EcP256);
+        let cert = dir.write(&format!("{label}.crt"), leaf.certificate.pem());
+        let key = dir.write(&format!("{label}.key"), leaf.key.pem());
+        json(&peter(
+            &source,
+            &[
+                "--json",
+                "import",
+                "cert",
+                "--cert",
+                cert.to_str().unwrap(),
+                "--key",
+                key.to_str().unwrap(),
+                "--chain",
+                chain.to_str().unwrap(),
+            ],
+        ));
+    }
+    let tree = dir.0.join("letsencrypt");
+    json(&peter(
+        &source,
+        &["--json", "export", "certbot", tree.to_str().unwrap()],
+    ));
+    // certbot's usual RSA account sits beside them.
+    let account = tree.join("accounts/acme-v02.api.letsencrypt.org/directory/abc123");
+    std::fs::create_dir_all(&account).unwrap();
+    std::fs::write(
+        account.join("private_key.json"),
+        r#"{"kty":"RSA","n":"AQAB","e":"AQAB","d":"AQAB"}"#,
+    )
+    .unwrap();
+    std::fs::write(
+        account.join("regr.json"),
+        r#"{"uri":"https://acme.example/acct/1"}"#,
+    )
+    .unwrap();
+    std::fs::write(account.join("meta.json"), "{}").unwrap();
+
+    let target = dir.data();
+    json(&peter(&target, &["--json", "init"]));
+    let first = json(&peter(
+        &target,
+        &["--json", "import", "certbot", tree.to_str().unwrap()],
+    ));
+    assert_eq!(
+        first["import"]["certificates_created"]
+            .as_array()
+            .unwrap()
+            .len(),
+        2
+    );
+    let skipped = first["import"]["skipped"].as_array().unwrap();
+    assert_eq!(skipped.len(), 1);
+    assert!(skipped[0].as_str().unwrap().contains("RSA"));
+    let second = json(&peter(
+        &target,
+        &["--json", "import", "certbot", tree.to_str().unwrap()],
+    ));
+    assert_eq!(
+        second["import"]["certificates_created"]
+            .as_array()
+            .unwrap()
+            .len(),
+        0
+    );
+    assert_eq!(
+        second["import"]["certificates_known"]
+            .as_array()
+            .unwrap()
+            .len(),
+        2,
+        "importing twice changes nothing"
+    );
+    assert_eq!(
+        json(&peter(&target, &["--json", "cert", "list"]))["total_items"],
+        2
+    );
+    let not_certbot = dir.0.join("empty");
+    std::fs::create_dir_all(&not_certbot).unwrap();
+    assert_one_line_error(
+        &peter(
+            &target,
+            &["import", "certbot", not_certbot.to_str().unwrap()],
+        ),
+        2,
+    );
+}

@@ -24,10 +24,20 @@ pub enum ImportCommand {
         #[arg(long)]
         chain: Option<PathBuf>,
     },
+    /// Import an /etc/letsencrypt tree: its accounts (P-256 only; RSA ones
+    /// are reported as skipped) and every certificate version in archive/.
+    Certbot {
+        /// The certbot directory.
+        dir: PathBuf,
+    },
 }
 
 pub async fn run(cli: &Cli, command: &ImportCommand) -> Result<(), CliError> {
     match command {
+        ImportCommand::Certbot { dir } => {
+            let ctx = Context::open(cli).await?;
+            super::certbot_import::run(&ctx, dir).await
+        }
         ImportCommand::Cert { cert, key, chain } => {
             let cert_pem = read_text(cert)?;
             let key_pem = read_text(key)?;

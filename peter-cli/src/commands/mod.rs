@@ -3,6 +3,7 @@
 
 pub mod acme;
 pub mod cert;
+pub mod certbot_import;
 pub mod domain;
 pub mod export;
 pub mod import;
