@@ -537,3 +537,25 @@ pub mod operations_event {
 
     impl ActiveModelBehavior for ActiveModel {}
 }
+
+pub mod renewal_state {
+    use sea_orm::entity::prelude::*;
+
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "renewal_state")]
+    pub struct Model {
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub unique_fqdn_set_id: i64,
+        pub lease_holder: Option<String>,
+        pub lease_expires_at: Option<TimeDateTimeWithTimeZone>,
+        pub failures: i32,
+        pub next_attempt_at: Option<TimeDateTimeWithTimeZone>,
+        #[sea_orm(column_type = "Text")]
+        pub last_error: Option<String>,
+    }
+
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}

@@ -359,6 +359,15 @@ impl MigrationTrait for M0001Initial {
                 .col(big_integer_null("certificate_signed_id"))
                 .to_owned(),
             Table::create()
+                .table(t("renewal_state"))
+                .col(big_integer("unique_fqdn_set_id").primary_key())
+                .col(string_null("lease_holder"))
+                .col(timestamp_with_time_zone_null("lease_expires_at"))
+                .col(integer("failures"))
+                .col(timestamp_with_time_zone_null("next_attempt_at"))
+                .col(text_null("last_error"))
+                .to_owned(),
+            Table::create()
                 .table(t("operations_event"))
                 .col(id())
                 .col(string("event_type"))
@@ -413,6 +422,7 @@ impl MigrationTrait for M0001Initial {
 
     async fn down(&self, m: &SchemaManager) -> Result<(), DbErr> {
         for name in [
+            "renewal_state",
             "operations_event",
             "acme_event_log",
             "acme_challenge_unknown_poll",

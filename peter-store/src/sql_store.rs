@@ -279,7 +279,8 @@ impl SqlStore {
             acme_challenge_poll,
             acme_challenge_unknown_poll,
             acme_event_log,
-            operations_event
+            operations_event,
+            renewal_state
         );
         Ok(counts)
     }
@@ -1934,6 +1935,40 @@ impl Store for SqlStore {
         id: CertificateRequestId,
     ) -> StoreResult<CertificateRequest> {
         self.certificate_request_impl(id).await
+    }
+
+    async fn try_acquire_renewal_lease(
+        &self,
+        set: UniqueFqdnSetId,
+        holder: &str,
+        ttl: time::Duration,
+    ) -> StoreResult<bool> {
+        self.try_acquire_renewal_lease_impl(set, holder, ttl).await
+    }
+
+    async fn release_renewal_lease(&self, set: UniqueFqdnSetId, holder: &str) -> StoreResult<()> {
+        self.release_renewal_lease_impl(set, holder).await
+    }
+
+    async fn record_renewal_failure(
+        &self,
+        set: UniqueFqdnSetId,
+        next_attempt_at: OffsetDateTime,
+        error: &str,
+    ) -> StoreResult<()> {
+        self.record_renewal_failure_impl(set, next_attempt_at, error)
+            .await
+    }
+
+    async fn clear_renewal_failures(&self, set: UniqueFqdnSetId) -> StoreResult<()> {
+        self.clear_renewal_failures_impl(set).await
+    }
+
+    async fn renewal_backoff(
+        &self,
+        set: UniqueFqdnSetId,
+    ) -> StoreResult<Option<(i32, OffsetDateTime)>> {
+        self.renewal_backoff_impl(set).await
     }
 
     async fn record_acme_event(&self, event: NewAcmeEventLog) -> StoreResult<AcmeEventLog> {

@@ -70,6 +70,7 @@ on_both_backends!(
     certificate_requests_keys_by_cycle_and_upstream_marks,
     account_keys_rotate_and_accounts_deactivate,
     domain_publications_pick_the_served_certificate,
+    renewal_leases_are_exclusive_and_expire,
 );
 
 fn name(s: &str) -> DomainName {
@@ -1059,7 +1060,8 @@ async fn every_table_matches_its_entity(t: &TestStore) {
         acme_challenge_poll,
         acme_challenge_unknown_poll,
         acme_event_log,
-        operations_event
+        operations_event,
+        renewal_state
     );
     // Migrating twice is harmless.
     t.store.migrate().await.unwrap();
@@ -1489,4 +1491,76 @@ async fn domain_publications_pick_the_served_certificate(t: &TestStore) {
             .unwrap()
             .is_empty()
     );
+}
+
+async fn renewal_leases_are_exclusive_and_expire(t: &TestStore) {
+    let s = t.store.as_ref();
+    let set = s
+        .get_or_create_unique_fqdn_set(&UniqueFqdnSet::parse(["lease.example.com"]).unwrap())
+        .await
+        .unwrap()
+        .id
+        .id;
+    // Six contenders at once: exactly one wins.
+    let mut tasks = Vec::new();
+    for i in 0..6 {
+        let store = Arc::clone(&t.store);
+        tasks.push(tokio::spawn(async move {
+            store
+                .try_acquire_renewal_lease(set, &format!("node-{i}"), Duration::minutes(5))
+                .await
+                .unwrap()
+        }));
+    }
+    let mut winners = 0;
+    for task in tasks {
+        if task.await.unwrap() {
+            winners += 1;
+        }
+    }
+    assert_eq!(winners, 1);
+    // Once it expires, another node takes it; the holder may renew its own.
+    t.clock.advance(Duration::minutes(6));
+    assert!(
+        s.try_acquire_renewal_lease(set, "late", Duration::minutes(5))
+            .await
+            .unwrap()
+    );
+    assert!(
+        s.try_acquire_renewal_lease(set, "late", Duration::minutes(5))
+            .await
+            .unwrap()
+    );
+    assert!(
+        !s.try_acquire_renewal_lease(set, "other", Duration::minutes(5))
+            .await
+            .unwrap()
+    );
+    s.release_renewal_lease(set, "other").await.unwrap();
+    assert!(
+        !s.try_acquire_renewal_lease(set, "other", Duration::minutes(5))
+            .await
+            .unwrap(),
+        "only the holder releases"
+    );
+    s.release_renewal_lease(set, "late").await.unwrap();
+    assert!(
+        s.try_acquire_renewal_lease(set, "other", Duration::minutes(5))
+            .await
+            .unwrap()
+    );
+
+    assert_eq!(s.renewal_backoff(set).await.unwrap(), None);
+    let later = t.clock.now() + Duration::hours(1);
+    s.record_renewal_failure(set, later, "rateLimited")
+        .await
+        .unwrap();
+    s.record_renewal_failure(set, later, "rateLimited")
+        .await
+        .unwrap();
+    let (failures, at) = s.renewal_backoff(set).await.unwrap().unwrap();
+    assert_eq!(failures, 2);
+    assert!((at - later).abs() < Duration::milliseconds(1));
+    s.clear_renewal_failures(set).await.unwrap();
+    assert_eq!(s.renewal_backoff(set).await.unwrap(), None);
 }
