@@ -74,6 +74,22 @@ pub enum Command {
     /// Write certificates to disk for web servers.
     #[command(subcommand)]
     Export(commands::export::ExportCommand),
+    /// Renew what is due (ARI window, else a third of the lifetime left);
+    /// safe from cron on several nodes sharing a store.
+    Renew {
+        /// Renew what expires within this many days instead.
+        #[arg(long)]
+        days: Option<i64>,
+        /// List what would be renewed and why; change nothing.
+        #[arg(long)]
+        dry_run: bool,
+        /// Answer HTTP-01 challenges from this process on ADDR while it runs.
+        #[arg(long)]
+        http_listen: Option<String>,
+        /// How long a node may hold one renewal before others may take it over.
+        #[arg(long, default_value_t = 600)]
+        lease_seconds: u64,
+    },
     /// Print a shell completion script (bash, zsh, fish, elvish, powershell).
     Completions {
         /// The shell.

@@ -525,3 +525,135 @@ impl Drop for NginxProcess {
         let _ = self.child.wait();
     }
 }
+
+fn count(v: &serde_json::Value, key: &str) -> usize {
+    v["renewal"][key].as_array().map(|a| a.len()).unwrap_or(0)
+}
+
+/// `peter renew` on one node, then two `peter renew` processes at once on
+/// one PostgreSQL store (one new order per due certificate), then a renewal
+/// stopped with the lease held, finished by the next run once it expires.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn renew_renews_once_across_nodes_and_survives_a_killed_holder() {
+    let admin = std::env::var("PETER_TEST_POSTGRES_URL")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into());
+    let name = format!("peter_t_renew_{}_{}", std::process::id(), free_port());
+    assert!(
+        Command::new("psql")
+            .arg(&admin)
+            .args(["-qc", &format!("create database \"{name}\"")])
+            .status()
+            .unwrap()
+            .success()
+    );
+    let url = format!("{}/{name}", admin.rsplit_once('/').unwrap().0);
+    let pebble = Pebble::start(PebbleOptions::default()).await;
+    let a = Node::new("renew-a", Some(url.clone()));
+    a.setup(&pebble);
+    let b = Node::new("renew-b", Some(url.clone()));
+    b.json(&["init"]);
+    // A web node answers every challenge for both.
+    let web = Node::new("renew-web", Some(url.clone()));
+    web.json(&["init"]);
+    let listen = format!("127.0.0.1:{}", pebble.http_port);
+    let _server = Killed(
+        web.command(&["serve", "--public-only", "--listen", &listen])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap(),
+    );
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    while std::net::TcpStream::connect(&listen).is_err() {
+        assert!(std::time::Instant::now() < deadline);
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    a.json(&["order", "new", "renew.example.com"]);
+
+    // Nothing is due yet; with --days everything is.
+    assert_eq!(
+        a.json(&["renew", "--dry-run"])["due"]
+            .as_array()
+            .unwrap()
+            .len(),
+        0
+    );
+    assert_eq!(
+        a.json(&["renew", "--dry-run", "--days", "100000"])["due"]
+            .as_array()
+            .unwrap()
+            .len(),
+        1
+    );
+    let one = a.json(&["renew", "--days", "100000"]);
+    assert_eq!(count(&one, "renewed"), 1);
+    assert_eq!(a.json(&["cert", "list"])["total_items"], 2);
+
+    // Two processes at once: one new order.
+    let orders_before = a.json(&["order", "list"])["total_items"].as_i64().unwrap();
+    let pa = a
+        .command(&["--json", "renew", "--days", "100000"])
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let pb = b
+        .command(&["--json", "renew", "--days", "100000"])
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let (oa, ob) = (
+        pa.wait_with_output().unwrap(),
+        pb.wait_with_output().unwrap(),
+    );
+    let ra: serde_json::Value = serde_json::from_slice(&oa.stdout).unwrap();
+    let rb: serde_json::Value = serde_json::from_slice(&ob.stdout).unwrap();
+    assert_eq!(
+        count(&ra, "renewed") + count(&rb, "renewed"),
+        1,
+        "{ra} {rb}"
+    );
+    assert_eq!(
+        a.json(&["order", "list"])["total_items"].as_i64().unwrap(),
+        orders_before + 1
+    );
+
+    // A holder stopped mid-renewal (like kill -9) keeps its lease until it expires.
+    let killed = a
+        .command(&["renew", "--days", "100000", "--lease-seconds", "3"])
+        .env("PETER_KILL_AT", "before_finalize")
+        .output()
+        .unwrap();
+    assert!(
+        !killed.status.success(),
+        "{}{}",
+        String::from_utf8_lossy(&killed.stdout),
+        String::from_utf8_lossy(&killed.stderr)
+    );
+    let blocked = b.json(&["renew", "--days", "100000"]);
+
+    assert_eq!(count(&blocked, "renewed"), 0);
+    assert_eq!(
+        count(&blocked, "skipped"),
+        1,
+        "the lease is still held: {blocked}"
+    );
+    std::thread::sleep(std::time::Duration::from_millis(3500));
+    let after = b.json(&["renew", "--days", "100000"]);
+
+    assert_eq!(
+        count(&after, "renewed"),
+        1,
+        "the next run finishes the work: {after}"
+    );
+    // It finished the stopped run's order rather than placing another.
+    let orders = a.json(&["order", "list"]);
+    assert_eq!(orders["total_items"].as_i64().unwrap(), orders_before + 2);
+    assert_eq!(orders["AcmeOrders"][0]["status"], "valid");
+    let _ = Command::new("psql")
+        .arg(&admin)
+        .args([
+            "-qc",
+            &format!("drop database if exists \"{name}\" with (force)"),
+        ])
+        .status();
+}

@@ -11,6 +11,7 @@ pub mod init;
 pub mod nginx;
 pub mod order;
 pub mod redis;
+pub mod renew;
 pub mod serve;
 
 use std::path::Path;
@@ -143,6 +144,21 @@ pub async fn run(cli: Cli) -> Result<(), CliError> {
         crate::Command::Redis(c) => redis::run(&cli, c).await,
         crate::Command::Nginx(c) => nginx::run(&cli, c).await,
         crate::Command::Export(c) => export::run(&cli, c).await,
+        crate::Command::Renew {
+            days,
+            dry_run,
+            http_listen,
+            lease_seconds,
+        } => {
+            renew::run(
+                &cli,
+                *days,
+                *dry_run,
+                http_listen.as_deref(),
+                *lease_seconds,
+            )
+            .await
+        }
         crate::Command::Completions { shell } => {
             use clap::CommandFactory;
             let mut command = crate::Cli::command();

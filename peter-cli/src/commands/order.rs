@@ -64,7 +64,7 @@ pub enum OrderCommand {
 
 /// With `PETER_KILL_AT=<checkpoint>` the process aborts at that checkpoint,
 /// as a crash or `kill -9` would stop it: the resume tests use it.
-fn kill_at_checkpoint(point: &'static str) {
+pub fn kill_at_checkpoint(point: &'static str) {
     if std::env::var("PETER_KILL_AT").ok().as_deref() == Some(point) {
         eprintln!("peter: stopping at checkpoint {point} (PETER_KILL_AT)");
         std::process::abort();

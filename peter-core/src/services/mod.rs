@@ -5,6 +5,7 @@ pub mod accounts;
 pub mod downloads;
 pub mod import;
 pub mod orders;
+pub mod renewals;
 
 /// Runs an ACME call again when the server rejected the nonce or the
 /// connection failed, up to `attempts` times in all.

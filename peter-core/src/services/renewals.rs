@@ -1,0 +1,308 @@
+//! Renewal: which certificates are due, and renewing them once even when
+//! several nodes run the routine at the same time.
+//!
+//! Due means: inside the CA's ARI window, at a point chosen per certificate
+//! so a fleet's renewals spread out; without ARI, when a third of the
+//! lifetime is left; with `days`, when it expires within that many days.
+//! Each renewal holds the set's lease in the store while it runs, and a
+//! failure backs the set off (honouring the CA's Retry-After).
+
+use serde::Serialize;
+use time::{Duration, OffsetDateTime};
+
+use crate::error::Error;
+use crate::model::*;
+use crate::ports::*;
+use crate::services::orders::Orders;
+
+/// A certificate that is due, and why.
+#[derive(Debug, Clone, Serialize)]
+pub struct DueCertificate {
+    /// The certificate.
+    pub certificate_signed_id: CertificateSignedId,
+    /// Its names.
+    pub unique_fqdn_set_id: UniqueFqdnSetId,
+    /// Its names, for people.
+    pub domains: String,
+    /// Why it is due.
+    pub reason: String,
+}
+
+/// What a renewal run did.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct RenewalReport {
+    /// Renewed: (old certificate, new order).
+    pub renewed: Vec<(CertificateSignedId, AcmeOrderId)>,
+    /// Failed, with the error.
+    pub failed: Vec<(CertificateSignedId, String)>,
+    /// Left alone, with the reason (leased elsewhere, renewed elsewhere, backing off).
+    pub skipped: Vec<(CertificateSignedId, String)>,
+}
+
+/// The point inside `[start, end]` at which this certificate renews: fixed
+/// per certificate, spread across certificates.
+fn point_in_window(
+    id: CertificateSignedId,
+    start: OffsetDateTime,
+    end: OffsetDateTime,
+) -> OffsetDateTime {
+    let span = (end - start).whole_seconds().max(0) as u64;
+    if span == 0 {
+        return start;
+    }
+    // A small integer hash (splitmix64) of the id.
+    let mut x = id.0 as u64 ^ 0x9e37_79b9_7f4a_7c15;
+    x = (x ^ (x >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+    x = (x ^ (x >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+    x ^= x >> 31;
+    start + Duration::seconds((x % span) as i64)
+}
+
+/// Why `cert` is due at `now`, if it is.
+pub fn due_reason(
+    cert: &CertificateSigned,
+    now: OffsetDateTime,
+    days: Option<i64>,
+) -> Option<String> {
+    if let Some(days) = days {
+        return (cert.not_after < now + Duration::days(days))
+            .then(|| format!("expires within {days} days"));
+    }
+    if let (Some(start), Some(end)) = (cert.ari_window_start, cert.ari_window_end) {
+        let at = point_in_window(cert.id, start, end);
+        return (now >= at).then(|| format!("inside the CA's renewal window (chosen point {at})"));
+    }
+    let lifetime = cert.not_after - cert.not_before;
+    (cert.not_after - now < lifetime / 3)
+        .then(|| "less than a third of its lifetime left".to_string())
+}
+
+/// The newest active certificate of each set whose domains are all active, when due.
+pub async fn due_certificates(
+    store: &dyn Store,
+    now: OffsetDateTime,
+    days: Option<i64>,
+) -> Result<Vec<DueCertificate>, Error> {
+    let mut newest: std::collections::BTreeMap<i64, CertificateSigned> =
+        std::collections::BTreeMap::new();
+    let mut page = 1;
+    loop {
+        let listed = store
+            .list_certificates_signed(CertificateFilter::Active, Page::new(page, 500))
+            .await?;
+        for cert in &listed.items {
+            let entry = newest
+                .entry(cert.unique_fqdn_set_id.0)
+                .or_insert_with(|| cert.clone());
+            // The newest is the last issued (a CA may jitter validity dates).
+            if cert.id > entry.id {
+                *entry = cert.clone();
+            }
+        }
+        match listed.page_next() {
+            Some(next) => page = next,
+            None => break,
+        }
+    }
+    let mut due = Vec::new();
+    for cert in newest.into_values() {
+        let Some(reason) = due_reason(&cert, now, days) else {
+            continue;
+        };
+        let set = store.unique_fqdn_set(cert.unique_fqdn_set_id).await?;
+        let mut all_active = true;
+        for id in &set.domain_ids {
+            all_active &= store.domain(*id).await?.is_active;
+        }
+        if !all_active {
+            continue;
+        }
+        due.push(DueCertificate {
+            certificate_signed_id: cert.id,
+            unique_fqdn_set_id: cert.unique_fqdn_set_id,
+            domains: set.set.canonical_string(),
+            reason,
+        });
+    }
+    Ok(due)
+}
+
+/// Renews every due certificate once, as `holder` (a name unique to this
+/// process), holding each set's lease for at most `lease` while renewing.
+/// Only certificates that existed when the run started (`started_at`) are
+/// renewed: one that another node issued meanwhile is its renewal, not a
+/// new candidate, so concurrent runs place one order per due certificate.
+pub async fn renew_due(
+    orders: &Orders<'_>,
+    holder: &str,
+    days: Option<i64>,
+    lease: Duration,
+    started_at: OffsetDateTime,
+) -> Result<RenewalReport, Error> {
+    let store = orders.store;
+    let now = orders.clock.now();
+    let mut report = RenewalReport::default();
+    for item in due_certificates(store, now, days).await? {
+        let id = item.certificate_signed_id;
+        if store.certificate_signed(id).await?.created_at > started_at {
+            report.skipped.push((
+                id,
+                "issued while this run was going (another node's renewal)".into(),
+            ));
+            continue;
+        }
+        if let Some((_, next)) = store.renewal_backoff(item.unique_fqdn_set_id).await?
+            && next > now
+        {
+            report
+                .skipped
+                .push((id, format!("backing off until {next}")));
+            continue;
+        }
+        if !store
+            .try_acquire_renewal_lease(item.unique_fqdn_set_id, holder, lease)
+            .await?
+        {
+            report
+                .skipped
+                .push((id, "another node is renewing it".into()));
+            continue;
+        }
+        // Another node may have renewed it since the list was made.
+        let orders_now = store
+            .list_acme_orders(OrderFilter::All, Page::new(1, 1000))
+            .await?
+            .items;
+        if orders_now.iter().any(|o| {
+            o.certificate_signed_id_renewal_of == Some(id) && o.certificate_signed_id.is_some()
+        }) {
+            store
+                .release_renewal_lease(item.unique_fqdn_set_id, holder)
+                .await?;
+            report.skipped.push((id, "already renewed".into()));
+            continue;
+        }
+        // A renewal order a stopped run left in progress is resumed, not
+        // placed again (the CA refuses a second order replacing the same
+        // certificate).
+        let in_progress = store
+            .list_acme_orders(OrderFilter::Active, Page::new(1, 1000))
+            .await?
+            .items
+            .into_iter()
+            .find(|o| {
+                o.certificate_signed_id_renewal_of == Some(id) && o.is_processing == Some(true)
+            });
+        let outcome = match in_progress {
+            Some(order) => orders.process_to_end(order.id).await,
+            None => {
+                orders
+                    .renew_certificate(id, None, AcmeOrderProcessingStrategy::ProcessSingle)
+                    .await
+            }
+        };
+        match outcome {
+            Ok(order) => {
+                store
+                    .clear_renewal_failures(item.unique_fqdn_set_id)
+                    .await?;
+                report.renewed.push((id, order.id));
+            }
+            Err(e) => {
+                let failures = store
+                    .renewal_backoff(item.unique_fqdn_set_id)
+                    .await?
+                    .map(|(f, _)| f)
+                    .unwrap_or(0);
+                let backoff = Duration::minutes(5 * 2i64.pow(failures.clamp(0, 8) as u32))
+                    .min(Duration::days(1));
+                let wait = match &e {
+                    Error::Acme(AcmeError::Server {
+                        retry_after_seconds: Some(s),
+                        ..
+                    }) => Duration::seconds(*s).max(backoff),
+                    _ => backoff,
+                };
+                store
+                    .record_renewal_failure(item.unique_fqdn_set_id, now + wait, &e.to_string())
+                    .await?;
+                report.failed.push((id, e.to_string()));
+            }
+        }
+        store
+            .release_renewal_lease(item.unique_fqdn_set_id, holder)
+            .await?;
+    }
+    Ok(report)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use time::macros::datetime;
+
+    fn cert(id: i64, not_before: OffsetDateTime, not_after: OffsetDateTime) -> CertificateSigned {
+        CertificateSigned {
+            id: CertificateSignedId(id),
+            cert_pem: String::new(),
+            fingerprint_sha1: String::new(),
+            spki_sha256: String::new(),
+            serial: String::new(),
+            cert_subject: String::new(),
+            cert_issuer: String::new(),
+            not_before,
+            not_after,
+            is_single_domain_cert: true,
+            key_technology: KeyTechnology::EcP256,
+            is_active: true,
+            is_deactivated: false,
+            is_revoked: false,
+            is_compromised_private_key: false,
+            revoked_upstream_at: None,
+            ari_window_start: None,
+            ari_window_end: None,
+            ari_retry_after: None,
+            private_key_id: PrivateKeyId(1),
+            unique_fqdn_set_id: UniqueFqdnSetId(1),
+            certificate_request_id: None,
+            created_at: not_before,
+        }
+    }
+
+    #[test]
+    fn without_ari_a_certificate_is_due_with_a_third_of_its_life_left() {
+        let c = cert(
+            1,
+            datetime!(2026-01-01 0:00 UTC),
+            datetime!(2026-04-01 0:00 UTC),
+        );
+        assert!(due_reason(&c, datetime!(2026-02-28 0:00 UTC), None).is_none());
+        assert!(due_reason(&c, datetime!(2026-03-05 0:00 UTC), None).is_some());
+        assert!(
+            due_reason(&c, datetime!(2026-01-02 0:00 UTC), Some(100)).is_some(),
+            "--days overrides"
+        );
+        assert!(due_reason(&c, datetime!(2026-01-02 0:00 UTC), Some(30)).is_none());
+    }
+
+    #[test]
+    fn with_ari_the_renewal_point_is_inside_the_window_and_spread() {
+        let start = datetime!(2026-03-01 0:00 UTC);
+        let end = datetime!(2026-03-03 0:00 UTC);
+        let points: Vec<_> = (1..50)
+            .map(|i| point_in_window(CertificateSignedId(i), start, end))
+            .collect();
+        assert!(points.iter().all(|p| *p >= start && *p <= end));
+        let distinct: std::collections::BTreeSet<_> = points.iter().collect();
+        assert!(distinct.len() > 40, "renewals spread across the window");
+        let mut c = cert(
+            7,
+            datetime!(2026-01-01 0:00 UTC),
+            datetime!(2026-04-01 0:00 UTC),
+        );
+        c.ari_window_start = Some(start);
+        c.ari_window_end = Some(end);
+        assert!(due_reason(&c, start - Duration::seconds(1), None).is_none());
+        assert!(due_reason(&c, end, None).is_some());
+    }
+}
