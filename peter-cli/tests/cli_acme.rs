@@ -170,6 +170,44 @@ async fn a_user_issues_lists_and_downloads_a_certificate() {
         "cert.bogus",
     ]);
     assert_eq!(bad.status.code(), Some(2));
+
+    // Order housekeeping and upstream revocation from the terminal.
+    let order_id = order["AcmeOrder"]["id"].to_string();
+    let synced = node.json(&["order", "sync", &order_id]);
+    assert_eq!(synced["AcmeOrder"]["status"], "valid");
+    assert_eq!(synced["AcmeAuthorizations"].as_array().unwrap().len(), 2);
+    assert_eq!(
+        node.run(&["order", "finalize", &order_id]).status.code(),
+        Some(4),
+        "a valid order is not finalized again"
+    );
+    let pending = node.json(&["order", "new", "later.example.com", "--strategy", "create"]);
+    let pending_id = pending["AcmeOrder"]["id"].to_string();
+    assert_eq!(
+        node.run(&["order", "download", &pending_id]).status.code(),
+        Some(4),
+        "nothing to download yet"
+    );
+    let revoked = node.json(&[
+        "cert",
+        "revoke",
+        &cert_id.to_string(),
+        "--reason",
+        "superseded",
+    ]);
+    assert!(!revoked["CertificateSigned"]["revoked_upstream_at"].is_null());
+    let serial = revoked["CertificateSigned"]["serial"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert_eq!(pebble.cert_status(&serial).await["Status"], "Revoked");
+    assert_eq!(
+        node.run(&["cert", "revoke", &cert_id.to_string()])
+            .status
+            .code(),
+        Some(4),
+        "revoked once only"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

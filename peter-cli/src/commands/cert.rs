@@ -45,6 +45,18 @@ pub enum CertCommand {
         #[arg(short, long)]
         output: Option<std::path::PathBuf>,
     },
+    /// Revoke a certificate with its CA (the ordering account signs), kept
+    /// apart from the local `revoked` mark.
+    Revoke {
+        /// Certificate id.
+        id: i64,
+        /// unspecified | keyCompromise | superseded | cessationOfOperation
+        #[arg(long, default_value = "unspecified")]
+        reason: String,
+        /// Account to sign with (default: the one that ordered it).
+        #[arg(long)]
+        account: Option<i64>,
+    },
     /// Mark a certificate active, inactive or revoked (revoked is permanent).
     Mark {
         /// Certificate id.
@@ -164,6 +176,33 @@ pub async fn run(cli: &Cli, command: &CertCommand) -> Result<(), CliError> {
                         .map_err(|e| CliError::io(std::path::Path::new("stdout"), e))?;
                 }
             }
+        }
+        CertCommand::Revoke {
+            id,
+            reason,
+            account,
+        } => {
+            let reason: peter_core::ports::RevocationReason =
+                reason.parse().map_err(peter_core::Error::from)?;
+            let acme = ctx.acme();
+            let orders = peter_core::services::orders::Orders {
+                store: ctx.store.as_ref(),
+                acme: acme.as_ref(),
+                clock: ctx.clock.as_ref(),
+                settings: Default::default(),
+            };
+            let cert = orders
+                .revoke_upstream(
+                    CertificateSignedId(*id),
+                    reason,
+                    account.map(peter_core::model::AcmeAccountId),
+                )
+                .await?;
+            emit(
+                ctx.json,
+                &serde_json::json!({"result": "success", "CertificateSigned": cert}),
+                || format!("certificate {} revoked upstream", cert.id),
+            );
         }
         CertCommand::Mark { id, mark } => {
             let mark: CertificateMark = mark.parse().map_err(peter_core::Error::from)?;

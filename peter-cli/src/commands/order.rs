@@ -49,6 +49,29 @@ pub enum OrderCommand {
         #[arg(long)]
         http_listen: Option<String>,
     },
+    /// Fetch an order (and its authorizations) from the CA and record what it says.
+    Sync {
+        /// Order id.
+        id: i64,
+    },
+    /// Advance a `ready` order through finalize (one step).
+    Finalize {
+        /// Order id.
+        id: i64,
+    },
+    /// Download a `valid` order's certificate and every alternate chain.
+    Download {
+        /// Order id.
+        id: i64,
+    },
+    /// Place a new order for the names of a failed one.
+    Retry {
+        /// Order id.
+        id: i64,
+        /// Answer HTTP-01 challenges from this process on ADDR while it runs.
+        #[arg(long)]
+        http_listen: Option<String>,
+    },
     /// Show one order.
     Show {
         /// Order id.
@@ -197,6 +220,60 @@ pub async fn run(cli: &Cli, command: &OrderCommand) -> Result<(), CliError> {
             emit(
                 ctx.json,
                 &serde_json::json!({"result": "success", "AcmeOrder": order, "step": step}),
+                || line(&order),
+            );
+        }
+        OrderCommand::Sync { id } => {
+            let order = orders.sync_order(AcmeOrderId(*id)).await?;
+            let auths = orders.sync_authorizations(order.id).await?;
+            emit(
+                ctx.json,
+                &serde_json::json!({"result": "success", "AcmeOrder": order, "AcmeAuthorizations": auths}),
+                || line(&order),
+            );
+        }
+        OrderCommand::Finalize { id } | OrderCommand::Download { id } => {
+            // Both are the step the synced state calls for: finalize when
+            // `ready`, download when `valid`; anything else is refused.
+            let before = orders.sync_order(AcmeOrderId(*id)).await?;
+            let wanted = if matches!(command, OrderCommand::Finalize { .. }) {
+                peter_core::model::AcmeOrderStatus::Ready
+            } else {
+                peter_core::model::AcmeOrderStatus::Valid
+            };
+            if before.status != wanted || before.certificate_signed_id.is_some() {
+                return Err(peter_core::Error::from(
+                    peter_core::model::rules::TransitionError::OrderStatus {
+                        status: before.status,
+                        action: if wanted == peter_core::model::AcmeOrderStatus::Ready {
+                            "finalized"
+                        } else {
+                            "downloaded"
+                        },
+                    },
+                )
+                .into());
+            }
+            let step = orders.process_step(before.id).await?;
+            let order = ctx.store.acme_order(before.id).await?;
+            emit(
+                ctx.json,
+                &serde_json::json!({"result": "success", "AcmeOrder": order, "step": step}),
+                || line(&order),
+            );
+        }
+        OrderCommand::Retry { id, http_listen } => {
+            let server = http_server(&ctx, http_listen.as_ref()).await?;
+            let result = orders
+                .retry(AcmeOrderId(*id), AcmeOrderProcessingStrategy::ProcessSingle)
+                .await;
+            if let Some(s) = server {
+                let _ = s.stop().await;
+            }
+            let order = result?;
+            emit(
+                ctx.json,
+                &serde_json::json!({"result": "success", "AcmeOrder": order}),
                 || line(&order),
             );
         }
