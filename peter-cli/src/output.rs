@@ -25,3 +25,29 @@ pub fn emit<T: Serialize>(json: bool, value: &T, human: impl FnOnce() -> String)
         }
     }
 }
+
+/// Shows that long work is going on: a spinner when stderr is a terminal,
+/// one plain line otherwise. Cleared when dropped.
+pub struct Progress(Option<indicatif::ProgressBar>);
+
+/// Starts a [`Progress`] for `message`.
+pub fn progress(message: &str) -> Progress {
+    use std::io::IsTerminal;
+    if std::io::stderr().is_terminal() {
+        let bar = indicatif::ProgressBar::new_spinner();
+        bar.set_message(message.to_string());
+        bar.enable_steady_tick(std::time::Duration::from_millis(120));
+        Progress(Some(bar))
+    } else {
+        eprintln!("peter: {message}");
+        Progress(None)
+    }
+}
+
+impl Drop for Progress {
+    fn drop(&mut self) {
+        if let Some(bar) = &self.0 {
+            bar.finish_and_clear();
+        }
+    }
+}

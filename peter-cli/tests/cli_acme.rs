@@ -687,6 +687,21 @@ async fn renew_renews_once_across_nodes_and_survives_a_killed_holder() {
     let orders = a.json(&["order", "list"]);
     assert_eq!(orders["total_items"].as_i64().unwrap(), orders_before + 2);
     assert_eq!(orders["AcmeOrders"][0]["status"], "valid");
+    // An active domain with no certificate is ordered by the routine.
+    a.json(&["domain", "add", "fresh.example.com"]);
+    let plan = a.json(&["renew", "--dry-run"]);
+    assert_eq!(plan["missing"], serde_json::json!(["fresh.example.com"]));
+    let filled = a.json(&["renew"]);
+    assert!(
+        filled["renewal"]["ordered_missing"][0][1]["Ok"].is_i64(),
+        "{filled}"
+    );
+    assert!(
+        a.json(&["renew", "--dry-run"])["missing"]
+            .as_array()
+            .unwrap()
+            .is_empty()
+    );
     let _ = Command::new("psql")
         .arg(&admin)
         .args([

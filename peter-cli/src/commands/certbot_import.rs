@@ -51,6 +51,7 @@ pub async fn run(ctx: &Context, root: &Path) -> Result<(), CliError> {
             root.display()
         )));
     }
+    let spinner = crate::output::progress(&format!("importing {}", root.display()));
     let mut report = Report::default();
     let mut accounts = Vec::new();
     account_dirs(&root.join("accounts"), &mut accounts);
@@ -112,6 +113,7 @@ pub async fn run(ctx: &Context, root: &Path) -> Result<(), CliError> {
             }
         }
     }
+    drop(spinner);
     emit(
         ctx.json,
         &serde_json::json!({"result": "success", "import": report}),

@@ -26,12 +26,14 @@ pub enum ExportCommand {
 pub async fn run(cli: &Cli, command: &ExportCommand) -> Result<(), CliError> {
     let ExportCommand::Certbot { dir, deploy_hook } = command;
     let ctx = Context::open(cli).await?;
+    let spinner = crate::output::progress("exporting certificates");
     let report = export_certbot(ctx.store.as_ref(), dir)
         .await
         .map_err(|e| match e {
             peter_store::certbot_export::ExportError::Core(e) => CliError::Core(e),
             other => CliError::Usage(other.to_string()),
         })?;
+    drop(spinner);
     let mut hook_ran = false;
     if let (Some(hook), false) = (deploy_hook, report.changed.is_empty()) {
         let status = std::process::Command::new("sh")

@@ -19,22 +19,32 @@ pub async fn run(
     let ctx = Context::open(cli).await?;
     if dry_run {
         let due = due_certificates(ctx.store.as_ref(), ctx.clock.now(), days).await?;
+        let missing: Vec<String> =
+            peter_core::services::renewals::missing_domains(ctx.store.as_ref())
+                .await?
+                .into_iter()
+                .map(|d| d.domain_name)
+                .collect();
         emit(
             ctx.json,
-            &serde_json::json!({"result": "success", "dry_run": true, "due": due}),
+            &serde_json::json!({"result": "success", "dry_run": true, "due": due, "missing": missing}),
             || {
-                if due.is_empty() {
-                    "nothing is due".to_string()
-                } else {
-                    due.iter()
-                        .map(|d| {
-                            format!(
-                                "certificate {} ({}): {}\n",
-                                d.certificate_signed_id, d.domains, d.reason
-                            )
-                        })
-                        .collect()
+                let mut text: String = due
+                    .iter()
+                    .map(|d| {
+                        format!(
+                            "certificate {} ({}): {}\n",
+                            d.certificate_signed_id, d.domains, d.reason
+                        )
+                    })
+                    .collect();
+                for m in &missing {
+                    text.push_str(&format!("domain {m}: no certificate yet\n"));
                 }
+                if text.is_empty() {
+                    text = "nothing is due".to_string();
+                }
+                text
             },
         );
         return Ok(());
@@ -75,7 +85,9 @@ pub async fn run(
         rand::random::<u64>()
     );
     let lease = time::Duration::seconds(lease_seconds.max(1) as i64);
+    let spinner = crate::output::progress("renewing what is due");
     let result = renew_due(&orders, &holder, days, lease, started_at).await;
+    drop(spinner);
     if let Some(s) = server {
         let _ = s.stop().await;
     }

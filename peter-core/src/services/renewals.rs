@@ -28,6 +28,30 @@ pub struct DueCertificate {
     pub reason: String,
 }
 
+/// Active domains with no active certificate: the renewal routine orders them.
+pub async fn missing_domains(store: &dyn Store) -> Result<Vec<Domain>, Error> {
+    let mut out = Vec::new();
+    let mut page = 1;
+    loop {
+        let listed = store.list_domains(Page::new(page, 500)).await?;
+        for d in listed.items.iter() {
+            if d.is_active
+                && d.certificate_signed_id_latest_single.is_none()
+                && d.certificate_signed_id_latest_multi.is_none()
+                && !d.domain_name.starts_with("*.")
+                && !store.is_domain_blocklisted(&d.domain_name.parse()?).await?
+            {
+                out.push(d.clone());
+            }
+        }
+        match listed.page_next() {
+            Some(next) => page = next,
+            None => break,
+        }
+    }
+    Ok(out)
+}
+
 /// What a renewal run did.
 #[derive(Debug, Clone, Default, Serialize)]
 pub struct RenewalReport {
@@ -37,6 +61,8 @@ pub struct RenewalReport {
     pub failed: Vec<(CertificateSignedId, String)>,
     /// Left alone, with the reason (leased elsewhere, renewed elsewhere, backing off).
     pub skipped: Vec<(CertificateSignedId, String)>,
+    /// Domains that had no certificate: (name, new order, or the error).
+    pub ordered_missing: Vec<(String, Result<AcmeOrderId, String>)>,
 }
 
 /// The point inside `[start, end]` at which this certificate renews: fixed
@@ -232,6 +258,63 @@ pub async fn renew_due(
         store
             .release_renewal_lease(item.unique_fqdn_set_id, holder)
             .await?;
+    }
+    // Active domains without any certificate are ordered, one name each,
+    // by the global default account, under the same lease and backoff.
+    let missing = missing_domains(store).await?;
+    if !missing.is_empty() {
+        let Some(account) = store.global_default_acme_account().await? else {
+            for d in missing {
+                report
+                    .ordered_missing
+                    .push((d.domain_name, Err("no global default account".into())));
+            }
+            return Ok(report);
+        };
+        for d in missing {
+            let set = crate::dns::UniqueFqdnSet::parse([d.domain_name.as_str()])?;
+            let set_id = store.get_or_create_unique_fqdn_set(&set).await?.id.id;
+            if let Some((_, next)) = store.renewal_backoff(set_id).await?
+                && next > now
+            {
+                continue;
+            }
+            if !store
+                .try_acquire_renewal_lease(set_id, holder, lease)
+                .await?
+            {
+                continue;
+            }
+            // Another node may have ordered it meanwhile.
+            let fresh = store.domain(d.id).await?;
+            if fresh.certificate_signed_id_latest_single.is_some()
+                || fresh.certificate_signed_id_latest_multi.is_some()
+            {
+                store.release_renewal_lease(set_id, holder).await?;
+                continue;
+            }
+            let mut request = crate::services::orders::OrderRequest::new(
+                account.id,
+                vec![d.domain_name.clone()],
+                AcmeOrderProcessingStrategy::ProcessSingle,
+            );
+            request.order_type = AcmeOrderType::Automated;
+            match orders.create(request).await {
+                Ok(order) => {
+                    store.clear_renewal_failures(set_id).await?;
+                    report.ordered_missing.push((d.domain_name, Ok(order.id)));
+                }
+                Err(e) => {
+                    store
+                        .record_renewal_failure(set_id, now + Duration::minutes(5), &e.to_string())
+                        .await?;
+                    report
+                        .ordered_missing
+                        .push((d.domain_name, Err(e.to_string())));
+                }
+            }
+            store.release_renewal_lease(set_id, holder).await?;
+        }
     }
     Ok(report)
 }
