@@ -12,8 +12,7 @@ use std::collections::BTreeMap;
 use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 
-use peter_core::model::CertificateSigned;
-use peter_core::ports::{CertificateFilter, Page, Store};
+use peter_core::ports::Store;
 use peter_core::services::downloads::preferred_chain;
 use serde::{Deserialize, Serialize};
 
@@ -126,29 +125,10 @@ pub async fn export_certbot(store: &dyn Store, root: &Path) -> Result<ExportRepo
             });
         }
     };
-    // The newest active certificate of each set.
-    let mut newest: BTreeMap<i64, CertificateSigned> = BTreeMap::new();
-    let mut page = 1;
-    loop {
-        let listed = store
-            .list_certificates_signed(CertificateFilter::Active, Page::new(page, 500))
-            .await
-            .map_err(peter_core::Error::from)?;
-        for cert in &listed.items {
-            let entry = newest
-                .entry(cert.unique_fqdn_set_id.0)
-                .or_insert_with(|| cert.clone());
-            if (cert.not_after, cert.id) > (entry.not_after, entry.id) {
-                *entry = cert.clone();
-            }
-        }
-        match listed.page_next() {
-            Some(next) => page = next,
-            None => break,
-        }
-    }
+    let newest = peter_core::services::renewals::newest_active_certificates(store).await?;
     let mut report = ExportReport::default();
-    for (set_id, cert) in newest {
+    for cert in newest {
+        let set_id = cert.unique_fqdn_set_id.0;
         let lineage = match state.lineages.get(&set_id) {
             Some(l) => l.clone(),
             None => {

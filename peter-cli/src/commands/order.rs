@@ -233,29 +233,12 @@ pub async fn run(cli: &Cli, command: &OrderCommand) -> Result<(), CliError> {
             );
         }
         OrderCommand::Finalize { id } | OrderCommand::Download { id } => {
-            // Both are the step the synced state calls for: finalize when
-            // `ready`, download when `valid`; anything else is refused.
-            let before = orders.sync_order(AcmeOrderId(*id)).await?;
-            let wanted = if matches!(command, OrderCommand::Finalize { .. }) {
-                peter_core::model::AcmeOrderStatus::Ready
+            let step = if matches!(command, OrderCommand::Finalize { .. }) {
+                orders.finalize(AcmeOrderId(*id)).await?
             } else {
-                peter_core::model::AcmeOrderStatus::Valid
+                orders.download(AcmeOrderId(*id)).await?
             };
-            if before.status != wanted || before.certificate_signed_id.is_some() {
-                return Err(peter_core::Error::from(
-                    peter_core::model::rules::TransitionError::OrderStatus {
-                        status: before.status,
-                        action: if wanted == peter_core::model::AcmeOrderStatus::Ready {
-                            "finalized"
-                        } else {
-                            "downloaded"
-                        },
-                    },
-                )
-                .into());
-            }
-            let step = orders.process_step(before.id).await?;
-            let order = ctx.store.acme_order(before.id).await?;
+            let order = ctx.store.acme_order(AcmeOrderId(*id)).await?;
             emit(
                 ctx.json,
                 &serde_json::json!({"result": "success", "AcmeOrder": order, "step": step}),

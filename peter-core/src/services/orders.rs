@@ -385,7 +385,8 @@ impl<'a> Orders<'a> {
                 let cert_url = server_order.certificate_url.clone().ok_or_else(|| {
                     AcmeError::Protocol("a valid order without a certificate URL".into())
                 })?;
-                self.download(&ctx, &order, &cert_url, refs).await?;
+                self.download_and_record(&ctx, &order, &cert_url, refs)
+                    .await?;
                 Ok(Step::Downloaded)
             }
             AcmeOrderStatus::Processing => {
@@ -401,7 +402,8 @@ impl<'a> Orders<'a> {
                 Ok(Step::Waited)
             }
             AcmeOrderStatus::Ready => {
-                self.finalize(&ctx, &order, &server_order, refs).await?;
+                self.send_finalize(&ctx, &order, &server_order, refs)
+                    .await?;
                 Ok(Step::Finalized)
             }
             AcmeOrderStatus::Pending => self.authorization_step(&ctx, &order, refs).await,
@@ -624,7 +626,7 @@ impl<'a> Orders<'a> {
         Ok(stored.id)
     }
 
-    async fn finalize(
+    async fn send_finalize(
         &self,
         ctx: &AccountContext,
         order: &AcmeOrder,
@@ -698,7 +700,7 @@ impl<'a> Orders<'a> {
         Ok(())
     }
 
-    async fn download(
+    async fn download_and_record(
         &self,
         ctx: &AccountContext,
         order: &AcmeOrder,
@@ -821,11 +823,12 @@ impl<'a> Orders<'a> {
         Ok(self.store.sync_acme_order(id, &server).await?)
     }
 
-    /// Fetches one authorization and records it and its challenges.
-    pub async fn sync_authorization(
+    /// An authorization with the account that signs for it and the ids the
+    /// event log records.
+    async fn authorization_context(
         &self,
         id: AcmeAuthorizationId,
-    ) -> Result<AcmeAuthorization, Error> {
+    ) -> Result<(AcmeAuthorization, AccountContext, EventRefs), Error> {
         let auth = self.store.acme_authorization(id).await?;
         let (_, ctx) = self.context_for_order(auth.acme_order_id_created).await?;
         let refs = EventRefs {
@@ -834,22 +837,22 @@ impl<'a> Orders<'a> {
             acme_authorization_id: Some(id),
             ..Default::default()
         };
+        Ok((auth, ctx, refs))
+    }
+
+    /// Fetches one authorization and records it and its challenges.
+    pub async fn sync_authorization(
+        &self,
+        id: AcmeAuthorizationId,
+    ) -> Result<AcmeAuthorization, Error> {
+        let (auth, ctx, refs) = self.authorization_context(id).await?;
         let server = self
             .retrying(|| {
                 self.acme
                     .fetch_authorization(&ctx, &auth.authorization_url, refs)
             })
             .await?;
-        self.sync_authorization_state(&ctx, &auth, &server).await
-    }
-
-    async fn sync_authorization_state(
-        &self,
-        ctx: &AccountContext,
-        auth: &AcmeAuthorization,
-        server: &ServerAuthorization,
-    ) -> Result<AcmeAuthorization, Error> {
-        self.sync_authorization_inner(ctx, auth, server).await
+        self.sync_authorization_inner(&ctx, &auth, &server).await
     }
 
     /// Syncs every authorization of an order.
@@ -870,22 +873,15 @@ impl<'a> Orders<'a> {
         &self,
         id: AcmeAuthorizationId,
     ) -> Result<AcmeAuthorization, Error> {
-        let auth = self.store.acme_authorization(id).await?;
+        let (auth, ctx, refs) = self.authorization_context(id).await?;
         rules::ensure_authorization_deactivatable(auth.status)?;
-        let (_, ctx) = self.context_for_order(auth.acme_order_id_created).await?;
-        let refs = EventRefs {
-            acme_account_id: Some(ctx.account.id),
-            acme_order_id: Some(auth.acme_order_id_created),
-            acme_authorization_id: Some(id),
-            ..Default::default()
-        };
         let server = self
             .retrying(|| {
                 self.acme
                     .deactivate_authorization(&ctx, &auth.authorization_url, refs)
             })
             .await?;
-        self.sync_authorization_state(&ctx, &auth, &server).await
+        self.sync_authorization_inner(&ctx, &auth, &server).await
     }
 
     /// Deactivates every deactivatable authorization of an order and marks
@@ -918,19 +914,17 @@ impl<'a> Orders<'a> {
         id: AcmeChallengeId,
     ) -> Result<(AcmeChallenge, AccountContext, EventRefs), Error> {
         let challenge = self.store.acme_challenge(id).await?;
-        let auth = self
-            .store
-            .acme_authorization(challenge.acme_authorization_id)
+        let (_, ctx, refs) = self
+            .authorization_context(challenge.acme_authorization_id)
             .await?;
-        let (_, ctx) = self.context_for_order(auth.acme_order_id_created).await?;
-        let refs = EventRefs {
-            acme_account_id: Some(ctx.account.id),
-            acme_order_id: Some(auth.acme_order_id_created),
-            acme_authorization_id: Some(auth.id),
-            acme_challenge_id: Some(id),
-            ..Default::default()
-        };
-        Ok((challenge, ctx, refs))
+        Ok((
+            challenge,
+            ctx,
+            EventRefs {
+                acme_challenge_id: Some(id),
+                ..refs
+            },
+        ))
     }
 
     /// Fetches a challenge and records its status (which may bring a
@@ -961,6 +955,37 @@ impl<'a> Orders<'a> {
             .store
             .set_acme_challenge_status(id, state.challenge.status)
             .await?)
+    }
+
+    /// Finalizes an order that the server reports `ready` (one step).
+    pub async fn finalize(&self, id: AcmeOrderId) -> Result<Step, Error> {
+        self.step_when(id, AcmeOrderStatus::Ready, "finalized")
+            .await
+    }
+
+    /// Downloads the certificate of an order the server reports `valid`.
+    pub async fn download(&self, id: AcmeOrderId) -> Result<Step, Error> {
+        self.step_when(id, AcmeOrderStatus::Valid, "downloaded")
+            .await
+    }
+
+    /// Takes the next step only when the synced order is in `wanted` and
+    /// still without its certificate.
+    async fn step_when(
+        &self,
+        id: AcmeOrderId,
+        wanted: AcmeOrderStatus,
+        action: &'static str,
+    ) -> Result<Step, Error> {
+        let order = self.sync_order(id).await?;
+        if order.status != wanted || order.certificate_signed_id.is_some() {
+            return Err(TransitionError::OrderStatus {
+                status: order.status,
+                action,
+            }
+            .into());
+        }
+        self.process_step(id).await
     }
 
     /// A new order for the same names and account as an order that failed.

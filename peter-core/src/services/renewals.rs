@@ -103,12 +103,11 @@ pub fn due_reason(
         .then(|| "less than a third of its lifetime left".to_string())
 }
 
-/// The newest active certificate of each set whose domains are all active, when due.
-pub async fn due_certificates(
+/// The newest active certificate of each set of names: the last issued (a
+/// CA may jitter validity dates, so issue order, not `not_after`, decides).
+pub async fn newest_active_certificates(
     store: &dyn Store,
-    now: OffsetDateTime,
-    days: Option<i64>,
-) -> Result<Vec<DueCertificate>, Error> {
+) -> Result<Vec<CertificateSigned>, Error> {
     let mut newest: std::collections::BTreeMap<i64, CertificateSigned> =
         std::collections::BTreeMap::new();
     let mut page = 1;
@@ -116,22 +115,32 @@ pub async fn due_certificates(
         let listed = store
             .list_certificates_signed(CertificateFilter::Active, Page::new(page, 500))
             .await?;
-        for cert in &listed.items {
-            let entry = newest
-                .entry(cert.unique_fqdn_set_id.0)
-                .or_insert_with(|| cert.clone());
-            // The newest is the last issued (a CA may jitter validity dates).
-            if cert.id > entry.id {
-                *entry = cert.clone();
+        let next = listed.page_next();
+        for cert in listed.items {
+            match newest.get(&cert.unique_fqdn_set_id.0) {
+                Some(kept) if kept.id >= cert.id => {}
+                _ => {
+                    newest.insert(cert.unique_fqdn_set_id.0, cert);
+                }
             }
         }
-        match listed.page_next() {
+        match next {
             Some(next) => page = next,
             None => break,
         }
     }
+    Ok(newest.into_values().collect())
+}
+
+/// The newest active certificate of each set whose domains are all active, when due.
+pub async fn due_certificates(
+    store: &dyn Store,
+    now: OffsetDateTime,
+    days: Option<i64>,
+) -> Result<Vec<DueCertificate>, Error> {
+    let newest = newest_active_certificates(store).await?;
     let mut due = Vec::new();
-    for cert in newest.into_values() {
+    for cert in newest {
         let Some(reason) = due_reason(&cert, now, days) else {
             continue;
         };
