@@ -86,11 +86,33 @@ pub struct ServerConfig {
 }
 
 /// Admin API settings.
-#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
 #[serde(default, deny_unknown_fields)]
 pub struct AdminConfig {
     /// Whether the admin routes are mounted at all.
     pub enabled: bool,
+    /// The admin token; empty means the `admin-token` file in the data dir.
+    pub token: String,
+    /// Read-only token accepted on `domain/{id}/config.json` only; empty
+    /// disables it.
+    pub gateway_token: String,
+    /// Source networks (CIDR) allowed to read `domain/{id}/config.json`
+    /// without a token.
+    pub gateway_networks: Vec<String>,
+    /// Largest request body accepted, in bytes.
+    pub max_body_bytes: usize,
+}
+
+impl Default for AdminConfig {
+    fn default() -> Self {
+        Self {
+            enabled: false,
+            token: String::new(),
+            gateway_token: String::new(),
+            gateway_networks: Vec::new(),
+            max_body_bytes: 256 * 1024,
+        }
+    }
 }
 
 impl Default for Config {
@@ -218,6 +240,25 @@ impl Config {
         }
         if let Some(v) = get("PETER_ADMIN_ENABLED") {
             self.admin.enabled = parse_bool("PETER_ADMIN_ENABLED", &v)?;
+        }
+        if let Some(v) = get("PETER_ADMIN_TOKEN") {
+            self.admin.token = v;
+        }
+        if let Some(v) = get("PETER_ADMIN_GATEWAY_TOKEN") {
+            self.admin.gateway_token = v;
+        }
+        if let Some(v) = get("PETER_ADMIN_GATEWAY_NETWORKS") {
+            self.admin.gateway_networks = v
+                .split(',')
+                .map(|s| s.trim().to_string())
+                .filter(|s| !s.is_empty())
+                .collect();
+        }
+        if let Some(v) = get("PETER_ADMIN_MAX_BODY_BYTES") {
+            self.admin.max_body_bytes = v.parse().map_err(|_| ConfigError::Env {
+                name: "PETER_ADMIN_MAX_BODY_BYTES",
+                message: format!("`{v}` is not a number of bytes"),
+            })?;
         }
         Ok(())
     }

@@ -11,7 +11,9 @@
 
 #![warn(missing_docs)]
 
+pub mod admin;
 pub mod nginx;
 mod public;
 
-pub use public::{PublicServer, PublicState, public_routes};
+pub use admin::{ADMIN_PREFIX, AdminAccess, AdminState};
+pub use public::{PublicServer, PublicState, public_routes, routes};

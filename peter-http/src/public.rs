@@ -106,23 +106,32 @@ fn whoami(req: &Request) -> Response {
 
 /// The public routes, with `X-Peter-SSLers: <environment>` on every response.
 pub fn public_routes(state: PublicState) -> impl Endpoint {
+    routes(state, None)
+}
+
+/// The public routes and, when `admin` is given, the admin API under
+/// [`crate::ADMIN_PREFIX`]; `X-Peter-SSLers: <environment>` is on every
+/// response. Without `admin` nothing answers under the admin prefix but 404.
+pub fn routes(state: PublicState, admin: Option<crate::AdminState>) -> impl Endpoint {
     let environment =
         HeaderValue::from_str(&state.environment).unwrap_or(HeaderValue::from_static("production"));
-    Route::new()
+    let mut route = Route::new()
         .at("/.well-known/acme-challenge/:token", get(challenge))
-        .at("/.well-known/public/whoami", get(whoami))
-        .data(state)
-        .around(move |ep, req| {
-            let environment = environment.clone();
-            async move {
-                let mut response = match ep.call(req).await {
-                    Ok(r) => r.into_response(),
-                    Err(e) => e.into_response(),
-                };
-                response.headers_mut().insert("X-Peter-SSLers", environment);
-                Ok(response)
-            }
-        })
+        .at("/.well-known/public/whoami", get(whoami));
+    if let Some(admin) = admin {
+        route = route.nest(crate::ADMIN_PREFIX, crate::admin::admin_routes(admin));
+    }
+    route.data(state).around(move |ep, req| {
+        let environment = environment.clone();
+        async move {
+            let mut response = match ep.call(req).await {
+                Ok(r) => r.into_response(),
+                Err(e) => e.into_response(),
+            };
+            response.headers_mut().insert("X-Peter-SSLers", environment);
+            Ok(response)
+        }
+    })
 }
 
 /// A running public server.
@@ -137,6 +146,16 @@ impl PublicServer {
     /// Binds `addr` (so the port is open when this returns) and serves the
     /// public routes in the background.
     pub async fn start(addr: SocketAddr, state: PublicState) -> std::io::Result<Self> {
+        Self::start_with_admin(addr, state, None).await
+    }
+
+    /// Like [`PublicServer::start`], with the admin API mounted when `admin`
+    /// is given.
+    pub async fn start_with_admin(
+        addr: SocketAddr,
+        state: PublicState,
+        admin: Option<crate::AdminState>,
+    ) -> std::io::Result<Self> {
         let acceptor = TcpListener::bind(addr).into_acceptor().await?;
         let local_addr = acceptor
             .local_addr()
@@ -147,7 +166,7 @@ impl PublicServer {
         let task = tokio::spawn(async move {
             Server::new_with_acceptor(acceptor)
                 .run_with_graceful_shutdown(
-                    public_routes(state),
+                    routes(state, admin),
                     async move {
                         let _ = stopped.await;
                     },

@@ -16,6 +16,7 @@
 pub mod certbot_export;
 mod convert;
 pub mod entities;
+mod listings;
 pub mod migration;
 mod orders;
 pub mod redis_prime;

@@ -81,8 +81,21 @@ impl SqlStore {
             OrderFilter::All => None,
             OrderFilter::Active => Some(AcmeOrderStatus::ACTIVE),
             OrderFilter::Finished => Some(AcmeOrderStatus::FINISHED),
+            OrderFilter::Domain(_) | OrderFilter::Account(_) => None,
         };
         let mut select = acme_order::Entity::find().order_by_desc(acme_order::Column::Id);
+        match filter {
+            OrderFilter::Domain(d) => {
+                select = select.filter(
+                    acme_order::Column::UniqueFqdnSetId
+                        .in_subquery(crate::listings::sets_with_domain(d)),
+                );
+            }
+            OrderFilter::Account(a) => {
+                select = select.filter(acme_order::Column::AcmeAccountId.eq(a.0));
+            }
+            _ => {}
+        }
         if let Some(s) = statuses {
             select = select.filter(acme_order::Column::Status.is_in(s.iter().map(|x| x.as_str())));
         }

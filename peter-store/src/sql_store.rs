@@ -457,7 +457,7 @@ impl SqlStore {
         Ok((Created { id: row, created }, domains))
     }
 
-    async fn fqdn_set_record_in<C: ConnectionTrait>(
+    pub(crate) async fn fqdn_set_record_in<C: ConnectionTrait>(
         &self,
         c: &C,
         row: unique_fqdn_set::Model,
@@ -661,7 +661,7 @@ impl SqlStore {
             .ok_or_else(|| StoreError::not_found("CertificateSigned", id))
     }
 
-    async fn ca_preferences_in<C: ConnectionTrait>(
+    pub(crate) async fn ca_preferences_in<C: ConnectionTrait>(
         &self,
         c: &C,
     ) -> StoreResult<Vec<CertificateCa>> {
@@ -1494,6 +1494,10 @@ impl Store for SqlStore {
             CertificateFilter::ExpiringBefore(at) => select
                 .filter(C::IsActive.eq(true))
                 .filter(C::NotAfter.lt(at)),
+            CertificateFilter::Domain(d) => {
+                select.filter(C::UniqueFqdnSetId.in_subquery(crate::listings::sets_with_domain(d)))
+            }
+            CertificateFilter::PrivateKey(k) => select.filter(C::PrivateKeyId.eq(k.0)),
         };
         let select = match filter {
             CertificateFilter::ExpiringBefore(_) => {
@@ -1810,6 +1814,10 @@ impl Store for SqlStore {
         Ok(list)
     }
 
+    async fn set_ca_preferences(&self, ids: &[CertificateCaId]) -> StoreResult<Vec<CertificateCa>> {
+        self.set_ca_preferences_impl(ids).await
+    }
+
     async fn create_acme_order(&self, new: NewAcmeOrder) -> StoreResult<AcmeOrder> {
         self.create_acme_order_impl(new).await
     }
@@ -2059,5 +2067,44 @@ impl Store for SqlStore {
             total_items: total,
             page,
         })
+    }
+
+    async fn list_acme_authorizations(
+        &self,
+        domain: Option<DomainId>,
+        page: Page,
+    ) -> StoreResult<Paged<AcmeAuthorization>> {
+        self.list_acme_authorizations_impl(domain, page).await
+    }
+
+    async fn list_acme_challenges(
+        &self,
+        domain: Option<DomainId>,
+        page: Page,
+    ) -> StoreResult<Paged<AcmeChallenge>> {
+        self.list_acme_challenges_impl(domain, page).await
+    }
+
+    async fn list_acme_challenge_polls(&self, page: Page) -> StoreResult<Paged<AcmeChallengePoll>> {
+        self.list_acme_challenge_polls_impl(page).await
+    }
+
+    async fn list_unique_fqdn_sets(
+        &self,
+        domain: Option<DomainId>,
+        page: Page,
+    ) -> StoreResult<Paged<UniqueFqdnSetRecord>> {
+        self.list_unique_fqdn_sets_impl(domain, page).await
+    }
+
+    async fn list_certificate_requests(
+        &self,
+        page: Page,
+    ) -> StoreResult<Paged<CertificateRequest>> {
+        self.list_certificate_requests_impl(page).await
+    }
+
+    async fn acme_event(&self, id: AcmeEventLogId) -> StoreResult<AcmeEventLog> {
+        self.acme_event_impl(id).await
     }
 }

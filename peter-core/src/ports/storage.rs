@@ -138,6 +138,10 @@ pub enum CertificateFilter {
     Inactive,
     /// Active ones whose validity ends before the instant.
     ExpiringBefore(OffsetDateTime),
+    /// Those whose names include the domain.
+    Domain(DomainId),
+    /// Those with the key.
+    PrivateKey(PrivateKeyId),
 }
 
 /// A certificate ready to import: parsed, checked and linked.
@@ -244,6 +248,10 @@ pub enum OrderFilter {
     Active,
     /// valid, invalid.
     Finished,
+    /// Those whose names include the domain.
+    Domain(DomainId),
+    /// Those of one account.
+    Account(AcmeAccountId),
 }
 
 /// What a web server needs to serve a domain: the certificate chosen for
@@ -489,6 +497,9 @@ pub trait Store: Send + Sync {
     async fn add_ca_preference(&self, id: CertificateCaId) -> StoreResult<Vec<CertificateCa>>;
     /// Removes a CA from the preference list.
     async fn remove_ca_preference(&self, id: CertificateCaId) -> StoreResult<Vec<CertificateCa>>;
+    /// Replaces the preference list with `ids`, in that order (each a known
+    /// CA, none twice), in one transaction.
+    async fn set_ca_preferences(&self, ids: &[CertificateCaId]) -> StoreResult<Vec<CertificateCa>>;
 
     // ----- ACME orders, authorizations, challenges -----
 
@@ -629,4 +640,32 @@ pub trait Store: Send + Sync {
     ) -> StoreResult<OperationsEvent>;
     /// A page of operations events, newest first.
     async fn list_operations_events(&self, page: Page) -> StoreResult<Paged<OperationsEvent>>;
+
+    // ----- listings for the admin API -----
+
+    /// A page of authorizations, newest first; only the domain's when given.
+    async fn list_acme_authorizations(
+        &self,
+        domain: Option<DomainId>,
+        page: Page,
+    ) -> StoreResult<Paged<AcmeAuthorization>>;
+    /// A page of challenges, newest first; only the domain's when given.
+    async fn list_acme_challenges(
+        &self,
+        domain: Option<DomainId>,
+        page: Page,
+    ) -> StoreResult<Paged<AcmeChallenge>>;
+    /// A page of answered challenge fetches, newest first.
+    async fn list_acme_challenge_polls(&self, page: Page) -> StoreResult<Paged<AcmeChallengePoll>>;
+    /// A page of name sets, newest first; only those with the domain when given.
+    async fn list_unique_fqdn_sets(
+        &self,
+        domain: Option<DomainId>,
+        page: Page,
+    ) -> StoreResult<Paged<UniqueFqdnSetRecord>>;
+    /// A page of certificate requests, newest first.
+    async fn list_certificate_requests(&self, page: Page)
+    -> StoreResult<Paged<CertificateRequest>>;
+    /// One ACME exchange.
+    async fn acme_event(&self, id: AcmeEventLogId) -> StoreResult<AcmeEventLog>;
 }

@@ -133,3 +133,112 @@ pub async fn certificate_download(
         }
     })
 }
+
+/// The files a CA certificate can be downloaded as.
+pub const CA_FORMATS: &[&str] = &[
+    "cert.pem",
+    "cert.pem.txt",
+    "cert.cer",
+    "cert.crt",
+    "cert.der",
+];
+/// The files a CA chain can be downloaded as.
+pub const CHAIN_FORMATS: &[&str] = &["chain.pem", "chain.pem.txt"];
+/// The files a certificate request can be downloaded as.
+pub const CSR_FORMATS: &[&str] = &["csr.pem", "csr.pem.txt", "csr.csr"];
+/// The files a private key (a certificate's or an account's) can be
+/// downloaded as.
+pub const KEY_FORMATS: &[&str] = &["key.pem", "key.pem.txt", "key.key"];
+
+fn unknown_format(format: &str, formats: &[&str]) -> Error {
+    Error::InvalidField {
+        field: "format",
+        message: format!("`{format}` is not one of {}", formats.join(", ")),
+    }
+}
+
+fn text_download(body: String, format: &str, binary_type: &'static str) -> Download {
+    Download {
+        body: body.into_bytes(),
+        content_type: if format.ends_with(".txt") {
+            TEXT
+        } else {
+            binary_type
+        },
+        is_private: false,
+    }
+}
+
+/// One of [`CA_FORMATS`] for a CA certificate.
+pub async fn ca_download(
+    store: &dyn Store,
+    id: CertificateCaId,
+    format: &str,
+) -> Result<Download, Error> {
+    if !CA_FORMATS.contains(&format) {
+        return Err(unknown_format(format, CA_FORMATS));
+    }
+    let ca = store.certificate_ca(id).await?;
+    Ok(match format {
+        "cert.pem" | "cert.pem.txt" => text_download(ca.cert_pem, format, PEM),
+        _ => Download {
+            body: pem_to_der(&ca.cert_pem, PEM_CERTIFICATE)?,
+            content_type: if format == "cert.cer" {
+                "application/pkix-cert"
+            } else {
+                "application/x-x509-ca-cert"
+            },
+            is_private: false,
+        },
+    })
+}
+
+/// One of [`CHAIN_FORMATS`] for a CA chain.
+pub async fn chain_download(
+    store: &dyn Store,
+    id: CertificateCaChainId,
+    format: &str,
+) -> Result<Download, Error> {
+    if !CHAIN_FORMATS.contains(&format) {
+        return Err(unknown_format(format, CHAIN_FORMATS));
+    }
+    let chain = store.certificate_ca_chain(id).await?;
+    Ok(text_download(chain.chain_pem, format, PEM))
+}
+
+/// One of [`CSR_FORMATS`] for a certificate request (`csr.csr` is PEM too).
+pub async fn csr_download(
+    store: &dyn Store,
+    id: CertificateRequestId,
+    format: &str,
+) -> Result<Download, Error> {
+    if !CSR_FORMATS.contains(&format) {
+        return Err(unknown_format(format, CSR_FORMATS));
+    }
+    let csr = store.certificate_request(id).await?;
+    let binary_type = if format == "csr.csr" {
+        "application/pkcs10"
+    } else {
+        PEM
+    };
+    Ok(text_download(csr.csr_pem, format, binary_type))
+}
+
+/// One of [`KEY_FORMATS`] for a key held as PEM: `key.key` is PKCS#8 DER.
+pub fn key_download(key_pem: &str, format: &str) -> Result<Download, Error> {
+    if !KEY_FORMATS.contains(&format) {
+        return Err(unknown_format(format, KEY_FORMATS));
+    }
+    let parsed = ParsedPrivateKey::from_pem(key_pem)?;
+    Ok(match format {
+        "key.key" => Download {
+            body: parsed.pkcs8_der().to_vec(),
+            content_type: "application/pkcs8",
+            is_private: true,
+        },
+        _ => Download {
+            is_private: true,
+            ..text_download(parsed.pem().to_string(), format, PEM)
+        },
+    })
+}

@@ -2,9 +2,11 @@
 //! ports so that the CLI, the HTTP API and embedding programs share them.
 
 pub mod accounts;
+pub mod domains;
 pub mod downloads;
 pub mod import;
 pub mod orders;
+pub mod publish;
 pub mod renewals;
 
 /// Runs an ACME call again when the server rejected the nonce or the

@@ -1,0 +1,191 @@
+//! What a web server asks for a domain: the domain's `config.json` (the
+//! original's shape, ids as strings) and a certificate's files.
+//!
+//! Nothing here is cached: every answer is read from the per-domain
+//! pointers the store keeps current in the transaction of each change, so a
+//! certificate issued, imported or marked by any process shows at the next
+//! request.
+
+use serde::Serialize;
+
+use crate::dns::DomainName;
+use crate::error::Error;
+use crate::model::*;
+use crate::ports::{Store, StoreError};
+use crate::services::downloads::preferred_chain;
+
+/// An id and, unless ids only were asked for, its PEM.
+#[derive(Clone, PartialEq, Eq, Serialize)]
+pub struct PemRef {
+    /// The id (a string, so a fullchain's `"34,7"` fits).
+    pub id: String,
+    /// The PEM text.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub pem: Option<String>,
+}
+
+impl std::fmt::Debug for PemRef {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PemRef")
+            .field("id", &self.id)
+            .finish_non_exhaustive()
+    }
+}
+
+/// A certificate as a web server installs it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct CertificateConfig {
+    /// The certificate's id.
+    pub id: String,
+    /// Its private key.
+    pub private_key: PemRef,
+    /// The certificate.
+    pub certificate: PemRef,
+    /// The chain served with it (the preferred one), when it has one.
+    pub chain: Option<PemRef>,
+    /// Certificate then chain; the id is `"<cert>,<chain>"`.
+    pub fullchain: PemRef,
+}
+
+/// The domain part of a `config.json`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct DomainRef {
+    /// The id, as a string.
+    pub id: String,
+    /// The name.
+    pub domain_name: String,
+    /// Whether peter serves it.
+    pub is_active: bool,
+}
+
+/// A domain's `config.json`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct DomainConfig {
+    /// The domain.
+    pub domain: DomainRef,
+    /// The newest active certificate naming only this domain.
+    #[serde(rename = "certificate_signed__latest_single")]
+    pub latest_single: Option<CertificateConfig>,
+    /// The newest active certificate naming it among others.
+    #[serde(rename = "certificate_signed__latest_multi")]
+    pub latest_multi: Option<CertificateConfig>,
+}
+
+/// Finds a domain by id (all digits) or by name (any case, IDNA allowed).
+pub async fn domain_by_identifier(store: &dyn Store, identifier: &str) -> Result<Domain, Error> {
+    if !identifier.is_empty() && identifier.bytes().all(|b| b.is_ascii_digit()) {
+        let id: i64 = identifier.parse().map_err(|_| Error::InvalidField {
+            field: "domain",
+            message: format!("`{identifier}` is not a valid id"),
+        })?;
+        return Ok(store.domain(DomainId(id)).await?);
+    }
+    let name = DomainName::parse(identifier)?;
+    store
+        .domain_by_name(&name)
+        .await?
+        .ok_or_else(|| StoreError::not_found("Domain", name.as_str()).into())
+}
+
+/// A certificate's configuration, through `chain` (one it was offered with)
+/// or its preferred chain. With `id_only`, no PEM is included.
+pub async fn certificate_config(
+    store: &dyn Store,
+    id: CertificateSignedId,
+    chain: Option<CertificateCaChainId>,
+    id_only: bool,
+) -> Result<CertificateConfig, Error> {
+    let cert = store.certificate_signed(id).await?;
+    let key = store.private_key(cert.private_key_id).await?;
+    let chain = match chain {
+        Some(chain_id) => Some(
+            store
+                .certificate_chains(id)
+                .await?
+                .into_iter()
+                .map(|o| o.chain)
+                .find(|c| c.id == chain_id)
+                .ok_or_else(|| {
+                    StoreError::not_found("CertificateCAChain for this certificate", chain_id)
+                })?,
+        ),
+        None => preferred_chain(store, id).await?,
+    };
+    let pem = |text: &str| (!id_only).then(|| text.to_string());
+    let fullchain = PemRef {
+        id: match &chain {
+            Some(c) => format!("{},{}", cert.id, c.id),
+            None => cert.id.to_string(),
+        },
+        pem: pem(&format!(
+            "{}{}",
+            cert.cert_pem,
+            chain.as_ref().map(|c| c.chain_pem.as_str()).unwrap_or("")
+        )),
+    };
+    Ok(CertificateConfig {
+        id: cert.id.to_string(),
+        private_key: PemRef {
+            id: key.id.to_string(),
+            pem: pem(&key.key_pem),
+        },
+        certificate: PemRef {
+            id: cert.id.to_string(),
+            pem: pem(&cert.cert_pem),
+        },
+        chain: chain.as_ref().map(|c| PemRef {
+            id: c.id.to_string(),
+            pem: pem(&c.chain_pem),
+        }),
+        fullchain,
+    })
+}
+
+/// A domain's `config.json`: its latest single-name and multi-name active
+/// certificates. An inactive domain is answered with no certificates.
+pub async fn domain_config(
+    store: &dyn Store,
+    identifier: &str,
+    id_only: bool,
+) -> Result<DomainConfig, Error> {
+    let domain = domain_by_identifier(store, identifier).await?;
+    let pick = |id: Option<CertificateSignedId>| async move {
+        match id {
+            Some(id) if domain.is_active => {
+                Ok::<_, Error>(Some(certificate_config(store, id, None, id_only).await?))
+            }
+            _ => Ok(None),
+        }
+    };
+    let single = pick(domain.certificate_signed_id_latest_single).await?;
+    let multi = pick(domain.certificate_signed_id_latest_multi).await?;
+    Ok(DomainConfig {
+        domain: DomainRef {
+            id: domain.id.to_string(),
+            domain_name: domain.domain_name.clone(),
+            is_active: domain.is_active,
+        },
+        latest_single: single,
+        latest_multi: multi,
+    })
+}
+
+/// The four files of a certificate's `config.zip`, named like certbot's
+/// (`cert{ID}.pem`, `chain{ID}.pem`, `fullchain{ID}.pem`, `privkey{ID}.pem`).
+pub async fn certificate_files(
+    store: &dyn Store,
+    id: CertificateSignedId,
+    chain: Option<CertificateCaChainId>,
+) -> Result<Vec<(String, String)>, Error> {
+    let config = certificate_config(store, id, chain, false).await?;
+    let text = |r: &PemRef| r.pem.clone().unwrap_or_default();
+    Ok(vec![
+        (format!("cert{id}.pem"), text(&config.certificate)),
+        (
+            format!("chain{id}.pem"),
+            config.chain.as_ref().map(text).unwrap_or_default(),
+        ),
+        (format!("fullchain{id}.pem"), text(&config.fullchain)),
+        (format!("privkey{id}.pem"), text(&config.private_key)),
+    ])
+}

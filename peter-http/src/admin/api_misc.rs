@@ -1,0 +1,1088 @@
+//! CA certificates, chains, the CA preference list, private keys,
+//! certificate requests, name sets, logs, and the bulk `api/` operations.
+
+use peter_core::formats::{ParsedCertificate, ParsedPrivateKey};
+use peter_core::model::*;
+use peter_core::ports::CertificateFilter;
+use peter_core::services::{domains, downloads};
+use poem_openapi::param::{Path, Query};
+use poem_openapi::payload::Json;
+use poem_openapi::{Enum, Object, OpenApi};
+use serde::Deserialize;
+use std::collections::BTreeMap;
+
+use super::answer::*;
+use super::auth::AdminToken;
+use super::body::json_or_form;
+use super::views::*;
+use super::{AdminState, ApiTags};
+
+list_answer!(CertificateCasList, "CertificateCAs", CertificateCaView);
+object_answer!(CertificateCaAnswer, "CertificateCA", CertificateCaView);
+list_answer!(
+    CertificateCaChainsList,
+    "CertificateCAChains",
+    CertificateCaChainView
+);
+object_answer!(
+    CertificateCaChainAnswer,
+    "CertificateCAChain",
+    CertificateCaChainView
+);
+list_answer!(PrivateKeysList, "PrivateKeys", PrivateKeyView);
+object_answer!(PrivateKeyAnswer, "PrivateKey", PrivateKeyView);
+list_answer!(
+    PrivateKeyCertificatesList,
+    "CertificateSigneds",
+    CertificateSignedView
+);
+list_answer!(
+    CertificateRequestsList,
+    "CertificateRequests",
+    CertificateRequestView
+);
+object_answer!(
+    CertificateRequestAnswer,
+    "CertificateRequest",
+    CertificateRequestView
+);
+list_answer!(UniqueFqdnSetsList, "UniqueFQDNSets", UniqueFqdnSetView);
+object_answer!(UniqueFqdnSetAnswer, "UniqueFQDNSet", UniqueFqdnSetView);
+list_answer!(AcmeEventLogsList, "AcmeEventLogs", AcmeEventLogView);
+object_answer!(AcmeEventLogAnswer, "AcmeEventLog", AcmeEventLogView);
+list_answer!(
+    OperationsEventsList,
+    "OperationsEvents",
+    OperationsEventView
+);
+list_answer!(PreferredCasList, "CertificateCAs", CertificateCaView);
+
+/// A CA certificate's files.
+#[derive(Debug, Clone, Copy, Enum)]
+pub enum CaFile {
+    /// PEM.
+    #[oai(rename = "cert.pem")]
+    CertPem,
+    /// PEM as text.
+    #[oai(rename = "cert.pem.txt")]
+    CertPemTxt,
+    /// DER (`application/pkix-cert`).
+    #[oai(rename = "cert.cer")]
+    CertCer,
+    /// DER.
+    #[oai(rename = "cert.crt")]
+    CertCrt,
+    /// DER.
+    #[oai(rename = "cert.der")]
+    CertDer,
+}
+
+impl CaFile {
+    fn name(self) -> &'static str {
+        match self {
+            Self::CertPem => "cert.pem",
+            Self::CertPemTxt => "cert.pem.txt",
+            Self::CertCer => "cert.cer",
+            Self::CertCrt => "cert.crt",
+            Self::CertDer => "cert.der",
+        }
+    }
+}
+
+/// A chain's files.
+#[derive(Debug, Clone, Copy, Enum)]
+pub enum ChainFile {
+    /// PEM.
+    #[oai(rename = "chain.pem")]
+    ChainPem,
+    /// PEM as text.
+    #[oai(rename = "chain.pem.txt")]
+    ChainPemTxt,
+}
+
+/// A certificate request's files.
+#[derive(Debug, Clone, Copy, Enum)]
+pub enum CsrFile {
+    /// PEM.
+    #[oai(rename = "csr.pem")]
+    CsrPem,
+    /// PEM as text.
+    #[oai(rename = "csr.pem.txt")]
+    CsrPemTxt,
+    /// PEM (`application/pkcs10`).
+    #[oai(rename = "csr.csr")]
+    CsrCsr,
+}
+
+/// A key's files.
+#[derive(Debug, Clone, Copy, Enum)]
+pub enum KeyFile {
+    /// PKCS#8 PEM.
+    #[oai(rename = "key.pem")]
+    KeyPem,
+    /// PKCS#8 PEM as text.
+    #[oai(rename = "key.pem.txt")]
+    KeyPemTxt,
+    /// PKCS#8 DER.
+    #[oai(rename = "key.key")]
+    KeyKey,
+}
+
+impl KeyFile {
+    pub(crate) fn name(self) -> &'static str {
+        match self {
+            Self::KeyPem => "key.pem",
+            Self::KeyPemTxt => "key.pem.txt",
+            Self::KeyKey => "key.key",
+        }
+    }
+}
+
+/// A CA certificate upload.
+#[derive(Debug, Object, Deserialize)]
+pub struct CaUploadFields {
+    /// The CA certificate, PEM.
+    pub cert_file: String,
+}
+json_or_form!(CaUploadBody, CaUploadFields);
+
+/// What a CA upload recorded.
+#[derive(Debug, Object)]
+#[allow(non_snake_case)]
+pub struct CaUploadAnswer {
+    /// Always `success`.
+    pub result: String,
+    /// The CA certificate.
+    pub CertificateCA: CertificateCaView,
+    /// Whether this call recorded it.
+    pub is_created: bool,
+}
+
+/// A CA named for the preference list.
+#[derive(Debug, Object, Deserialize)]
+pub struct PreferenceFields {
+    /// The CA's id; or give `fingerprint_sha1`.
+    #[serde(default)]
+    pub certificate_ca_id: Option<i64>,
+    /// The CA's SHA-1 fingerprint (hex, full or its first 8 characters).
+    #[serde(default)]
+    pub fingerprint_sha1: Option<String>,
+}
+json_or_form!(PreferenceBody, PreferenceFields);
+
+/// A move in the preference list.
+#[derive(Debug, Object, Deserialize)]
+pub struct PrioritizeFields {
+    /// The CA's id; or give `fingerprint_sha1`.
+    #[serde(default)]
+    pub certificate_ca_id: Option<i64>,
+    /// The CA's SHA-1 fingerprint (hex, full or its first 8 characters).
+    #[serde(default)]
+    pub fingerprint_sha1: Option<String>,
+    /// `increase` (earlier) or `decrease` (later).
+    pub priority: String,
+}
+json_or_form!(PrioritizeBody, PrioritizeFields);
+
+/// A new private key.
+#[derive(Debug, Object, Deserialize)]
+pub struct PrivateKeyNewFields {
+    /// `EC_P256` (default), `EC_P384`, `RSA_2048`, `RSA_3072` or `RSA_4096`.
+    #[serde(default)]
+    pub key_technology: Option<String>,
+}
+json_or_form!(PrivateKeyNewBody, PrivateKeyNewFields);
+
+/// A private key upload.
+#[derive(Debug, Object, Deserialize)]
+pub struct PrivateKeyUploadFields {
+    /// The key (PKCS#8, PKCS#1 or SEC1 PEM).
+    pub private_key_file_pem: String,
+}
+json_or_form!(PrivateKeyUploadBody, PrivateKeyUploadFields);
+
+/// What recording a key did.
+#[derive(Debug, Object)]
+#[allow(non_snake_case)]
+pub struct PrivateKeyCreatedAnswer {
+    /// Always `success`.
+    pub result: String,
+    /// The key.
+    pub PrivateKey: PrivateKeyView,
+    /// Whether this call recorded it.
+    pub is_created: bool,
+}
+
+/// A private key mark.
+#[derive(Debug, Object, Deserialize)]
+pub struct PrivateKeyMarkFields {
+    /// `active`, `inactive` or `compromised` (permanent: its certificates
+    /// are deactivated and revoked upstream with keyCompromise).
+    pub action: String,
+}
+json_or_form!(PrivateKeyMarkBody, PrivateKeyMarkFields);
+
+/// What marking a key did.
+#[derive(Debug, Object)]
+#[allow(non_snake_case)]
+pub struct PrivateKeyMarkAnswer {
+    /// Always `success`.
+    pub result: String,
+    /// The key.
+    pub PrivateKey: PrivateKeyView,
+    /// Certificates revoked upstream (for `compromised`).
+    pub revoked_certificate_signed_ids: Vec<i64>,
+}
+
+/// A list of names.
+#[derive(Debug, Object, Deserialize)]
+pub struct DomainNamesFields {
+    /// Names, separated by commas or spaces.
+    pub domain_names: String,
+}
+json_or_form!(DomainNamesBody, DomainNamesFields);
+
+/// Per-name results.
+#[derive(Debug, Object)]
+pub struct DomainResultsAnswer {
+    /// Always `success`.
+    pub result: String,
+    /// What happened to each name.
+    pub domain_results: BTreeMap<String, String>,
+}
+
+/// certificate-if-needed's fields.
+#[derive(Debug, Object, Deserialize)]
+pub struct CertificateIfNeededFields {
+    /// Exactly one name.
+    pub domain_name: String,
+    /// The account to order with (default: the global default account).
+    #[serde(default)]
+    pub acme_account_id: Option<i64>,
+    /// Key cycle for the certificate (default: the account's).
+    #[serde(default)]
+    pub private_key_cycle: Option<String>,
+}
+json_or_form!(CertificateIfNeededBody, CertificateIfNeededFields);
+
+/// What certificate-if-needed did for the name.
+#[derive(Debug, Object)]
+pub struct CertificateIfNeededResult {
+    /// `new`, `existing.active` or `existing.activated`.
+    #[oai(rename = "domain.status")]
+    pub domain_status: String,
+    /// The domain.
+    #[oai(rename = "domain.id")]
+    pub domain_id: i64,
+    /// `exists`, `new` or `fail`.
+    #[oai(rename = "certificate_signed.status")]
+    pub certificate_status: String,
+    /// The certificate.
+    #[oai(rename = "certificate_signed.id")]
+    pub certificate_signed_id: Option<i64>,
+    /// The order placed, when one was.
+    #[oai(rename = "acme_order.id")]
+    pub acme_order_id: Option<i64>,
+    /// Why the order failed.
+    #[oai(skip_serializing_if_is_none)]
+    pub error: Option<String>,
+}
+
+/// certificate-if-needed's answer.
+#[derive(Debug, Object)]
+pub struct CertificateIfNeededAnswer {
+    /// Always `success`.
+    pub result: String,
+    /// The result for the name.
+    pub domain_results: BTreeMap<String, CertificateIfNeededResult>,
+}
+
+/// Counts of a bulk change.
+#[derive(Debug, Object)]
+pub struct ExpiredCount {
+    /// Certificates marked inactive.
+    pub expired: u64,
+}
+
+/// deactivate-expired's answer.
+#[derive(Debug, Object)]
+#[allow(non_snake_case)]
+pub struct DeactivateExpiredAnswer {
+    /// Always `success`.
+    pub result: String,
+    /// Counts.
+    pub CertificateSigned: ExpiredCount,
+    /// The certificates marked inactive.
+    pub certificate_signed_ids: Vec<i64>,
+}
+
+impl ObjectsApi {
+    async fn resolve_ca(
+        &self,
+        id: Option<i64>,
+        fingerprint: Option<&str>,
+    ) -> ApiResult<CertificateCaId> {
+        if let Some(id) = id {
+            return Ok(self.0.store.certificate_ca(CertificateCaId(id)).await?.id);
+        }
+        let Some(fp) = fingerprint.map(|f| f.trim().to_ascii_lowercase().replace(':', "")) else {
+            return Err(ApiError::invalid(
+                "certificate_ca_id",
+                "give certificate_ca_id or fingerprint_sha1",
+            ));
+        };
+        if fp.len() < 8 || !fp.bytes().all(|b| b.is_ascii_hexdigit()) {
+            return Err(ApiError::invalid(
+                "fingerprint_sha1",
+                "give at least 8 hex characters",
+            ));
+        }
+        let mut page = 1;
+        let mut found = Vec::new();
+        loop {
+            let batch = self
+                .0
+                .store
+                .list_certificate_cas(peter_core::ports::Page::new(page, 500))
+                .await?;
+            found.extend(
+                batch
+                    .items
+                    .iter()
+                    .filter(|c| c.fingerprint_sha1.to_ascii_lowercase().starts_with(&fp))
+                    .map(|c| c.id),
+            );
+            match batch.page_next() {
+                Some(n) => page = n,
+                None => break,
+            }
+        }
+        match found.as_slice() {
+            [one] => Ok(*one),
+            [] => Err(ApiError::not_found(format!(
+                "no CertificateCA with fingerprint {fp}"
+            ))),
+            _ => Err(ApiError::invalid(
+                "fingerprint_sha1",
+                "more than one CertificateCA matches; give more characters",
+            )),
+        }
+    }
+}
+
+/// CA, chain, key, request and name-set routes.
+pub struct ObjectsApi(pub AdminState);
+
+#[OpenApi]
+impl ObjectsApi {
+    /// CA certificates.
+    #[oai(
+        path = "/certificate-cas",
+        method = "get",
+        operation_id = "certificate_ca_list",
+        tag = "ApiTags::CertificateCa"
+    )]
+    async fn ca_list(
+        &self,
+        _auth: AdminToken,
+        page: Query<Option<u64>>,
+        per_page: Query<Option<u64>>,
+    ) -> ApiResult<Json<CertificateCasList>> {
+        let paged = self
+            .0
+            .store
+            .list_certificate_cas(super::answer::page(page.0, per_page.0))
+            .await?;
+        Ok(Json(CertificateCasList::of(&paged)))
+    }
+
+    /// One CA certificate.
+    #[oai(
+        path = "/certificate-ca/:id",
+        method = "get",
+        operation_id = "certificate_ca_focus",
+        tag = "ApiTags::CertificateCa"
+    )]
+    async fn ca_focus(
+        &self,
+        _auth: AdminToken,
+        id: Path<i64>,
+    ) -> ApiResult<Json<CertificateCaAnswer>> {
+        Ok(CertificateCaAnswer::of(
+            &self.0.store.certificate_ca(CertificateCaId(id.0)).await?,
+        ))
+    }
+
+    /// A file of a CA certificate.
+    #[oai(
+        path = "/certificate-ca/:id/:file",
+        method = "get",
+        operation_id = "certificate_ca_file",
+        tag = "ApiTags::CertificateCa"
+    )]
+    async fn ca_file(
+        &self,
+        _auth: AdminToken,
+        id: Path<i64>,
+        file: Path<CaFile>,
+    ) -> ApiResult<FileDownload> {
+        FileDownload::from_download(
+            downloads::ca_download(self.0.store.as_ref(), CertificateCaId(id.0), file.0.name())
+                .await?,
+        )
+    }
+
+    /// Records a CA certificate (idempotent).
+    #[oai(
+        path = "/certificate-ca/upload-cert",
+        method = "post",
+        operation_id = "certificate_ca_upload",
+        tag = "ApiTags::CertificateCa"
+    )]
+    async fn ca_upload(
+        &self,
+        _auth: AdminToken,
+        body: CaUploadBody,
+    ) -> ApiResult<Json<CaUploadAnswer>> {
+        let f = body.into_inner();
+        let parsed = ParsedCertificate::from_pem(&f.cert_file)
+            .map_err(|e| ApiError::invalid("cert_file", e.to_string()))?;
+        let created = self.0.store.insert_certificate_ca(&parsed).await?;
+        Ok(Json(CaUploadAnswer {
+            result: "success".into(),
+            CertificateCA: (&created.id).into(),
+            is_created: created.created,
+        }))
+    }
+
+    /// The CA preference list: chains containing an earlier CA are served first.
+    #[oai(
+        path = "/certificate-cas/preferred",
+        method = "get",
+        operation_id = "certificate_ca_preferred",
+        tag = "ApiTags::CertificateCa"
+    )]
+    async fn preferred(&self, _auth: AdminToken) -> ApiResult<Json<PreferredCasList>> {
+        Ok(Json(PreferredCasList::whole(
+            &self.0.store.ca_preferences().await?,
+        )))
+    }
+
+    /// Appends a CA to the preference list.
+    #[oai(
+        path = "/certificate-cas/preferred/add",
+        method = "post",
+        operation_id = "certificate_ca_preferred_add",
+        tag = "ApiTags::CertificateCa"
+    )]
+    async fn preferred_add(
+        &self,
+        _auth: AdminToken,
+        body: PreferenceBody,
+    ) -> ApiResult<Json<PreferredCasList>> {
+        let f = body.into_inner();
+        let id = self
+            .resolve_ca(f.certificate_ca_id, f.fingerprint_sha1.as_deref())
+            .await?;
+        Ok(Json(PreferredCasList::whole(
+            &self.0.store.add_ca_preference(id).await?,
+        )))
+    }
+
+    /// Removes a CA from the preference list.
+    #[oai(
+        path = "/certificate-cas/preferred/delete",
+        method = "post",
+        operation_id = "certificate_ca_preferred_delete",
+        tag = "ApiTags::CertificateCa"
+    )]
+    async fn preferred_delete(
+        &self,
+        _auth: AdminToken,
+        body: PreferenceBody,
+    ) -> ApiResult<Json<PreferredCasList>> {
+        let f = body.into_inner();
+        let id = self
+            .resolve_ca(f.certificate_ca_id, f.fingerprint_sha1.as_deref())
+            .await?;
+        Ok(Json(PreferredCasList::whole(
+            &self.0.store.remove_ca_preference(id).await?,
+        )))
+    }
+
+    /// Moves a CA one place earlier (`increase`) or later (`decrease`).
+    #[oai(
+        path = "/certificate-cas/preferred/prioritize",
+        method = "post",
+        operation_id = "certificate_ca_preferred_prioritize",
+        tag = "ApiTags::CertificateCa"
+    )]
+    async fn preferred_prioritize(
+        &self,
+        _auth: AdminToken,
+        body: PrioritizeBody,
+    ) -> ApiResult<Json<PreferredCasList>> {
+        let f = body.into_inner();
+        let id = self
+            .resolve_ca(f.certificate_ca_id, f.fingerprint_sha1.as_deref())
+            .await?;
+        let mut ids: Vec<CertificateCaId> = self
+            .0
+            .store
+            .ca_preferences()
+            .await?
+            .iter()
+            .map(|c| c.id)
+            .collect();
+        let Some(at) = ids.iter().position(|x| *x == id) else {
+            return Err(ApiError::not_found(format!(
+                "CertificateCA {id} is not in the preference list"
+            )));
+        };
+        let to = match f.priority.as_str() {
+            "increase" => at.saturating_sub(1),
+            "decrease" => (at + 1).min(ids.len() - 1),
+            other => {
+                return Err(ApiError::invalid(
+                    "priority",
+                    format!("`{other}` is not one of increase, decrease"),
+                ));
+            }
+        };
+        ids.swap(at, to);
+        Ok(Json(PreferredCasList::whole(
+            &self.0.store.set_ca_preferences(&ids).await?,
+        )))
+    }
+
+    /// CA chains.
+    #[oai(
+        path = "/certificate-ca-chains",
+        method = "get",
+        operation_id = "certificate_ca_chain_list",
+        tag = "ApiTags::CertificateCa"
+    )]
+    async fn chain_list(
+        &self,
+        _auth: AdminToken,
+        page: Query<Option<u64>>,
+        per_page: Query<Option<u64>>,
+    ) -> ApiResult<Json<CertificateCaChainsList>> {
+        let paged = self
+            .0
+            .store
+            .list_certificate_ca_chains(super::answer::page(page.0, per_page.0))
+            .await?;
+        Ok(Json(CertificateCaChainsList::of(&paged)))
+    }
+
+    /// One CA chain.
+    #[oai(
+        path = "/certificate-ca-chain/:id",
+        method = "get",
+        operation_id = "certificate_ca_chain_focus",
+        tag = "ApiTags::CertificateCa"
+    )]
+    async fn chain_focus(
+        &self,
+        _auth: AdminToken,
+        id: Path<i64>,
+    ) -> ApiResult<Json<CertificateCaChainAnswer>> {
+        Ok(CertificateCaChainAnswer::of(
+            &self
+                .0
+                .store
+                .certificate_ca_chain(CertificateCaChainId(id.0))
+                .await?,
+        ))
+    }
+
+    /// A file of a CA chain.
+    #[oai(
+        path = "/certificate-ca-chain/:id/:file",
+        method = "get",
+        operation_id = "certificate_ca_chain_file",
+        tag = "ApiTags::CertificateCa"
+    )]
+    async fn chain_file(
+        &self,
+        _auth: AdminToken,
+        id: Path<i64>,
+        file: Path<ChainFile>,
+    ) -> ApiResult<FileDownload> {
+        let name = match file.0 {
+            ChainFile::ChainPem => "chain.pem",
+            ChainFile::ChainPemTxt => "chain.pem.txt",
+        };
+        FileDownload::from_download(
+            downloads::chain_download(self.0.store.as_ref(), CertificateCaChainId(id.0), name)
+                .await?,
+        )
+    }
+
+    /// Private keys (PEMs are downloads).
+    #[oai(
+        path = "/private-keys",
+        method = "get",
+        operation_id = "private_key_list",
+        tag = "ApiTags::PrivateKey"
+    )]
+    async fn key_list(
+        &self,
+        _auth: AdminToken,
+        page: Query<Option<u64>>,
+        per_page: Query<Option<u64>>,
+    ) -> ApiResult<Json<PrivateKeysList>> {
+        let paged = self
+            .0
+            .store
+            .list_private_keys(super::answer::page(page.0, per_page.0))
+            .await?;
+        Ok(Json(PrivateKeysList::of(&paged)))
+    }
+
+    /// One private key.
+    #[oai(
+        path = "/private-key/:id",
+        method = "get",
+        operation_id = "private_key_focus",
+        tag = "ApiTags::PrivateKey"
+    )]
+    async fn key_focus(
+        &self,
+        _auth: AdminToken,
+        id: Path<i64>,
+    ) -> ApiResult<Json<PrivateKeyAnswer>> {
+        Ok(PrivateKeyAnswer::of(
+            &self.0.store.private_key(PrivateKeyId(id.0)).await?,
+        ))
+    }
+
+    /// A private key's file (`key.key` is PKCS#8 DER).
+    #[oai(
+        path = "/private-key/:id/:file",
+        method = "get",
+        operation_id = "private_key_file",
+        tag = "ApiTags::PrivateKey"
+    )]
+    async fn key_file(
+        &self,
+        _auth: AdminToken,
+        id: Path<i64>,
+        file: Path<KeyFile>,
+    ) -> ApiResult<FileDownload> {
+        let key = self.0.store.private_key(PrivateKeyId(id.0)).await?;
+        FileDownload::from_download(downloads::key_download(&key.key_pem, file.0.name())?)
+    }
+
+    /// Certificates that use the key.
+    #[oai(
+        path = "/private-key/:id/certificate-signeds",
+        method = "get",
+        operation_id = "private_key_certificate_signeds",
+        tag = "ApiTags::PrivateKey"
+    )]
+    async fn key_certificates(
+        &self,
+        _auth: AdminToken,
+        id: Path<i64>,
+        page: Query<Option<u64>>,
+        per_page: Query<Option<u64>>,
+    ) -> ApiResult<Json<PrivateKeyCertificatesList>> {
+        let key = self.0.store.private_key(PrivateKeyId(id.0)).await?;
+        let paged = self
+            .0
+            .store
+            .list_certificates_signed(
+                CertificateFilter::PrivateKey(key.id),
+                super::answer::page(page.0, per_page.0),
+            )
+            .await?;
+        Ok(Json(PrivateKeyCertificatesList::of(&paged)))
+    }
+
+    /// Generates and records a private key.
+    #[oai(
+        path = "/private-key/new",
+        method = "post",
+        operation_id = "private_key_new",
+        tag = "ApiTags::PrivateKey"
+    )]
+    async fn key_new(
+        &self,
+        _auth: AdminToken,
+        body: PrivateKeyNewBody,
+    ) -> ApiResult<Json<PrivateKeyCreatedAnswer>> {
+        let f = body.into_inner();
+        let technology: KeyTechnology = match f.key_technology.as_deref() {
+            None | Some("") => KeyTechnology::EcP256,
+            Some(t) => t.parse().map_err(peter_core::Error::from)?,
+        };
+        let key = ParsedPrivateKey::generate(technology).map_err(peter_core::Error::from)?;
+        self.record_key(key, PrivateKeySource::Generated).await
+    }
+
+    /// Records an uploaded private key (idempotent).
+    #[oai(
+        path = "/private-key/upload",
+        method = "post",
+        operation_id = "private_key_upload",
+        tag = "ApiTags::PrivateKey"
+    )]
+    async fn key_upload(
+        &self,
+        _auth: AdminToken,
+        body: PrivateKeyUploadBody,
+    ) -> ApiResult<Json<PrivateKeyCreatedAnswer>> {
+        let f = body.into_inner();
+        let key = ParsedPrivateKey::from_pem(&f.private_key_file_pem)
+            .map_err(|e| ApiError::invalid("private_key_file_pem", e.to_string()))?;
+        self.record_key(key, PrivateKeySource::Imported).await
+    }
+
+    /// Marks a key `active`, `inactive` or `compromised`.
+    #[oai(
+        path = "/private-key/:id/mark",
+        method = "post",
+        operation_id = "private_key_mark",
+        tag = "ApiTags::PrivateKey"
+    )]
+    async fn key_mark(
+        &self,
+        _auth: AdminToken,
+        id: Path<i64>,
+        body: PrivateKeyMarkBody,
+    ) -> ApiResult<Json<PrivateKeyMarkAnswer>> {
+        let f = body.into_inner();
+        let id = PrivateKeyId(id.0);
+        let (key, revoked) = match f.action.as_str() {
+            "active" => (
+                self.0.store.set_private_key_active(id, true).await?,
+                Vec::new(),
+            ),
+            "inactive" => (
+                self.0.store.set_private_key_active(id, false).await?,
+                Vec::new(),
+            ),
+            "compromised" => {
+                let revoked = self.0.orders().compromise_private_key(id).await?;
+                (self.0.store.private_key(id).await?, revoked)
+            }
+            other => {
+                return Err(ApiError::invalid(
+                    "action",
+                    format!("`{other}` is not one of active, inactive, compromised"),
+                ));
+            }
+        };
+        Ok(Json(PrivateKeyMarkAnswer {
+            result: "success".into(),
+            PrivateKey: (&key).into(),
+            revoked_certificate_signed_ids: revoked.iter().map(|c| c.0).collect(),
+        }))
+    }
+
+    /// Certificate requests.
+    #[oai(
+        path = "/certificate-requests",
+        method = "get",
+        operation_id = "certificate_request_list",
+        tag = "ApiTags::CertificateRequest"
+    )]
+    async fn csr_list(
+        &self,
+        _auth: AdminToken,
+        page: Query<Option<u64>>,
+        per_page: Query<Option<u64>>,
+    ) -> ApiResult<Json<CertificateRequestsList>> {
+        let paged = self
+            .0
+            .store
+            .list_certificate_requests(super::answer::page(page.0, per_page.0))
+            .await?;
+        Ok(Json(CertificateRequestsList::of(&paged)))
+    }
+
+    /// One certificate request.
+    #[oai(
+        path = "/certificate-request/:id",
+        method = "get",
+        operation_id = "certificate_request_focus",
+        tag = "ApiTags::CertificateRequest"
+    )]
+    async fn csr_focus(
+        &self,
+        _auth: AdminToken,
+        id: Path<i64>,
+    ) -> ApiResult<Json<CertificateRequestAnswer>> {
+        Ok(CertificateRequestAnswer::of(
+            &self
+                .0
+                .store
+                .certificate_request(CertificateRequestId(id.0))
+                .await?,
+        ))
+    }
+
+    /// A certificate request's file.
+    #[oai(
+        path = "/certificate-request/:id/:file",
+        method = "get",
+        operation_id = "certificate_request_file",
+        tag = "ApiTags::CertificateRequest"
+    )]
+    async fn csr_file(
+        &self,
+        _auth: AdminToken,
+        id: Path<i64>,
+        file: Path<CsrFile>,
+    ) -> ApiResult<FileDownload> {
+        let name = match file.0 {
+            CsrFile::CsrPem => "csr.pem",
+            CsrFile::CsrPemTxt => "csr.pem.txt",
+            CsrFile::CsrCsr => "csr.csr",
+        };
+        FileDownload::from_download(
+            downloads::csr_download(self.0.store.as_ref(), CertificateRequestId(id.0), name)
+                .await?,
+        )
+    }
+
+    /// Name sets.
+    #[oai(
+        path = "/unique-fqdn-sets",
+        method = "get",
+        operation_id = "unique_fqdn_set_list",
+        tag = "ApiTags::CertificateRequest"
+    )]
+    async fn set_list(
+        &self,
+        _auth: AdminToken,
+        page: Query<Option<u64>>,
+        per_page: Query<Option<u64>>,
+    ) -> ApiResult<Json<UniqueFqdnSetsList>> {
+        let paged = self
+            .0
+            .store
+            .list_unique_fqdn_sets(None, super::answer::page(page.0, per_page.0))
+            .await?;
+        Ok(Json(UniqueFqdnSetsList::of(&paged)))
+    }
+
+    /// One name set.
+    #[oai(
+        path = "/unique-fqdn-set/:id",
+        method = "get",
+        operation_id = "unique_fqdn_set_focus",
+        tag = "ApiTags::CertificateRequest"
+    )]
+    async fn set_focus(
+        &self,
+        _auth: AdminToken,
+        id: Path<i64>,
+    ) -> ApiResult<Json<UniqueFqdnSetAnswer>> {
+        Ok(UniqueFqdnSetAnswer::of(
+            &self.0.store.unique_fqdn_set(UniqueFqdnSetId(id.0)).await?,
+        ))
+    }
+}
+
+impl ObjectsApi {
+    async fn record_key(
+        &self,
+        key: ParsedPrivateKey,
+        source: PrivateKeySource,
+    ) -> ApiResult<Json<PrivateKeyCreatedAnswer>> {
+        let created = self
+            .0
+            .store
+            .insert_private_key(NewPrivateKey {
+                key,
+                source,
+                cycle: PrivateKeyCycle::SingleUse,
+                acme_account_id_owner: None,
+            })
+            .await?;
+        let key = self.0.store.private_key(created.id.id).await?;
+        Ok(Json(PrivateKeyCreatedAnswer {
+            result: "success".into(),
+            PrivateKey: (&key).into(),
+            is_created: created.created,
+        }))
+    }
+}
+
+/// Logs and bulk operations.
+pub struct OperationsApi(pub AdminState);
+
+#[OpenApi]
+impl OperationsApi {
+    /// ACME exchanges, newest first (no bodies, keys or nonces are kept).
+    #[oai(
+        path = "/acme-event-logs",
+        method = "get",
+        operation_id = "acme_event_log_list",
+        tag = "ApiTags::Log"
+    )]
+    async fn events(
+        &self,
+        _auth: AdminToken,
+        page: Query<Option<u64>>,
+        per_page: Query<Option<u64>>,
+    ) -> ApiResult<Json<AcmeEventLogsList>> {
+        let paged = self
+            .0
+            .store
+            .list_acme_events(super::answer::page(page.0, per_page.0))
+            .await?;
+        Ok(Json(AcmeEventLogsList::of(&paged)))
+    }
+
+    /// One ACME exchange.
+    #[oai(
+        path = "/acme-event-log/:id",
+        method = "get",
+        operation_id = "acme_event_log_focus",
+        tag = "ApiTags::Log"
+    )]
+    async fn event(&self, _auth: AdminToken, id: Path<i64>) -> ApiResult<Json<AcmeEventLogAnswer>> {
+        Ok(AcmeEventLogAnswer::of(
+            &self.0.store.acme_event(AcmeEventLogId(id.0)).await?,
+        ))
+    }
+
+    /// Operations events, newest first.
+    #[oai(
+        path = "/operations-events",
+        method = "get",
+        operation_id = "operations_event_list",
+        tag = "ApiTags::Log"
+    )]
+    async fn operations(
+        &self,
+        _auth: AdminToken,
+        page: Query<Option<u64>>,
+        per_page: Query<Option<u64>>,
+    ) -> ApiResult<Json<OperationsEventsList>> {
+        let paged = self
+            .0
+            .store
+            .list_operations_events(super::answer::page(page.0, per_page.0))
+            .await?;
+        Ok(Json(OperationsEventsList::of(&paged)))
+    }
+
+    /// Marks inactive every expired certificate that no domain is still
+    /// served with.
+    #[oai(
+        path = "/api/deactivate-expired",
+        method = "post",
+        operation_id = "api_deactivate_expired",
+        tag = "ApiTags::Api"
+    )]
+    async fn deactivate_expired(
+        &self,
+        _auth: AdminToken,
+    ) -> ApiResult<Json<DeactivateExpiredAnswer>> {
+        let ids = domains::deactivate_expired(self.0.store.as_ref(), self.0.clock.now()).await?;
+        Ok(Json(DeactivateExpiredAnswer {
+            result: "success".into(),
+            CertificateSigned: ExpiredCount {
+                expired: ids.len() as u64,
+            },
+            certificate_signed_ids: ids.iter().map(|c| c.0).collect(),
+        }))
+    }
+
+    /// Enables names: `new`, `activated`, `exists` or `blocklisted` each.
+    #[oai(
+        path = "/api/domain/enable",
+        method = "post",
+        operation_id = "api_domain_enable",
+        tag = "ApiTags::Api"
+    )]
+    async fn enable(
+        &self,
+        _auth: AdminToken,
+        body: DomainNamesBody,
+    ) -> ApiResult<Json<DomainResultsAnswer>> {
+        let results =
+            domains::enable_domains(self.0.store.as_ref(), &body.into_inner().domain_names).await?;
+        Ok(Json(DomainResultsAnswer {
+            result: "success".into(),
+            domain_results: results,
+        }))
+    }
+
+    /// Disables names: `deactivated`, `already deactivated` or `unknown` each.
+    #[oai(
+        path = "/api/domain/disable",
+        method = "post",
+        operation_id = "api_domain_disable",
+        tag = "ApiTags::Api"
+    )]
+    async fn disable(
+        &self,
+        _auth: AdminToken,
+        body: DomainNamesBody,
+    ) -> ApiResult<Json<DomainResultsAnswer>> {
+        let results =
+            domains::disable_domains(self.0.store.as_ref(), &body.into_inner().domain_names)
+                .await?;
+        Ok(Json(DomainResultsAnswer {
+            result: "success".into(),
+            domain_results: results,
+        }))
+    }
+
+    /// Makes sure one name has an active certificate: an existing one is
+    /// returned without ordering; otherwise a process_single order is placed.
+    #[oai(
+        path = "/api/domain/certificate-if-needed",
+        method = "post",
+        operation_id = "api_domain_certificate_if_needed",
+        tag = "ApiTags::Api"
+    )]
+    async fn certificate_if_needed(
+        &self,
+        _auth: AdminToken,
+        body: CertificateIfNeededBody,
+    ) -> ApiResult<Json<CertificateIfNeededAnswer>> {
+        let f = body.into_inner();
+        let cycle = match f.private_key_cycle.as_deref() {
+            None | Some("") => None,
+            Some(c) => Some(
+                c.parse::<PrivateKeyCycle>()
+                    .map_err(peter_core::Error::from)?,
+            ),
+        };
+        let r = domains::certificate_if_needed(
+            &self.0.orders(),
+            &f.domain_name,
+            f.acme_account_id.map(AcmeAccountId),
+            cycle,
+        )
+        .await?;
+        let name = domains::split_names(&f.domain_name)
+            .into_iter()
+            .next()
+            .unwrap_or_default()
+            .to_ascii_lowercase();
+        let mut domain_results = BTreeMap::new();
+        domain_results.insert(
+            name,
+            CertificateIfNeededResult {
+                domain_status: r.domain_status,
+                domain_id: r.domain_id,
+                certificate_status: r.certificate_status,
+                certificate_signed_id: r.certificate_signed_id,
+                acme_order_id: r.acme_order_id,
+                error: r.error,
+            },
+        );
+        Ok(Json(CertificateIfNeededAnswer {
+            result: "success".into(),
+            domain_results,
+        }))
+    }
+}
