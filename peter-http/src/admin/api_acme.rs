@@ -420,7 +420,8 @@ impl AcmeApi {
         Ok(AcmeAccountAnswer::of(&account))
     }
 
-    /// Registers (or finds) the account of an uploaded key.
+    /// Records an uploaded account key and registers it with the server
+    /// (terms agreed); a key the server already knows gets its existing account.
     #[oai(
         path = "/acme-account/upload",
         method = "post",
@@ -435,14 +436,14 @@ impl AcmeApi {
         let f = body.into_inner();
         let key = ParsedPrivateKey::from_pem(&f.account_key_file_pem)
             .map_err(|e| ApiError::invalid("account_key_file_pem", e.to_string()))?;
-        let account = accounts::import_account(
-            self.0.store.as_ref(),
-            self.0.acme.as_ref(),
-            f.acme_server_id.map(AcmeServerId),
-            key,
-            f.contact.filter(|c| !c.trim().is_empty()),
-        )
-        .await?;
+        let request = AccountRequest {
+            acme_server_id: f.acme_server_id.map(AcmeServerId),
+            contact: f.contact.filter(|c| !c.trim().is_empty()),
+            key: Some(key),
+            ..AccountRequest::default()
+        };
+        let account =
+            accounts::create_account(self.0.store.as_ref(), self.0.acme.as_ref(), request).await?;
         Ok(AcmeAccountAnswer::of(&account))
     }
 

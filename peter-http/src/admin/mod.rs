@@ -130,6 +130,10 @@ pub fn openapi_json(state: AdminState) -> String {
 /// unreadable body, missing token, body too large) into the admin API's
 /// JSON error document. Such errors are the caller's: never a 5xx.
 fn json_error(e: poem::Error) -> Response {
+    if e.is_from_response() {
+        // A handler's own answer (an `ApiError`): already the JSON document.
+        return e.into_response();
+    }
     let mut status = e.status();
     let message = match status {
         StatusCode::NOT_FOUND => "no such admin route".to_string(),
