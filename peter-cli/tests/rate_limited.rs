@@ -15,6 +15,8 @@ use peter_store::SqlStore;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpListener;
 
+mod support;
+
 async fn fake_rate_limited_ca() -> (String, Arc<AtomicU32>) {
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
     let base = format!("http://{}", listener.local_addr().unwrap());
@@ -186,4 +188,33 @@ async fn a_rate_limit_is_a_typed_error_with_its_retry_after_and_is_not_retried()
     assert!(limited.iter().all(|e| e.retry_after_seconds == Some(120)
         && e.problem_type.as_deref() == Some("urn:ietf:params:acme:error:rateLimited")));
     std::fs::remove_dir_all(dir).ok();
+}
+
+/// Over the admin API the same refusal is a 429 carrying the CA's
+/// Retry-After and its problem document.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_admin_api_answers_a_rate_limit_with_429_and_retry_after() {
+    let (directory, _posts) = fake_rate_limited_ca().await;
+    let w = support::AdminWorld::start("ratelimit", 0, support::AdminWorld::default_access(), true)
+        .await;
+    w.post(
+        "acme-server/new",
+        serde_json::json!({"name": "fake", "directory_url": directory, "is_default": true}),
+    )
+    .await
+    .expect(200);
+    let r = w
+        .post(
+            "acme-account/new",
+            serde_json::json!({"contact": "ops@example.com"}),
+        )
+        .await
+        .expect(429);
+    assert_eq!(r.headers["retry-after"].to_str().unwrap(), "120");
+    let body = r.json();
+    assert_eq!(body["result"], "error");
+    assert_eq!(
+        body["problem"]["type"],
+        "urn:ietf:params:acme:error:rateLimited"
+    );
 }

@@ -336,6 +336,12 @@ impl DomainsApi {
     ) -> ApiResult<Json<DomainNewAnswer>> {
         let body = body.into_inner();
         let name = DomainName::parse(&body.domain_name).map_err(peter_core::Error::from)?;
+        if name.is_wildcard() {
+            return Err(ApiError::invalid(
+                "domain_name",
+                "a wildcard is not a domain peter can order or serve (it needs DNS-01)",
+            ));
+        }
         if self.0.store.is_domain_blocklisted(&name).await? {
             return Err(peter_core::Error::Blocklisted(name.as_str().to_string()).into());
         }

@@ -1,0 +1,301 @@
+//! Who may call the admin API, and what bad input gets: typed 4xx answers
+//! with the JSON error document, never a 5xx, and nothing half-written.
+
+mod support;
+
+use peter_acme::testkit::{Pebble, PebbleOptions};
+use peter_core::model::KeyTechnology;
+use peter_core::testkit::TestPki;
+use peter_http::AdminAccess;
+use serde_json::json;
+use support::*;
+
+fn is_error_document(r: &Resp) {
+    assert!(
+        r.content_type().starts_with("application/json"),
+        "{}",
+        r.content_type()
+    );
+    let body = r.json();
+    assert_eq!(body["result"], "error", "{body}");
+    assert!(
+        body["error"].as_str().is_some_and(|e| !e.is_empty()),
+        "{body}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn without_admin_nothing_answers_under_the_prefix() {
+    let w = AdminWorld::start("absent", 0, AdminWorld::default_access(), false).await;
+    for path in [
+        "domains",
+        "api/openapi.json",
+        "api/docs",
+        "domain/1/config.json",
+    ] {
+        let r = w.get_as(path, Some(TOKEN)).await;
+        assert_eq!(r.status, 404, "{path} must not exist on a public-only node");
+    }
+    assert_eq!(
+        w.get_as("/.well-known/public/whoami", None).await.status,
+        200
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn tokens_admin_everywhere_gateway_only_on_domain_config() {
+    let w = AdminWorld::start("tokens", 0, AdminWorld::default_access(), true).await;
+    w.post("domain/new", json!({"domain_name": "gw.example.com"}))
+        .await
+        .expect(200);
+
+    for token in [None, Some("wrong-token-wrong-token"), Some("")] {
+        let r = w.get_as("domains", token).await;
+        assert_eq!(r.status, 401, "{token:?}");
+        is_error_document(&r);
+        assert_eq!(
+            w.get_as("domain/gw.example.com/config.json", token)
+                .await
+                .status,
+            401
+        );
+    }
+    // the gateway token reads config.json and nothing else
+    let cfg = w
+        .get_as("domain/gw.example.com/config.json", Some(GATEWAY))
+        .await
+        .expect(200)
+        .json();
+    assert_eq!(cfg["domain"]["domain_name"], "gw.example.com");
+    for path in [
+        "domains",
+        "domain/gw.example.com",
+        "private-keys",
+        "certificate-signeds",
+    ] {
+        assert_eq!(
+            w.get_as(path, Some(GATEWAY)).await.status,
+            401,
+            "{path} with the gateway token"
+        );
+    }
+    let r = w
+        .http
+        .post(w.url("domain/new"))
+        .bearer_auth(GATEWAY)
+        .json(&json!({"domain_name": "x.example.com"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 401, "the gateway token cannot write");
+    // the admin token works everywhere
+    w.get_as("domain/gw.example.com/config.json", Some(TOKEN))
+        .await
+        .expect(200);
+    // the document and Swagger UI describe routes only: no token needed
+    w.get_as("api/openapi.json", None).await.expect(200);
+    assert!(
+        w.get_as("api/docs", None)
+            .await
+            .expect(200)
+            .text()
+            .contains("swagger")
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn listed_gateway_networks_read_config_json_without_a_token() {
+    let open = AdminAccess {
+        gateway_networks: vec!["127.0.0.0/8".parse().unwrap()],
+        ..AdminWorld::default_access()
+    };
+    let w = AdminWorld::start("net-open", 0, open, true).await;
+    w.post("domain/new", json!({"domain_name": "net.example.com"}))
+        .await
+        .expect(200);
+    w.get_as("domain/net.example.com/config.json", None)
+        .await
+        .expect(200);
+    assert_eq!(
+        w.get_as("domains", None).await.status,
+        401,
+        "only config.json"
+    );
+
+    let closed = AdminAccess {
+        gateway_networks: vec!["10.0.0.0/8".parse().unwrap()],
+        ..AdminWorld::default_access()
+    };
+    let w = AdminWorld::start("net-closed", 0, closed, true).await;
+    w.post("domain/new", json!({"domain_name": "net.example.com"}))
+        .await
+        .expect(200);
+    assert_eq!(
+        w.get_as("domain/net.example.com/config.json", None)
+            .await
+            .status,
+        401
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bad_input_gets_typed_4xx_and_changes_nothing() {
+    let w = AdminWorld::start("bad", 0, AdminWorld::default_access(), true).await;
+    let pki = TestPki::new("bad-input");
+    let leaf = pki.issue(&["bad.example.com"], KeyTechnology::EcP256);
+    let other = pki.issue(&["bad.example.com"], KeyTechnology::EcP256);
+
+    let cases: Vec<(Resp, u16, Option<&str>)> = vec![
+        (w.get("certificate-signed/999").await, 404, None),
+        (w.get("domain/unknown.example.com").await, 404, None),
+        (w.get("domain/-bad-.example.com").await, 422, Some("domain_name")),
+        (w.get("acme-order/abc").await, 400, None),
+        (w.get("no-such-route").await, 404, None),
+        (w.get("domain/new").await, 405, None),
+        (w.post("domain/new", json!({"domain_name": "*.example.com"})).await, 422, Some("domain_name")),
+        (w.post("domain/new", json!({"domain_name": "10.0.0.1"})).await, 422, Some("domain_name")),
+        (w.post("domain/new", json!({"nope": 1})).await, 400, None),
+        (w.post_form("domain/new", "").await, 400, None),
+        (
+            w.post("certificate-signed/upload", json!({"certificate_file": "-----BEGIN CERTIFICATE-----\nnope\n-----END CERTIFICATE-----\n", "private_key_file_pem": leaf.key.pem()}))
+                .await,
+            422,
+            None,
+        ),
+        (
+            w.post("certificate-signed/upload", json!({"certificate_file": leaf.certificate.pem(), "private_key_file_pem": other.key.pem(), "chain_file": pki.chain_pem()}))
+                .await,
+            422,
+            None,
+        ),
+        (
+            w.post("certificate-signed/upload", json!({"certificate_file": leaf.certificate.pem(), "private_key_file_pem": leaf.key.pem(), "chain_file": "garbage"}))
+                .await,
+            422,
+            None,
+        ),
+        (w.post("private-key/upload", json!({"private_key_file_pem": "-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----\n"})).await, 422, Some("private_key_file_pem")),
+        (w.post("private-key/new", json!({"key_technology": "DSA_1024"})).await, 422, None),
+        (w.post("certificate-cas/preferred/add", json!({"fingerprint_sha1": "zz"})).await, 422, Some("fingerprint_sha1")),
+        (w.post("acme-order/new/freeform", json!({"domain_names": "a.example.com"})).await, 422, Some("acme_account_id")),
+        (w.post("api/domain/enable", json!({"domain_names": " , "})).await, 422, Some("domain_names")),
+        (w.post("api/domain/certificate-if-needed", json!({"domain_name": "a.example.com,b.example.com"})).await, 422, Some("domain_name")),
+        (w.post("acme-server/new", json!({"name": "x", "directory_url": "ftp://x"})).await, 422, Some("directory_url")),
+        (
+            w.send_raw(w.http.post(w.url("domain/new")).bearer_auth(TOKEN).header("content-type", "application/json").body("{\"domain_name\":")).await,
+            400,
+            None,
+        ),
+        (
+            w.send_raw(w.http.post(w.url("certificate-signed/upload")).bearer_auth(TOKEN).header("content-type", "application/json").body(vec![b' '; 200 * 1024])).await,
+            413,
+            None,
+        ),
+    ];
+    for (i, (r, status, field)) in cases.iter().enumerate() {
+        assert_eq!(r.status, *status, "case {i}: {}", r.text());
+        is_error_document(r);
+        if let Some(field) = field {
+            assert!(
+                r.json()["form_errors"][field].is_string(),
+                "case {i}: {}",
+                r.text()
+            );
+        }
+    }
+    // nothing was written by any of them
+    assert_eq!(
+        w.get("certificate-signeds").await.json()["pagination"]["total_items"],
+        0
+    );
+    assert_eq!(
+        w.get("private-keys").await.json()["pagination"]["total_items"],
+        0
+    );
+    assert_eq!(
+        w.get("domains").await.json()["pagination"]["total_items"],
+        0
+    );
+
+    // an illegal transition is a 409
+    let up = w
+        .post(
+            "certificate-signed/upload",
+            json!({"certificate_file": leaf.certificate.pem(), "private_key_file_pem": leaf.key.pem(), "chain_file": pki.chain_with_root_pem()}),
+        )
+        .await
+        .expect(200)
+        .json();
+    let id = up["CertificateSigned"]["id"].as_i64().unwrap();
+    w.post_form(&format!("certificate-signed/{id}/mark"), "action=revoked")
+        .await
+        .expect(200);
+    let r = w
+        .post_form(&format!("certificate-signed/{id}/mark"), "action=active")
+        .await
+        .expect(409);
+    is_error_document(&r);
+    // the root was given but is never served in a chain
+    let chain = w
+        .get(&format!("certificate-signed/{id}/chain.pem"))
+        .await
+        .expect(200)
+        .text();
+    assert_eq!(chain, pki.chain_pem());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_acme_server_refusal_is_502_with_its_problem_document() {
+    let pebble = Pebble::start(PebbleOptions::default()).await;
+    let w = AdminWorld::start(
+        "refusal",
+        pebble.http_port,
+        AdminWorld::default_access(),
+        true,
+    )
+    .await;
+    w.post(
+        "acme-server/new",
+        json!({"name": "pebble", "directory_url": pebble.directory_url, "ca_bundle_pem": pebble.tls_ca_pem, "is_default": true}),
+    )
+    .await
+    .expect(200);
+    w.post("acme-account/new", json!({"global_default": true}))
+        .await
+        .expect(200);
+    let stranger = w
+        .post("acme-account/new", json!({}))
+        .await
+        .expect(200)
+        .json();
+    let order = w
+        .post(
+            "acme-order/new/freeform",
+            json!({"domain_names": "refused.example.com"}),
+        )
+        .await
+        .expect(200)
+        .json();
+    let cert = order["AcmeOrder"]["certificate_signed_id"]
+        .as_i64()
+        .unwrap();
+    // an account that neither ordered it nor holds its authorizations
+    let r = w
+        .post(
+            &format!("certificate-signed/{cert}/acme-server/revoke"),
+            json!({"acme_account_id": stranger["AcmeAccount"]["id"]}),
+        )
+        .await
+        .expect(502);
+    is_error_document(&r);
+    let body = r.json();
+    assert_eq!(
+        body["problem"]["type"], "urn:ietf:params:acme:error:unauthorized",
+        "{body}"
+    );
+    let focus = w.get(&format!("certificate-signed/{cert}")).await.json();
+    assert!(
+        focus["CertificateSigned"]["timestamp_revoked_upstream"].is_null(),
+        "a refusal records nothing"
+    );
+}
