@@ -11,6 +11,10 @@ step() { printf '\n==> %s\n' "$*"; }
 step "installing test dependencies (Pebble 2.10, nginx, wrk, openssl)"
 bash scripts/install-test-deps.sh
 
+step "installing the generated-client tools (openapi-python-client, openapi-spec-validator)"
+PETER_TEST_PYTHON="$(bash scripts/install-python-tools.sh | tail -n1)"
+export PETER_TEST_PYTHON
+
 export PETER_TEST_POSTGRES_URL="${PETER_TEST_POSTGRES_URL:-postgres://postgres@127.0.0.1:5432/postgres}"
 step "checking PostgreSQL at ${PETER_TEST_POSTGRES_URL}"
 if ! psql "$PETER_TEST_POSTGRES_URL" -Atqc 'select 1' >/dev/null; then

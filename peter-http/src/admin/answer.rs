@@ -182,6 +182,7 @@ pub struct Pagination {
     /// Items per page.
     pub per_page: u64,
     /// The next page, when there is one.
+    #[oai(nullable)]
     pub page_next: Option<u64>,
 }
 

@@ -59,9 +59,11 @@ pub struct AcmeServerNewFields {
     pub directory_url: String,
     /// PEM bundle trusted for the server's TLS (test CAs).
     #[serde(default)]
+    #[oai(nullable)]
     pub ca_bundle_pem: Option<String>,
     /// Make it the default server.
     #[serde(default)]
+    #[oai(nullable)]
     pub is_default: Option<bool>,
 }
 json_or_form!(AcmeServerNewBody, AcmeServerNewFields);
@@ -71,18 +73,23 @@ json_or_form!(AcmeServerNewBody, AcmeServerNewFields);
 pub struct AcmeAccountNewFields {
     /// The server (default: the default server).
     #[serde(default)]
+    #[oai(nullable)]
     pub acme_server_id: Option<i64>,
     /// Contact email.
     #[serde(default)]
+    #[oai(nullable)]
     pub contact: Option<String>,
     /// Key technology for certificates it orders (default `EC_P256`).
     #[serde(default)]
+    #[oai(nullable)]
     pub private_key_technology: Option<String>,
     /// Key cycle for certificates it orders (default `single_use`).
     #[serde(default)]
+    #[oai(nullable)]
     pub private_key_cycle: Option<String>,
     /// Make it the global default account.
     #[serde(default)]
+    #[oai(nullable)]
     pub global_default: Option<bool>,
 }
 json_or_form!(AcmeAccountNewBody, AcmeAccountNewFields);
@@ -92,11 +99,13 @@ json_or_form!(AcmeAccountNewBody, AcmeAccountNewFields);
 pub struct AcmeAccountUploadFields {
     /// The server (default: the default server).
     #[serde(default)]
+    #[oai(nullable)]
     pub acme_server_id: Option<i64>,
     /// The account key, PEM.
     pub account_key_file_pem: String,
     /// Contact email.
     #[serde(default)]
+    #[oai(nullable)]
     pub contact: Option<String>,
 }
 json_or_form!(AcmeAccountUploadBody, AcmeAccountUploadFields);
@@ -128,18 +137,23 @@ pub struct AcmeOrderNewFields {
     pub domain_names: String,
     /// The ordering account (default: the global default account).
     #[serde(default)]
+    #[oai(nullable)]
     pub acme_account_id: Option<i64>,
     /// `create_order`, `process_single` (default) or `process_multi`.
     #[serde(default)]
+    #[oai(nullable)]
     pub processing_strategy: Option<String>,
     /// Key cycle (default: the account's).
     #[serde(default)]
+    #[oai(nullable)]
     pub private_key_cycle: Option<String>,
     /// A recorded key to use instead of cycling.
     #[serde(default)]
+    #[oai(nullable)]
     pub private_key_id: Option<i64>,
     /// ACME profile (must be offered by the server).
     #[serde(default)]
+    #[oai(nullable)]
     pub profile: Option<String>,
 }
 json_or_form!(AcmeOrderNewBody, AcmeOrderNewFields);
@@ -149,6 +163,7 @@ json_or_form!(AcmeOrderNewBody, AcmeOrderNewFields);
 pub struct AcmeProcessFields {
     /// `all` (default: until the certificate or a failure) or `one` step.
     #[serde(default)]
+    #[oai(nullable)]
     pub steps: Option<String>,
 }
 json_or_form!(AcmeProcessBody, AcmeProcessFields);
@@ -158,6 +173,7 @@ json_or_form!(AcmeProcessBody, AcmeProcessFields);
 pub struct StrategyFields {
     /// `create_order`, `process_single` (default) or `process_multi`.
     #[serde(default)]
+    #[oai(nullable)]
     pub processing_strategy: Option<String>,
 }
 json_or_form!(StrategyBody, StrategyFields);

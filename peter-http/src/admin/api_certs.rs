@@ -132,6 +132,7 @@ pub struct CertificateUploadFields {
     pub private_key_file_pem: String,
     /// Its chain (intermediates, optionally the root), any order.
     #[serde(default)]
+    #[oai(nullable)]
     pub chain_file: Option<String>,
 }
 json_or_form!(CertificateUploadBody, CertificateUploadFields);
@@ -156,6 +157,7 @@ pub struct CertificateUploadAnswer {
     /// Its key.
     pub PrivateKey: CreatedRef,
     /// Its chain, when one was given.
+    #[oai(nullable)]
     pub CertificateCAChain: Option<CreatedRef>,
 }
 
@@ -173,9 +175,11 @@ pub struct RevokeFields {
     /// `unspecified` (default), `keyCompromise`, `superseded` or
     /// `cessationOfOperation`.
     #[serde(default)]
+    #[oai(nullable)]
     pub reason: Option<String>,
     /// The account to revoke with (default: the one that ordered it).
     #[serde(default)]
+    #[oai(nullable)]
     pub acme_account_id: Option<i64>,
 }
 json_or_form!(RevokeBody, RevokeFields);

@@ -88,6 +88,7 @@ pub struct CertificateConfigView {
     /// The certificate.
     pub certificate: PemRefView,
     /// The preferred chain (none for a certificate uploaded without one).
+    #[oai(nullable)]
     pub chain: Option<PemRefView>,
     /// Certificate then chain; the id is `"<cert>,<chain>"`.
     pub fullchain: PemRefView,
@@ -123,8 +124,10 @@ pub struct DomainConfigView {
     /// The domain.
     pub domain: DomainConfigDomain,
     /// The newest active certificate for this name alone.
+    #[oai(nullable)]
     pub certificate_signed__latest_single: Option<CertificateConfigView>,
     /// The newest active certificate naming it among others.
+    #[oai(nullable)]
     pub certificate_signed__latest_multi: Option<CertificateConfigView>,
 }
 

@@ -163,9 +163,11 @@ pub struct CaUploadAnswer {
 pub struct PreferenceFields {
     /// The CA's id; or give `fingerprint_sha1`.
     #[serde(default)]
+    #[oai(nullable)]
     pub certificate_ca_id: Option<i64>,
     /// The CA's SHA-1 fingerprint (hex, full or its first 8 characters).
     #[serde(default)]
+    #[oai(nullable)]
     pub fingerprint_sha1: Option<String>,
 }
 json_or_form!(PreferenceBody, PreferenceFields);
@@ -175,9 +177,11 @@ json_or_form!(PreferenceBody, PreferenceFields);
 pub struct PrioritizeFields {
     /// The CA's id; or give `fingerprint_sha1`.
     #[serde(default)]
+    #[oai(nullable)]
     pub certificate_ca_id: Option<i64>,
     /// The CA's SHA-1 fingerprint (hex, full or its first 8 characters).
     #[serde(default)]
+    #[oai(nullable)]
     pub fingerprint_sha1: Option<String>,
     /// `increase` (earlier) or `decrease` (later).
     pub priority: String,
@@ -189,6 +193,7 @@ json_or_form!(PrioritizeBody, PrioritizeFields);
 pub struct PrivateKeyNewFields {
     /// `EC_P256` (default), `EC_P384`, `RSA_2048`, `RSA_3072` or `RSA_4096`.
     #[serde(default)]
+    #[oai(nullable)]
     pub key_technology: Option<String>,
 }
 json_or_form!(PrivateKeyNewBody, PrivateKeyNewFields);
@@ -258,9 +263,11 @@ pub struct CertificateIfNeededFields {
     pub domain_name: String,
     /// The account to order with (default: the global default account).
     #[serde(default)]
+    #[oai(nullable)]
     pub acme_account_id: Option<i64>,
     /// Key cycle for the certificate (default: the account's).
     #[serde(default)]
+    #[oai(nullable)]
     pub private_key_cycle: Option<String>,
 }
 json_or_form!(CertificateIfNeededBody, CertificateIfNeededFields);
@@ -278,10 +285,10 @@ pub struct CertificateIfNeededResult {
     #[oai(rename = "certificate_signed.status")]
     pub certificate_status: String,
     /// The certificate.
-    #[oai(rename = "certificate_signed.id")]
+    #[oai(rename = "certificate_signed.id", nullable)]
     pub certificate_signed_id: Option<i64>,
     /// The order placed, when one was.
-    #[oai(rename = "acme_order.id")]
+    #[oai(rename = "acme_order.id", nullable)]
     pub acme_order_id: Option<i64>,
     /// Why the order failed.
     #[oai(skip_serializing_if_is_none)]

@@ -50,13 +50,17 @@ impl From<&AcmeServer> for AcmeServerView {
 pub struct AcmeAccountView {
     pub id: i64,
     pub acme_server_id: i64,
+    #[oai(nullable)]
     pub contact: Option<String>,
+    #[oai(nullable)]
     pub account_url: Option<String>,
+    #[oai(nullable)]
     pub terms_of_service: Option<String>,
     pub is_active: bool,
     pub is_global_default: bool,
     pub private_key_technology: String,
     pub private_key_cycle: String,
+    #[oai(nullable)]
     pub deactivated_at: Option<String>,
     pub created_at: String,
     pub acme_account_key_id: i64,
@@ -93,6 +97,7 @@ pub struct PrivateKeyView {
     pub spki_sha256: String,
     pub source: String,
     pub cycle: String,
+    #[oai(nullable)]
     pub acme_account_id_owner: Option<i64>,
     pub is_active: bool,
     pub is_compromised: bool,
@@ -121,7 +126,9 @@ pub struct DomainView {
     pub id: i64,
     pub domain_name: String,
     pub is_active: bool,
+    #[oai(nullable)]
     pub certificate_signed_id__latest_single: Option<i64>,
+    #[oai(nullable)]
     pub certificate_signed_id__latest_multi: Option<i64>,
     pub created_at: String,
 }
@@ -168,6 +175,7 @@ pub struct CertificateRequestView {
     pub csr_pem: String,
     pub spki_sha256: String,
     pub source: String,
+    #[oai(nullable)]
     pub private_key_id: Option<i64>,
     pub unique_fqdn_set_id: i64,
     pub created_at: String,
@@ -205,11 +213,15 @@ pub struct CertificateSignedView {
     pub is_deactivated: bool,
     pub is_revoked: bool,
     pub is_compromised_private_key: bool,
+    #[oai(nullable)]
     pub timestamp_revoked_upstream: Option<String>,
+    #[oai(nullable)]
     pub ari_window_start: Option<String>,
+    #[oai(nullable)]
     pub ari_window_end: Option<String>,
     pub private_key_id: i64,
     pub unique_fqdn_set_id: i64,
+    #[oai(nullable)]
     pub certificate_request_id: Option<i64>,
     pub created_at: String,
 }
@@ -312,26 +324,40 @@ pub struct AcmeOrderView {
     pub id: i64,
     pub acme_account_id: i64,
     pub unique_fqdn_set_id: i64,
+    #[oai(nullable)]
     pub order_url: Option<String>,
+    #[oai(nullable)]
     pub finalize_url: Option<String>,
+    #[oai(nullable)]
     pub certificate_url: Option<String>,
     pub status: String,
     pub processing_status: String,
     pub processing_strategy: String,
     pub order_type: String,
+    #[oai(nullable)]
     pub is_processing: Option<bool>,
     pub private_key_cycle_renewal: String,
     pub private_key_strategy_requested: String,
+    #[oai(nullable)]
     pub private_key_id_requested: Option<i64>,
+    #[oai(nullable)]
     pub private_key_id: Option<i64>,
+    #[oai(nullable)]
     pub certificate_request_id: Option<i64>,
+    #[oai(nullable)]
     pub certificate_signed_id: Option<i64>,
+    #[oai(nullable)]
     pub acme_order_id_retry_of: Option<i64>,
+    #[oai(nullable)]
     pub certificate_signed_id_renewal_of: Option<i64>,
+    #[oai(nullable)]
     pub profile: Option<String>,
+    #[oai(nullable)]
     pub replaces: Option<String>,
     /// The ACME problem document (JSON text) when the order failed.
+    #[oai(nullable)]
     pub problem: Option<String>,
+    #[oai(nullable)]
     pub expires_at: Option<String>,
     pub created_at: String,
     pub updated_at: String,
@@ -375,8 +401,11 @@ pub struct AcmeAuthorizationView {
     pub id: i64,
     pub authorization_url: String,
     pub status: String,
+    #[oai(nullable)]
     pub domain_id: Option<i64>,
+    #[oai(nullable)]
     pub expires_at: Option<String>,
+    #[oai(nullable)]
     pub deactivated_at: Option<String>,
     pub acme_order_id_created: i64,
     pub created_at: String,
@@ -410,6 +439,7 @@ pub struct AcmeChallengeView {
     pub status: String,
     pub challenge_url: String,
     pub token: String,
+    #[oai(nullable)]
     pub keyauthorization: Option<String>,
     pub created_at: String,
     pub updated_at: String,
@@ -438,6 +468,7 @@ pub struct AcmeChallengePollView {
     pub id: i64,
     pub acme_challenge_id: i64,
     pub timestamp_polled: String,
+    #[oai(nullable)]
     pub remote_ip_address: Option<String>,
 }
 
@@ -459,6 +490,7 @@ pub struct AcmeChallengeUnknownPollView {
     pub domain: String,
     pub challenge: String,
     pub timestamp_polled: String,
+    #[oai(nullable)]
     pub remote_ip_address: Option<String>,
 }
 
@@ -481,15 +513,24 @@ pub struct AcmeEventLogView {
     pub timestamp_event: String,
     pub acme_event: String,
     pub endpoint: String,
+    #[oai(nullable)]
     pub http_status: Option<i32>,
+    #[oai(nullable)]
     pub problem_type: Option<String>,
+    #[oai(nullable)]
     pub problem_detail: Option<String>,
+    #[oai(nullable)]
     pub retry_after_seconds: Option<i64>,
     pub duration_ms: i64,
+    #[oai(nullable)]
     pub acme_account_id: Option<i64>,
+    #[oai(nullable)]
     pub acme_order_id: Option<i64>,
+    #[oai(nullable)]
     pub acme_authorization_id: Option<i64>,
+    #[oai(nullable)]
     pub acme_challenge_id: Option<i64>,
+    #[oai(nullable)]
     pub certificate_signed_id: Option<i64>,
 }
 
@@ -521,6 +562,7 @@ pub struct OperationsEventView {
     pub event_type: String,
     pub timestamp_event: String,
     pub payload: serde_json::Value,
+    #[oai(nullable)]
     pub parent_id: Option<i64>,
 }
 
