@@ -55,3 +55,4 @@ fi
 step "examples"
 cargo run --locked -q -p peter-examples --example import_and_query
 cargo run --locked -q -p peter-examples --example issue_certificate
+cargo run --locked -q -p peter-examples --example embed_in_poem
