@@ -7,7 +7,8 @@
 //! cargo run --release -p peter-benches --bin store_seed -- sqlite 100000
 //! cargo run --release -p peter-benches --bin store_seed -- postgres 100000
 //! ```
-//! PostgreSQL: `PETER_TEST_POSTGRES_URL` (default
+//! `sqlite:/path/file.sqlite` seeds (and keeps) that file instead of a
+//! throw-away one. PostgreSQL: `PETER_TEST_POSTGRES_URL` (default
 //! `postgres://postgres@127.0.0.1:5432/postgres`) names a server where a
 //! fresh database is created for the run and dropped afterwards.
 
@@ -60,7 +61,13 @@ async fn main() {
             let base = admin.rsplit_once('/').unwrap().0.to_string();
             (format!("{base}/{name}"), None)
         }
-        other => panic!("unknown backend {other}; use sqlite or postgres"),
+        other if other.starts_with("sqlite:") => {
+            // A store file that outlives the run (the HTTP load benchmark
+            // serves it afterwards).
+            let path = std::path::PathBuf::from(other.trim_start_matches("sqlite:"));
+            (peter_store::sqlite_url_for_path(&path), None)
+        }
+        other => panic!("unknown backend {other}; use sqlite, sqlite:/path/file.sqlite or postgres"),
     };
 
     eprintln!("generating {count} certificates and keys...");
@@ -168,6 +175,8 @@ async fn main() {
 
     if let Some(dir) = cleanup {
         std::fs::remove_dir_all(dir).ok();
+    } else if backend.starts_with("sqlite:") {
+        // kept
     } else if let Ok(admin) = std::env::var("PETER_TEST_POSTGRES_URL")
         .or_else(|_| Ok::<_, ()>("postgres://postgres@127.0.0.1:5432/postgres".into()))
     {

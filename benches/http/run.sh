@@ -1,0 +1,97 @@
+#!/usr/bin/env bash
+# HTTP load benchmark (wrk, Debian's package): peter serving
+#   - GET /.well-known/peter_sslers/domain/{name}/config.json over random
+#     names of a store seeded with N domains and certificates (SQLite), and
+#   - GET /.well-known/public/whoami,
+# then nginx (one worker) serving a static file of config.json's size, on
+# the same machine, for scale. Reports requests/s, latency and peter's RSS.
+#
+#   benches/http/run.sh            # 100,000 domains, 10 s per run, 64 connections
+#   PETER_BENCH_DOMAINS=10000 PETER_BENCH_SECONDS=5 benches/http/run.sh
+#
+# The seeded store is kept in $PETER_BENCH_DATA (default /tmp/peter-http-bench)
+# and reused by later runs with the same N.
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+
+N="${PETER_BENCH_DOMAINS:-100000}"
+SECONDS_PER_RUN="${PETER_BENCH_SECONDS:-10}"
+CONNECTIONS="${PETER_BENCH_CONNECTIONS:-64}"
+DATA="${PETER_BENCH_DATA:-/tmp/peter-http-bench}"
+command -v wrk >/dev/null || { echo "FATAL: wrk is missing (scripts/install-test-deps.sh)" >&2; exit 1; }
+command -v nginx >/dev/null || { echo "FATAL: nginx is missing (scripts/install-test-deps.sh)" >&2; exit 1; }
+
+cargo build --release --locked -q -p peter-cli --bin peter
+cargo build --release --locked -q -p peter-benches --bin store_seed
+PETER=target/release/peter
+
+if [ ! -f "$DATA/.seeded-$N" ]; then
+    rm -rf "$DATA"
+    "$PETER" --data-dir "$DATA" init >/dev/null
+    echo "seeding $N domains into $DATA (takes a few minutes for 100,000)..." >&2
+    target/release/store_seed "sqlite:$DATA/peter.sqlite" "$N" >"$DATA/seed.json"
+    touch "$DATA/.seeded-$N"
+fi
+TOKEN="$(cat "$DATA/admin-token")"
+
+port=$(( 20000 + RANDOM % 10000 ))
+"$PETER" --data-dir "$DATA" serve --admin --listen "127.0.0.1:$port" 2>"$DATA/serve.log" &
+pid=$!
+nginx_dir=""
+cleanup() {
+    kill "$pid" 2>/dev/null || true
+    if [ -n "$nginx_dir" ]; then nginx -p "$nginx_dir" -c nginx.conf -s stop 2>/dev/null || true; fi
+}
+trap cleanup EXIT
+for _ in $(seq 100); do
+    curl -fsS "http://127.0.0.1:$port/.well-known/public/whoami" >/dev/null 2>&1 && break
+    sleep 0.1
+done
+sample="$(curl -fsS -H "Authorization: Bearer $TOKEN" \
+    "http://127.0.0.1:$port/.well-known/peter_sslers/domain/d1.bench.example/config.json")"
+echo "$sample" | grep -q '"certificate_signed__latest_single":{' || { echo "FATAL: config.json has no certificate" >&2; exit 1; }
+size=${#sample}
+
+rps() { awk '/Requests\/sec/ {print $2}'; }
+run_wrk() { # label, then wrk arguments
+    local label=$1; shift
+    local out
+    out="$(wrk -t2 -c"$CONNECTIONS" -d"${SECONDS_PER_RUN}s" --latency "$@")"
+    if echo "$out" | grep -q 'Non-2xx'; then
+        echo "$out" >&2
+        echo "FATAL: $label had non-2xx answers" >&2
+        exit 1
+    fi
+    printf '%-34s %10s req/s   p50 %8s   p99 %8s\n' "$label" "$(echo "$out" | rps)" \
+        "$(echo "$out" | awk '$1=="50%" {print $2}')" "$(echo "$out" | awk '$1=="99%" {print $2}')"
+}
+
+export PETER_BENCH_DOMAINS="$N" PETER_BENCH_TOKEN="$TOKEN"
+# warm up (page cache, connection pool)
+wrk -t2 -c"$CONNECTIONS" -d2s -s benches/http/random_domain.lua "http://127.0.0.1:$port" >/dev/null
+
+echo "machine: $(nproc) cores, $(awk '/model name/ {$1=$2=$3=""; print; exit}' /proc/cpuinfo | sed 's/^ *//'); $N domains; wrk -t2 -c$CONNECTIONS -d${SECONDS_PER_RUN}s on the same machine"
+run_wrk "peter config.json (random names)" -s benches/http/random_domain.lua "http://127.0.0.1:$port"
+run_wrk "peter whoami" "http://127.0.0.1:$port/.well-known/public/whoami"
+echo "peter RSS after the runs: $(awk '/VmRSS/ {print $2, $3}' /proc/$pid/status) (peak $(awk '/VmHWM/ {print $2, $3}' /proc/$pid/status))"
+
+nginx_dir="$(mktemp -d)"
+mkdir -p "$nginx_dir/logs" "$nginx_dir/www"
+head -c "$size" /dev/zero | tr '\0' 'x' >"$nginx_dir/www/config.json"
+nport=$(( port + 1 ))
+cat >"$nginx_dir/nginx.conf" <<CONF
+worker_processes 1;
+error_log $nginx_dir/logs/error.log;
+pid $nginx_dir/nginx.pid;
+events { worker_connections 1024; }
+http {
+    access_log off;
+    server {
+        listen 127.0.0.1:$nport;
+        root $nginx_dir/www;
+    }
+}
+CONF
+nginx -p "$nginx_dir" -c nginx.conf
+sleep 0.3
+run_wrk "nginx static file ($size bytes, 1 worker)" "http://127.0.0.1:$nport/config.json"
