@@ -77,6 +77,7 @@ echo "peter RSS after the runs: $(awk '/VmRSS/ {print $2, $3}' /proc/$pid/status
 
 nginx_dir="$(mktemp -d)"
 mkdir -p "$nginx_dir/logs" "$nginx_dir/www"
+chmod 755 "$nginx_dir" "$nginx_dir/www"
 head -c "$size" /dev/zero | tr '\0' 'x' >"$nginx_dir/www/config.json"
 nport=$(( port + 1 ))
 cat >"$nginx_dir/nginx.conf" <<CONF
