@@ -67,7 +67,9 @@ async fn main() {
             let path = std::path::PathBuf::from(other.trim_start_matches("sqlite:"));
             (peter_store::sqlite_url_for_path(&path), None)
         }
-        other => panic!("unknown backend {other}; use sqlite, sqlite:/path/file.sqlite or postgres"),
+        other => {
+            panic!("unknown backend {other}; use sqlite, sqlite:/path/file.sqlite or postgres")
+        }
     };
 
     eprintln!("generating {count} certificates and keys...");

@@ -89,6 +89,8 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             gateway_networks: Vec::new(),
         }),
         max_body_bytes: peter_http::admin::DEFAULT_MAX_BODY_BYTES,
+        redis: None,
+        nginx: None,
     };
     let peter = peter_http::routes(
         PublicState {

@@ -65,6 +65,9 @@ pub struct RedisConfig {
     pub prime_style: String,
     /// Seconds before primed keys expire; 0 keeps them.
     pub ttl_seconds: u64,
+    /// Rewrite a certificate's domains in Redis when `peter serve --admin`
+    /// issues, imports or marks it.
+    pub prime_on_change: bool,
 }
 
 impl Default for RedisConfig {
@@ -73,6 +76,7 @@ impl Default for RedisConfig {
             url: String::new(),
             prime_style: "1".into(),
             ttl_seconds: 0,
+            prime_on_change: false,
         }
     }
 }
@@ -209,6 +213,9 @@ impl Config {
         }
         if let Some(v) = get("PETER_REDIS_URL") {
             self.redis.url = v;
+        }
+        if let Some(v) = get("PETER_REDIS_PRIME_ON_CHANGE") {
+            self.redis.prime_on_change = parse_bool("PETER_REDIS_PRIME_ON_CHANGE", &v)?;
         }
         if let Some(v) = get("PETER_REDIS_PRIME_STYLE") {
             self.redis.prime_style = v;

@@ -192,6 +192,16 @@ async fn bad_input_gets_typed_4xx_and_changes_nothing() {
             None,
         ),
     ];
+    let unconfigured = [
+        w.post("api/redis/prime", json!({})).await,
+        w.post("api/nginx/status", json!({})).await,
+        w.post("api/nginx/cache-flush", json!({})).await,
+    ];
+    for r in &unconfigured {
+        assert_eq!(r.status, 409, "{}", r.text());
+        is_error_document(r);
+        assert!(r.json()["error"].as_str().unwrap().contains("configured"));
+    }
     for (i, (r, status, field)) in cases.iter().enumerate() {
         assert_eq!(r.status, *status, "case {i}: {}", r.text());
         is_error_document(r);

@@ -9,6 +9,7 @@ use std::time::Duration;
 
 use peter_acme::testkit::{Pebble, PebbleOptions};
 use serde_json::{Value, json};
+use support::module_server;
 use support::*;
 
 fn id(v: &Value) -> i64 {
@@ -53,11 +54,29 @@ async fn every_admin_route_is_exercised_against_pebble() {
         ],
     })
     .await;
-    let w = AdminWorld::start(
+    // Redis priming on every change (style 2, under a prefix of this run)
+    // and one OpenResty server that records what it is asked.
+    let redis_url =
+        std::env::var("PETER_TEST_REDIS_URL").unwrap_or_else(|_| "redis://127.0.0.1:6379".into());
+    let prefix = format!("peter-admin-routes-{}:", std::process::id());
+    let primer = peter_store::redis_prime::RedisPrimer::connect(&redis_url, &prefix, Some(600))
+        .await
+        .expect("Redis must be running on 127.0.0.1:6379");
+    let (module_url, module_calls) = module_server(Duration::ZERO).await;
+    let mut nginx_settings = peter_http::nginx::NginxSettings::new(vec![module_url.clone()]);
+    nginx_settings.userpass = Some("peter:sslers".into());
+    let nginx = std::sync::Arc::new(peter_http::nginx::NginxClient::new(nginx_settings).unwrap());
+    let w = AdminWorld::start_with(
         "routes",
         pebble.http_port,
         AdminWorld::default_access(),
         true,
+        Some(peter_http::admin::RedisPublishing {
+            publisher: std::sync::Arc::new(primer.clone()),
+            style: peter_core::ports::PrimeStyle::Two,
+            on_change: true,
+        }),
+        Some(nginx),
     )
     .await;
     let documented = w.documented_operations().await;
@@ -138,6 +157,15 @@ async fn every_admin_route_is_exercised_against_pebble() {
     let cert_single = single["AcmeOrder"]["certificate_signed_id"]
         .as_i64()
         .unwrap();
+
+    // ---- the issuance primed Redis on its own (style 2: fullchain + key)
+    let (fullchain_primed, key_primed) = primer
+        .read_style_two("www.example.com")
+        .await
+        .unwrap()
+        .expect("primed after issuance");
+    assert!(fullchain_primed.starts_with("-----BEGIN CERTIFICATE-----"));
+    assert!(key_primed.starts_with("-----BEGIN PRIVATE KEY-----"));
 
     // ---- config.json, by name and by id, always current
     let config = w
@@ -1175,6 +1203,129 @@ async fn every_admin_route_is_exercised_against_pebble() {
         .expect(200)
         .json();
     assert_eq!(gone["AcmeAccount"]["is_active"], false);
+
+    // ---- Redis, nginx and metrics
+    let primed = w
+        .post("api/redis/prime", json!({"style": "1"}))
+        .await
+        .expect(200)
+        .json();
+    assert!(
+        primed["total_primed"]["domain"].as_u64().unwrap() >= 5,
+        "{primed}"
+    );
+    let one = w
+        .post_form("api/redis/prime", "domain_name=www.example.com")
+        .await
+        .expect(200)
+        .json();
+    assert_eq!(one["total_primed"]["domain"], 1);
+    assert_eq!(one["style"], "2");
+    w.post("api/redis/prime", json!({"style": "3"}))
+        .await
+        .expect(422);
+    let flushed = w
+        .post("api/nginx/cache-flush", json!({}))
+        .await
+        .expect(200)
+        .json();
+    assert_eq!(flushed["servers_status"]["success"], json!([module_url]));
+    w.post_form("api/nginx/cache-flush", "domain_name=www.example.com")
+        .await
+        .expect(200);
+    let status = w
+        .post("api/nginx/status", json!({}))
+        .await
+        .expect(200)
+        .json();
+    assert_eq!(
+        status["servers_status"]["servers"][&module_url]["server"],
+        "peter_sslers:openresty"
+    );
+    w.post(&format!("domain/{domain_id}/nginx-cache-expire"), json!({}))
+        .await
+        .expect(200);
+    w.post(
+        &format!("certificate-signed/{renewed_cert}/nginx-cache-expire"),
+        json!({}),
+    )
+    .await
+    .expect(200);
+    let calls = module_calls.lock().unwrap().clone();
+    assert!(
+        calls.iter().all(|c| c.ends_with("Basic cGV0ZXI6c3NsZXJz")),
+        "{calls:?}"
+    );
+    for expected in ["/all ", "/domain/www.example.com ", "/domain/example.com "] {
+        assert!(
+            calls.iter().any(|c| c.contains(expected)),
+            "{expected} in {calls:?}"
+        );
+    }
+
+    let metrics = w.get("metrics").await.expect(200);
+    assert!(
+        metrics
+            .content_type()
+            .starts_with("text/plain; version=0.0.4")
+    );
+    let text = metrics.text();
+    let scrape = prometheus_parse::Scrape::parse(text.lines().map(|l| Ok(l.to_string())))
+        .expect("Prometheus text format");
+    let value = |name: &str, label: (&str, &str)| -> f64 {
+        scrape
+            .samples
+            .iter()
+            .find(|s| s.metric == name && s.labels.get(label.0) == Some(label.1))
+            .map(|s| match s.value {
+                prometheus_parse::Value::Gauge(v)
+                | prometheus_parse::Value::Counter(v)
+                | prometheus_parse::Value::Untyped(v) => v,
+                _ => f64::NAN,
+            })
+            .unwrap_or_else(|| panic!("{name}{label:?} missing from\n{text}"))
+    };
+    let active_now = w.get("certificate-signeds/active").await.json()["pagination"]["total_items"]
+        .as_u64()
+        .unwrap();
+    assert_eq!(
+        value("peter_certificates", ("state", "active")) as u64,
+        active_now
+    );
+    assert!(value("peter_certificates", ("state", "revoked")) >= 1.0);
+    assert!(value("peter_acme_orders", ("status", "valid")) >= 6.0);
+    assert!(value("peter_acme_requests_total", ("endpoint", "v2|newOrder")) >= 8.0);
+    let expiry = value(
+        "peter_certificate_expiration_timestamp_seconds",
+        ("id", &renewed_cert.to_string()),
+    );
+    let focus = w
+        .get(&format!("certificate-signed/{renewed_cert}"))
+        .await
+        .json();
+    let not_after = time::OffsetDateTime::parse(
+        focus["CertificateSigned"]["timestamp_not_after"]
+            .as_str()
+            .unwrap(),
+        &time::format_description::well_known::Rfc3339,
+    )
+    .unwrap();
+    assert_eq!(expiry as i64, not_after.unix_timestamp());
+    let expiry_series = scrape
+        .samples
+        .iter()
+        .filter(|s| s.metric == "peter_certificate_expiration_timestamp_seconds")
+        .count() as u64;
+    assert_eq!(
+        expiry_series, active_now,
+        "one series per active certificate, no more"
+    );
+    assert!(
+        scrape
+            .samples
+            .iter()
+            .any(|s| s.metric == "peter_renewal_failures")
+    );
 
     // ---- nothing documented was left out
     let missing = w.unexercised(&documented);

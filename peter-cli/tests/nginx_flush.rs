@@ -4,56 +4,10 @@
 //! Each server's outcome is reported on its own; none blocks the others.
 
 use std::process::Command;
-use std::sync::{Arc, Mutex};
 
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::TcpListener;
+mod support;
 
-async fn module_server(delay: std::time::Duration) -> (String, Arc<Mutex<Vec<String>>>) {
-    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let url = format!("http://{}", listener.local_addr().unwrap());
-    let seen = Arc::new(Mutex::new(Vec::new()));
-    let log = seen.clone();
-    tokio::spawn(async move {
-        loop {
-            let Ok((mut socket, _)) = listener.accept().await else {
-                return;
-            };
-            let log = log.clone();
-            tokio::spawn(async move {
-                let mut buf = vec![0u8; 8192];
-                let n = socket.read(&mut buf).await.unwrap_or(0);
-                let request = String::from_utf8_lossy(&buf[..n]).to_string();
-                let path = request
-                    .split_whitespace()
-                    .nth(1)
-                    .unwrap_or_default()
-                    .to_string();
-                let auth = request
-                    .lines()
-                    .find(|l| l.to_ascii_lowercase().starts_with("authorization:"))
-                    .map(|l| l.split_once(':').unwrap().1.trim().to_string())
-                    .unwrap_or_default();
-                log.lock().unwrap().push(format!("{path} {auth}"));
-                tokio::time::sleep(delay).await;
-                let body = if path.ends_with("/status") {
-                    serde_json::json!({"result": "success", "server": "peter_sslers:openresty", "server_version": "0.5.0"})
-                } else if path.ends_with("/all") {
-                    serde_json::json!({"result": "success", "expired": "all"})
-                } else {
-                    serde_json::json!({"result": "success", "expired": "domain", "domain": path.rsplit('/').next()})
-                };
-                let body = body.to_string();
-                let response = format!(
-                    "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nX-Peter-SSLers: 0.5.0\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
-                    body.len()
-                );
-                let _ = socket.write_all(response.as_bytes()).await;
-            });
-        }
-    });
-    (url, seen)
-}
+use support::module_server;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn flush_and_status_report_each_server_and_a_slow_one_times_out() {

@@ -160,3 +160,135 @@ impl SqlStore {
         Ok(list)
     }
 }
+
+impl SqlStore {
+    pub(crate) async fn metrics_impl(&self) -> StoreResult<StoreMetrics> {
+        use sea_orm::sea_query::Expr;
+        use sea_orm::{ExprTrait, QuerySelect};
+        let c = self.connection();
+        let certs: Vec<(bool, bool, i64)> = certificate_signed::Entity::find()
+            .select_only()
+            .column(certificate_signed::Column::IsActive)
+            .column(certificate_signed::Column::IsRevoked)
+            .column_as(Expr::col(certificate_signed::Column::Id).count(), "n")
+            .group_by(certificate_signed::Column::IsActive)
+            .group_by(certificate_signed::Column::IsRevoked)
+            .into_tuple()
+            .all(c)
+            .await
+            .db()?;
+        let mut by_state = std::collections::BTreeMap::<String, u64>::new();
+        for state in ["active", "inactive", "revoked"] {
+            by_state.insert(state.into(), 0);
+        }
+        for (active, revoked, n) in certs {
+            let state = if revoked {
+                "revoked"
+            } else if active {
+                "active"
+            } else {
+                "inactive"
+            };
+            *by_state.entry(state.into()).or_default() += n as u64;
+        }
+        let orders: Vec<(String, i64)> = acme_order::Entity::find()
+            .select_only()
+            .column(acme_order::Column::Status)
+            .column_as(Expr::col(acme_order::Column::Id).count(), "n")
+            .group_by(acme_order::Column::Status)
+            .into_tuple()
+            .all(c)
+            .await
+            .db()?;
+        let requests: Vec<(String, Option<i32>, i64)> = acme_event_log::Entity::find()
+            .select_only()
+            .column(acme_event_log::Column::Event)
+            .column(acme_event_log::Column::HttpStatus)
+            .column_as(Expr::col(acme_event_log::Column::Id).count(), "n")
+            .group_by(acme_event_log::Column::Event)
+            .group_by(acme_event_log::Column::HttpStatus)
+            .into_tuple()
+            .all(c)
+            .await
+            .db()?;
+        let failing: Vec<(i64, Option<i64>)> = renewal_state::Entity::find()
+            .select_only()
+            .column_as(
+                Expr::col(renewal_state::Column::UniqueFqdnSetId).count(),
+                "n",
+            )
+            .column_as(Expr::col(renewal_state::Column::Failures).sum(), "f")
+            .filter(renewal_state::Column::Failures.gt(0))
+            .into_tuple()
+            .all(c)
+            .await
+            .db()?;
+        let domains: Vec<(bool, i64)> = domain::Entity::find()
+            .select_only()
+            .column(domain::Column::IsActive)
+            .column_as(Expr::col(domain::Column::Id).count(), "n")
+            .group_by(domain::Column::IsActive)
+            .into_tuple()
+            .all(c)
+            .await
+            .db()?;
+        let (sets, failures) = failing.first().copied().unwrap_or((0, None));
+        Ok(StoreMetrics {
+            certificates_by_state: by_state.into_iter().collect(),
+            orders_by_status: orders.into_iter().map(|(s, n)| (s, n as u64)).collect(),
+            acme_requests: requests
+                .into_iter()
+                .map(|(e, s, n)| (e, s.unwrap_or(0), n as u64))
+                .collect(),
+            renewal_sets_failing: sets as u64,
+            renewal_failures: failures.unwrap_or(0) as u64,
+            domains_by_active: domains.into_iter().map(|(a, n)| (a, n as u64)).collect(),
+        })
+    }
+
+    pub(crate) async fn active_certificate_expirations_impl(
+        &self,
+        after: CertificateSignedId,
+        limit: u64,
+    ) -> StoreResult<Vec<CertificateExpiration>> {
+        use sea_orm::QuerySelect;
+        let certs: Vec<(i64, sea_orm::prelude::TimeDateTimeWithTimeZone, i64)> =
+            certificate_signed::Entity::find()
+                .select_only()
+                .column(certificate_signed::Column::Id)
+                .column(certificate_signed::Column::NotAfter)
+                .column(certificate_signed::Column::UniqueFqdnSetId)
+                .filter(certificate_signed::Column::IsActive.eq(true))
+                .filter(certificate_signed::Column::Id.gt(after.0))
+                .order_by_asc(certificate_signed::Column::Id)
+                .limit(limit)
+                .into_tuple()
+                .all(self.connection())
+                .await
+                .db()?;
+        let set_ids: Vec<i64> = certs.iter().map(|c| c.2).collect();
+        let names: std::collections::HashMap<i64, String> = unique_fqdn_set::Entity::find()
+            .select_only()
+            .column(unique_fqdn_set::Column::Id)
+            .column(unique_fqdn_set::Column::DomainNames)
+            .filter(unique_fqdn_set::Column::Id.is_in(set_ids))
+            .into_tuple::<(i64, String)>()
+            .all(self.connection())
+            .await
+            .db()?
+            .into_iter()
+            .collect();
+        Ok(certs
+            .into_iter()
+            .map(|(id, not_after, set)| CertificateExpiration {
+                id: CertificateSignedId(id),
+                first_domain: names
+                    .get(&set)
+                    .and_then(|n| n.split(',').next())
+                    .unwrap_or_default()
+                    .to_string(),
+                not_after,
+            })
+            .collect())
+    }
+}

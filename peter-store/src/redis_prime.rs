@@ -13,25 +13,7 @@ use peter_core::dns::DomainName;
 use peter_core::model::DomainId;
 use peter_core::ports::{DomainPublication, Store, StoreError};
 
-/// Which key layout to write.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
-pub enum PrimeStyle {
-    /// `d1:` hashes of ids plus `c:`/`p:`/`i:` PEM keys.
-    One,
-    /// `d2:` hashes of fullchain and key PEM.
-    Two,
-}
-
-impl std::str::FromStr for PrimeStyle {
-    type Err = String;
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        match s {
-            "1" => Ok(Self::One),
-            "2" => Ok(Self::Two),
-            other => Err(format!("redis prime style `{other}`: use 1 or 2")),
-        }
-    }
-}
+pub use peter_core::ports::{PrimeReport, PrimeStyle};
 
 /// Why priming failed.
 #[derive(Debug, thiserror::Error)]
@@ -48,19 +30,6 @@ impl From<redis::RedisError> for PrimeError {
     fn from(e: redis::RedisError) -> Self {
         PrimeError::Redis(e.to_string())
     }
-}
-
-/// What a priming wrote.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize)]
-pub struct PrimeReport {
-    /// Domains written.
-    pub domain: u64,
-    /// Certificates written (style 1).
-    pub cert: u64,
-    /// Keys written (style 1).
-    pub pkey: u64,
-    /// Chains written (style 1).
-    pub certcachain: u64,
 }
 
 /// Writes domain publications to Redis.
@@ -220,5 +189,42 @@ impl RedisPrimer {
             [Some(f), Some(p)] => Some((f.clone(), p.clone())),
             _ => None,
         })
+    }
+}
+
+#[async_trait::async_trait]
+impl peter_core::ports::CachePublisher for RedisPrimer {
+    async fn publish_all(
+        &self,
+        store: &dyn Store,
+        style: PrimeStyle,
+    ) -> Result<PrimeReport, peter_core::ports::PublishError> {
+        self.prime_all(store, style)
+            .await
+            .map_err(|e| peter_core::ports::PublishError(e.to_string()))
+    }
+
+    async fn publish_domains(
+        &self,
+        store: &dyn Store,
+        names: &[DomainName],
+        style: PrimeStyle,
+    ) -> Result<PrimeReport, peter_core::ports::PublishError> {
+        let mut report = PrimeReport::default();
+        for name in names {
+            let primed = self
+                .prime_domain(store, name, style)
+                .await
+                .map_err(|e| peter_core::ports::PublishError(e.to_string()))?;
+            if primed {
+                report.domain += 1;
+                if style == PrimeStyle::One {
+                    report.cert += 1;
+                    report.pkey += 1;
+                    report.certcachain += 1;
+                }
+            }
+        }
+        Ok(report)
     }
 }

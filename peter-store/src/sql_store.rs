@@ -2107,4 +2107,16 @@ impl Store for SqlStore {
     async fn acme_event(&self, id: AcmeEventLogId) -> StoreResult<AcmeEventLog> {
         self.acme_event_impl(id).await
     }
+
+    async fn metrics(&self) -> StoreResult<StoreMetrics> {
+        self.metrics_impl().await
+    }
+
+    async fn active_certificate_expirations(
+        &self,
+        after: CertificateSignedId,
+        limit: u64,
+    ) -> StoreResult<Vec<CertificateExpiration>> {
+        self.active_certificate_expirations_impl(after, limit).await
+    }
 }

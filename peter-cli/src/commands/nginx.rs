@@ -67,15 +67,7 @@ pub async fn run(cli: &Cli, command: &NginxCommand) -> Result<(), CliError> {
             "no nginx servers configured: set nginx.servers or PETER_NGINX_SERVERS".into(),
         ));
     }
-    let mut settings = NginxSettings::new(config.nginx.servers.clone());
-    settings.timeout = Duration::from_secs(config.nginx.timeout_seconds.max(1));
-    if !config.nginx.userpass.is_empty() {
-        settings.userpass = Some(config.nginx.userpass.clone());
-    }
-    if !config.nginx.ca_bundle.is_empty() {
-        settings.ca_bundle_pem = Some(read_text(std::path::Path::new(&config.nginx.ca_bundle))?);
-    }
-    let client = NginxClient::new(settings).map_err(|e| CliError::Usage(e.to_string()))?;
+    let client = nginx_client(&config)?.expect("servers are configured");
     let status = match command {
         NginxCommand::Flush { domain: Some(d) } => {
             let name = DomainName::parse(d).map_err(peter_core::Error::from)?;
@@ -116,4 +108,22 @@ pub async fn run(cli: &Cli, command: &NginxCommand) -> Result<(), CliError> {
             status.errors.join(", ")
         )))
     }
+}
+
+/// The client for the configured OpenResty servers; `None` without servers.
+pub fn nginx_client(config: &Config) -> Result<Option<NginxClient>, CliError> {
+    if config.nginx.servers.is_empty() {
+        return Ok(None);
+    }
+    let mut settings = NginxSettings::new(config.nginx.servers.clone());
+    settings.timeout = Duration::from_secs(config.nginx.timeout_seconds.max(1));
+    if !config.nginx.userpass.is_empty() {
+        settings.userpass = Some(config.nginx.userpass.clone());
+    }
+    if !config.nginx.ca_bundle.is_empty() {
+        settings.ca_bundle_pem = Some(read_text(std::path::Path::new(&config.nginx.ca_bundle))?);
+    }
+    NginxClient::new(settings)
+        .map(Some)
+        .map_err(|e| CliError::Usage(e.to_string()))
 }

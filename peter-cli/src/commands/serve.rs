@@ -5,6 +5,7 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 
 use peter_core::services::orders::OrderSettings;
+use peter_http::admin::RedisPublishing;
 use peter_http::{AdminAccess, AdminState, PublicServer, PublicState};
 
 use crate::config::ADMIN_TOKEN_FILE;
@@ -25,7 +26,7 @@ pub async fn run(
     }
     let ctx = Context::open(cli).await?;
     let admin_state = if admin || (ctx.config.admin.enabled && !public_only) {
-        Some(admin_state(cli, &ctx)?)
+        Some(admin_state(cli, &ctx).await?)
     } else {
         None
     };
@@ -68,7 +69,7 @@ pub async fn run(
 
 /// The admin token: configured (file or `PETER_ADMIN_TOKEN`), else the
 /// 0600 file `peter init` wrote. Refuses to mount the admin API without one.
-fn admin_state(cli: &Cli, ctx: &Context) -> Result<AdminState, CliError> {
+async fn admin_state(cli: &Cli, ctx: &Context) -> Result<AdminState, CliError> {
     let token = if ctx.config.admin.token.is_empty() {
         let path = cli.data_dir.join(ADMIN_TOKEN_FILE);
         std::fs::read_to_string(&path)
@@ -104,6 +105,25 @@ fn admin_state(cli: &Cli, ctx: &Context) -> Result<AdminState, CliError> {
         })
         .collect::<Result<Vec<_>, _>>()?;
     let gateway_token = Some(ctx.config.admin.gateway_token.clone()).filter(|t| !t.is_empty());
+    let redis = if ctx.config.redis.url.is_empty() {
+        None
+    } else {
+        let ttl = (ctx.config.redis.ttl_seconds > 0).then_some(ctx.config.redis.ttl_seconds);
+        let primer = peter_store::redis_prime::RedisPrimer::connect(&ctx.config.redis.url, "", ttl)
+            .await
+            .map_err(|e| CliError::Unavailable(e.to_string()))?;
+        Some(RedisPublishing {
+            publisher: Arc::new(primer),
+            style: ctx
+                .config
+                .redis
+                .prime_style
+                .parse()
+                .map_err(CliError::Usage)?,
+            on_change: ctx.config.redis.prime_on_change,
+        })
+    };
+    let nginx = super::nginx::nginx_client(&ctx.config)?.map(Arc::new);
     Ok(AdminState {
         store: ctx.store.clone(),
         acme: ctx.acme(),
@@ -115,5 +135,7 @@ fn admin_state(cli: &Cli, ctx: &Context) -> Result<AdminState, CliError> {
             gateway_networks,
         }),
         max_body_bytes: ctx.config.admin.max_body_bytes,
+        redis,
+        nginx,
     })
 }

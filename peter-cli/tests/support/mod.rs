@@ -8,6 +8,9 @@ use std::collections::BTreeSet;
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
 
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpListener;
+
 use peter_acme::InstantAcmeClient;
 use peter_core::ports::*;
 use peter_core::services::orders::OrderSettings;
@@ -66,6 +69,18 @@ pub struct AdminWorld {
 impl AdminWorld {
     /// A server on `port` (0: any) with the admin API and the given access.
     pub async fn start(label: &str, port: u16, access: AdminAccess, admin: bool) -> AdminWorld {
+        Self::start_with(label, port, access, admin, None, None).await
+    }
+
+    /// Like `start`, with Redis priming and OpenResty servers configured.
+    pub async fn start_with(
+        label: &str,
+        port: u16,
+        access: AdminAccess,
+        admin: bool,
+        redis: Option<peter_http::admin::RedisPublishing>,
+        nginx: Option<Arc<peter_http::nginx::NginxClient>>,
+    ) -> AdminWorld {
         let dir = std::env::temp_dir().join(format!("peter-admin-{label}-{}", std::process::id()));
         let _ = std::fs::remove_dir_all(&dir);
         std::fs::create_dir_all(&dir).unwrap();
@@ -86,6 +101,8 @@ impl AdminWorld {
             order_settings: OrderSettings::default(),
             access: Arc::new(access),
             max_body_bytes: 64 * 1024,
+            redis,
+            nginx,
         });
         let server = PublicServer::start_with_admin(
             SocketAddr::from(([127, 0, 0, 1], port)),
@@ -261,4 +278,52 @@ fn template_matches(template: &str, path: &str, all: &BTreeSet<(String, String)>
     };
     !all.iter()
         .any(|(_, other)| other != template && fits(other, path).is_some_and(|s| s > score))
+}
+
+/// A local HTTP server speaking the OpenResty module's cache protocol (no
+/// other program here does); it records `"<path> <authorization>"` per call.
+pub async fn module_server(delay: std::time::Duration) -> (String, Arc<Mutex<Vec<String>>>) {
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    let seen = Arc::new(Mutex::new(Vec::new()));
+    let log = seen.clone();
+    tokio::spawn(async move {
+        loop {
+            let Ok((mut socket, _)) = listener.accept().await else {
+                return;
+            };
+            let log = log.clone();
+            tokio::spawn(async move {
+                let mut buf = vec![0u8; 8192];
+                let n = socket.read(&mut buf).await.unwrap_or(0);
+                let request = String::from_utf8_lossy(&buf[..n]).to_string();
+                let path = request
+                    .split_whitespace()
+                    .nth(1)
+                    .unwrap_or_default()
+                    .to_string();
+                let auth = request
+                    .lines()
+                    .find(|l| l.to_ascii_lowercase().starts_with("authorization:"))
+                    .map(|l| l.split_once(':').unwrap().1.trim().to_string())
+                    .unwrap_or_default();
+                log.lock().unwrap().push(format!("{path} {auth}"));
+                tokio::time::sleep(delay).await;
+                let body = if path.ends_with("/status") {
+                    serde_json::json!({"result": "success", "server": "peter_sslers:openresty", "server_version": "0.5.0"})
+                } else if path.ends_with("/all") {
+                    serde_json::json!({"result": "success", "expired": "all"})
+                } else {
+                    serde_json::json!({"result": "success", "expired": "domain", "domain": path.rsplit('/').next()})
+                };
+                let body = body.to_string();
+                let response = format!(
+                    "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nX-Peter-SSLers: 0.5.0\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+                    body.len()
+                );
+                let _ = socket.write_all(response.as_bytes()).await;
+            });
+        }
+    });
+    (url, seen)
 }

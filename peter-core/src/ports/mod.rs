@@ -3,8 +3,10 @@
 
 mod acme;
 mod clock;
+mod publish;
 mod storage;
 
 pub use acme::*;
 pub use clock::{Clock, ManualClock, SystemClock};
+pub use publish::{CachePublisher, PrimeReport, PrimeStyle, PublishError};
 pub use storage::*;

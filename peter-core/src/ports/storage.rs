@@ -668,4 +668,44 @@ pub trait Store: Send + Sync {
     -> StoreResult<Paged<CertificateRequest>>;
     /// One ACME exchange.
     async fn acme_event(&self, id: AcmeEventLogId) -> StoreResult<AcmeEventLog>;
+
+    // ----- metrics -----
+
+    /// Counts for monitoring, each a handful of rows whatever the store's size.
+    async fn metrics(&self) -> StoreResult<StoreMetrics>;
+    /// Every active certificate's id, first name and end of validity, in id
+    /// order after `after`, at most `limit`.
+    async fn active_certificate_expirations(
+        &self,
+        after: CertificateSignedId,
+        limit: u64,
+    ) -> StoreResult<Vec<CertificateExpiration>>;
+}
+
+/// Counts for monitoring.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct StoreMetrics {
+    /// Certificates by state (`active`, `inactive`, `revoked`).
+    pub certificates_by_state: Vec<(String, u64)>,
+    /// Orders by upstream status.
+    pub orders_by_status: Vec<(String, u64)>,
+    /// ACME exchanges by event (endpoint kind) and HTTP status (0: none).
+    pub acme_requests: Vec<(String, i32, u64)>,
+    /// Name sets whose last renewal attempt failed.
+    pub renewal_sets_failing: u64,
+    /// Failed renewal attempts not yet followed by a success.
+    pub renewal_failures: u64,
+    /// Domains by whether they are active.
+    pub domains_by_active: Vec<(bool, u64)>,
+}
+
+/// When an active certificate ends.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CertificateExpiration {
+    /// The certificate.
+    pub id: CertificateSignedId,
+    /// Its first name (in name order).
+    pub first_domain: String,
+    /// Its end of validity.
+    pub not_after: OffsetDateTime,
 }

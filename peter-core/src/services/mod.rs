@@ -5,6 +5,7 @@ pub mod accounts;
 pub mod domains;
 pub mod downloads;
 pub mod import;
+pub mod metrics;
 pub mod orders;
 pub mod publish;
 pub mod renewals;

@@ -223,6 +223,9 @@ impl AcmeApi {
         step: Option<Step>,
     ) -> ApiResult<Json<AcmeOrderActionAnswer>> {
         let order = self.0.store.acme_order(id).await?;
+        if let Some(cert) = order.certificate_signed_id {
+            self.0.after_certificate_change(cert).await;
+        }
         Ok(Json(AcmeOrderActionAnswer {
             result: "success".into(),
             operation: operation.into(),

@@ -480,6 +480,9 @@ impl CertificatesApi {
             },
         )
         .await?;
+        self.0
+            .after_certificate_change(outcome.certificate_signed.id)
+            .await;
         Ok(Json(CertificateUploadAnswer {
             result: "success".into(),
             CertificateSigned: CreatedRef {
@@ -495,6 +498,40 @@ impl CertificatesApi {
                 created: c.created,
             }),
         }))
+    }
+
+    /// Expires the certificate's domains in every configured OpenResty
+    /// server's cache.
+    #[oai(
+        path = "/certificate-signed/:id/nginx-cache-expire",
+        method = "post",
+        operation_id = "certificate_signed_nginx_cache_expire"
+    )]
+    async fn nginx_expire(
+        &self,
+        _auth: AdminToken,
+        id: Path<i64>,
+    ) -> ApiResult<Json<super::api_misc::NginxAnswer>> {
+        let names =
+            publish::certificate_domain_names(self.0.store.as_ref(), CertificateSignedId(id.0))
+                .await?;
+        let Some(nginx) = self.0.nginx.as_deref() else {
+            return Err(ApiError::Conflict(Json(ErrorBody::new(
+                "no nginx servers are configured (nginx.servers / PETER_NGINX_SERVERS)",
+            ))));
+        };
+        let mut all = crate::nginx::ServersStatus::default();
+        for name in &names {
+            let s = nginx.expire_domain(name).await;
+            all.success.extend(s.success);
+            all.errors.extend(s.errors);
+            all.servers.extend(s.servers);
+        }
+        all.success.sort();
+        all.success.dedup();
+        all.errors.sort();
+        all.errors.dedup();
+        Ok(super::api_misc::nginx_answer(all))
     }
 
     /// Marks a certificate `active`, `inactive` or `revoked`.
@@ -521,6 +558,7 @@ impl CertificatesApi {
             .store
             .mark_certificate_signed(CertificateSignedId(id.0), mark)
             .await?;
+        self.0.after_certificate_change(c.id).await;
         Ok(CertificateAnswer::of(&c))
     }
 

@@ -357,6 +357,29 @@ impl DomainsApi {
         }))
     }
 
+    /// Expires the domain's entry in every configured OpenResty server's cache.
+    #[oai(
+        path = "/domain/:identifier/nginx-cache-expire",
+        method = "post",
+        operation_id = "domain_nginx_cache_expire"
+    )]
+    async fn nginx_expire(
+        &self,
+        _auth: AdminToken,
+        identifier: Path<String>,
+    ) -> ApiResult<Json<super::api_misc::NginxAnswer>> {
+        let d = publish::domain_by_identifier(self.0.store.as_ref(), &identifier.0).await?;
+        let Some(nginx) = self.0.nginx.as_deref() else {
+            return Err(ApiError::Conflict(Json(ErrorBody::new(
+                "no nginx servers are configured (nginx.servers / PETER_NGINX_SERVERS)",
+            ))));
+        };
+        let name = DomainName::parse(&d.domain_name).map_err(peter_core::Error::from)?;
+        Ok(super::api_misc::nginx_answer(
+            nginx.expire_domain(&name).await,
+        ))
+    }
+
     /// Marks a domain `active` or `inactive` (an inactive domain's
     /// config.json has no certificates, and it is not renewed).
     #[oai(
@@ -383,6 +406,15 @@ impl DomainsApi {
         };
         let d = publish::domain_by_identifier(self.0.store.as_ref(), &identifier.0).await?;
         let d = self.0.store.set_domain_active(d.id, active).await?;
+        for cert in [
+            d.certificate_signed_id_latest_single,
+            d.certificate_signed_id_latest_multi,
+        ]
+        .into_iter()
+        .flatten()
+        {
+            self.0.after_certificate_change(cert).await;
+        }
         Ok(DomainAnswer::of(&d))
     }
 }

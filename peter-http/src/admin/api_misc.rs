@@ -323,6 +323,89 @@ pub struct DeactivateExpiredAnswer {
     pub certificate_signed_ids: Vec<i64>,
 }
 
+/// Which domains to prime.
+#[derive(Debug, Object, Deserialize)]
+pub struct RedisPrimeFields {
+    /// `1` or `2` (default: the configured style).
+    #[serde(default)]
+    #[oai(nullable)]
+    pub style: Option<String>,
+    /// One domain only (default: every active domain).
+    #[serde(default)]
+    #[oai(nullable)]
+    pub domain_name: Option<String>,
+}
+json_or_form!(RedisPrimeBody, RedisPrimeFields);
+
+/// Counts of what a priming wrote.
+#[derive(Debug, Object)]
+pub struct PrimedCounts {
+    /// Domains written.
+    pub domain: u64,
+    /// Certificates written (style 1).
+    pub cert: u64,
+    /// Keys written (style 1).
+    pub pkey: u64,
+    /// Chains written (style 1).
+    pub certcachain: u64,
+}
+
+/// What `api/redis/prime` did.
+#[derive(Debug, Object)]
+pub struct RedisPrimeAnswer {
+    /// Always `success`.
+    pub result: String,
+    /// The style written.
+    pub style: String,
+    /// Counts.
+    pub total_primed: PrimedCounts,
+}
+
+/// Which domain's cache entry to expire.
+#[derive(Debug, Object, Deserialize)]
+pub struct NginxFlushFields {
+    /// One domain only (default: the whole cache).
+    #[serde(default)]
+    #[oai(nullable)]
+    pub domain_name: Option<String>,
+}
+json_or_form!(NginxFlushBody, NginxFlushFields);
+
+/// Each server's answer.
+#[derive(Debug, Object)]
+pub struct NginxAnswer {
+    /// `success` when every server answered; `error` when any failed (each
+    /// server's own result is in `servers_status`).
+    pub result: String,
+    /// `{"success": [...], "errors": [...], "servers": {url: answer}}`.
+    pub servers_status: serde_json::Value,
+}
+
+pub(crate) fn nginx_answer(
+    status: crate::nginx::ServersStatus,
+) -> poem_openapi::payload::Json<NginxAnswer> {
+    poem_openapi::payload::Json(NginxAnswer {
+        result: if status.errors.is_empty() {
+            "success"
+        } else {
+            "error"
+        }
+        .into(),
+        servers_status: serde_json::to_value(&status).unwrap_or_default(),
+    })
+}
+
+/// Prometheus text format.
+#[derive(Debug, poem_openapi::ApiResponse)]
+pub enum MetricsText {
+    /// The metrics.
+    #[oai(
+        status = 200,
+        content_type = "text/plain; version=0.0.4; charset=utf-8"
+    )]
+    Text(poem_openapi::payload::PlainText<String>),
+}
+
 impl ObjectsApi {
     async fn resolve_ca(
         &self,
@@ -922,6 +1005,16 @@ impl ObjectsApi {
 /// Logs and bulk operations.
 pub struct OperationsApi(pub AdminState);
 
+impl OperationsApi {
+    fn nginx(&self) -> ApiResult<&crate::nginx::NginxClient> {
+        self.0.nginx.as_deref().ok_or_else(|| {
+            ApiError::Conflict(Json(ErrorBody::new(
+                "no nginx servers are configured (nginx.servers / PETER_NGINX_SERVERS)",
+            )))
+        })
+    }
+}
+
 #[OpenApi]
 impl OperationsApi {
     /// ACME exchanges, newest first (no bodies, keys or nonces are kept).
@@ -977,6 +1070,121 @@ impl OperationsApi {
             .list_operations_events(super::answer::page(page.0, per_page.0))
             .await?;
         Ok(Json(OperationsEventsList::of(&paged)))
+    }
+
+    /// Monitoring in the Prometheus text format: certificates by state,
+    /// each active certificate's expiry, orders by status, ACME requests by
+    /// endpoint and status, renewal failures.
+    #[oai(
+        path = "/metrics",
+        method = "get",
+        operation_id = "metrics",
+        tag = "ApiTags::Api"
+    )]
+    async fn metrics(&self, _auth: AdminToken) -> ApiResult<MetricsText> {
+        let text = peter_core::services::metrics::render_prometheus(self.0.store.as_ref()).await?;
+        Ok(MetricsText::Text(poem_openapi::payload::PlainText(text)))
+    }
+
+    /// Writes every active domain (or one) to Redis for the OpenResty module.
+    #[oai(
+        path = "/api/redis/prime",
+        method = "post",
+        operation_id = "api_redis_prime",
+        tag = "ApiTags::Api"
+    )]
+    async fn redis_prime(
+        &self,
+        _auth: AdminToken,
+        body: RedisPrimeBody,
+    ) -> ApiResult<Json<RedisPrimeAnswer>> {
+        let f = body.into_inner();
+        let Some(redis) = self.0.redis.as_ref() else {
+            return Err(ApiError::Conflict(Json(ErrorBody::new(
+                "redis is not configured (redis.url / PETER_REDIS_URL)",
+            ))));
+        };
+        let style = match f.style.as_deref() {
+            None | Some("") => redis.style,
+            Some(s) => s
+                .parse()
+                .map_err(|e: String| ApiError::invalid("style", e))?,
+        };
+        let report = match f.domain_name.as_deref().filter(|d| !d.is_empty()) {
+            Some(name) => {
+                let name =
+                    peter_core::dns::DomainName::parse(name).map_err(peter_core::Error::from)?;
+                redis
+                    .publisher
+                    .publish_domains(self.0.store.as_ref(), &[name], style)
+                    .await
+            }
+            None => {
+                redis
+                    .publisher
+                    .publish_all(self.0.store.as_ref(), style)
+                    .await
+            }
+        }
+        .map_err(|e| ApiError::unavailable(e.to_string()))?;
+        Ok(Json(RedisPrimeAnswer {
+            result: "success".into(),
+            style: match style {
+                peter_core::ports::PrimeStyle::One => "1",
+                peter_core::ports::PrimeStyle::Two => "2",
+            }
+            .into(),
+            total_primed: PrimedCounts {
+                domain: report.domain,
+                cert: report.cert,
+                pkey: report.pkey,
+                certcachain: report.certcachain,
+            },
+        }))
+    }
+
+    /// Expires the certificate cache of every configured OpenResty server
+    /// (all of it, or one domain's entry).
+    #[oai(
+        path = "/api/nginx/cache-flush",
+        method = "post",
+        operation_id = "api_nginx_cache_flush",
+        tag = "ApiTags::Api"
+    )]
+    async fn nginx_flush(
+        &self,
+        _auth: AdminToken,
+        body: NginxFlushBody,
+    ) -> ApiResult<Json<NginxAnswer>> {
+        let nginx = self.nginx()?;
+        let status = match body
+            .into_inner()
+            .domain_name
+            .as_deref()
+            .filter(|d| !d.is_empty())
+        {
+            Some(name) => {
+                nginx
+                    .expire_domain(
+                        &peter_core::dns::DomainName::parse(name)
+                            .map_err(peter_core::Error::from)?,
+                    )
+                    .await
+            }
+            None => nginx.expire_all().await,
+        };
+        Ok(nginx_answer(status))
+    }
+
+    /// Each configured OpenResty server's cache status.
+    #[oai(
+        path = "/api/nginx/status",
+        method = "post",
+        operation_id = "api_nginx_status",
+        tag = "ApiTags::Api"
+    )]
+    async fn nginx_status(&self, _auth: AdminToken) -> ApiResult<Json<NginxAnswer>> {
+        Ok(nginx_answer(self.nginx()?.status().await))
     }
 
     /// Marks inactive every expired certificate that no domain is still

@@ -52,6 +52,44 @@ pub struct AdminState {
     pub access: Arc<AdminAccess>,
     /// Largest request body accepted (413 beyond).
     pub max_body_bytes: usize,
+    /// Redis priming for OpenResty gateways, when configured.
+    pub redis: Option<RedisPublishing>,
+    /// OpenResty/nginx servers whose certificate cache peter expires.
+    pub nginx: Option<Arc<crate::nginx::NginxClient>>,
+}
+
+/// How the admin API primes Redis.
+#[derive(Clone)]
+pub struct RedisPublishing {
+    /// The cache.
+    pub publisher: Arc<dyn peter_core::ports::CachePublisher>,
+    /// The key layout written unless a request names another.
+    pub style: peter_core::ports::PrimeStyle,
+    /// Rewrite a certificate's domains after it is issued, imported or marked.
+    pub on_change: bool,
+}
+
+impl AdminState {
+    /// Refreshes caches after a certificate changed (when configured to).
+    /// Failures are logged: the change itself is already committed.
+    pub(crate) async fn after_certificate_change(
+        &self,
+        id: peter_core::model::CertificateSignedId,
+    ) {
+        let Some(redis) = self.redis.as_ref().filter(|r| r.on_change) else {
+            return;
+        };
+        if let Err(e) = peter_core::services::publish::republish_certificate(
+            self.store.as_ref(),
+            redis.publisher.as_ref(),
+            redis.style,
+            id,
+        )
+        .await
+        {
+            tracing::warn!(certificate = id.0, error = %e, "redis priming after a change failed");
+        }
+    }
 }
 
 impl AdminState {

@@ -1,0 +1,109 @@
+//! Monitoring in the Prometheus text format (version 0.0.4), built from a
+//! handful of store aggregates. Series are bounded: certificate expirations
+//! are one per *active* certificate; everything else is keyed by small,
+//! closed sets (states, statuses, ACME endpoint kinds).
+
+use std::fmt::Write;
+
+use crate::error::Error;
+use crate::model::CertificateSignedId;
+use crate::ports::Store;
+
+/// Escapes a label value (backslash, double quote, newline).
+fn label(value: &str) -> String {
+    value
+        .replace('\\', "\\\\")
+        .replace('"', "\\\"")
+        .replace('\n', "\\n")
+}
+
+fn header(out: &mut String, name: &str, kind: &str, help: &str) {
+    let _ = writeln!(out, "# HELP {name} {help}");
+    let _ = writeln!(out, "# TYPE {name} {kind}");
+}
+
+/// Renders every metric.
+pub async fn render_prometheus(store: &dyn Store) -> Result<String, Error> {
+    let m = store.metrics().await?;
+    let mut out = String::new();
+
+    header(
+        &mut out,
+        "peter_certificates",
+        "gauge",
+        "Certificates by state.",
+    );
+    for (state, n) in &m.certificates_by_state {
+        let _ = writeln!(out, "peter_certificates{{state=\"{}\"}} {n}", label(state));
+    }
+    header(
+        &mut out,
+        "peter_domains",
+        "gauge",
+        "Domains by whether peter serves them.",
+    );
+    for (active, n) in &m.domains_by_active {
+        let _ = writeln!(out, "peter_domains{{active=\"{active}\"}} {n}");
+    }
+    header(
+        &mut out,
+        "peter_acme_orders",
+        "gauge",
+        "ACME orders by upstream status.",
+    );
+    for (status, n) in &m.orders_by_status {
+        let _ = writeln!(out, "peter_acme_orders{{status=\"{}\"}} {n}", label(status));
+    }
+    header(
+        &mut out,
+        "peter_acme_requests_total",
+        "counter",
+        "ACME requests by endpoint kind and HTTP status (0: no answer).",
+    );
+    for (event, status, n) in &m.acme_requests {
+        let _ = writeln!(
+            out,
+            "peter_acme_requests_total{{endpoint=\"{}\",status=\"{status}\"}} {n}",
+            label(event)
+        );
+    }
+    header(
+        &mut out,
+        "peter_renewal_failing_sets",
+        "gauge",
+        "Name sets whose last renewal attempt failed.",
+    );
+    let _ = writeln!(out, "peter_renewal_failing_sets {}", m.renewal_sets_failing);
+    header(
+        &mut out,
+        "peter_renewal_failures",
+        "gauge",
+        "Failed renewal attempts not yet followed by a success.",
+    );
+    let _ = writeln!(out, "peter_renewal_failures {}", m.renewal_failures);
+
+    header(
+        &mut out,
+        "peter_certificate_expiration_timestamp_seconds",
+        "gauge",
+        "End of validity of each active certificate (Unix time).",
+    );
+    let mut after = CertificateSignedId(0);
+    loop {
+        let page = store.active_certificate_expirations(after, 1000).await?;
+        for e in &page {
+            let _ = writeln!(
+                out,
+                "peter_certificate_expiration_timestamp_seconds{{id=\"{}\",domain=\"{}\"}} {}",
+                e.id,
+                label(&e.first_domain),
+                e.not_after.unix_timestamp()
+            );
+        }
+        match page.last() {
+            Some(last) if page.len() == 1000 => after = last.id,
+            _ => break,
+        }
+    }
+    Ok(out)
+}
