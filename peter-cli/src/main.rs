@@ -90,6 +90,13 @@ pub enum Command {
         #[arg(long, default_value_t = 600)]
         lease_seconds: u64,
     },
+    /// Serve canned but valid answers at the real public and admin paths
+    /// (X-Peter-SSLers: fakeserver), for testing proxies without a store.
+    FakeServer {
+        /// Listen address.
+        #[arg(long, default_value = "127.0.0.1:7201")]
+        listen: String,
+    },
     /// Print a shell completion script (bash, zsh, fish, elvish, powershell).
     Completions {
         /// The shell.

@@ -345,6 +345,30 @@ fn names_to_set(names: &[String], what: &'static str) -> Result<UniqueFqdnSet, F
     UniqueFqdnSet::from_names(parsed).map_err(|reason| FormatError::InvalidNameSet { what, reason })
 }
 
+/// A self-signed certificate for `names` with `key`, valid in the window
+/// (for test doubles such as `peter fake-server`; never for serving).
+pub fn self_signed_certificate(
+    key: &ParsedPrivateKey,
+    names: &[&str],
+    not_before: OffsetDateTime,
+    not_after: OffsetDateTime,
+) -> Result<ParsedCertificate, FormatError> {
+    let crypto = |e: rcgen::Error| FormatError::Crypto(e.to_string());
+    let names: Vec<String> = names.iter().map(|n| n.to_string()).collect();
+    let mut params = rcgen::CertificateParams::new(names.clone()).map_err(crypto)?;
+    params.distinguished_name = rcgen::DistinguishedName::new();
+    if let Some(first) = names.first() {
+        params
+            .distinguished_name
+            .push(rcgen::DnType::CommonName, first.clone());
+    }
+    params.not_before = not_before;
+    params.not_after = not_after;
+    let pair = key.key_pair()?;
+    let cert = params.self_signed(&pair).map_err(crypto)?;
+    ParsedCertificate::from_der(cert.der())
+}
+
 /// Parses every certificate in a PEM bundle (one or more `CERTIFICATE` blocks).
 pub fn parse_certificates_pem(text: &str) -> Result<Vec<ParsedCertificate>, FormatError> {
     let blocks = parse_pem_blocks(text, "certificate")?;

@@ -12,6 +12,7 @@
 #![warn(missing_docs)]
 
 pub mod admin;
+pub mod fake;
 pub mod nginx;
 mod public;
 

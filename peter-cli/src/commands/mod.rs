@@ -159,6 +159,24 @@ pub async fn run(cli: Cli) -> Result<(), CliError> {
             )
             .await
         }
+        crate::Command::FakeServer { listen } => {
+            let addr: std::net::SocketAddr = listen.parse().map_err(|_| {
+                CliError::Usage(format!(
+                    "--listen `{listen}` is not an address like 127.0.0.1:7201"
+                ))
+            })?;
+            let (local, task) = peter_http::fake::start_fake_server(addr)
+                .await
+                .map_err(|e| CliError::Usage(format!("cannot listen on {addr}: {e}")))?;
+            eprintln!(
+                "peter: fake server on http://{local} (canned data; not a certificate store)"
+            );
+            tokio::select! {
+                r = task => r.map_err(|e| CliError::Usage(e.to_string()))?.map_err(|e| CliError::Usage(e.to_string()))?,
+                _ = tokio::signal::ctrl_c() => {}
+            }
+            Ok(())
+        }
         crate::Command::Completions { shell } => {
             use clap::CommandFactory;
             let mut command = crate::Cli::command();
