@@ -292,3 +292,134 @@ impl SqlStore {
             .collect())
     }
 }
+
+#[derive(Debug, sea_orm::FromQueryResult)]
+struct ConfigRow {
+    domain_id: i64,
+    domain_name: String,
+    is_active: bool,
+    latest_single: Option<i64>,
+    latest_multi: Option<i64>,
+    domain_created_at: sea_orm::prelude::TimeDateTimeWithTimeZone,
+    cert_id: Option<i64>,
+    cert_pem: Option<String>,
+    key_id: Option<i64>,
+    key_pem: Option<String>,
+    chain_id: Option<i64>,
+    chain_pem: Option<String>,
+    chain_ca_ids: Option<String>,
+    chain_display_name: Option<String>,
+    chain_created_at: Option<sea_orm::prelude::TimeDateTimeWithTimeZone>,
+    is_upstream_default: Option<bool>,
+}
+
+impl SqlStore {
+    /// One query for the domain, its latest certificates, their keys and
+    /// offered chains; one for the CA preference list.
+    pub(crate) async fn domain_config_source_impl(
+        &self,
+        lookup: DomainLookup<'_>,
+    ) -> StoreResult<Option<DomainConfigSource>> {
+        use sea_orm::{FromQueryResult, QuerySelect, Statement};
+        let backend = self.connection().get_database_backend();
+        let p1 = if backend == sea_orm::DbBackend::Postgres {
+            "$1"
+        } else {
+            "?"
+        };
+        let (condition, value): (&str, sea_orm::Value) = match lookup {
+            DomainLookup::Id(id) => ("d.id", id.0.into()),
+            DomainLookup::Name(name) => ("d.domain_name", name.as_str().to_string().into()),
+        };
+        let sql = format!(
+            "SELECT d.id AS domain_id, d.domain_name, d.is_active, \
+                    d.certificate_signed_id_latest_single AS latest_single, \
+                    d.certificate_signed_id_latest_multi AS latest_multi, \
+                    d.created_at AS domain_created_at, \
+                    cs.id AS cert_id, cs.cert_pem, pk.id AS key_id, pk.key_pem, \
+                    ch.id AS chain_id, ch.chain_pem, ch.certificate_ca_ids AS chain_ca_ids, \
+                    ch.display_name AS chain_display_name, ch.created_at AS chain_created_at, \
+                    csc.is_upstream_default \
+             FROM domain d \
+             LEFT JOIN certificate_signed cs ON d.is_active = TRUE \
+                  AND (cs.id = d.certificate_signed_id_latest_single \
+                       OR cs.id = d.certificate_signed_id_latest_multi) \
+             LEFT JOIN private_key pk ON pk.id = cs.private_key_id \
+             LEFT JOIN certificate_signed_chain csc ON csc.certificate_signed_id = cs.id \
+             LEFT JOIN certificate_ca_chain ch ON ch.id = csc.certificate_ca_chain_id \
+             WHERE {condition} = {p1}"
+        );
+        let rows =
+            ConfigRow::find_by_statement(Statement::from_sql_and_values(backend, sql, vec![value]))
+                .all(self.connection())
+                .await
+                .db()?;
+        let Some(first) = rows.first() else {
+            return Ok(None);
+        };
+        let domain = Domain {
+            id: DomainId(first.domain_id),
+            domain_name: first.domain_name.clone(),
+            is_active: first.is_active,
+            certificate_signed_id_latest_single: first.latest_single.map(CertificateSignedId),
+            certificate_signed_id_latest_multi: first.latest_multi.map(CertificateSignedId),
+            created_at: first.domain_created_at,
+        };
+        let mut certificates: Vec<ConfigCertificate> = Vec::new();
+        for row in &rows {
+            let (Some(id), Some(cert_pem), Some(key_id), Some(key_pem)) =
+                (row.cert_id, &row.cert_pem, row.key_id, &row.key_pem)
+            else {
+                continue;
+            };
+            let index = match certificates.iter().position(|c| c.id.0 == id) {
+                Some(i) => i,
+                None => {
+                    certificates.push(ConfigCertificate {
+                        id: CertificateSignedId(id),
+                        cert_pem: cert_pem.clone(),
+                        private_key_id: PrivateKeyId(key_id),
+                        key_pem: key_pem.clone(),
+                        chains: Vec::new(),
+                    });
+                    certificates.len() - 1
+                }
+            };
+            if let (Some(chain_id), Some(pem), Some(ids)) =
+                (row.chain_id, &row.chain_pem, &row.chain_ca_ids)
+            {
+                let chain = crate::convert::chain(certificate_ca_chain::Model {
+                    id: chain_id,
+                    chain_pem: pem.clone(),
+                    certificate_ca_ids: ids.clone(),
+                    chain_length: 0,
+                    certificate_ca_0_id: 0,
+                    certificate_ca_n_id: 0,
+                    display_name: row.chain_display_name.clone().unwrap_or_default(),
+                    created_at: row.chain_created_at.unwrap_or(row.domain_created_at),
+                })?;
+                certificates[index].chains.push(CertificateChainOffer {
+                    chain,
+                    is_upstream_default: row.is_upstream_default.unwrap_or(false),
+                });
+            }
+        }
+        for c in &mut certificates {
+            c.chains
+                .sort_by_key(|o| (!o.is_upstream_default, o.chain.id));
+        }
+        let ca_preferences: Vec<i64> = certificate_ca_preference::Entity::find()
+            .select_only()
+            .column(certificate_ca_preference::Column::CertificateCaId)
+            .order_by_asc(certificate_ca_preference::Column::Slot)
+            .into_tuple()
+            .all(self.connection())
+            .await
+            .db()?;
+        Ok(Some(DomainConfigSource {
+            domain,
+            certificates,
+            ca_preferences: ca_preferences.into_iter().map(CertificateCaId).collect(),
+        }))
+    }
+}

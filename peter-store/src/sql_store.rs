@@ -2108,6 +2108,13 @@ impl Store for SqlStore {
         self.acme_event_impl(id).await
     }
 
+    async fn domain_config_source(
+        &self,
+        domain: DomainLookup<'_>,
+    ) -> StoreResult<Option<DomainConfigSource>> {
+        self.domain_config_source_impl(domain).await
+    }
+
     async fn metrics(&self) -> StoreResult<StoreMetrics> {
         self.metrics_impl().await
     }

@@ -71,6 +71,8 @@ on_both_backends!(
     account_keys_rotate_and_accounts_deactivate,
     domain_publications_pick_the_served_certificate,
     renewal_leases_are_exclusive_and_expire,
+    domain_config_reads_everything_in_one_source,
+    metrics_count_by_state_and_list_expirations,
 );
 
 fn name(s: &str) -> DomainName {
@@ -1563,4 +1565,115 @@ async fn renewal_leases_are_exclusive_and_expire(t: &TestStore) {
     assert!((at - later).abs() < Duration::milliseconds(1));
     s.clear_renewal_failures(set).await.unwrap();
     assert_eq!(s.renewal_backoff(set).await.unwrap(), None);
+}
+
+async fn domain_config_reads_everything_in_one_source(t: &TestStore) {
+    use peter_core::services::publish::domain_config;
+    let s = t.store.as_ref();
+    let pki = TestPki::new("config-source");
+    let single = pki.issue(&["cfg.example.com"], KeyTechnology::EcP256);
+    let multi = pki.issue(
+        &["cfg.example.com", "www.cfg.example.com"],
+        KeyTechnology::EcP256,
+    );
+    let one = import_leaf(t, &single, Some(&pki.chain_pem())).await;
+    let two = import_leaf(t, &multi, Some(&pki.chain_with_root_pem())).await;
+
+    let cfg = domain_config(s, "CFG.example.com", false).await.unwrap();
+    let latest_single = cfg.latest_single.unwrap();
+    let latest_multi = cfg.latest_multi.unwrap();
+    assert_eq!(latest_single.id, one.certificate_signed.id.to_string());
+    assert_eq!(latest_multi.id, two.certificate_signed.id.to_string());
+    assert_eq!(
+        latest_single.certificate.pem.as_deref(),
+        Some(single.certificate.pem())
+    );
+    assert_eq!(
+        latest_single.private_key.pem.as_deref(),
+        Some(single.key.pem())
+    );
+    let chain = latest_multi.chain.unwrap();
+    assert_eq!(
+        chain.pem.as_deref(),
+        Some(pki.chain_pem().as_str()),
+        "no root served"
+    );
+    assert_eq!(
+        latest_multi.fullchain.pem.unwrap(),
+        format!("{}{}", multi.certificate.pem(), pki.chain_pem())
+    );
+    assert_eq!(
+        latest_multi.fullchain.id,
+        format!("{},{}", two.certificate_signed.id, chain.id)
+    );
+    // by id, ids only
+    let by_id = domain_config(s, &cfg.domain.id, true).await.unwrap();
+    assert!(by_id.latest_single.unwrap().certificate.pem.is_none());
+    // an inactive domain serves nothing; an unknown one is not found
+    let d = s
+        .domain_by_name(&name("cfg.example.com"))
+        .await
+        .unwrap()
+        .unwrap();
+    s.set_domain_active(d.id, false).await.unwrap();
+    let off = domain_config(s, "cfg.example.com", false).await.unwrap();
+    assert!(off.latest_single.is_none() && off.latest_multi.is_none());
+    assert!(!off.domain.is_active);
+    let missing = domain_config(s, "nobody.example.com", false)
+        .await
+        .unwrap_err();
+    assert_eq!(missing.kind(), peter_core::ErrorKind::NotFound);
+    assert!(
+        s.domain_config_source(peter_core::ports::DomainLookup::Id(DomainId(999_999)))
+            .await
+            .unwrap()
+            .is_none()
+    );
+}
+
+async fn metrics_count_by_state_and_list_expirations(t: &TestStore) {
+    let s = t.store.as_ref();
+    let pki = TestPki::new("metrics");
+    let a = import_leaf(
+        t,
+        &pki.issue(&["m1.example.com"], KeyTechnology::EcP256),
+        None,
+    )
+    .await;
+    let b = import_leaf(
+        t,
+        &pki.issue(&["m2.example.com", "m3.example.com"], KeyTechnology::EcP256),
+        None,
+    )
+    .await;
+    s.mark_certificate_signed(b.certificate_signed.id, CertificateMark::Inactive)
+        .await
+        .unwrap();
+    let m = s.metrics().await.unwrap();
+    let count = |state: &str| {
+        m.certificates_by_state
+            .iter()
+            .find(|(s, _)| s == state)
+            .map(|(_, n)| *n)
+    };
+    assert_eq!(count("active"), Some(1));
+    assert_eq!(count("inactive"), Some(1));
+    assert_eq!(count("revoked"), Some(0));
+    let domains: u64 = m.domains_by_active.iter().map(|(_, n)| n).sum();
+    assert_eq!(domains, 3);
+    let e = s
+        .active_certificate_expirations(CertificateSignedId(0), 10)
+        .await
+        .unwrap();
+    assert_eq!(e.len(), 1);
+    assert_eq!(e[0].id, a.certificate_signed.id);
+    assert_eq!(e[0].first_domain, "m1.example.com");
+    let cert = s.certificate_signed(a.certificate_signed.id).await.unwrap();
+    assert_eq!(e[0].not_after, cert.not_after);
+    assert!(
+        s.active_certificate_expirations(a.certificate_signed.id, 10)
+            .await
+            .unwrap()
+            .is_empty()
+    );
 }

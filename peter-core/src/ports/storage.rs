@@ -669,6 +669,15 @@ pub trait Store: Send + Sync {
     /// One ACME exchange.
     async fn acme_event(&self, id: AcmeEventLogId) -> StoreResult<AcmeEventLog>;
 
+    /// Everything a domain's `config.json` is made of, read together: the
+    /// domain, its latest single and multi certificates (when it is active)
+    /// with their keys and offered chains, and the CA preference list.
+    /// `None` for an unknown domain.
+    async fn domain_config_source(
+        &self,
+        domain: DomainLookup<'_>,
+    ) -> StoreResult<Option<DomainConfigSource>>;
+
     // ----- metrics -----
 
     /// Counts for monitoring, each a handful of rows whatever the store's size.
@@ -680,6 +689,50 @@ pub trait Store: Send + Sync {
         after: CertificateSignedId,
         limit: u64,
     ) -> StoreResult<Vec<CertificateExpiration>>;
+}
+
+/// A domain by id or by name.
+#[derive(Debug, Clone, Copy)]
+pub enum DomainLookup<'a> {
+    /// By id.
+    Id(DomainId),
+    /// By (normalised) name.
+    Name(&'a DomainName),
+}
+
+/// What a domain's `config.json` is made of.
+#[derive(Debug, Clone)]
+pub struct DomainConfigSource {
+    /// The domain.
+    pub domain: Domain,
+    /// Its latest certificates (none when the domain is inactive).
+    pub certificates: Vec<ConfigCertificate>,
+    /// The CA preference list, in order.
+    pub ca_preferences: Vec<CertificateCaId>,
+}
+
+/// A certificate with its key and offered chains.
+#[derive(Clone)]
+pub struct ConfigCertificate {
+    /// The certificate.
+    pub id: CertificateSignedId,
+    /// Its PEM.
+    pub cert_pem: String,
+    /// Its key.
+    pub private_key_id: PrivateKeyId,
+    /// The key's PEM. Never log it.
+    pub key_pem: String,
+    /// The chains it was offered with, upstream default first.
+    pub chains: Vec<CertificateChainOffer>,
+}
+
+impl std::fmt::Debug for ConfigCertificate {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ConfigCertificate")
+            .field("id", &self.id)
+            .field("private_key_id", &self.private_key_id)
+            .finish_non_exhaustive()
+    }
 }
 
 /// Counts for monitoring.

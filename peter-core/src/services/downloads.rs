@@ -46,16 +46,26 @@ pub async fn preferred_chain(
     id: CertificateSignedId,
 ) -> Result<Option<CertificateCaChain>, Error> {
     let offers = store.certificate_chains(id).await?;
-    let preferences = store.ca_preferences().await?;
-    for ca in &preferences {
-        if let Some(offer) = offers
-            .iter()
-            .find(|o| o.chain.certificate_ca_ids.contains(&ca.id))
-        {
-            return Ok(Some(offer.chain.clone()));
-        }
-    }
-    Ok(offers.into_iter().next().map(|o| o.chain))
+    let preferences: Vec<CertificateCaId> =
+        store.ca_preferences().await?.iter().map(|c| c.id).collect();
+    Ok(choose_chain(&offers, &preferences).cloned())
+}
+
+/// The preference rule on its own: the first offer (offers come upstream
+/// default first) containing the earliest preferred CA, else the first offer.
+pub fn choose_chain<'a>(
+    offers: &'a [crate::model::CertificateChainOffer],
+    preferences: &[CertificateCaId],
+) -> Option<&'a CertificateCaChain> {
+    preferences
+        .iter()
+        .find_map(|ca| {
+            offers
+                .iter()
+                .find(|o| o.chain.certificate_ca_ids.contains(ca))
+        })
+        .or_else(|| offers.first())
+        .map(|o| &o.chain)
 }
 
 /// One of [`CERTIFICATE_FORMATS`] for a certificate, through `chain` (a

@@ -11,7 +11,7 @@ use serde::Serialize;
 use crate::dns::DomainName;
 use crate::error::Error;
 use crate::model::*;
-use crate::ports::{Store, StoreError};
+use crate::ports::{DomainLookup, Store, StoreError};
 use crate::services::downloads::preferred_chain;
 
 /// An id and, unless ids only were asked for, its PEM.
@@ -111,63 +111,100 @@ pub async fn certificate_config(
         ),
         None => preferred_chain(store, id).await?,
     };
-    let pem = |text: &str| (!id_only).then(|| text.to_string());
-    let fullchain = PemRef {
-        id: match &chain {
-            Some(c) => format!("{},{}", cert.id, c.id),
-            None => cert.id.to_string(),
-        },
-        pem: pem(&format!(
-            "{}{}",
-            cert.cert_pem,
-            chain.as_ref().map(|c| c.chain_pem.as_str()).unwrap_or("")
-        )),
-    };
-    Ok(CertificateConfig {
-        id: cert.id.to_string(),
-        private_key: PemRef {
-            id: key.id.to_string(),
-            pem: pem(&key.key_pem),
-        },
-        certificate: PemRef {
-            id: cert.id.to_string(),
-            pem: pem(&cert.cert_pem),
-        },
-        chain: chain.as_ref().map(|c| PemRef {
-            id: c.id.to_string(),
-            pem: pem(&c.chain_pem),
-        }),
-        fullchain,
-    })
+    Ok(render_certificate(
+        cert.id,
+        &cert.cert_pem,
+        key.id,
+        &key.key_pem,
+        chain.as_ref(),
+        id_only,
+    ))
 }
 
 /// A domain's `config.json`: its latest single-name and multi-name active
-/// certificates. An inactive domain is answered with no certificates.
+/// certificates. An inactive domain is answered with no certificates. Read
+/// with one store query (plus the CA preference list).
 pub async fn domain_config(
     store: &dyn Store,
     identifier: &str,
     id_only: bool,
 ) -> Result<DomainConfig, Error> {
-    let domain = domain_by_identifier(store, identifier).await?;
-    let pick = |id: Option<CertificateSignedId>| async move {
-        match id {
-            Some(id) if domain.is_active => {
-                Ok::<_, Error>(Some(certificate_config(store, id, None, id_only).await?))
-            }
-            _ => Ok(None),
-        }
+    let name;
+    let lookup = if !identifier.is_empty() && identifier.bytes().all(|b| b.is_ascii_digit()) {
+        let id: i64 = identifier.parse().map_err(|_| Error::InvalidField {
+            field: "domain",
+            message: format!("`{identifier}` is not a valid id"),
+        })?;
+        DomainLookup::Id(DomainId(id))
+    } else {
+        name = DomainName::parse(identifier)?;
+        DomainLookup::Name(&name)
     };
-    let single = pick(domain.certificate_signed_id_latest_single).await?;
-    let multi = pick(domain.certificate_signed_id_latest_multi).await?;
+    let source = store
+        .domain_config_source(lookup)
+        .await?
+        .ok_or_else(|| StoreError::not_found("Domain", identifier))?;
+    let domain = &source.domain;
+    let render = |id: Option<CertificateSignedId>| {
+        let id = id.filter(|_| domain.is_active)?;
+        let c = source.certificates.iter().find(|c| c.id == id)?;
+        let chain = crate::services::downloads::choose_chain(&c.chains, &source.ca_preferences);
+        Some(render_certificate(
+            c.id,
+            &c.cert_pem,
+            c.private_key_id,
+            &c.key_pem,
+            chain,
+            id_only,
+        ))
+    };
     Ok(DomainConfig {
         domain: DomainRef {
             id: domain.id.to_string(),
             domain_name: domain.domain_name.clone(),
             is_active: domain.is_active,
         },
-        latest_single: single,
-        latest_multi: multi,
+        latest_single: render(domain.certificate_signed_id_latest_single),
+        latest_multi: render(domain.certificate_signed_id_latest_multi),
     })
+}
+
+fn render_certificate(
+    id: CertificateSignedId,
+    cert_pem: &str,
+    key_id: PrivateKeyId,
+    key_pem: &str,
+    chain: Option<&CertificateCaChain>,
+    id_only: bool,
+) -> CertificateConfig {
+    let pem = |text: &str| (!id_only).then(|| text.to_string());
+    CertificateConfig {
+        id: id.to_string(),
+        private_key: PemRef {
+            id: key_id.to_string(),
+            pem: pem(key_pem),
+        },
+        certificate: PemRef {
+            id: id.to_string(),
+            pem: pem(cert_pem),
+        },
+        chain: chain.map(|c| PemRef {
+            id: c.id.to_string(),
+            pem: pem(&c.chain_pem),
+        }),
+        fullchain: PemRef {
+            id: match chain {
+                Some(c) => format!("{id},{}", c.id),
+                None => id.to_string(),
+            },
+            pem: (!id_only).then(|| {
+                format!(
+                    "{cert_pem}{}",
+                    chain.map(|c| c.chain_pem.as_str()).unwrap_or("")
+                )
+            }),
+        },
+    }
 }
 
 /// The four files of a certificate's `config.zip`, named like certbot's
