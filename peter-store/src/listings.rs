@@ -311,16 +311,18 @@ struct ConfigRow {
     chain_display_name: Option<String>,
     chain_created_at: Option<sea_orm::prelude::TimeDateTimeWithTimeZone>,
     is_upstream_default: Option<bool>,
+    preferences: Option<String>,
 }
 
 impl SqlStore {
-    /// One query for the domain, its latest certificates, their keys and
-    /// offered chains; one for the CA preference list.
+    /// One query for the domain, its latest certificates, their keys, their
+    /// offered chains and the CA preference list (`string_agg`: SQLite 3.44+
+    /// and PostgreSQL both have it).
     pub(crate) async fn domain_config_source_impl(
         &self,
         lookup: DomainLookup<'_>,
     ) -> StoreResult<Option<DomainConfigSource>> {
-        use sea_orm::{FromQueryResult, QuerySelect, Statement};
+        use sea_orm::{FromQueryResult, Statement};
         let backend = self.connection().get_database_backend();
         let p1 = if backend == sea_orm::DbBackend::Postgres {
             "$1"
@@ -339,7 +341,9 @@ impl SqlStore {
                     cs.id AS cert_id, cs.cert_pem, pk.id AS key_id, pk.key_pem, \
                     ch.id AS chain_id, ch.chain_pem, ch.certificate_ca_ids AS chain_ca_ids, \
                     ch.display_name AS chain_display_name, ch.created_at AS chain_created_at, \
-                    csc.is_upstream_default \
+                    csc.is_upstream_default, \
+                    (SELECT string_agg(CAST(p.certificate_ca_id AS TEXT), ',' ORDER BY p.slot) \
+                     FROM certificate_ca_preference p) AS preferences \
              FROM domain d \
              LEFT JOIN certificate_signed cs ON d.is_active = TRUE \
                   AND (cs.id = d.certificate_signed_id_latest_single \
@@ -408,18 +412,22 @@ impl SqlStore {
             c.chains
                 .sort_by_key(|o| (!o.is_upstream_default, o.chain.id));
         }
-        let ca_preferences: Vec<i64> = certificate_ca_preference::Entity::find()
-            .select_only()
-            .column(certificate_ca_preference::Column::CertificateCaId)
-            .order_by_asc(certificate_ca_preference::Column::Slot)
-            .into_tuple()
-            .all(self.connection())
-            .await
-            .db()?;
+        let ca_preferences = first
+            .preferences
+            .as_deref()
+            .unwrap_or_default()
+            .split(',')
+            .filter(|p| !p.is_empty())
+            .map(|p| {
+                p.parse::<i64>()
+                    .map(CertificateCaId)
+                    .map_err(|_| StoreError::Corrupt(format!("CA preference id `{p}`")))
+            })
+            .collect::<Result<Vec<_>, _>>()?;
         Ok(Some(DomainConfigSource {
             domain,
             certificates,
-            ca_preferences: ca_preferences.into_iter().map(CertificateCaId).collect(),
+            ca_preferences,
         }))
     }
 }

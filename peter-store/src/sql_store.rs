@@ -199,7 +199,9 @@ impl SqlStore {
             if let Some(path) = sqlite_path_of(url) {
                 prepare_sqlite_file(path)?;
             }
-            options.max_connections(8).min_connections(1);
+            // Each SQLite connection has its own thread and page cache: a few
+            // are enough for reads on two cores (writes queue on one lock).
+            options.max_connections(4).min_connections(1);
             options.map_sqlx_sqlite_opts(|opts| {
                 use sea_orm::sqlx::sqlite::{SqliteJournalMode, SqliteSynchronous};
                 opts.journal_mode(SqliteJournalMode::Wal)

@@ -1606,6 +1606,27 @@ async fn domain_config_reads_everything_in_one_source(t: &TestStore) {
         latest_multi.fullchain.id,
         format!("{},{}", two.certificate_signed.id, chain.id)
     );
+    // the preference list travels with the same query
+    let cas = s
+        .list_certificate_cas(Page::new(1, 10))
+        .await
+        .unwrap()
+        .items;
+    for ca in &cas {
+        s.add_ca_preference(ca.id).await.unwrap();
+    }
+    let source = s
+        .domain_config_source(peter_core::ports::DomainLookup::Name(&name(
+            "cfg.example.com",
+        )))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        source.ca_preferences,
+        cas.iter().map(|c| c.id).collect::<Vec<_>>()
+    );
+    assert_eq!(source.certificates.len(), 2);
     // by id, ids only
     let by_id = domain_config(s, &cfg.domain.id, true).await.unwrap();
     assert!(by_id.latest_single.unwrap().certificate.pem.is_none());
