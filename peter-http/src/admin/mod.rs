@@ -192,23 +192,31 @@ fn json_error(e: poem::Error) -> Response {
 }
 
 /// Reads at most `limit` bytes of a request body: a longer one (announced
-/// or not) is refused with 413 before any handler sees it.
+/// or not) is refused with 413 before any handler sees it. The refusal
+/// closes the connection, since the rest of the body was not read.
 async fn limit_body<E: Endpoint>(
     ep: Arc<E>,
     mut req: poem::Request,
     limit: usize,
 ) -> poem::Result<Response> {
+    let too_large = || {
+        let mut r = json_error(poem::Error::from_status(StatusCode::PAYLOAD_TOO_LARGE));
+        r.headers_mut().insert(
+            poem::http::header::CONNECTION,
+            poem::http::HeaderValue::from_static("close"),
+        );
+        r
+    };
     let announced = req
         .header(poem::http::header::CONTENT_LENGTH)
         .and_then(|v| v.parse::<usize>().ok());
     if announced.is_some_and(|n| n > limit) {
-        return Err(poem::Error::from_status(StatusCode::PAYLOAD_TOO_LARGE));
+        return Ok(too_large());
     }
     let body = req.take_body();
-    let bytes = body
-        .into_bytes_limit(limit)
-        .await
-        .map_err(|_| poem::Error::from_status(StatusCode::PAYLOAD_TOO_LARGE))?;
+    let Ok(bytes) = body.into_bytes_limit(limit).await else {
+        return Ok(too_large());
+    };
     req.set_body(bytes);
     Ok(ep.call(req).await?.into_response())
 }
