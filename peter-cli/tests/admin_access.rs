@@ -215,7 +215,11 @@ async fn bad_input_gets_typed_4xx_and_changes_nothing() {
     }
     let refused = cases.iter().find(|(r, _, _)| r.status == 413).unwrap();
     assert_eq!(
-        refused.0.headers.get("connection").and_then(|v| v.to_str().ok()),
+        refused
+            .0
+            .headers
+            .get("connection")
+            .and_then(|v| v.to_str().ok()),
         Some("close"),
         "the unread rest of an oversized body must not poison the connection"
     );

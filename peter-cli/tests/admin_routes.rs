@@ -1221,6 +1221,39 @@ async fn every_admin_route_is_exercised_against_pebble() {
         .json();
     assert_eq!(one["total_primed"]["domain"], 1);
     assert_eq!(one["style"], "2");
+    // Redis holds the same chain config.json serves (the preferred one)
+    let (redis_fullchain, _) = primer
+        .read_style_two("www.example.com")
+        .await
+        .unwrap()
+        .unwrap();
+    let served = w
+        .get("domain/www.example.com/config.json")
+        .await
+        .expect(200)
+        .json();
+    assert_eq!(
+        redis_fullchain,
+        served["certificate_signed__latest_multi"]["fullchain"]["pem"]
+            .as_str()
+            .unwrap()
+    );
+    let served_chain = served["certificate_signed__latest_multi"]["chain"]["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let chain_view = w
+        .get(&format!("certificate-ca-chain/{served_chain}"))
+        .await
+        .expect(200)
+        .json();
+    assert!(
+        chain_view["CertificateCAChain"]["certificate_ca_ids"]
+            .as_array()
+            .unwrap()
+            .contains(&json!(alt_ca_id)),
+        "the preferred CA's chain is served (and primed)"
+    );
     w.post("api/redis/prime", json!({"style": "3"}))
         .await
         .expect(422);

@@ -627,9 +627,15 @@ struct PublicationRow {
     key_pem: String,
     certificate_ca_chain_id: Option<i64>,
     chain_pem: Option<String>,
+    certificate_ca_ids: Option<String>,
+    is_upstream_default: Option<bool>,
 }
 
 impl SqlStore {
+    /// A page of publications: the served certificate of each active domain
+    /// (latest multi, else latest single) with its key and the chain
+    /// config.json serves (the CA preference list's choice among the chains
+    /// it was offered, else the upstream default).
     pub(crate) async fn domain_publications_impl(
         &self,
         after: DomainId,
@@ -638,60 +644,102 @@ impl SqlStore {
     ) -> StoreResult<Vec<DomainPublication>> {
         use sea_orm::{FromQueryResult, Statement};
         let backend = self.connection().get_database_backend();
-        let (p1, p2, p3) = match backend {
-            sea_orm::DbBackend::Postgres => ("$1", "$2", "$3"),
-            _ => ("?", "?", "?"),
+        let postgres = backend == sea_orm::DbBackend::Postgres;
+        let (p1, p2, p2b, p3) = if postgres {
+            ("$1", "$2", "$2", "$3")
+        } else {
+            ("?", "?", "?", "?")
         };
+        // The page is chosen on domains (one row each), then joined to every
+        // chain offered, so a page never splits a domain's rows.
         let sql = format!(
             "SELECT d.id AS domain_id, d.domain_name, cs.id AS certificate_signed_id, cs.cert_pem, \
-                    pk.id AS private_key_id, pk.key_pem, ch.id AS certificate_ca_chain_id, ch.chain_pem \
+                    pk.id AS private_key_id, pk.key_pem, ch.id AS certificate_ca_chain_id, \
+                    ch.chain_pem, ch.certificate_ca_ids, csc.is_upstream_default \
              FROM domain d \
              JOIN certificate_signed cs \
                ON cs.id = COALESCE(d.certificate_signed_id_latest_multi, d.certificate_signed_id_latest_single) \
              JOIN private_key pk ON pk.id = cs.private_key_id \
-             LEFT JOIN certificate_signed_chain csc \
-               ON csc.certificate_signed_id = cs.id AND csc.is_upstream_default = {t} \
+             LEFT JOIN certificate_signed_chain csc ON csc.certificate_signed_id = cs.id \
              LEFT JOIN certificate_ca_chain ch ON ch.id = csc.certificate_ca_chain_id \
-             WHERE d.is_active = {t} AND d.id > {p1} AND ({p2} = '' OR d.domain_name = {p2b}) \
-             ORDER BY d.id LIMIT {p3}",
-            t = "TRUE",
-            p2b = if backend == sea_orm::DbBackend::Postgres {
-                "$2"
-            } else {
-                "?"
-            },
+             WHERE d.id IN (SELECT d2.id FROM domain d2 \
+                            WHERE d2.is_active = TRUE \
+                              AND COALESCE(d2.certificate_signed_id_latest_multi, d2.certificate_signed_id_latest_single) IS NOT NULL \
+                              AND d2.id > {p1} AND ({p2} = '' OR d2.domain_name = {p2b}) \
+                            ORDER BY d2.id LIMIT {p3}) \
+             ORDER BY d.id"
         );
         let name = name.map(|n| n.as_str().to_string()).unwrap_or_default();
-        let values: Vec<sea_orm::Value> = match backend {
-            sea_orm::DbBackend::Postgres => {
-                vec![after.0.into(), name.into(), (limit as i64).into()]
-            }
+        let values: Vec<sea_orm::Value> = if postgres {
+            vec![after.0.into(), name.into(), (limit as i64).into()]
+        } else {
             // Positional `?` placeholders: the name is bound twice.
-            _ => vec![
+            vec![
                 after.0.into(),
                 name.clone().into(),
                 name.into(),
                 (limit as i64).into(),
-            ],
+            ]
         };
         let rows =
             PublicationRow::find_by_statement(Statement::from_sql_and_values(backend, sql, values))
                 .all(self.connection())
                 .await
                 .db()?;
-        Ok(rows
-            .into_iter()
-            .map(|r| DomainPublication {
+        let preferences: Vec<CertificateCaId> = self
+            .ca_preferences_in(self.connection())
+            .await?
+            .iter()
+            .map(|c| c.id)
+            .collect();
+        let mut out: Vec<DomainPublication> = Vec::new();
+        let mut offers: Vec<CertificateChainOffer> = Vec::new();
+        let mut flush = |rows: &[&PublicationRow], offers: &mut Vec<CertificateChainOffer>| {
+            let Some(r) = rows.first() else { return };
+            offers.sort_by_key(|o| (!o.is_upstream_default, o.chain.id));
+            let chain = peter_core::services::downloads::choose_chain(offers, &preferences);
+            out.push(DomainPublication {
                 domain_id: DomainId(r.domain_id),
-                domain_name: r.domain_name,
+                domain_name: r.domain_name.clone(),
                 certificate_signed_id: CertificateSignedId(r.certificate_signed_id),
-                cert_pem: r.cert_pem,
+                cert_pem: r.cert_pem.clone(),
                 private_key_id: PrivateKeyId(r.private_key_id),
-                key_pem: r.key_pem,
-                certificate_ca_chain_id: r.certificate_ca_chain_id.map(CertificateCaChainId),
-                chain_pem: r.chain_pem.unwrap_or_default(),
-            })
-            .collect())
+                key_pem: r.key_pem.clone(),
+                certificate_ca_chain_id: chain.map(|c| c.id),
+                chain_pem: chain.map(|c| c.chain_pem.clone()).unwrap_or_default(),
+            });
+            offers.clear();
+        };
+        let mut group: Vec<&PublicationRow> = Vec::new();
+        for row in &rows {
+            if group.first().is_some_and(|g| g.domain_id != row.domain_id) {
+                flush(&group, &mut offers);
+                group.clear();
+            }
+            if let (Some(id), Some(pem), Some(ids)) = (
+                row.certificate_ca_chain_id,
+                &row.chain_pem,
+                &row.certificate_ca_ids,
+            ) {
+                let ca_ids = ids
+                    .split(',')
+                    .filter_map(|x| x.parse::<i64>().ok().map(CertificateCaId))
+                    .collect();
+                offers.push(CertificateChainOffer {
+                    chain: CertificateCaChain {
+                        id: CertificateCaChainId(id),
+                        chain_pem: pem.clone(),
+                        certificate_ca_ids: ca_ids,
+                        display_name: String::new(),
+                        created_at: time::OffsetDateTime::UNIX_EPOCH,
+                    },
+                    is_upstream_default: row.is_upstream_default.unwrap_or(false),
+                });
+            }
+            group.push(row);
+        }
+        flush(&group, &mut offers);
+        Ok(out)
     }
 }
 
