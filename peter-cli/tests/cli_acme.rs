@@ -656,8 +656,11 @@ async fn renew_renews_once_across_nodes_and_survives_a_killed_holder() {
     );
 
     // A holder stopped mid-renewal (like kill -9) keeps its lease until it expires.
+    // The lease is long enough for the next run to start well inside it on a
+    // loaded CI machine; the wait below is measured from the lease's start.
+    let lease_taken = std::time::Instant::now();
     let killed = a
-        .command(&["renew", "--days", "100000", "--lease-seconds", "3"])
+        .command(&["renew", "--days", "100000", "--lease-seconds", "8"])
         .env("PETER_KILL_AT", "before_finalize")
         .output()
         .unwrap();
@@ -675,7 +678,8 @@ async fn renew_renews_once_across_nodes_and_survives_a_killed_holder() {
         1,
         "the lease is still held: {blocked}"
     );
-    std::thread::sleep(std::time::Duration::from_millis(3500));
+    let expiry = lease_taken + std::time::Duration::from_millis(8500);
+    std::thread::sleep(expiry.saturating_duration_since(std::time::Instant::now()));
     let after = b.json(&["renew", "--days", "100000"]);
 
     assert_eq!(
@@ -709,4 +713,66 @@ async fn renew_renews_once_across_nodes_and_survives_a_killed_holder() {
             &format!("drop database if exists \"{name}\" with (force)"),
         ])
         .status();
+}
+
+/// With `redis.prime_on_change`, an issuance writes the domain to Redis and a
+/// mark that leaves nothing to serve removes it (real Redis, database 12).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn issuance_and_marks_prime_redis_when_configured() {
+    let pebble = Pebble::start(PebbleOptions::default()).await;
+    let node = Node::new("prime", None);
+    node.setup(&pebble);
+    let name = format!("prime-{}.example.com", std::process::id());
+    let redis_url =
+        std::env::var("PETER_TEST_REDIS_URL").unwrap_or_else(|_| "redis://127.0.0.1:6379".into());
+    let db_url = format!("{}/12", redis_url.trim_end_matches('/'));
+    let with_redis = |args: &[&str]| {
+        let out = node
+            .command(args)
+            .env("PETER_REDIS_URL", &db_url)
+            .env("PETER_REDIS_PRIME_ON_CHANGE", "1")
+            .env("PETER_REDIS_PRIME_STYLE", "2")
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert!(
+            out.stderr.is_empty() || !String::from_utf8_lossy(&out.stderr).contains("warning"),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        serde_json::from_slice::<serde_json::Value>(&out.stdout).unwrap()
+    };
+    let hget = |field: &str| {
+        let out = Command::new("redis-cli")
+            .args(["-u", &db_url, "HGET", &format!("d2:{name}"), field])
+            .output()
+            .unwrap();
+        String::from_utf8_lossy(&out.stdout).trim().to_string()
+    };
+    let listen = format!("127.0.0.1:{}", pebble.http_port);
+    let order = with_redis(&["--json", "order", "new", &name, "--http-listen", &listen]);
+    assert_eq!(order["AcmeOrder"]["status"], "valid");
+    let cert_id = order["AcmeOrder"]["certificate_signed_id"]
+        .as_i64()
+        .unwrap();
+    assert!(
+        hget("f").starts_with("-----BEGIN CERTIFICATE-----"),
+        "primed after issuance"
+    );
+    assert!(hget("p").starts_with("-----BEGIN PRIVATE KEY-----"));
+
+    with_redis(&["--json", "cert", "mark", &cert_id.to_string(), "inactive"]);
+    assert_eq!(hget("f"), "", "nothing to serve: the entry is gone");
+    with_redis(&["--json", "cert", "mark", &cert_id.to_string(), "active"]);
+    assert!(
+        hget("f").starts_with("-----BEGIN CERTIFICATE-----"),
+        "back after reactivation"
+    );
+    let _ = Command::new("redis-cli")
+        .args(["-u", &db_url, "DEL", &format!("d2:{name}")])
+        .output();
 }

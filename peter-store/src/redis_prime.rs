@@ -129,7 +129,10 @@ impl RedisPrimer {
         report.domain += 1;
     }
 
-    /// Primes one domain; false when it has no active certificate (or is inactive).
+    /// Primes one domain; false when it has nothing to serve (no active
+    /// certificate, or the domain is inactive), in which case its domain
+    /// entry is removed so that a gateway stops serving what the store no
+    /// longer does.
     pub async fn prime_domain(
         &self,
         store: &dyn Store,
@@ -140,6 +143,15 @@ impl RedisPrimer {
             .domain_publications(DomainId(0), 1, Some(name))
             .await?;
         let Some(p) = found.first() else {
+            let key = match style {
+                PrimeStyle::One => format!("{}d1:{}", self.prefix, name.as_str()),
+                PrimeStyle::Two => format!("{}d2:{}", self.prefix, name.as_str()),
+            };
+            let mut conn = self.connection.clone();
+            redis::cmd("DEL")
+                .arg(&key)
+                .query_async::<()>(&mut conn)
+                .await?;
             return Ok(false);
         };
         let mut pipe = redis::pipe();

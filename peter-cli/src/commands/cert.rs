@@ -210,6 +210,7 @@ pub async fn run(cli: &Cli, command: &CertCommand) -> Result<(), CliError> {
                 .store
                 .mark_certificate_signed(CertificateSignedId(*id), mark)
                 .await?;
+            ctx.after_certificate_change(&[cert.id]).await;
             emit(
                 ctx.json,
                 &serde_json::json!({"result": "success", "CertificateSigned": cert}),

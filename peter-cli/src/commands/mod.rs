@@ -102,6 +102,47 @@ impl Context {
         Arc::new(peter_acme::InstantAcmeClient::new(store))
     }
 
+    /// After certificates were issued, imported or marked: rewrites their
+    /// domains in Redis when `redis.prime_on_change` is set. A Redis failure
+    /// is a warning on stderr, not the command's failure: the store change
+    /// is committed.
+    pub async fn after_certificate_change(&self, ids: &[peter_core::model::CertificateSignedId]) {
+        if ids.is_empty() || self.config.redis.url.is_empty() || !self.config.redis.prime_on_change
+        {
+            return;
+        }
+        let style = match self.config.redis.prime_style.parse() {
+            Ok(s) => s,
+            Err(e) => {
+                eprintln!("peter: warning: redis priming skipped: {e}");
+                return;
+            }
+        };
+        let ttl = (self.config.redis.ttl_seconds > 0).then_some(self.config.redis.ttl_seconds);
+        let primer =
+            match peter_store::redis_prime::RedisPrimer::connect(&self.config.redis.url, "", ttl)
+                .await
+            {
+                Ok(p) => p,
+                Err(e) => {
+                    eprintln!("peter: warning: redis priming skipped: {e}");
+                    return;
+                }
+            };
+        for id in ids {
+            if let Err(e) = peter_core::services::publish::republish_certificate(
+                self.store.as_ref(),
+                &primer,
+                style,
+                *id,
+            )
+            .await
+            {
+                eprintln!("peter: warning: redis priming of certificate {id} failed: {e}");
+            }
+        }
+    }
+
     /// Loads configuration and opens (and migrates) the store.
     pub async fn open(cli: &Cli) -> Result<Self, CliError> {
         let config = Config::load(&cli.data_dir)?;

@@ -185,6 +185,8 @@ pub async fn run(cli: &Cli, command: &OrderCommand) -> Result<(), CliError> {
                 let _ = s.stop().await;
             }
             let order = result?;
+            ctx.after_certificate_change(order.certificate_signed_id.as_slice())
+                .await;
             emit(
                 ctx.json,
                 &serde_json::json!({"result": "success", "AcmeOrder": order}),
@@ -217,6 +219,8 @@ pub async fn run(cli: &Cli, command: &OrderCommand) -> Result<(), CliError> {
                 let _ = s.stop().await;
             }
             let (order, step) = result?;
+            ctx.after_certificate_change(order.certificate_signed_id.as_slice())
+                .await;
             emit(
                 ctx.json,
                 &serde_json::json!({"result": "success", "AcmeOrder": order, "step": step}),
@@ -239,6 +243,8 @@ pub async fn run(cli: &Cli, command: &OrderCommand) -> Result<(), CliError> {
                 orders.download(AcmeOrderId(*id)).await?
             };
             let order = ctx.store.acme_order(AcmeOrderId(*id)).await?;
+            ctx.after_certificate_change(order.certificate_signed_id.as_slice())
+                .await;
             emit(
                 ctx.json,
                 &serde_json::json!({"result": "success", "AcmeOrder": order, "step": step}),
@@ -254,6 +260,8 @@ pub async fn run(cli: &Cli, command: &OrderCommand) -> Result<(), CliError> {
                 let _ = s.stop().await;
             }
             let order = result?;
+            ctx.after_certificate_change(order.certificate_signed_id.as_slice())
+                .await;
             emit(
                 ctx.json,
                 &serde_json::json!({"result": "success", "AcmeOrder": order}),

@@ -92,6 +92,22 @@ pub async fn run(
         let _ = s.stop().await;
     }
     let report = result?;
+    let mut changed = Vec::new();
+    let new_orders = report.renewed.iter().map(|(_, order)| *order).chain(
+        report
+            .ordered_missing
+            .iter()
+            .filter_map(|(_, r)| r.as_ref().ok().copied()),
+    );
+    for order in new_orders {
+        if let Some(cert) = peter_core::ports::Store::acme_order(ctx.store.as_ref(), order)
+            .await?
+            .certificate_signed_id
+        {
+            changed.push(cert);
+        }
+    }
+    ctx.after_certificate_change(&changed).await;
     emit(
         ctx.json,
         &serde_json::json!({"result": "success", "renewal": report}),
