@@ -319,3 +319,47 @@ async fn an_acme_server_refusal_is_502_with_its_problem_document() {
         "a refusal records nothing"
     );
 }
+
+/// OpenResty servers that are down or slow: each gets its own error within
+/// the timeout, the answering one still succeeds, and the store is untouched.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn nginx_servers_down_or_slow_are_reported_per_server() {
+    let (good, good_calls) = support::module_server(std::time::Duration::ZERO).await;
+    let (slow, _) = support::module_server(std::time::Duration::from_secs(10)).await;
+    let closed = format!("http://127.0.0.1:{}", peter_acme::testkit::free_port());
+    let mut settings =
+        peter_http::nginx::NginxSettings::new(vec![good.clone(), slow.clone(), closed.clone()]);
+    settings.timeout = std::time::Duration::from_secs(1);
+    let nginx = std::sync::Arc::new(peter_http::nginx::NginxClient::new(settings).unwrap());
+    let w = AdminWorld::start_with(
+        "nginx-down",
+        0,
+        AdminWorld::default_access(),
+        true,
+        None,
+        Some(nginx),
+    )
+    .await;
+    let started = std::time::Instant::now();
+    let r = w
+        .post("api/nginx/cache-flush", json!({}))
+        .await
+        .expect(200)
+        .json();
+    assert!(
+        started.elapsed() < std::time::Duration::from_secs(4),
+        "the slow server is not waited for"
+    );
+    assert_eq!(r["result"], "error", "{r}");
+    assert_eq!(r["servers_status"]["success"], json!([good]));
+    let errors = r["servers_status"]["errors"].as_array().unwrap();
+    assert!(
+        errors.contains(&json!(slow)) && errors.contains(&json!(closed)),
+        "{r}"
+    );
+    assert_eq!(good_calls.lock().unwrap().len(), 1);
+    assert_eq!(
+        w.get("domains").await.json()["pagination"]["total_items"],
+        0
+    );
+}

@@ -1361,6 +1361,12 @@ async fn every_admin_route_is_exercised_against_pebble() {
     );
 
     // ---- nothing documented was left out
+    // and every admin path this flow reached is one the document describes
+    let undocumented = w.undocumented_hits(&documented);
+    assert!(
+        undocumented.is_empty(),
+        "requests to undocumented admin paths: {undocumented:#?}"
+    );
     let missing = w.unexercised(&documented);
     assert!(
         missing.is_empty(),

@@ -252,6 +252,26 @@ impl AdminWorld {
     }
 }
 
+impl AdminWorld {
+    /// Requests this world made under the admin prefix that match no
+    /// documented operation (the document and Swagger UI aside).
+    pub fn undocumented_hits(
+        &self,
+        documented: &BTreeSet<(String, String)>,
+    ) -> Vec<(String, String)> {
+        let hits = self.hits.lock().unwrap();
+        hits.iter()
+            .filter(|(_, p)| !p.ends_with("/api/openapi.json") && !p.contains("/api/docs"))
+            .filter(|(m, p)| {
+                !documented
+                    .iter()
+                    .any(|(dm, t)| dm == m && template_matches(t, p, documented))
+            })
+            .cloned()
+            .collect()
+    }
+}
+
 /// Whether a concrete path matches a template, preferring the most literal
 /// template (so `.../config.json` does not count for `.../{file}`).
 fn template_matches(template: &str, path: &str, all: &BTreeSet<(String, String)>) -> bool {
