@@ -363,3 +363,80 @@ async fn nginx_servers_down_or_slow_are_reported_per_server() {
         0
     );
 }
+
+/// Redis going away while peter serves: `api/redis/prime` is a 503 with
+/// Redis's error, within a bounded time, and the store is untouched. The
+/// real Redis is reached through a relay this test cuts.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn redis_going_down_is_a_503_with_a_clear_error() {
+    use tokio::io::copy_bidirectional;
+    let relay = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let relay_addr = relay.local_addr().unwrap();
+    let (cut_tx, cut_rx) = tokio::sync::watch::channel(false);
+    tokio::spawn(async move {
+        loop {
+            let Ok((mut inbound, _)) = relay.accept().await else {
+                return;
+            };
+            let mut cut = cut_rx.clone();
+            tokio::spawn(async move {
+                let mut outbound = tokio::net::TcpStream::connect("127.0.0.1:6379")
+                    .await
+                    .unwrap();
+                tokio::select! {
+                    _ = copy_bidirectional(&mut inbound, &mut outbound) => {}
+                    _ = cut.wait_for(|c| *c) => {}
+                }
+            });
+        }
+    });
+    let primer = peter_store::redis_prime::RedisPrimer::connect(
+        &format!("redis://{relay_addr}"),
+        &format!("peter-down-{}:", std::process::id()),
+        Some(60),
+    )
+    .await
+    .expect("Redis must be running on 127.0.0.1:6379");
+    let w = AdminWorld::start_with(
+        "redis-down",
+        0,
+        AdminWorld::default_access(),
+        true,
+        Some(peter_http::admin::RedisPublishing {
+            publisher: std::sync::Arc::new(primer),
+            style: peter_core::ports::PrimeStyle::Two,
+            on_change: false,
+        }),
+        None,
+    )
+    .await;
+    let pki = TestPki::new("redis-down");
+    let leaf = pki.issue(&["down.example.com"], KeyTechnology::EcP256);
+    w.post(
+        "certificate-signed/upload",
+        json!({"certificate_file": leaf.certificate.pem(), "private_key_file_pem": leaf.key.pem(), "chain_file": pki.chain_pem()}),
+    )
+    .await
+    .expect(200);
+    let ok = w
+        .post("api/redis/prime", json!({}))
+        .await
+        .expect(200)
+        .json();
+    assert_eq!(ok["total_primed"]["domain"], 1);
+    cut_tx.send(true).unwrap();
+    let started = std::time::Instant::now();
+    let r = w.post("api/redis/prime", json!({})).await.expect(503);
+    is_error_document(&r);
+    assert!(
+        r.json()["error"].as_str().unwrap().contains("redis"),
+        "{}",
+        r.text()
+    );
+    assert!(started.elapsed() < std::time::Duration::from_secs(10));
+    let certs = w.get("certificate-signeds").await.json();
+    assert_eq!(
+        certs["pagination"]["total_items"], 1,
+        "the store is untouched"
+    );
+}
