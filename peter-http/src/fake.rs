@@ -19,6 +19,7 @@ use serde_json::{Value, json};
 use time::{Duration, OffsetDateTime};
 
 use crate::ADMIN_PREFIX;
+use crate::admin::views::ts;
 
 /// The admin routes the fake server answers, as (method, path template in
 /// the OpenAPI document's syntax).
@@ -80,11 +81,6 @@ fn cert_config(m: &Material) -> Value {
         "chain": null,
         "fullchain": {"id": "1", "pem": m.cert_pem},
     })
-}
-
-fn ts(t: OffsetDateTime) -> String {
-    t.format(&time::format_description::well_known::Rfc3339)
-        .unwrap_or_default()
 }
 
 fn cert_view(m: &Material) -> Value {

@@ -81,29 +81,46 @@ impl NginxClient {
         Ok(Self { http, settings })
     }
 
-    async fn ask_all(&self, path: &str) -> ServersStatus {
-        let calls = self.settings.servers.iter().map(|server| async move {
-            let url = format!("{}{}", server.trim_end_matches('/'), path);
-            let mut request = self.http.get(&url);
-            if let Some(userpass) = &self.settings.userpass {
-                let (user, pass) = userpass.split_once(':').unwrap_or((userpass, ""));
-                request = request.basic_auth(user, Some(pass));
-            }
-            let answer = match request.send().await {
-                Ok(response) => {
-                    let status = response.status();
-                    match response.json::<serde_json::Value>().await {
-                        Ok(json) if status.is_success() && json["result"] == "success" => Ok(json),
-                        Ok(json) => Err(serde_json::json!({"status": "error", "error": "response", "http_status": status.as_u16(), "response": json})),
-                        Err(_) => Err(serde_json::json!({"status": "error", "error": "response", "http_status": status.as_u16()})),
-                    }
+    /// One GET of `path` on `server`: its JSON answer, or the error document.
+    async fn ask(&self, server: &str, path: &str) -> Result<serde_json::Value, serde_json::Value> {
+        let url = format!("{}{}", server.trim_end_matches('/'), path);
+        let mut request = self.http.get(&url);
+        if let Some(userpass) = &self.settings.userpass {
+            let (user, pass) = userpass.split_once(':').unwrap_or((userpass, ""));
+            request = request.basic_auth(user, Some(pass));
+        }
+        match request.send().await {
+            Ok(response) => {
+                let status = response.status();
+                match response.json::<serde_json::Value>().await {
+                    Ok(json) if status.is_success() && json["result"] == "success" => Ok(json),
+                    Ok(json) => Err(
+                        serde_json::json!({"status": "error", "error": "response", "http_status": status.as_u16(), "response": json}),
+                    ),
+                    Err(_) => Err(
+                        serde_json::json!({"status": "error", "error": "response", "http_status": status.as_u16()}),
+                    ),
                 }
-                Err(e) => Err(serde_json::json!({
-                    "status": "error",
-                    "error": if e.is_timeout() { "timeout" } else { "exception" },
-                    "detail": e.to_string(),
-                })),
-            };
+            }
+            Err(e) => Err(serde_json::json!({
+                "status": "error",
+                "error": if e.is_timeout() { "timeout" } else { "exception" },
+                "detail": e.to_string(),
+            })),
+        }
+    }
+
+    /// Every server concurrently; on each, the paths in order, stopping at
+    /// its first failure. A server's entry is its last answer or that failure.
+    async fn ask_all(&self, paths: &[String]) -> ServersStatus {
+        let calls = self.settings.servers.iter().map(|server| async move {
+            let mut answer = Ok(serde_json::Value::Null);
+            for path in paths {
+                answer = self.ask(server, path).await;
+                if answer.is_err() {
+                    break;
+                }
+            }
             (server.clone(), answer)
         });
         let mut out = ServersStatus::default();
@@ -124,18 +141,28 @@ impl NginxClient {
 
     /// Expires every cached certificate on every server.
     pub async fn expire_all(&self) -> ServersStatus {
-        self.ask_all(&format!("{}/all", self.settings.expire_path))
+        self.ask_all(&[format!("{}/all", self.settings.expire_path)])
             .await
     }
 
     /// Expires one domain's cached certificate on every server.
     pub async fn expire_domain(&self, domain: &peter_core::dns::DomainName) -> ServersStatus {
-        self.ask_all(&format!("{}/domain/{}", self.settings.expire_path, domain))
-            .await
+        self.expire_domains(std::slice::from_ref(domain)).await
+    }
+
+    /// Expires several domains' cached certificates on every server (one
+    /// request per domain, a server's first failure ends its turn).
+    pub async fn expire_domains(&self, domains: &[peter_core::dns::DomainName]) -> ServersStatus {
+        let paths: Vec<String> = domains
+            .iter()
+            .map(|d| format!("{}/domain/{}", self.settings.expire_path, d))
+            .collect();
+        self.ask_all(&paths).await
     }
 
     /// Each server's cache status.
     pub async fn status(&self) -> ServersStatus {
-        self.ask_all(&self.settings.status_path.clone()).await
+        self.ask_all(std::slice::from_ref(&self.settings.status_path))
+            .await
     }
 }

@@ -156,16 +156,19 @@ pub(crate) fn certificate_ca(m: certificate_ca::Model) -> CertificateCa {
     }
 }
 
-pub(crate) fn chain(m: certificate_ca_chain::Model) -> Result<CertificateCaChain, StoreError> {
-    let ids = m
-        .certificate_ca_ids
-        .split(',')
+/// A chain's stored CA id list (`"3,1"`).
+pub(crate) fn ca_ids(chain_id: i64, ids: &str) -> Result<Vec<CertificateCaId>, StoreError> {
+    ids.split(',')
         .map(|s| {
-            s.parse::<i64>().map(CertificateCaId).map_err(|_| {
-                StoreError::Corrupt(format!("chain {} ids `{}`", m.id, m.certificate_ca_ids))
-            })
+            s.parse::<i64>()
+                .map(CertificateCaId)
+                .map_err(|_| StoreError::Corrupt(format!("chain {chain_id} ids `{ids}`")))
         })
-        .collect::<Result<Vec<_>, _>>()?;
+        .collect()
+}
+
+pub(crate) fn chain(m: certificate_ca_chain::Model) -> Result<CertificateCaChain, StoreError> {
+    let ids = ca_ids(m.id, &m.certificate_ca_ids)?;
     Ok(CertificateCaChain {
         id: CertificateCaChainId(m.id),
         chain_pem: m.chain_pem,

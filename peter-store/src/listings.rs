@@ -392,16 +392,13 @@ impl SqlStore {
             if let (Some(chain_id), Some(pem), Some(ids)) =
                 (row.chain_id, &row.chain_pem, &row.chain_ca_ids)
             {
-                let chain = crate::convert::chain(certificate_ca_chain::Model {
-                    id: chain_id,
+                let chain = CertificateCaChain {
+                    id: CertificateCaChainId(chain_id),
                     chain_pem: pem.clone(),
-                    certificate_ca_ids: ids.clone(),
-                    chain_length: 0,
-                    certificate_ca_0_id: 0,
-                    certificate_ca_n_id: 0,
+                    certificate_ca_ids: crate::convert::ca_ids(chain_id, ids)?,
                     display_name: row.chain_display_name.clone().unwrap_or_default(),
                     created_at: row.chain_created_at.unwrap_or(row.domain_created_at),
-                })?;
+                };
                 certificates[index].chains.push(CertificateChainOffer {
                     chain,
                     is_upstream_default: row.is_upstream_default.unwrap_or(false),

@@ -721,15 +721,11 @@ impl SqlStore {
                 &row.chain_pem,
                 &row.certificate_ca_ids,
             ) {
-                let ca_ids = ids
-                    .split(',')
-                    .filter_map(|x| x.parse::<i64>().ok().map(CertificateCaId))
-                    .collect();
                 offers.push(CertificateChainOffer {
                     chain: CertificateCaChain {
                         id: CertificateCaChainId(id),
                         chain_pem: pem.clone(),
-                        certificate_ca_ids: ca_ids,
+                        certificate_ca_ids: convert::ca_ids(id, ids)?,
                         display_name: String::new(),
                         created_at: time::OffsetDateTime::UNIX_EPOCH,
                     },

@@ -100,19 +100,17 @@ pub async fn run_server(cli: &Cli, command: &AcmeServerCommand) -> Result<(), Cl
             default,
         } => {
             let bundle = ca_bundle.as_deref().map(read_text).transpose()?;
-            if let Some(b) = &bundle {
-                peter_core::formats::parse_certificates_pem(b).map_err(peter_core::Error::from)?;
-            }
             let ctx = Context::open(cli).await?;
-            let server = ctx
-                .store
-                .create_acme_server(NewAcmeServer {
+            let server = peter_core::services::accounts::add_acme_server(
+                ctx.store.as_ref(),
+                NewAcmeServer {
                     name: name.clone(),
                     directory_url: directory.clone(),
                     ca_bundle_pem: bundle,
                     is_default: *default,
-                })
-                .await?;
+                },
+            )
+            .await?;
             emit(
                 ctx.json,
                 &serde_json::json!({"result": "success", "AcmeServer": server}),

@@ -91,11 +91,7 @@ pub async fn run(cli: &Cli, command: &DomainCommand) -> Result<(), CliError> {
         DomainCommand::Add { names } => {
             let mut out = Vec::new();
             for n in names {
-                let parsed = parse(n)?;
-                if ctx.store.is_domain_blocklisted(&parsed).await? {
-                    return Err(peter_core::Error::Blocklisted(parsed.to_string()).into());
-                }
-                out.push(ctx.store.get_or_create_domain(&parsed).await?);
+                out.push(peter_core::services::domains::add_domain(ctx.store.as_ref(), n).await?);
             }
             emit(
                 ctx.json,

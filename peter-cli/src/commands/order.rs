@@ -161,17 +161,11 @@ pub async fn run(cli: &Cli, command: &OrderCommand) -> Result<(), CliError> {
             http_listen,
         } => {
             let strategy = strategy(s)?;
-            let account_id = match account {
-                Some(id) => AcmeAccountId(*id),
-                None => ctx
-                    .store
-                    .global_default_acme_account()
-                    .await?
-                    .map(|a| a.id)
-                    .ok_or_else(|| {
-                        CliError::Usage("no --account given and no global default account".into())
-                    })?,
-            };
+            let account_id = peter_core::services::accounts::account_or_global_default(
+                ctx.store.as_ref(),
+                account.map(AcmeAccountId),
+            )
+            .await?;
             let mut request = OrderRequest::new(account_id, domains.clone(), strategy);
             request.private_key_cycle = key_cycle
                 .as_deref()

@@ -35,6 +35,45 @@ impl Default for AccountRequest {
     }
 }
 
+/// Records an ACME server after checking what can be checked locally: a
+/// name, an http(s) directory URL, and a CA bundle that parses.
+pub async fn add_acme_server(store: &dyn Store, new: NewAcmeServer) -> Result<AcmeServer, Error> {
+    if new.name.trim().is_empty() {
+        return Err(Error::InvalidField {
+            field: "name",
+            message: "must not be empty".into(),
+        });
+    }
+    if !(new.directory_url.starts_with("https://") || new.directory_url.starts_with("http://")) {
+        return Err(Error::InvalidField {
+            field: "directory_url",
+            message: "must be an http(s) URL".into(),
+        });
+    }
+    if let Some(bundle) = &new.ca_bundle_pem {
+        crate::formats::parse_certificates_pem(bundle)?;
+    }
+    Ok(store.create_acme_server(new).await?)
+}
+
+/// The account named, or else the global default account.
+pub async fn account_or_global_default(
+    store: &dyn Store,
+    id: Option<AcmeAccountId>,
+) -> Result<AcmeAccountId, Error> {
+    match id {
+        Some(id) => Ok(id),
+        None => Ok(store
+            .global_default_acme_account()
+            .await?
+            .ok_or_else(|| Error::InvalidField {
+                field: "acme_account_id",
+                message: "no account given and no global default account".into(),
+            })?
+            .id),
+    }
+}
+
 /// The server an account request names, or the default server.
 pub async fn resolve_server(
     store: &dyn Store,

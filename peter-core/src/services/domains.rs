@@ -36,6 +36,26 @@ fn parse_names(list: &str) -> Result<Vec<DomainName>, Error> {
         .collect()
 }
 
+/// Records a domain (idempotent): a valid name, not blocklisted, not a
+/// wildcard (a wildcard needs DNS-01, which peter does not do; wildcard
+/// domains only arrive with imported certificates).
+pub async fn add_domain(
+    store: &dyn Store,
+    name: &str,
+) -> Result<crate::ports::Created<Domain>, Error> {
+    let name = DomainName::parse(name)?;
+    if name.is_wildcard() {
+        return Err(Error::InvalidField {
+            field: "domain_name",
+            message: "a wildcard is not a domain peter can order or serve (it needs DNS-01)".into(),
+        });
+    }
+    if store.is_domain_blocklisted(&name).await? {
+        return Err(Error::Blocklisted(name.as_str().to_string()));
+    }
+    Ok(store.get_or_create_domain(&name).await?)
+}
+
 /// Enables each name: `blocklisted`, `exists` (already active), `activated`
 /// (was inactive) or `new` (recorded now). Names are checked before any is
 /// changed.
@@ -90,6 +110,9 @@ pub async fn disable_domains(
 /// What `certificate_if_needed` did for its name.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct CertificateIfNeeded {
+    /// The name, normalised.
+    #[serde(skip)]
+    pub domain_name: String,
     /// `new`, `existing.active` or `existing.activated`.
     #[serde(rename = "domain.status")]
     pub domain_status: String,
@@ -146,6 +169,7 @@ pub async fn certificate_if_needed(
     };
     if let Some(cert) = store.latest_active_certificate_for_domain(&name).await? {
         return Ok(CertificateIfNeeded {
+            domain_name: name.as_str().to_string(),
             domain_status: domain_status.into(),
             domain_id: domain.id.0,
             certificate_status: "exists".into(),
@@ -154,19 +178,7 @@ pub async fn certificate_if_needed(
             error: None,
         });
     }
-    let account = match account {
-        Some(a) => a,
-        None => {
-            store
-                .global_default_acme_account()
-                .await?
-                .ok_or_else(|| Error::InvalidField {
-                    field: "acme_account_id",
-                    message: "no account given and no global default account".into(),
-                })?
-                .id
-        }
-    };
+    let account = crate::services::accounts::account_or_global_default(store, account).await?;
     let mut request = OrderRequest::new(
         account,
         vec![name.as_str().to_string()],
@@ -176,6 +188,7 @@ pub async fn certificate_if_needed(
     request.private_key_cycle = private_key_cycle;
     let order = orders.create(request).await?;
     Ok(CertificateIfNeeded {
+        domain_name: name.as_str().to_string(),
         domain_status: domain_status.into(),
         domain_id: domain.id.0,
         certificate_status: if order.certificate_signed_id.is_some() {

@@ -68,6 +68,29 @@ pub fn choose_chain<'a>(
         .map(|o| &o.chain)
 }
 
+/// The chain a certificate is handed out with: `chain` when given (it must
+/// be one the certificate was offered with), else its preferred chain.
+pub async fn served_chain(
+    store: &dyn Store,
+    id: CertificateSignedId,
+    chain: Option<CertificateCaChainId>,
+) -> Result<Option<CertificateCaChain>, Error> {
+    match chain {
+        Some(chain_id) => Ok(Some(
+            store
+                .certificate_chains(id)
+                .await?
+                .into_iter()
+                .map(|o| o.chain)
+                .find(|c| c.id == chain_id)
+                .ok_or_else(|| {
+                    StoreError::not_found("CertificateCAChain for this certificate", chain_id)
+                })?,
+        )),
+        None => preferred_chain(store, id).await,
+    }
+}
+
 /// One of [`CERTIFICATE_FORMATS`] for a certificate, through `chain` (a
 /// chain id the certificate was offered with) or its preferred chain.
 pub async fn certificate_download(
@@ -92,22 +115,12 @@ pub async fn certificate_download(
         is_private: false,
     };
     let chain_pem = || async {
-        let chain = match chain {
-            Some(chain_id) => store
-                .certificate_chains(id)
+        Ok::<String, Error>(
+            served_chain(store, id, chain)
                 .await?
-                .into_iter()
-                .map(|o| o.chain)
-                .find(|c| c.id == chain_id)
-                .ok_or_else(|| {
-                    StoreError::not_found("CertificateCAChain for this certificate", chain_id)
-                })?,
-            None => match preferred_chain(store, id).await? {
-                Some(c) => c,
-                None => return Ok::<String, Error>(String::new()),
-            },
-        };
-        Ok(chain.chain_pem)
+                .map(|c| c.chain_pem)
+                .unwrap_or_default(),
+        )
     };
     Ok(match format {
         "cert.pem" | "cert.pem.txt" => pem(cert.cert_pem.clone(), format.ends_with(".txt")),

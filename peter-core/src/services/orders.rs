@@ -1015,6 +1015,26 @@ impl<'a> Orders<'a> {
         self.create(request).await
     }
 
+    /// Renews the certificate an order obtained, with that order's account
+    /// (the original's "renew quick"). An order without a certificate is a
+    /// conflict.
+    pub async fn renew_order(
+        &self,
+        id: AcmeOrderId,
+        strategy: AcmeOrderProcessingStrategy,
+    ) -> Result<AcmeOrder, Error> {
+        let previous = self.store.acme_order(id).await?;
+        let Some(cert) = previous.certificate_signed_id else {
+            return Err(TransitionError::OrderStatus {
+                status: previous.status,
+                action: "renewed (it has no certificate)",
+            }
+            .into());
+        };
+        self.renew_certificate(cert, Some(previous.acme_account_id), strategy)
+            .await
+    }
+
     /// A new order for the names of a certificate, by `account` (default:
     /// the account that ordered it, else the global default). The order
     /// names the certificate it replaces when the CA offers ARI and the same

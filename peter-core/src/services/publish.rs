@@ -12,7 +12,7 @@ use crate::dns::DomainName;
 use crate::error::Error;
 use crate::model::*;
 use crate::ports::{DomainLookup, Store, StoreError};
-use crate::services::downloads::preferred_chain;
+use crate::services::downloads::{choose_chain, served_chain};
 
 /// An id and, unless ids only were asked for, its PEM.
 #[derive(Clone, PartialEq, Eq, Serialize)]
@@ -71,20 +71,53 @@ pub struct DomainConfig {
     pub latest_multi: Option<CertificateConfig>,
 }
 
+/// How a request names a domain: all digits is an id, anything else a name
+/// (any case, IDNA allowed).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum DomainIdentifier {
+    /// By id.
+    Id(DomainId),
+    /// By name.
+    Name(DomainName),
+}
+
+impl DomainIdentifier {
+    /// Reads an identifier from a path segment.
+    pub fn parse(identifier: &str) -> Result<Self, Error> {
+        if !identifier.is_empty() && identifier.bytes().all(|b| b.is_ascii_digit()) {
+            let id: i64 = identifier.parse().map_err(|_| Error::InvalidField {
+                field: "domain",
+                message: format!("`{identifier}` is not a valid id"),
+            })?;
+            return Ok(Self::Id(DomainId(id)));
+        }
+        Ok(Self::Name(DomainName::parse(identifier)?))
+    }
+
+    /// The store lookup for it.
+    pub fn lookup(&self) -> DomainLookup<'_> {
+        match self {
+            Self::Id(id) => DomainLookup::Id(*id),
+            Self::Name(name) => DomainLookup::Name(name),
+        }
+    }
+
+    fn not_found(&self) -> Error {
+        match self {
+            Self::Id(id) => StoreError::not_found("Domain", id).into(),
+            Self::Name(name) => StoreError::not_found("Domain", name.as_str()).into(),
+        }
+    }
+}
+
 /// Finds a domain by id (all digits) or by name (any case, IDNA allowed).
 pub async fn domain_by_identifier(store: &dyn Store, identifier: &str) -> Result<Domain, Error> {
-    if !identifier.is_empty() && identifier.bytes().all(|b| b.is_ascii_digit()) {
-        let id: i64 = identifier.parse().map_err(|_| Error::InvalidField {
-            field: "domain",
-            message: format!("`{identifier}` is not a valid id"),
-        })?;
-        return Ok(store.domain(DomainId(id)).await?);
-    }
-    let name = DomainName::parse(identifier)?;
-    store
-        .domain_by_name(&name)
-        .await?
-        .ok_or_else(|| StoreError::not_found("Domain", name.as_str()).into())
+    let identifier = DomainIdentifier::parse(identifier)?;
+    let found = match &identifier {
+        DomainIdentifier::Id(id) => return Ok(store.domain(*id).await?),
+        DomainIdentifier::Name(name) => store.domain_by_name(name).await?,
+    };
+    found.ok_or_else(|| identifier.not_found())
 }
 
 /// A certificate's configuration, through `chain` (one it was offered with)
@@ -97,20 +130,7 @@ pub async fn certificate_config(
 ) -> Result<CertificateConfig, Error> {
     let cert = store.certificate_signed(id).await?;
     let key = store.private_key(cert.private_key_id).await?;
-    let chain = match chain {
-        Some(chain_id) => Some(
-            store
-                .certificate_chains(id)
-                .await?
-                .into_iter()
-                .map(|o| o.chain)
-                .find(|c| c.id == chain_id)
-                .ok_or_else(|| {
-                    StoreError::not_found("CertificateCAChain for this certificate", chain_id)
-                })?,
-        ),
-        None => preferred_chain(store, id).await?,
-    };
+    let chain = served_chain(store, id, chain).await?;
     Ok(render_certificate(
         cert.id,
         &cert.cert_pem,
@@ -129,26 +149,16 @@ pub async fn domain_config(
     identifier: &str,
     id_only: bool,
 ) -> Result<DomainConfig, Error> {
-    let name;
-    let lookup = if !identifier.is_empty() && identifier.bytes().all(|b| b.is_ascii_digit()) {
-        let id: i64 = identifier.parse().map_err(|_| Error::InvalidField {
-            field: "domain",
-            message: format!("`{identifier}` is not a valid id"),
-        })?;
-        DomainLookup::Id(DomainId(id))
-    } else {
-        name = DomainName::parse(identifier)?;
-        DomainLookup::Name(&name)
-    };
+    let identifier = DomainIdentifier::parse(identifier)?;
     let source = store
-        .domain_config_source(lookup)
+        .domain_config_source(identifier.lookup())
         .await?
-        .ok_or_else(|| StoreError::not_found("Domain", identifier))?;
+        .ok_or_else(|| identifier.not_found())?;
     let domain = &source.domain;
     let render = |id: Option<CertificateSignedId>| {
         let id = id.filter(|_| domain.is_active)?;
         let c = source.certificates.iter().find(|c| c.id == id)?;
-        let chain = crate::services::downloads::choose_chain(&c.chains, &source.ca_preferences);
+        let chain = choose_chain(&c.chains, &source.ca_preferences);
         Some(render_certificate(
             c.id,
             &c.cert_pem,

@@ -5,7 +5,6 @@ use std::collections::BTreeMap;
 
 use peter_core::ErrorKind;
 use peter_core::ports::{AcmeError, Page, Paged};
-use poem::http::StatusCode;
 use poem_openapi::payload::{Attachment, Binary, Json};
 use poem_openapi::{ApiResponse, Object};
 
@@ -104,24 +103,6 @@ impl ApiError {
     /// 503 with a message.
     pub fn unavailable(message: impl Into<String>) -> Self {
         ApiError::Unavailable(Json(ErrorBody::new(message)))
-    }
-
-    /// The answer for a status and body (for errors raised outside a handler).
-    pub fn from_status(status: StatusCode, body: ErrorBody) -> Self {
-        let body = Json(body);
-        match status.as_u16() {
-            400 | 405 => ApiError::BadRequest(body),
-            401 => ApiError::Unauthorized(body),
-            403 => ApiError::Forbidden(body),
-            404 => ApiError::NotFound(body),
-            409 => ApiError::Conflict(body),
-            413 => ApiError::TooLarge(body),
-            422 => ApiError::Invalid(body),
-            429 => ApiError::RateLimited(body, None),
-            502 => ApiError::Upstream(body),
-            503 => ApiError::Unavailable(body),
-            _ => ApiError::Internal(body),
-        }
     }
 }
 

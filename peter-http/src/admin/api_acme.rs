@@ -223,7 +223,19 @@ impl AcmeApi {
         step: Option<Step>,
     ) -> ApiResult<Json<AcmeOrderActionAnswer>> {
         let order = self.0.store.acme_order(id).await?;
-        if let Some(cert) = order.certificate_signed_id {
+        // Only the steps that can record a certificate refresh caches.
+        const ISSUING: &[&str] = &[
+            "new",
+            "acme-process",
+            "acme-finalize",
+            "acme-server/download-certificate",
+            "retry",
+            "renew/quick",
+        ];
+        if let Some(cert) = order
+            .certificate_signed_id
+            .filter(|_| ISSUING.contains(&operation))
+        {
             self.0.after_certificate_change(cert).await;
         }
         Ok(Json(AcmeOrderActionAnswer {
@@ -232,24 +244,6 @@ impl AcmeApi {
             step: step.map(step_name),
             AcmeOrder: (&order).into(),
         }))
-    }
-
-    async fn account_or_default(&self, id: Option<i64>) -> ApiResult<AcmeAccountId> {
-        match id {
-            Some(id) => Ok(AcmeAccountId(id)),
-            None => Ok(self
-                .0
-                .store
-                .global_default_acme_account()
-                .await?
-                .ok_or_else(|| {
-                    ApiError::invalid(
-                        "acme_account_id",
-                        "no account given and no global default account",
-                    )
-                })?
-                .id),
-        }
     }
 }
 
@@ -302,22 +296,16 @@ impl AcmeApi {
         body: AcmeServerNewBody,
     ) -> ApiResult<Json<AcmeServerAnswer>> {
         let f = body.into_inner();
-        if f.name.trim().is_empty() {
-            return Err(ApiError::invalid("name", "must not be empty"));
-        }
-        if !(f.directory_url.starts_with("https://") || f.directory_url.starts_with("http://")) {
-            return Err(ApiError::invalid("directory_url", "must be an http(s) URL"));
-        }
-        let server = self
-            .0
-            .store
-            .create_acme_server(NewAcmeServer {
+        let server = accounts::add_acme_server(
+            self.0.store.as_ref(),
+            NewAcmeServer {
                 name: f.name,
                 directory_url: f.directory_url,
                 ca_bundle_pem: f.ca_bundle_pem.filter(|b| !b.trim().is_empty()),
                 is_default: f.is_default.unwrap_or(false),
-            })
-            .await?;
+            },
+        )
+        .await?;
         Ok(AcmeServerAnswer::of(&server))
     }
 
@@ -702,7 +690,11 @@ impl AcmeApi {
         body: AcmeOrderNewBody,
     ) -> ApiResult<Json<AcmeOrderActionAnswer>> {
         let f = body.into_inner();
-        let account = self.account_or_default(f.acme_account_id).await?;
+        let account = accounts::account_or_global_default(
+            self.0.store.as_ref(),
+            f.acme_account_id.map(AcmeAccountId),
+        )
+        .await?;
         let names = peter_core::services::domains::split_names(&f.domain_names);
         if names.is_empty() {
             return Err(ApiError::invalid("domain_names", "found no domain names"));
@@ -868,18 +860,7 @@ impl AcmeApi {
         body: StrategyBody,
     ) -> ApiResult<Json<AcmeOrderActionAnswer>> {
         let s = strategy(body.into_inner().processing_strategy.as_deref())?;
-        let previous = self.0.store.acme_order(AcmeOrderId(id.0)).await?;
-        let Some(cert) = previous.certificate_signed_id else {
-            return Err(ApiError::Conflict(Json(ErrorBody::new(format!(
-                "AcmeOrder {} has no certificate to renew",
-                previous.id
-            )))));
-        };
-        let order = self
-            .0
-            .orders()
-            .renew_certificate(cert, Some(previous.acme_account_id), s)
-            .await?;
+        let order = self.0.orders().renew_order(AcmeOrderId(id.0), s).await?;
         self.order_answer(order.id, "renew/quick", None).await
     }
 

@@ -520,17 +520,7 @@ impl CertificatesApi {
                 "no nginx servers are configured (nginx.servers / PETER_NGINX_SERVERS)",
             ))));
         };
-        let mut all = crate::nginx::ServersStatus::default();
-        for name in &names {
-            let s = nginx.expire_domain(name).await;
-            all.success.extend(s.success);
-            all.errors.extend(s.errors);
-            all.servers.extend(s.servers);
-        }
-        all.success.sort();
-        all.success.dedup();
-        all.errors.sort();
-        all.errors.dedup();
+        let all = nginx.expire_domains(&names).await;
         Ok(super::api_misc::nginx_answer(all))
     }
 

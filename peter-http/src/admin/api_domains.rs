@@ -337,18 +337,11 @@ impl DomainsApi {
         _auth: AdminToken,
         body: DomainNewBody,
     ) -> ApiResult<Json<DomainNewAnswer>> {
-        let body = body.into_inner();
-        let name = DomainName::parse(&body.domain_name).map_err(peter_core::Error::from)?;
-        if name.is_wildcard() {
-            return Err(ApiError::invalid(
-                "domain_name",
-                "a wildcard is not a domain peter can order or serve (it needs DNS-01)",
-            ));
-        }
-        if self.0.store.is_domain_blocklisted(&name).await? {
-            return Err(peter_core::Error::Blocklisted(name.as_str().to_string()).into());
-        }
-        let created = self.0.store.get_or_create_domain(&name).await?;
+        let created = peter_core::services::domains::add_domain(
+            self.0.store.as_ref(),
+            &body.into_inner().domain_name,
+        )
+        .await?;
         let domain = created.id;
         Ok(Json(DomainNewAnswer {
             result: "success".into(),

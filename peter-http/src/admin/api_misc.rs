@@ -412,51 +412,12 @@ impl ObjectsApi {
         id: Option<i64>,
         fingerprint: Option<&str>,
     ) -> ApiResult<CertificateCaId> {
-        if let Some(id) = id {
-            return Ok(self.0.store.certificate_ca(CertificateCaId(id)).await?.id);
-        }
-        let Some(fp) = fingerprint.map(|f| f.trim().to_ascii_lowercase().replace(':', "")) else {
-            return Err(ApiError::invalid(
-                "certificate_ca_id",
-                "give certificate_ca_id or fingerprint_sha1",
-            ));
-        };
-        if fp.len() < 8 || !fp.bytes().all(|b| b.is_ascii_hexdigit()) {
-            return Err(ApiError::invalid(
-                "fingerprint_sha1",
-                "give at least 8 hex characters",
-            ));
-        }
-        let mut page = 1;
-        let mut found = Vec::new();
-        loop {
-            let batch = self
-                .0
-                .store
-                .list_certificate_cas(peter_core::ports::Page::new(page, 500))
-                .await?;
-            found.extend(
-                batch
-                    .items
-                    .iter()
-                    .filter(|c| c.fingerprint_sha1.to_ascii_lowercase().starts_with(&fp))
-                    .map(|c| c.id),
-            );
-            match batch.page_next() {
-                Some(n) => page = n,
-                None => break,
-            }
-        }
-        match found.as_slice() {
-            [one] => Ok(*one),
-            [] => Err(ApiError::not_found(format!(
-                "no CertificateCA with fingerprint {fp}"
-            ))),
-            _ => Err(ApiError::invalid(
-                "fingerprint_sha1",
-                "more than one CertificateCA matches; give more characters",
-            )),
-        }
+        Ok(peter_core::services::ca_preferences::find_ca(
+            self.0.store.as_ref(),
+            id.map(CertificateCaId),
+            fingerprint,
+        )
+        .await?)
     }
 }
 
@@ -616,22 +577,9 @@ impl ObjectsApi {
         let id = self
             .resolve_ca(f.certificate_ca_id, f.fingerprint_sha1.as_deref())
             .await?;
-        let mut ids: Vec<CertificateCaId> = self
-            .0
-            .store
-            .ca_preferences()
-            .await?
-            .iter()
-            .map(|c| c.id)
-            .collect();
-        let Some(at) = ids.iter().position(|x| *x == id) else {
-            return Err(ApiError::not_found(format!(
-                "CertificateCA {id} is not in the preference list"
-            )));
-        };
-        let to = match f.priority.as_str() {
-            "increase" => at.saturating_sub(1),
-            "decrease" => (at + 1).min(ids.len() - 1),
+        let earlier = match f.priority.as_str() {
+            "increase" => true,
+            "decrease" => false,
             other => {
                 return Err(ApiError::invalid(
                     "priority",
@@ -639,10 +587,13 @@ impl ObjectsApi {
                 ));
             }
         };
-        ids.swap(at, to);
-        Ok(Json(PreferredCasList::whole(
-            &self.0.store.set_ca_preferences(&ids).await?,
-        )))
+        let list = peter_core::services::ca_preferences::move_preference(
+            self.0.store.as_ref(),
+            id,
+            earlier,
+        )
+        .await?;
+        Ok(Json(PreferredCasList::whole(&list)))
     }
 
     /// CA chains.
@@ -993,10 +944,9 @@ impl ObjectsApi {
                 acme_account_id_owner: None,
             })
             .await?;
-        let key = self.0.store.private_key(created.id.id).await?;
         Ok(Json(PrivateKeyCreatedAnswer {
             result: "success".into(),
-            PrivateKey: (&key).into(),
+            PrivateKey: (&created.id).into(),
             is_created: created.created,
         }))
     }
@@ -1278,14 +1228,9 @@ impl OperationsApi {
             cycle,
         )
         .await?;
-        let name = domains::split_names(&f.domain_name)
-            .into_iter()
-            .next()
-            .unwrap_or_default()
-            .to_ascii_lowercase();
         let mut domain_results = BTreeMap::new();
         domain_results.insert(
-            name,
+            r.domain_name,
             CertificateIfNeededResult {
                 domain_status: r.domain_status,
                 domain_id: r.domain_id,
