@@ -7,6 +7,7 @@
 //! cargo run --release -p peter-benches --bin issue_bench -- 200
 //! ```
 
+use peter_core::ports::AccountStore;
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Instant;

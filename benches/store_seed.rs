@@ -12,12 +12,13 @@
 //! `postgres://postgres@127.0.0.1:5432/postgres`) names a server where a
 //! fresh database is created for the run and dropped afterwards.
 
+use peter_core::ports::CertificateStore;
 use std::sync::Arc;
 use std::time::Instant;
 
 use peter_core::dns::DomainName;
 use peter_core::model::KeyTechnology;
-use peter_core::ports::{CertificateImport, Store, SystemClock};
+use peter_core::ports::{CertificateImport, SystemClock};
 use peter_core::services::import::prepare_certificate_import;
 use peter_core::testkit::TestPki;
 use peter_store::SqlStore;

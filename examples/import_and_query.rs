@@ -7,11 +7,12 @@
 //! ```
 //! Without files, it makes a throw-away PKI and imports a leaf from it.
 
+use peter_core::ports::CertificateStore;
 use std::sync::Arc;
 
 use peter_core::dns::DomainName;
 use peter_core::model::KeyTechnology;
-use peter_core::ports::{Clock, Store, SystemClock};
+use peter_core::ports::{Clock, SystemClock};
 use peter_core::services::import::{CertificateUpload, import_certificate};
 use peter_store::SqlStore;
 

@@ -8,6 +8,7 @@
 //! ```
 //! The HTTP port is the one the CA validates on (80 in production).
 
+use peter_core::ports::AccountStore;
 use std::net::SocketAddr;
 use std::sync::Arc;
 

@@ -2,12 +2,13 @@
 //! seeded with 2,000 certificates (the 100,000-row numbers come from the
 //! `store_seed` binary, which takes minutes to seed).
 
+use peter_core::ports::CertificateStore;
 use std::sync::Arc;
 
 use criterion::{Criterion, criterion_group, criterion_main};
 use peter_core::dns::DomainName;
 use peter_core::model::KeyTechnology;
-use peter_core::ports::{Store, SystemClock};
+use peter_core::ports::SystemClock;
 use peter_core::services::import::prepare_certificate_import;
 use peter_core::testkit::TestPki;
 use peter_store::SqlStore;

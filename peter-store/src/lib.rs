@@ -13,9 +13,15 @@
 
 #![warn(missing_docs)]
 
+mod accounts;
+mod cas;
 pub mod certbot_export;
+mod certificates;
 mod convert;
+mod domains;
 pub mod entities;
+mod events;
+mod leases;
 mod listings;
 pub mod migration;
 mod orders;

@@ -1,13 +1,31 @@
-//! Paged listings the admin API shows, beside those the services use.
+//! Read models across aggregates: the admin listings, the one-query source
+//! of a domain's config.json, what gateways are sent, and monitoring
+//! aggregates.
+
+use async_trait::async_trait;
+use sea_orm::sea_query::{Query, SelectStatement};
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
 
 use peter_core::model::*;
 use peter_core::ports::*;
-use sea_orm::sea_query::{Query, SelectStatement};
-use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, NotSet, QueryFilter, QueryOrder, Set};
 
 use crate::convert;
 use crate::entities::*;
 use crate::sql_store::{DbResultExt, SqlStore, paginate};
+
+#[derive(Debug, sea_orm::FromQueryResult)]
+struct PublicationRow {
+    domain_id: i64,
+    domain_name: String,
+    certificate_signed_id: i64,
+    cert_pem: String,
+    private_key_id: i64,
+    key_pem: String,
+    certificate_ca_chain_id: Option<i64>,
+    chain_pem: Option<String>,
+    certificate_ca_ids: Option<String>,
+    is_upstream_default: Option<bool>,
+}
 
 /// The ids of the name sets that include a domain, as a subquery.
 pub(crate) fn sets_with_domain(domain: DomainId) -> SelectStatement {
@@ -16,281 +34,6 @@ pub(crate) fn sets_with_domain(domain: DomainId) -> SelectStatement {
         .from(unique_fqdn_set_domain::Entity)
         .and_where(unique_fqdn_set_domain::Column::DomainId.eq(domain.0))
         .to_owned()
-}
-
-impl SqlStore {
-    pub(crate) async fn list_acme_authorizations_impl(
-        &self,
-        domain: Option<DomainId>,
-        page: Page,
-    ) -> StoreResult<Paged<AcmeAuthorization>> {
-        let mut select =
-            acme_authorization::Entity::find().order_by_desc(acme_authorization::Column::Id);
-        if let Some(d) = domain {
-            select = select.filter(acme_authorization::Column::DomainId.eq(d.0));
-        }
-        let (rows, total) = paginate(select, page, self.connection()).await?;
-        Ok(Paged {
-            items: rows
-                .into_iter()
-                .map(convert::authorization)
-                .collect::<Result<_, _>>()?,
-            total_items: total,
-            page,
-        })
-    }
-
-    pub(crate) async fn list_acme_challenges_impl(
-        &self,
-        domain: Option<DomainId>,
-        page: Page,
-    ) -> StoreResult<Paged<AcmeChallenge>> {
-        let mut select = acme_challenge::Entity::find().order_by_desc(acme_challenge::Column::Id);
-        if let Some(d) = domain {
-            select = select.filter(acme_challenge::Column::DomainId.eq(d.0));
-        }
-        let (rows, total) = paginate(select, page, self.connection()).await?;
-        Ok(Paged {
-            items: rows
-                .into_iter()
-                .map(convert::challenge)
-                .collect::<Result<_, _>>()?,
-            total_items: total,
-            page,
-        })
-    }
-
-    pub(crate) async fn list_acme_challenge_polls_impl(
-        &self,
-        page: Page,
-    ) -> StoreResult<Paged<AcmeChallengePoll>> {
-        let select =
-            acme_challenge_poll::Entity::find().order_by_desc(acme_challenge_poll::Column::Id);
-        let (rows, total) = paginate(select, page, self.connection()).await?;
-        Ok(Paged {
-            items: rows.into_iter().map(convert::poll).collect(),
-            total_items: total,
-            page,
-        })
-    }
-
-    pub(crate) async fn list_unique_fqdn_sets_impl(
-        &self,
-        domain: Option<DomainId>,
-        page: Page,
-    ) -> StoreResult<Paged<UniqueFqdnSetRecord>> {
-        let mut select = unique_fqdn_set::Entity::find().order_by_desc(unique_fqdn_set::Column::Id);
-        if let Some(d) = domain {
-            select = select.filter(unique_fqdn_set::Column::Id.in_subquery(sets_with_domain(d)));
-        }
-        let (rows, total) = paginate(select, page, self.connection()).await?;
-        let mut items = Vec::with_capacity(rows.len());
-        for row in rows {
-            items.push(self.fqdn_set_record_in(self.connection(), row).await?);
-        }
-        Ok(Paged {
-            items,
-            total_items: total,
-            page,
-        })
-    }
-
-    pub(crate) async fn list_certificate_requests_impl(
-        &self,
-        page: Page,
-    ) -> StoreResult<Paged<CertificateRequest>> {
-        let select =
-            certificate_request::Entity::find().order_by_desc(certificate_request::Column::Id);
-        let (rows, total) = paginate(select, page, self.connection()).await?;
-        Ok(Paged {
-            items: rows
-                .into_iter()
-                .map(convert::certificate_request)
-                .collect::<Result<_, _>>()?,
-            total_items: total,
-            page,
-        })
-    }
-
-    pub(crate) async fn acme_event_impl(&self, id: AcmeEventLogId) -> StoreResult<AcmeEventLog> {
-        let row = acme_event_log::Entity::find_by_id(id.0)
-            .one(self.connection())
-            .await
-            .db()?
-            .ok_or_else(|| StoreError::not_found("AcmeEventLog", id))?;
-        convert::acme_event(row)
-    }
-
-    pub(crate) async fn set_ca_preferences_impl(
-        &self,
-        ids: &[CertificateCaId],
-    ) -> StoreResult<Vec<CertificateCa>> {
-        let mut seen = std::collections::HashSet::new();
-        for id in ids {
-            if !seen.insert(*id) {
-                return Err(StoreError::Conflict(format!(
-                    "CertificateCA {id} appears twice in the preference list"
-                )));
-            }
-        }
-        let (_write, txn) = self.begin_write().await?;
-        for id in ids {
-            certificate_ca::Entity::find_by_id(id.0)
-                .one(&txn)
-                .await
-                .db()?
-                .ok_or_else(|| StoreError::not_found("CertificateCA", id))?;
-        }
-        certificate_ca_preference::Entity::delete_many()
-            .exec(&txn)
-            .await
-            .db()?;
-        for (slot, id) in ids.iter().enumerate() {
-            certificate_ca_preference::ActiveModel {
-                id: NotSet,
-                certificate_ca_id: Set(id.0),
-                slot: Set(slot as i32 + 1),
-            }
-            .insert(&txn)
-            .await
-            .db()?;
-        }
-        let list = self.ca_preferences_in(&txn).await?;
-        txn.commit().await.db()?;
-        Ok(list)
-    }
-}
-
-impl SqlStore {
-    pub(crate) async fn metrics_impl(&self) -> StoreResult<StoreMetrics> {
-        use sea_orm::sea_query::Expr;
-        use sea_orm::{ExprTrait, QuerySelect};
-        let c = self.connection();
-        let certs: Vec<(bool, bool, i64)> = certificate_signed::Entity::find()
-            .select_only()
-            .column(certificate_signed::Column::IsActive)
-            .column(certificate_signed::Column::IsRevoked)
-            .column_as(Expr::col(certificate_signed::Column::Id).count(), "n")
-            .group_by(certificate_signed::Column::IsActive)
-            .group_by(certificate_signed::Column::IsRevoked)
-            .into_tuple()
-            .all(c)
-            .await
-            .db()?;
-        let mut by_state = std::collections::BTreeMap::<String, u64>::new();
-        for state in ["active", "inactive", "revoked"] {
-            by_state.insert(state.into(), 0);
-        }
-        for (active, revoked, n) in certs {
-            let state = if revoked {
-                "revoked"
-            } else if active {
-                "active"
-            } else {
-                "inactive"
-            };
-            *by_state.entry(state.into()).or_default() += n as u64;
-        }
-        let orders: Vec<(String, i64)> = acme_order::Entity::find()
-            .select_only()
-            .column(acme_order::Column::Status)
-            .column_as(Expr::col(acme_order::Column::Id).count(), "n")
-            .group_by(acme_order::Column::Status)
-            .into_tuple()
-            .all(c)
-            .await
-            .db()?;
-        let requests: Vec<(String, Option<i32>, i64)> = acme_event_log::Entity::find()
-            .select_only()
-            .column(acme_event_log::Column::Event)
-            .column(acme_event_log::Column::HttpStatus)
-            .column_as(Expr::col(acme_event_log::Column::Id).count(), "n")
-            .group_by(acme_event_log::Column::Event)
-            .group_by(acme_event_log::Column::HttpStatus)
-            .into_tuple()
-            .all(c)
-            .await
-            .db()?;
-        let failing: Vec<(i64, Option<i64>)> = renewal_state::Entity::find()
-            .select_only()
-            .column_as(
-                Expr::col(renewal_state::Column::UniqueFqdnSetId).count(),
-                "n",
-            )
-            .column_as(Expr::col(renewal_state::Column::Failures).sum(), "f")
-            .filter(renewal_state::Column::Failures.gt(0))
-            .into_tuple()
-            .all(c)
-            .await
-            .db()?;
-        let domains: Vec<(bool, i64)> = domain::Entity::find()
-            .select_only()
-            .column(domain::Column::IsActive)
-            .column_as(Expr::col(domain::Column::Id).count(), "n")
-            .group_by(domain::Column::IsActive)
-            .into_tuple()
-            .all(c)
-            .await
-            .db()?;
-        let (sets, failures) = failing.first().copied().unwrap_or((0, None));
-        Ok(StoreMetrics {
-            certificates_by_state: by_state.into_iter().collect(),
-            orders_by_status: orders.into_iter().map(|(s, n)| (s, n as u64)).collect(),
-            acme_requests: requests
-                .into_iter()
-                .map(|(e, s, n)| (e, s.unwrap_or(0), n as u64))
-                .collect(),
-            renewal_sets_failing: sets as u64,
-            renewal_failures: failures.unwrap_or(0) as u64,
-            domains_by_active: domains.into_iter().map(|(a, n)| (a, n as u64)).collect(),
-        })
-    }
-
-    pub(crate) async fn active_certificate_expirations_impl(
-        &self,
-        after: CertificateSignedId,
-        limit: u64,
-    ) -> StoreResult<Vec<CertificateExpiration>> {
-        use sea_orm::QuerySelect;
-        let certs: Vec<(i64, sea_orm::prelude::TimeDateTimeWithTimeZone, i64)> =
-            certificate_signed::Entity::find()
-                .select_only()
-                .column(certificate_signed::Column::Id)
-                .column(certificate_signed::Column::NotAfter)
-                .column(certificate_signed::Column::UniqueFqdnSetId)
-                .filter(certificate_signed::Column::IsActive.eq(true))
-                .filter(certificate_signed::Column::Id.gt(after.0))
-                .order_by_asc(certificate_signed::Column::Id)
-                .limit(limit)
-                .into_tuple()
-                .all(self.connection())
-                .await
-                .db()?;
-        let set_ids: Vec<i64> = certs.iter().map(|c| c.2).collect();
-        let names: std::collections::HashMap<i64, String> = unique_fqdn_set::Entity::find()
-            .select_only()
-            .column(unique_fqdn_set::Column::Id)
-            .column(unique_fqdn_set::Column::DomainNames)
-            .filter(unique_fqdn_set::Column::Id.is_in(set_ids))
-            .into_tuple::<(i64, String)>()
-            .all(self.connection())
-            .await
-            .db()?
-            .into_iter()
-            .collect();
-        Ok(certs
-            .into_iter()
-            .map(|(id, not_after, set)| CertificateExpiration {
-                id: CertificateSignedId(id),
-                first_domain: names
-                    .get(&set)
-                    .and_then(|n| n.split(',').next())
-                    .unwrap_or_default()
-                    .to_string(),
-                not_after,
-            })
-            .collect())
-    }
 }
 
 #[derive(Debug, sea_orm::FromQueryResult)]
@@ -314,11 +57,102 @@ struct ConfigRow {
     preferences: Option<String>,
 }
 
-impl SqlStore {
+#[async_trait]
+impl ListingStore for SqlStore {
+    async fn list_acme_authorizations(
+        &self,
+        domain: Option<DomainId>,
+        page: Page,
+    ) -> StoreResult<Paged<AcmeAuthorization>> {
+        let mut select =
+            acme_authorization::Entity::find().order_by_desc(acme_authorization::Column::Id);
+        if let Some(d) = domain {
+            select = select.filter(acme_authorization::Column::DomainId.eq(d.0));
+        }
+        let (rows, total) = paginate(select, page, self.connection()).await?;
+        Ok(Paged {
+            items: rows
+                .into_iter()
+                .map(convert::authorization)
+                .collect::<Result<_, _>>()?,
+            total_items: total,
+            page,
+        })
+    }
+
+    async fn list_acme_challenges(
+        &self,
+        domain: Option<DomainId>,
+        page: Page,
+    ) -> StoreResult<Paged<AcmeChallenge>> {
+        let mut select = acme_challenge::Entity::find().order_by_desc(acme_challenge::Column::Id);
+        if let Some(d) = domain {
+            select = select.filter(acme_challenge::Column::DomainId.eq(d.0));
+        }
+        let (rows, total) = paginate(select, page, self.connection()).await?;
+        Ok(Paged {
+            items: rows
+                .into_iter()
+                .map(convert::challenge)
+                .collect::<Result<_, _>>()?,
+            total_items: total,
+            page,
+        })
+    }
+
+    async fn list_acme_challenge_polls(&self, page: Page) -> StoreResult<Paged<AcmeChallengePoll>> {
+        let select =
+            acme_challenge_poll::Entity::find().order_by_desc(acme_challenge_poll::Column::Id);
+        let (rows, total) = paginate(select, page, self.connection()).await?;
+        Ok(Paged {
+            items: rows.into_iter().map(convert::poll).collect(),
+            total_items: total,
+            page,
+        })
+    }
+
+    async fn list_unique_fqdn_sets(
+        &self,
+        domain: Option<DomainId>,
+        page: Page,
+    ) -> StoreResult<Paged<UniqueFqdnSetRecord>> {
+        let mut select = unique_fqdn_set::Entity::find().order_by_desc(unique_fqdn_set::Column::Id);
+        if let Some(d) = domain {
+            select = select.filter(unique_fqdn_set::Column::Id.in_subquery(sets_with_domain(d)));
+        }
+        let (rows, total) = paginate(select, page, self.connection()).await?;
+        let mut items = Vec::with_capacity(rows.len());
+        for row in rows {
+            items.push(self.fqdn_set_record_in(self.connection(), row).await?);
+        }
+        Ok(Paged {
+            items,
+            total_items: total,
+            page,
+        })
+    }
+
+    async fn list_certificate_requests(
+        &self,
+        page: Page,
+    ) -> StoreResult<Paged<CertificateRequest>> {
+        let select =
+            certificate_request::Entity::find().order_by_desc(certificate_request::Column::Id);
+        let (rows, total) = paginate(select, page, self.connection()).await?;
+        Ok(Paged {
+            items: rows
+                .into_iter()
+                .map(convert::certificate_request)
+                .collect::<Result<_, _>>()?,
+            total_items: total,
+            page,
+        })
+    }
+
     /// One query for the domain, its latest certificates, their keys, their
     /// offered chains and the CA preference list (`string_agg`: SQLite 3.44+
     /// and PostgreSQL both have it).
-    pub(crate) async fn domain_config_source_impl(
+    async fn domain_config_source(
         &self,
         lookup: DomainLookup<'_>,
     ) -> StoreResult<Option<DomainConfigSource>> {
@@ -426,5 +260,241 @@ impl SqlStore {
             certificates,
             ca_preferences,
         }))
+    }
+
+    async fn metrics(&self) -> StoreResult<StoreMetrics> {
+        use sea_orm::sea_query::Expr;
+        use sea_orm::{ExprTrait, QuerySelect};
+        let c = self.connection();
+        let certs: Vec<(bool, bool, i64)> = certificate_signed::Entity::find()
+            .select_only()
+            .column(certificate_signed::Column::IsActive)
+            .column(certificate_signed::Column::IsRevoked)
+            .column_as(Expr::col(certificate_signed::Column::Id).count(), "n")
+            .group_by(certificate_signed::Column::IsActive)
+            .group_by(certificate_signed::Column::IsRevoked)
+            .into_tuple()
+            .all(c)
+            .await
+            .db()?;
+        let mut by_state = std::collections::BTreeMap::<String, u64>::new();
+        for state in ["active", "inactive", "revoked"] {
+            by_state.insert(state.into(), 0);
+        }
+        for (active, revoked, n) in certs {
+            let state = if revoked {
+                "revoked"
+            } else if active {
+                "active"
+            } else {
+                "inactive"
+            };
+            *by_state.entry(state.into()).or_default() += n as u64;
+        }
+        let orders: Vec<(String, i64)> = acme_order::Entity::find()
+            .select_only()
+            .column(acme_order::Column::Status)
+            .column_as(Expr::col(acme_order::Column::Id).count(), "n")
+            .group_by(acme_order::Column::Status)
+            .into_tuple()
+            .all(c)
+            .await
+            .db()?;
+        let requests: Vec<(String, Option<i32>, i64)> = acme_event_log::Entity::find()
+            .select_only()
+            .column(acme_event_log::Column::Event)
+            .column(acme_event_log::Column::HttpStatus)
+            .column_as(Expr::col(acme_event_log::Column::Id).count(), "n")
+            .group_by(acme_event_log::Column::Event)
+            .group_by(acme_event_log::Column::HttpStatus)
+            .into_tuple()
+            .all(c)
+            .await
+            .db()?;
+        let failing: Vec<(i64, Option<i64>)> = renewal_state::Entity::find()
+            .select_only()
+            .column_as(
+                Expr::col(renewal_state::Column::UniqueFqdnSetId).count(),
+                "n",
+            )
+            .column_as(Expr::col(renewal_state::Column::Failures).sum(), "f")
+            .filter(renewal_state::Column::Failures.gt(0))
+            .into_tuple()
+            .all(c)
+            .await
+            .db()?;
+        let domains: Vec<(bool, i64)> = domain::Entity::find()
+            .select_only()
+            .column(domain::Column::IsActive)
+            .column_as(Expr::col(domain::Column::Id).count(), "n")
+            .group_by(domain::Column::IsActive)
+            .into_tuple()
+            .all(c)
+            .await
+            .db()?;
+        let (sets, failures) = failing.first().copied().unwrap_or((0, None));
+        Ok(StoreMetrics {
+            certificates_by_state: by_state.into_iter().collect(),
+            orders_by_status: orders.into_iter().map(|(s, n)| (s, n as u64)).collect(),
+            acme_requests: requests
+                .into_iter()
+                .map(|(e, s, n)| (e, s.unwrap_or(0), n as u64))
+                .collect(),
+            renewal_sets_failing: sets as u64,
+            renewal_failures: failures.unwrap_or(0) as u64,
+            domains_by_active: domains.into_iter().map(|(a, n)| (a, n as u64)).collect(),
+        })
+    }
+
+    async fn active_certificate_expirations(
+        &self,
+        after: CertificateSignedId,
+        limit: u64,
+    ) -> StoreResult<Vec<CertificateExpiration>> {
+        use sea_orm::QuerySelect;
+        let certs: Vec<(i64, sea_orm::prelude::TimeDateTimeWithTimeZone, i64)> =
+            certificate_signed::Entity::find()
+                .select_only()
+                .column(certificate_signed::Column::Id)
+                .column(certificate_signed::Column::NotAfter)
+                .column(certificate_signed::Column::UniqueFqdnSetId)
+                .filter(certificate_signed::Column::IsActive.eq(true))
+                .filter(certificate_signed::Column::Id.gt(after.0))
+                .order_by_asc(certificate_signed::Column::Id)
+                .limit(limit)
+                .into_tuple()
+                .all(self.connection())
+                .await
+                .db()?;
+        let set_ids: Vec<i64> = certs.iter().map(|c| c.2).collect();
+        let names: std::collections::HashMap<i64, String> = unique_fqdn_set::Entity::find()
+            .select_only()
+            .column(unique_fqdn_set::Column::Id)
+            .column(unique_fqdn_set::Column::DomainNames)
+            .filter(unique_fqdn_set::Column::Id.is_in(set_ids))
+            .into_tuple::<(i64, String)>()
+            .all(self.connection())
+            .await
+            .db()?
+            .into_iter()
+            .collect();
+        Ok(certs
+            .into_iter()
+            .map(|(id, not_after, set)| CertificateExpiration {
+                id: CertificateSignedId(id),
+                first_domain: names
+                    .get(&set)
+                    .and_then(|n| n.split(',').next())
+                    .unwrap_or_default()
+                    .to_string(),
+                not_after,
+            })
+            .collect())
+    }
+
+    /// A page of publications: the served certificate of each active domain
+    /// (latest multi, else latest single) with its key and the chain
+    /// config.json serves (the CA preference list's choice among the chains
+    /// it was offered, else the upstream default).
+    async fn domain_publications(
+        &self,
+        after: DomainId,
+        limit: u64,
+        name: Option<&peter_core::dns::DomainName>,
+    ) -> StoreResult<Vec<DomainPublication>> {
+        use sea_orm::{FromQueryResult, Statement};
+        let backend = self.connection().get_database_backend();
+        let postgres = backend == sea_orm::DbBackend::Postgres;
+        let (p1, p2, p2b, p3) = if postgres {
+            ("$1", "$2", "$2", "$3")
+        } else {
+            ("?", "?", "?", "?")
+        };
+        // The page is chosen on domains (one row each), then joined to every
+        // chain offered, so a page never splits a domain's rows.
+        let sql = format!(
+            "SELECT d.id AS domain_id, d.domain_name, cs.id AS certificate_signed_id, cs.cert_pem, \
+                    pk.id AS private_key_id, pk.key_pem, ch.id AS certificate_ca_chain_id, \
+                    ch.chain_pem, ch.certificate_ca_ids, csc.is_upstream_default \
+             FROM domain d \
+             JOIN certificate_signed cs \
+               ON cs.id = COALESCE(d.certificate_signed_id_latest_multi, d.certificate_signed_id_latest_single) \
+             JOIN private_key pk ON pk.id = cs.private_key_id \
+             LEFT JOIN certificate_signed_chain csc ON csc.certificate_signed_id = cs.id \
+             LEFT JOIN certificate_ca_chain ch ON ch.id = csc.certificate_ca_chain_id \
+             WHERE d.id IN (SELECT d2.id FROM domain d2 \
+                            WHERE d2.is_active = TRUE \
+                              AND COALESCE(d2.certificate_signed_id_latest_multi, d2.certificate_signed_id_latest_single) IS NOT NULL \
+                              AND d2.id > {p1} AND ({p2} = '' OR d2.domain_name = {p2b}) \
+                            ORDER BY d2.id LIMIT {p3}) \
+             ORDER BY d.id"
+        );
+        let name = name.map(|n| n.as_str().to_string()).unwrap_or_default();
+        let values: Vec<sea_orm::Value> = if postgres {
+            vec![after.0.into(), name.into(), (limit as i64).into()]
+        } else {
+            // Positional `?` placeholders: the name is bound twice.
+            vec![
+                after.0.into(),
+                name.clone().into(),
+                name.into(),
+                (limit as i64).into(),
+            ]
+        };
+        let rows =
+            PublicationRow::find_by_statement(Statement::from_sql_and_values(backend, sql, values))
+                .all(self.connection())
+                .await
+                .db()?;
+        let preferences: Vec<CertificateCaId> = self
+            .ca_preferences_in(self.connection())
+            .await?
+            .iter()
+            .map(|c| c.id)
+            .collect();
+        let mut out: Vec<DomainPublication> = Vec::new();
+        let mut offers: Vec<CertificateChainOffer> = Vec::new();
+        let mut flush = |rows: &[&PublicationRow], offers: &mut Vec<CertificateChainOffer>| {
+            let Some(r) = rows.first() else { return };
+            offers.sort_by_key(|o| (!o.is_upstream_default, o.chain.id));
+            let chain = peter_core::services::downloads::choose_chain(offers, &preferences);
+            out.push(DomainPublication {
+                domain_id: DomainId(r.domain_id),
+                domain_name: r.domain_name.clone(),
+                certificate_signed_id: CertificateSignedId(r.certificate_signed_id),
+                cert_pem: r.cert_pem.clone(),
+                private_key_id: PrivateKeyId(r.private_key_id),
+                key_pem: r.key_pem.clone(),
+                certificate_ca_chain_id: chain.map(|c| c.id),
+                chain_pem: chain.map(|c| c.chain_pem.clone()).unwrap_or_default(),
+            });
+            offers.clear();
+        };
+        let mut group: Vec<&PublicationRow> = Vec::new();
+        for row in &rows {
+            if group.first().is_some_and(|g| g.domain_id != row.domain_id) {
+                flush(&group, &mut offers);
+                group.clear();
+            }
+            if let (Some(id), Some(pem), Some(ids)) = (
+                row.certificate_ca_chain_id,
+                &row.chain_pem,
+                &row.certificate_ca_ids,
+            ) {
+                offers.push(CertificateChainOffer {
+                    chain: CertificateCaChain {
+                        id: CertificateCaChainId(id),
+                        chain_pem: pem.clone(),
+                        certificate_ca_ids: convert::ca_ids(id, ids)?,
+                        display_name: String::new(),
+                        created_at: time::OffsetDateTime::UNIX_EPOCH,
+                    },
+                    is_upstream_default: row.is_upstream_default.unwrap_or(false),
+                });
+            }
+            group.push(row);
+        }
+        flush(&group, &mut offers);
+        Ok(out)
     }
 }

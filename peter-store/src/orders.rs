@@ -1,14 +1,16 @@
 //! Orders, authorizations, challenges and polls: the ACME side of the store.
 
-use peter_core::formats::{ParsedCsr, sha256_hex};
-use peter_core::model::rules::{self, StoredChallenge};
-use peter_core::model::*;
-use peter_core::ports::*;
+use async_trait::async_trait;
 use sea_orm::sea_query::Expr;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, EntityTrait, NotSet, PaginatorTrait, QueryFilter, QueryOrder,
     Set,
 };
+
+use peter_core::formats::{ParsedCsr, sha256_hex};
+use peter_core::model::rules::{self, StoredChallenge};
+use peter_core::model::*;
+use peter_core::ports::*;
 
 use crate::convert;
 use crate::entities::*;
@@ -18,8 +20,9 @@ fn problem_json(p: &Problem) -> String {
     serde_json::to_string(p).unwrap_or_default()
 }
 
-impl SqlStore {
-    pub(crate) async fn create_acme_order_impl(&self, new: NewAcmeOrder) -> StoreResult<AcmeOrder> {
+#[async_trait]
+impl OrderStore for SqlStore {
+    async fn create_acme_order(&self, new: NewAcmeOrder) -> StoreResult<AcmeOrder> {
         let (_write, txn) = self.begin_write().await?;
         acme_account::Entity::find_by_id(new.acme_account_id.0)
             .one(&txn)
@@ -63,7 +66,7 @@ impl SqlStore {
         convert::order(row)
     }
 
-    pub(crate) async fn acme_order_impl(&self, id: AcmeOrderId) -> StoreResult<AcmeOrder> {
+    async fn acme_order(&self, id: AcmeOrderId) -> StoreResult<AcmeOrder> {
         let row = acme_order::Entity::find_by_id(id.0)
             .one(self.connection())
             .await
@@ -72,7 +75,7 @@ impl SqlStore {
         convert::order(row)
     }
 
-    pub(crate) async fn list_acme_orders_impl(
+    async fn list_acme_orders(
         &self,
         filter: OrderFilter,
         page: Page,
@@ -111,7 +114,7 @@ impl SqlStore {
         })
     }
 
-    pub(crate) async fn update_acme_order_impl(
+    async fn update_acme_order(
         &self,
         id: AcmeOrderId,
         u: AcmeOrderUpdate,
@@ -147,7 +150,7 @@ impl SqlStore {
         convert::order(row)
     }
 
-    pub(crate) async fn sync_acme_order_impl(
+    async fn sync_acme_order(
         &self,
         id: AcmeOrderId,
         server: &ServerOrder,
@@ -210,7 +213,7 @@ impl SqlStore {
         convert::order(row)
     }
 
-    pub(crate) async fn acme_authorizations_for_order_impl(
+    async fn acme_authorizations_for_order(
         &self,
         id: AcmeOrderId,
     ) -> StoreResult<Vec<AcmeAuthorization>> {
@@ -230,10 +233,7 @@ impl SqlStore {
         rows.into_iter().map(convert::authorization).collect()
     }
 
-    pub(crate) async fn acme_authorization_impl(
-        &self,
-        id: AcmeAuthorizationId,
-    ) -> StoreResult<AcmeAuthorization> {
+    async fn acme_authorization(&self, id: AcmeAuthorizationId) -> StoreResult<AcmeAuthorization> {
         let row = acme_authorization::Entity::find_by_id(id.0)
             .one(self.connection())
             .await
@@ -242,7 +242,7 @@ impl SqlStore {
         convert::authorization(row)
     }
 
-    pub(crate) async fn sync_acme_authorization_impl(
+    async fn sync_acme_authorization(
         &self,
         id: AcmeAuthorizationId,
         server: &ServerAuthorization,
@@ -334,7 +334,7 @@ impl SqlStore {
         convert::authorization(row)
     }
 
-    pub(crate) async fn acme_challenges_for_authorization_impl(
+    async fn acme_challenges_for_authorization(
         &self,
         id: AcmeAuthorizationId,
     ) -> StoreResult<Vec<AcmeChallenge>> {
@@ -349,10 +349,7 @@ impl SqlStore {
             .collect()
     }
 
-    pub(crate) async fn acme_challenge_impl(
-        &self,
-        id: AcmeChallengeId,
-    ) -> StoreResult<AcmeChallenge> {
+    async fn acme_challenge(&self, id: AcmeChallengeId) -> StoreResult<AcmeChallenge> {
         let row = acme_challenge::Entity::find_by_id(id.0)
             .one(self.connection())
             .await
@@ -361,7 +358,7 @@ impl SqlStore {
         convert::challenge(row)
     }
 
-    pub(crate) async fn set_acme_challenge_status_impl(
+    async fn set_acme_challenge_status(
         &self,
         id: AcmeChallengeId,
         status: AcmeChallengeStatus,
@@ -380,7 +377,7 @@ impl SqlStore {
         convert::challenge(row)
     }
 
-    pub(crate) async fn challenge_answer_impl(
+    async fn challenge_answer(
         &self,
         host: &str,
         token: &str,
@@ -414,7 +411,7 @@ impl SqlStore {
         Ok(found.and_then(|c| c.key_authorization.map(|k| (AcmeChallengeId(c.id), k))))
     }
 
-    pub(crate) async fn record_challenge_poll_impl(
+    async fn record_challenge_poll(
         &self,
         id: AcmeChallengeId,
         remote_ip: Option<String>,
@@ -433,7 +430,7 @@ impl SqlStore {
         Ok(convert::poll(row))
     }
 
-    pub(crate) async fn record_unknown_challenge_poll_impl(
+    async fn record_unknown_challenge_poll(
         &self,
         host: &str,
         token: &str,
@@ -455,10 +452,7 @@ impl SqlStore {
         Ok(convert::unknown_poll(row))
     }
 
-    pub(crate) async fn challenge_polls_impl(
-        &self,
-        id: AcmeChallengeId,
-    ) -> StoreResult<Vec<AcmeChallengePoll>> {
+    async fn challenge_polls(&self, id: AcmeChallengeId) -> StoreResult<Vec<AcmeChallengePoll>> {
         Ok(acme_challenge_poll::Entity::find()
             .filter(acme_challenge_poll::Column::AcmeChallengeId.eq(id.0))
             .order_by_asc(acme_challenge_poll::Column::Id)
@@ -470,7 +464,7 @@ impl SqlStore {
             .collect())
     }
 
-    pub(crate) async fn list_unknown_challenge_polls_impl(
+    async fn list_unknown_challenge_polls(
         &self,
         page: Page,
     ) -> StoreResult<Paged<AcmeChallengeUnknownPoll>> {
@@ -488,7 +482,7 @@ impl SqlStore {
         })
     }
 
-    pub(crate) async fn insert_certificate_request_impl(
+    async fn insert_certificate_request(
         &self,
         csr: &ParsedCsr,
         source: CertificateRequestSource,
@@ -521,7 +515,7 @@ impl SqlStore {
         })
     }
 
-    pub(crate) async fn certificate_request_impl(
+    async fn certificate_request(
         &self,
         id: CertificateRequestId,
     ) -> StoreResult<CertificateRequest> {
@@ -531,348 +525,5 @@ impl SqlStore {
             .db()?
             .ok_or_else(|| StoreError::not_found("CertificateRequest", id))?;
         convert::certificate_request(row)
-    }
-}
-
-impl SqlStore {
-    pub(crate) async fn deactivate_acme_account_impl(
-        &self,
-        id: AcmeAccountId,
-    ) -> StoreResult<AcmeAccount> {
-        let (_write, txn) = self.begin_write().await?;
-        let row = acme_account::Entity::find_by_id(id.0)
-            .one(&txn)
-            .await
-            .db()?
-            .ok_or_else(|| StoreError::not_found("AcmeAccount", id))?;
-        if row.deactivated_at.is_some() {
-            return Err(StoreError::Transition(
-                rules::TransitionError::AccountDeactivated,
-            ));
-        }
-        let mut am: acme_account::ActiveModel = row.into();
-        am.is_active = Set(false);
-        am.is_global_default = Set(false);
-        am.deactivated_at = Set(Some(self.now()));
-        am.update(&txn).await.db()?;
-        txn.commit().await.db()?;
-        self.account_in(self.connection(), id).await
-    }
-
-    pub(crate) async fn rotate_acme_account_key_impl(
-        &self,
-        id: AcmeAccountId,
-        key: &peter_core::formats::ParsedPrivateKey,
-        source: AcmeAccountKeySource,
-    ) -> StoreResult<AcmeAccount> {
-        let (_write, txn) = self.begin_write().await?;
-        acme_account::Entity::find_by_id(id.0)
-            .one(&txn)
-            .await
-            .db()?
-            .ok_or_else(|| StoreError::not_found("AcmeAccount", id))?;
-        let now = self.now();
-        acme_account_key::Entity::update_many()
-            .col_expr(acme_account_key::Column::IsActive, Expr::value(false))
-            .col_expr(acme_account_key::Column::DeactivatedAt, Expr::value(now))
-            .filter(acme_account_key::Column::AcmeAccountId.eq(id.0))
-            .filter(acme_account_key::Column::IsActive.eq(true))
-            .exec(&txn)
-            .await
-            .db()?;
-        acme_account_key::ActiveModel {
-            id: NotSet,
-            acme_account_id: Set(id.0),
-            is_active: Set(true),
-            key_technology: Set(key.technology.as_str().to_string()),
-            key_pem: Set(key.pem().to_string()),
-            spki_sha256: Set(key.spki_sha256.clone()),
-            source: Set(source.as_str().to_string()),
-            created_at: Set(now),
-            deactivated_at: Set(None),
-        }
-        .insert(&txn)
-        .await
-        .db()?;
-        txn.commit().await.db()?;
-        self.account_in(self.connection(), id).await
-    }
-
-    pub(crate) async fn set_acme_account_url_impl(
-        &self,
-        id: AcmeAccountId,
-        url: &str,
-    ) -> StoreResult<AcmeAccount> {
-        let (_write, txn) = self.begin_write().await?;
-        let row = acme_account::Entity::find_by_id(id.0)
-            .one(&txn)
-            .await
-            .db()?
-            .ok_or_else(|| StoreError::not_found("AcmeAccount", id))?;
-        let mut am: acme_account::ActiveModel = row.into();
-        am.account_url = Set(Some(url.to_string()));
-        am.update(&txn).await.db()?;
-        txn.commit().await.db()?;
-        self.account_in(self.connection(), id).await
-    }
-}
-
-#[derive(Debug, sea_orm::FromQueryResult)]
-struct PublicationRow {
-    domain_id: i64,
-    domain_name: String,
-    certificate_signed_id: i64,
-    cert_pem: String,
-    private_key_id: i64,
-    key_pem: String,
-    certificate_ca_chain_id: Option<i64>,
-    chain_pem: Option<String>,
-    certificate_ca_ids: Option<String>,
-    is_upstream_default: Option<bool>,
-}
-
-impl SqlStore {
-    /// A page of publications: the served certificate of each active domain
-    /// (latest multi, else latest single) with its key and the chain
-    /// config.json serves (the CA preference list's choice among the chains
-    /// it was offered, else the upstream default).
-    pub(crate) async fn domain_publications_impl(
-        &self,
-        after: DomainId,
-        limit: u64,
-        name: Option<&peter_core::dns::DomainName>,
-    ) -> StoreResult<Vec<DomainPublication>> {
-        use sea_orm::{FromQueryResult, Statement};
-        let backend = self.connection().get_database_backend();
-        let postgres = backend == sea_orm::DbBackend::Postgres;
-        let (p1, p2, p2b, p3) = if postgres {
-            ("$1", "$2", "$2", "$3")
-        } else {
-            ("?", "?", "?", "?")
-        };
-        // The page is chosen on domains (one row each), then joined to every
-        // chain offered, so a page never splits a domain's rows.
-        let sql = format!(
-            "SELECT d.id AS domain_id, d.domain_name, cs.id AS certificate_signed_id, cs.cert_pem, \
-                    pk.id AS private_key_id, pk.key_pem, ch.id AS certificate_ca_chain_id, \
-                    ch.chain_pem, ch.certificate_ca_ids, csc.is_upstream_default \
-             FROM domain d \
-             JOIN certificate_signed cs \
-               ON cs.id = COALESCE(d.certificate_signed_id_latest_multi, d.certificate_signed_id_latest_single) \
-             JOIN private_key pk ON pk.id = cs.private_key_id \
-             LEFT JOIN certificate_signed_chain csc ON csc.certificate_signed_id = cs.id \
-             LEFT JOIN certificate_ca_chain ch ON ch.id = csc.certificate_ca_chain_id \
-             WHERE d.id IN (SELECT d2.id FROM domain d2 \
-                            WHERE d2.is_active = TRUE \
-                              AND COALESCE(d2.certificate_signed_id_latest_multi, d2.certificate_signed_id_latest_single) IS NOT NULL \
-                              AND d2.id > {p1} AND ({p2} = '' OR d2.domain_name = {p2b}) \
-                            ORDER BY d2.id LIMIT {p3}) \
-             ORDER BY d.id"
-        );
-        let name = name.map(|n| n.as_str().to_string()).unwrap_or_default();
-        let values: Vec<sea_orm::Value> = if postgres {
-            vec![after.0.into(), name.into(), (limit as i64).into()]
-        } else {
-            // Positional `?` placeholders: the name is bound twice.
-            vec![
-                after.0.into(),
-                name.clone().into(),
-                name.into(),
-                (limit as i64).into(),
-            ]
-        };
-        let rows =
-            PublicationRow::find_by_statement(Statement::from_sql_and_values(backend, sql, values))
-                .all(self.connection())
-                .await
-                .db()?;
-        let preferences: Vec<CertificateCaId> = self
-            .ca_preferences_in(self.connection())
-            .await?
-            .iter()
-            .map(|c| c.id)
-            .collect();
-        let mut out: Vec<DomainPublication> = Vec::new();
-        let mut offers: Vec<CertificateChainOffer> = Vec::new();
-        let mut flush = |rows: &[&PublicationRow], offers: &mut Vec<CertificateChainOffer>| {
-            let Some(r) = rows.first() else { return };
-            offers.sort_by_key(|o| (!o.is_upstream_default, o.chain.id));
-            let chain = peter_core::services::downloads::choose_chain(offers, &preferences);
-            out.push(DomainPublication {
-                domain_id: DomainId(r.domain_id),
-                domain_name: r.domain_name.clone(),
-                certificate_signed_id: CertificateSignedId(r.certificate_signed_id),
-                cert_pem: r.cert_pem.clone(),
-                private_key_id: PrivateKeyId(r.private_key_id),
-                key_pem: r.key_pem.clone(),
-                certificate_ca_chain_id: chain.map(|c| c.id),
-                chain_pem: chain.map(|c| c.chain_pem.clone()).unwrap_or_default(),
-            });
-            offers.clear();
-        };
-        let mut group: Vec<&PublicationRow> = Vec::new();
-        for row in &rows {
-            if group.first().is_some_and(|g| g.domain_id != row.domain_id) {
-                flush(&group, &mut offers);
-                group.clear();
-            }
-            if let (Some(id), Some(pem), Some(ids)) = (
-                row.certificate_ca_chain_id,
-                &row.chain_pem,
-                &row.certificate_ca_ids,
-            ) {
-                offers.push(CertificateChainOffer {
-                    chain: CertificateCaChain {
-                        id: CertificateCaChainId(id),
-                        chain_pem: pem.clone(),
-                        certificate_ca_ids: convert::ca_ids(id, ids)?,
-                        display_name: String::new(),
-                        created_at: time::OffsetDateTime::UNIX_EPOCH,
-                    },
-                    is_upstream_default: row.is_upstream_default.unwrap_or(false),
-                });
-            }
-            group.push(row);
-        }
-        flush(&group, &mut offers);
-        Ok(out)
-    }
-}
-
-impl SqlStore {
-    async fn renewal_row<C: sea_orm::ConnectionTrait>(
-        &self,
-        c: &C,
-        set: UniqueFqdnSetId,
-    ) -> StoreResult<renewal_state::Model> {
-        find_or_insert(
-            c,
-            renewal_state::Entity::find().filter(renewal_state::Column::UniqueFqdnSetId.eq(set.0)),
-            renewal_state::ActiveModel {
-                unique_fqdn_set_id: Set(set.0),
-                lease_holder: Set(None),
-                lease_expires_at: Set(None),
-                failures: Set(0),
-                next_attempt_at: Set(None),
-                last_error: Set(None),
-            },
-            [renewal_state::Column::UniqueFqdnSetId],
-        )
-        .await
-        .map(|c| c.id)
-    }
-
-    pub(crate) async fn try_acquire_renewal_lease_impl(
-        &self,
-        set: UniqueFqdnSetId,
-        holder: &str,
-        ttl: time::Duration,
-    ) -> StoreResult<bool> {
-        let (_write, txn) = self.begin_write().await?;
-        self.renewal_row(&txn, set).await?;
-        let now = self.now();
-        // One conditional update: it succeeds for exactly one contender.
-        let taken = renewal_state::Entity::update_many()
-            .col_expr(
-                renewal_state::Column::LeaseHolder,
-                Expr::value(holder.to_string()),
-            )
-            .col_expr(
-                renewal_state::Column::LeaseExpiresAt,
-                Expr::value(now + ttl),
-            )
-            .filter(renewal_state::Column::UniqueFqdnSetId.eq(set.0))
-            .filter(
-                sea_orm::Condition::any()
-                    .add(renewal_state::Column::LeaseExpiresAt.is_null())
-                    .add(renewal_state::Column::LeaseExpiresAt.lt(now))
-                    .add(renewal_state::Column::LeaseHolder.eq(holder.to_string())),
-            )
-            .exec(&txn)
-            .await
-            .db()?
-            .rows_affected
-            == 1;
-        txn.commit().await.db()?;
-        Ok(taken)
-    }
-
-    pub(crate) async fn release_renewal_lease_impl(
-        &self,
-        set: UniqueFqdnSetId,
-        holder: &str,
-    ) -> StoreResult<()> {
-        let (_write, txn) = self.begin_write().await?;
-        renewal_state::Entity::update_many()
-            .col_expr(
-                renewal_state::Column::LeaseHolder,
-                Expr::value(Option::<String>::None),
-            )
-            .col_expr(
-                renewal_state::Column::LeaseExpiresAt,
-                Expr::value(Option::<time::OffsetDateTime>::None),
-            )
-            .filter(renewal_state::Column::UniqueFqdnSetId.eq(set.0))
-            .filter(renewal_state::Column::LeaseHolder.eq(holder.to_string()))
-            .exec(&txn)
-            .await
-            .db()?;
-        txn.commit().await.db()?;
-        Ok(())
-    }
-
-    pub(crate) async fn record_renewal_failure_impl(
-        &self,
-        set: UniqueFqdnSetId,
-        next_attempt_at: time::OffsetDateTime,
-        error: &str,
-    ) -> StoreResult<()> {
-        let (_write, txn) = self.begin_write().await?;
-        let row = self.renewal_row(&txn, set).await?;
-        let failures = row.failures + 1;
-        let mut am: renewal_state::ActiveModel = row.into();
-        am.failures = Set(failures);
-        am.next_attempt_at = Set(Some(next_attempt_at));
-        am.last_error = Set(Some(error.chars().take(2000).collect()));
-        am.update(&txn).await.db()?;
-        txn.commit().await.db()?;
-        Ok(())
-    }
-
-    pub(crate) async fn clear_renewal_failures_impl(
-        &self,
-        set: UniqueFqdnSetId,
-    ) -> StoreResult<()> {
-        let (_write, txn) = self.begin_write().await?;
-        renewal_state::Entity::update_many()
-            .col_expr(renewal_state::Column::Failures, Expr::value(0))
-            .col_expr(
-                renewal_state::Column::NextAttemptAt,
-                Expr::value(Option::<time::OffsetDateTime>::None),
-            )
-            .col_expr(
-                renewal_state::Column::LastError,
-                Expr::value(Option::<String>::None),
-            )
-            .filter(renewal_state::Column::UniqueFqdnSetId.eq(set.0))
-            .exec(&txn)
-            .await
-            .db()?;
-        txn.commit().await.db()?;
-        Ok(())
-    }
-
-    pub(crate) async fn renewal_backoff_impl(
-        &self,
-        set: UniqueFqdnSetId,
-    ) -> StoreResult<Option<(i32, time::OffsetDateTime)>> {
-        let row = renewal_state::Entity::find_by_id(set.0)
-            .one(self.connection())
-            .await
-            .db()?;
-        Ok(row.and_then(|r| match (r.failures, r.next_attempt_at) {
-            (f, Some(at)) if f > 0 => Some((f, at)),
-            _ => None,
-        }))
     }
 }

@@ -7,7 +7,7 @@ mod common;
 use common::{Backend, TestStore};
 use peter_core::model::KeyTechnology;
 use peter_core::model::rules::CertificateMark;
-use peter_core::ports::Store;
+use peter_core::ports::{CertificateStore, DomainStore};
 use peter_core::services::import::import_certificate;
 use peter_core::testkit::TestPki;
 use peter_store::redis_prime::{PrimeReport, PrimeStyle, RedisPrimer};

@@ -1,11 +1,12 @@
 //! `peter acme-server` and `peter account`.
 
+use peter_core::ports::AccountStore;
 use std::path::PathBuf;
 
 use clap::Subcommand;
 use peter_core::formats::ParsedPrivateKey;
 use peter_core::model::{AcmeAccountId, AcmeServerId, NewAcmeServer, PrivateKeyCycle};
-use peter_core::ports::{Page, Store};
+use peter_core::ports::Page;
 use peter_core::services::accounts::{AccountRequest, create_account};
 
 use super::{CliError, Context, read_text};

@@ -3,7 +3,8 @@
 use clap::Subcommand;
 use peter_core::model::rules::CertificateMark;
 use peter_core::model::{CertificateSigned, CertificateSignedId};
-use peter_core::ports::{CertificateFilter, Page, Store};
+use peter_core::ports::CertificateStore;
+use peter_core::ports::{CertificateFilter, Page};
 use serde::Serialize;
 use time::Duration;
 

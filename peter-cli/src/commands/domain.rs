@@ -3,7 +3,8 @@
 use clap::Subcommand;
 use peter_core::dns::DomainName;
 use peter_core::model::Domain;
-use peter_core::ports::{Page, Store, StoreError};
+use peter_core::ports::DomainStore;
+use peter_core::ports::{Page, StoreError};
 
 use super::{CliError, Context};
 use crate::Cli;

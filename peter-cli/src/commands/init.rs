@@ -61,7 +61,7 @@ pub async fn run(cli: &Cli) -> Result<(), CliError> {
 
     let ctx = Context::open(cli).await?;
     let report = ctx.store.as_ref();
-    let startup = peter_core::ports::Store::apply_startup_rules(report).await?;
+    let startup = peter_core::ports::AccountStore::apply_startup_rules(report).await?;
     let out = InitReport {
         data_dir: dir.display().to_string(),
         config_file: config_path.display().to_string(),

@@ -1,12 +1,13 @@
 //! `peter order`: place, process and inspect ACME orders.
 
+use peter_core::ports::{EventStore, OrderStore};
 use std::net::SocketAddr;
 
 use clap::Subcommand;
 use peter_core::model::{
     AcmeAccountId, AcmeOrder, AcmeOrderId, AcmeOrderProcessingStrategy, PrivateKeyCycle,
 };
-use peter_core::ports::{OrderFilter, Page, Store};
+use peter_core::ports::{OrderFilter, Page};
 use peter_core::services::orders::{OrderRequest, OrderSettings, Orders};
 use peter_http::{PublicServer, PublicState};
 

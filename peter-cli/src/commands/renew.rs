@@ -100,7 +100,7 @@ pub async fn run(
             .filter_map(|(_, r)| r.as_ref().ok().copied()),
     );
     for order in new_orders {
-        if let Some(cert) = peter_core::ports::Store::acme_order(ctx.store.as_ref(), order)
+        if let Some(cert) = peter_core::ports::OrderStore::acme_order(ctx.store.as_ref(), order)
             .await?
             .certificate_signed_id
         {

@@ -1,0 +1,38 @@
+//! Domains, the blocklist and the sets of names certificates cover.
+
+use async_trait::async_trait;
+
+use super::{Created, Page, Paged, StoreResult};
+use crate::dns::{DomainName, UniqueFqdnSet};
+use crate::model::*;
+
+/// Domains, the blocklist and the sets of names certificates cover.
+#[async_trait]
+pub trait DomainStore: Send + Sync {
+    /// The domain of that name, created when new.
+    async fn get_or_create_domain(&self, name: &DomainName) -> StoreResult<Created<Domain>>;
+    /// One domain.
+    async fn domain(&self, id: DomainId) -> StoreResult<Domain>;
+    /// A domain by name.
+    async fn domain_by_name(&self, name: &DomainName) -> StoreResult<Option<Domain>>;
+    /// A page of domains, by name.
+    async fn list_domains(&self, page: Page) -> StoreResult<Paged<Domain>>;
+    /// Marks a domain active or inactive.
+    async fn set_domain_active(&self, id: DomainId, active: bool) -> StoreResult<Domain>;
+    /// Adds a name to the blocklist.
+    async fn add_blocklisted_domain(
+        &self,
+        name: &DomainName,
+    ) -> StoreResult<Created<DomainBlocklisted>>;
+    /// Whether a name is blocklisted.
+    async fn is_domain_blocklisted(&self, name: &DomainName) -> StoreResult<bool>;
+    /// The whole blocklist.
+    async fn list_blocklisted_domains(&self) -> StoreResult<Vec<DomainBlocklisted>>;
+    /// The stored set for these names, created (with its domains) when new.
+    async fn get_or_create_unique_fqdn_set(
+        &self,
+        set: &UniqueFqdnSet,
+    ) -> StoreResult<Created<UniqueFqdnSetRecord>>;
+    /// One set.
+    async fn unique_fqdn_set(&self, id: UniqueFqdnSetId) -> StoreResult<UniqueFqdnSetRecord>;
+}

@@ -1,0 +1,169 @@
+//! The storage port: everything peter records goes through one trait per
+//! aggregate ([`AccountStore`], [`CertificateStore`], [`DomainStore`],
+//! [`CaStore`], [`OrderStore`], [`LeaseStore`], [`EventStore`],
+//! [`ListingStore`]); [`Store`] is all of them at once.
+//!
+//! Every method that changes more than one row is atomic: it either happens
+//! entirely or not at all. Methods that record content (keys, certificates,
+//! chains, names) de-duplicate it and report whether a row was created.
+
+use crate::error::ErrorKind;
+use crate::model::rules::TransitionError;
+
+mod accounts;
+mod cas;
+mod certificates;
+mod domains;
+mod events;
+mod leases;
+mod listings;
+mod orders;
+
+pub use accounts::*;
+pub use cas::*;
+pub use certificates::*;
+pub use domains::*;
+pub use events::*;
+pub use leases::*;
+pub use listings::*;
+pub use orders::*;
+
+/// Why the store failed or refused.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// The object does not exist.
+    #[error("{entity} {id} was not found")]
+    NotFound {
+        /// What kind of object.
+        entity: &'static str,
+        /// The id or name looked up.
+        id: String,
+    },
+    /// A uniqueness rule was violated (a name or URL already taken).
+    #[error("conflict: {0}")]
+    Conflict(String),
+    /// The requested change breaks a state rule.
+    #[error(transparent)]
+    Transition(#[from] TransitionError),
+    /// The database cannot be reached.
+    #[error("the store is unavailable: {0}")]
+    Unavailable(String),
+    /// The database failed.
+    #[error("store failure: {0}")]
+    Backend(String),
+    /// Stored data violates an invariant.
+    #[error("stored data is inconsistent: {0}")]
+    Corrupt(String),
+    /// A fault injected by a test.
+    #[error("injected fault at {0}")]
+    InjectedFault(&'static str),
+}
+
+impl StoreError {
+    /// The class of this failure.
+    pub fn kind(&self) -> ErrorKind {
+        match self {
+            StoreError::NotFound { .. } => ErrorKind::NotFound,
+            StoreError::Conflict(_) | StoreError::Transition(_) => ErrorKind::Conflict,
+            StoreError::Unavailable(_) => ErrorKind::Unavailable,
+            StoreError::Backend(_) | StoreError::Corrupt(_) | StoreError::InjectedFault(_) => {
+                ErrorKind::Internal
+            }
+        }
+    }
+
+    /// Shorthand for a not-found error.
+    pub fn not_found(entity: &'static str, id: impl ToString) -> Self {
+        StoreError::NotFound {
+            entity,
+            id: id.to_string(),
+        }
+    }
+}
+
+/// Result of store operations.
+pub type StoreResult<T> = Result<T, StoreError>;
+
+/// An id and whether the call created the row (false: it already existed).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Created<T> {
+    /// The row's id.
+    pub id: T,
+    /// Whether this call created it.
+    pub created: bool,
+}
+
+/// Which page of a list to read (pages count from 1).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Page {
+    /// Page number, from 1.
+    pub page: u64,
+    /// Items per page, at least 1.
+    pub per_page: u64,
+}
+
+impl Page {
+    /// Page `page` (from 1) of `per_page` items; zero values are raised to 1.
+    pub fn new(page: u64, per_page: u64) -> Self {
+        Self {
+            page: page.max(1),
+            per_page: per_page.clamp(1, 1000),
+        }
+    }
+
+    /// Rows to skip.
+    pub fn offset(&self) -> u64 {
+        (self.page - 1) * self.per_page
+    }
+}
+
+impl Default for Page {
+    fn default() -> Self {
+        Self::new(1, 50)
+    }
+}
+
+/// One page of a list.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Paged<T> {
+    /// The items on this page.
+    pub items: Vec<T>,
+    /// Items in the whole list.
+    pub total_items: u64,
+    /// The page asked for.
+    pub page: Page,
+}
+
+impl<T> Paged<T> {
+    /// The next page number, if there is one.
+    pub fn page_next(&self) -> Option<u64> {
+        (self.page.page * self.page.per_page < self.total_items).then_some(self.page.page + 1)
+    }
+}
+
+/// The certificate store ("SSL Minnow"): every aggregate's port at once.
+/// Services that touch several aggregates take a `&dyn Store`; an adapter
+/// implements each aggregate's trait and gets this one for free.
+pub trait Store:
+    AccountStore
+    + CertificateStore
+    + DomainStore
+    + CaStore
+    + OrderStore
+    + LeaseStore
+    + EventStore
+    + ListingStore
+{
+}
+
+impl<T> Store for T where
+    T: AccountStore
+        + CertificateStore
+        + DomainStore
+        + CaStore
+        + OrderStore
+        + LeaseStore
+        + EventStore
+        + ListingStore
+{
+}

@@ -1,0 +1,171 @@
+//! Domains, the blocklist and sets of names.
+
+use async_trait::async_trait;
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, EntityTrait, NotSet, PaginatorTrait, QueryFilter, QueryOrder,
+    Set, TryInsertResult,
+};
+
+use peter_core::dns::{DomainName, UniqueFqdnSet};
+use peter_core::model::rules::{self};
+use peter_core::model::*;
+use peter_core::ports::*;
+
+use crate::convert;
+use crate::entities::*;
+use crate::sql_store::{DbResultExt, SqlStore, paginate};
+
+#[async_trait]
+impl DomainStore for SqlStore {
+    async fn get_or_create_domain(&self, name: &DomainName) -> StoreResult<Created<Domain>> {
+        let (_write, txn) = self.begin_write().await?;
+        let row = self.domain_in(&txn, name.as_str()).await?;
+        if row.created {
+            self.operations_event_in(
+                &txn,
+                OperationsEventType::DomainInsert,
+                serde_json::json!({"domain.id": row.id.id, "domain_name": name.as_str()}),
+                None,
+            )
+            .await?;
+        }
+        txn.commit().await.db()?;
+        Ok(Created {
+            id: convert::domain(row.id),
+            created: row.created,
+        })
+    }
+
+    async fn domain(&self, id: DomainId) -> StoreResult<Domain> {
+        domain::Entity::find_by_id(id.0)
+            .one(&self.db)
+            .await
+            .db()?
+            .map(convert::domain)
+            .ok_or_else(|| StoreError::not_found("Domain", id))
+    }
+
+    async fn domain_by_name(&self, name: &DomainName) -> StoreResult<Option<Domain>> {
+        Ok(domain::Entity::find()
+            .filter(domain::Column::DomainName.eq(name.as_str()))
+            .one(&self.db)
+            .await
+            .db()?
+            .map(convert::domain))
+    }
+
+    async fn list_domains(&self, page: Page) -> StoreResult<Paged<Domain>> {
+        let (rows, total) = paginate(
+            domain::Entity::find().order_by_asc(domain::Column::DomainName),
+            page,
+            &self.db,
+        )
+        .await?;
+        Ok(Paged {
+            items: rows.into_iter().map(convert::domain).collect(),
+            total_items: total,
+            page,
+        })
+    }
+
+    async fn set_domain_active(&self, id: DomainId, active: bool) -> StoreResult<Domain> {
+        let (_write, txn) = self.begin_write().await?;
+        let row = domain::Entity::find_by_id(id.0)
+            .one(&txn)
+            .await
+            .db()?
+            .ok_or_else(|| StoreError::not_found("Domain", id))?;
+        let next = rules::mark_domain(&convert::domain(row.clone()), active)?;
+        let mut am: domain::ActiveModel = row.into();
+        am.is_active = Set(next);
+        let row = am.update(&txn).await.db()?;
+        self.operations_event_in(
+            &txn,
+            OperationsEventType::DomainMark,
+            serde_json::json!({"domain.id": id.0, "is_active": next}),
+            None,
+        )
+        .await?;
+        txn.commit().await.db()?;
+        Ok(convert::domain(row))
+    }
+
+    async fn add_blocklisted_domain(
+        &self,
+        name: &DomainName,
+    ) -> StoreResult<Created<DomainBlocklisted>> {
+        let (_write, txn) = self.begin_write().await?;
+        let find = || {
+            domain_blocklisted::Entity::find()
+                .filter(domain_blocklisted::Column::DomainName.eq(name.as_str()))
+        };
+        if let Some(found) = find().one(&txn).await.db()? {
+            return Ok(Created {
+                id: convert::blocklisted(found),
+                created: false,
+            });
+        }
+        let insert = domain_blocklisted::Entity::insert(domain_blocklisted::ActiveModel {
+            id: NotSet,
+            domain_name: Set(name.as_str().to_string()),
+            created_at: Set(self.now()),
+        })
+        .on_conflict_do_nothing_on([domain_blocklisted::Column::DomainName])
+        .exec(&txn)
+        .await
+        .db()?;
+        let row = find()
+            .one(&txn)
+            .await
+            .db()?
+            .ok_or_else(|| StoreError::Corrupt("blocklist entry vanished".into()))?;
+        txn.commit().await.db()?;
+        Ok(Created {
+            id: convert::blocklisted(row),
+            created: matches!(insert, TryInsertResult::Inserted(_)),
+        })
+    }
+
+    async fn is_domain_blocklisted(&self, name: &DomainName) -> StoreResult<bool> {
+        Ok(domain_blocklisted::Entity::find()
+            .filter(domain_blocklisted::Column::DomainName.eq(name.as_str()))
+            .count(&self.db)
+            .await
+            .db()?
+            > 0)
+    }
+
+    async fn list_blocklisted_domains(&self) -> StoreResult<Vec<DomainBlocklisted>> {
+        Ok(domain_blocklisted::Entity::find()
+            .order_by_asc(domain_blocklisted::Column::DomainName)
+            .all(&self.db)
+            .await
+            .db()?
+            .into_iter()
+            .map(convert::blocklisted)
+            .collect())
+    }
+
+    async fn get_or_create_unique_fqdn_set(
+        &self,
+        set: &UniqueFqdnSet,
+    ) -> StoreResult<Created<UniqueFqdnSetRecord>> {
+        let (_write, txn) = self.begin_write().await?;
+        let (row, _) = self.fqdn_set_in(&txn, set).await?;
+        let record = self.fqdn_set_record_in(&txn, row.id).await?;
+        txn.commit().await.db()?;
+        Ok(Created {
+            id: record,
+            created: row.created,
+        })
+    }
+
+    async fn unique_fqdn_set(&self, id: UniqueFqdnSetId) -> StoreResult<UniqueFqdnSetRecord> {
+        let row = unique_fqdn_set::Entity::find_by_id(id.0)
+            .one(&self.db)
+            .await
+            .db()?
+            .ok_or_else(|| StoreError::not_found("UniqueFQDNSet", id))?;
+        self.fqdn_set_record_in(&self.db, row).await
+    }
+}
