@@ -7,17 +7,12 @@
 //! cargo run --release -p peter-benches --bin issue_bench -- 200
 //! ```
 
-use peter_core::ports::AccountStore;
 use std::net::SocketAddr;
-use std::sync::Arc;
 use std::time::Instant;
 
-use peter_acme::InstantAcmeClient;
 use peter_acme::testkit::{Pebble, PebbleOptions};
+use peter_core::app::{AccountRequest, OrderRequest, Peter};
 use peter_core::model::{AcmeOrderProcessingStrategy, AcmeOrderStatus, NewAcmeServer};
-use peter_core::ports::{Clock, Store, SystemClock};
-use peter_core::services::accounts::{AccountRequest, create_account};
-use peter_core::services::orders::{OrderRequest, OrderSettings, Orders};
 use peter_http::{PublicServer, PublicState};
 use peter_store::SqlStore;
 
@@ -35,27 +30,21 @@ async fn main() {
     let dir = std::env::temp_dir().join(format!("peter-issue-bench-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).unwrap();
-    let clock: Arc<dyn Clock> = Arc::new(SystemClock);
-    let store = Arc::new(
-        SqlStore::connect(
-            &peter_store::sqlite_url_for_path(&dir.join("b.sqlite")),
-            clock.clone(),
-        )
-        .await
-        .unwrap(),
-    );
-    let dyn_store: Arc<dyn Store> = store.clone();
+    let url = peter_store::sqlite_url_for_path(&dir.join("b.sqlite"));
+    let peter = Peter::builder()
+        .store(SqlStore::open(&url).await.unwrap())
+        .acme(peter_acme::InstantAcme)
+        .build()
+        .unwrap();
     let _server = PublicServer::start(
         SocketAddr::from(([127, 0, 0, 1], pebble.http_port)),
-        PublicState {
-            store: dyn_store.clone(),
-            environment: "bench".into(),
-        },
+        PublicState::new(peter.clone(), "bench"),
     )
     .await
     .unwrap();
-    store
-        .create_acme_server(NewAcmeServer {
+    peter
+        .acme_servers()
+        .add(NewAcmeServer {
             name: "pebble".into(),
             directory_url: pebble.directory_url.clone(),
             ca_bundle_pem: Some(pebble.tls_ca_pem.clone()),
@@ -63,8 +52,9 @@ async fn main() {
         })
         .await
         .unwrap();
-    let acme = Arc::new(InstantAcmeClient::new(dyn_store));
-    let account = create_account(store.as_ref(), acme.as_ref(), AccountRequest::default())
+    let account = peter
+        .accounts()
+        .create(AccountRequest::default())
         .await
         .unwrap();
     let mut results = Vec::new();
@@ -72,14 +62,9 @@ async fn main() {
         let started = Instant::now();
         let mut tasks = Vec::new();
         for worker in 0..concurrency {
-            let (store, acme, clock) = (store.clone(), acme.clone(), clock.clone());
+            let peter = peter.clone();
             tasks.push(tokio::spawn(async move {
-                let orders = Orders {
-                    store: store.as_ref(),
-                    acme: acme.as_ref(),
-                    clock: clock.as_ref(),
-                    settings: OrderSettings::default(),
-                };
+                let orders = peter.orders();
                 let mut times = Vec::new();
                 let mut i = worker;
                 while i < n {
@@ -95,7 +80,8 @@ async fn main() {
                             AcmeOrderProcessingStrategy::ProcessSingle,
                         ))
                         .await
-                        .expect("issue");
+                        .expect("issue")
+                        .into_value();
                     assert_eq!(order.status, AcmeOrderStatus::Valid);
                     times.push(t.elapsed().as_secs_f64() * 1000.0);
                     i += concurrency;

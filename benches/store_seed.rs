@@ -144,6 +144,7 @@ async fn main() {
     // Optionally, Redis priming of every domain (a dedicated database number,
     // flushed afterwards): `... -- postgres 100000 redis://127.0.0.1:6379/15`.
     if let Some(redis_url) = std::env::args().nth(3) {
+        use peter_core::ports::CachePublisher;
         use peter_store::redis_prime::{PrimeStyle, RedisPrimer};
         let primer = RedisPrimer::connect(&redis_url, "", None)
             .await
@@ -152,7 +153,7 @@ async fn main() {
         for style in [PrimeStyle::One, PrimeStyle::Two] {
             let t = Instant::now();
             let report = primer
-                .prime_all(store.as_ref(), style)
+                .publish_all(store.as_ref(), style)
                 .await
                 .expect("prime");
             let secs = t.elapsed().as_secs_f64();

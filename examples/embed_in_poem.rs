@@ -1,6 +1,6 @@
-//! Embedding peter's HTTP routes in another poem application: the host app
-//! keeps its own routes and mounts peter's public routes and admin API
-//! beside them, sharing one store.
+//! A Rust service that embeds peter: the store, the ACME engine and the
+//! HTTP routes (public routes and the admin API) inside its own poem
+//! application. The wiring is one builder call and one mount:
 //!
 //! ```text
 //! cargo run -p peter-examples --example embed_in_poem
@@ -8,13 +8,8 @@
 //! It serves on a loopback port, calls the host's route, peter's whoami and a
 //! domain's config.json through the admin API, prints what it got, and exits.
 
-use std::sync::Arc;
-
-use peter_acme::InstantAcmeClient;
+use peter_core::app::{CertificateUpload, Peter};
 use peter_core::model::KeyTechnology;
-use peter_core::ports::{Clock, Store, SystemClock};
-use peter_core::services::import::{CertificateUpload, import_certificate};
-use peter_core::services::orders::OrderSettings;
 use peter_http::{AdminAccess, AdminState, PublicState};
 use peter_store::SqlStore;
 use poem::listener::{Acceptor, Listener, TcpListener};
@@ -52,58 +47,37 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let dir = std::env::temp_dir().join(format!("peter-embed-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir)?;
-    let clock: Arc<dyn Clock> = Arc::new(SystemClock);
-    let store: Arc<dyn Store> = Arc::new(
-        SqlStore::connect(
-            &peter_store::sqlite_url_for_path(&dir.join("embed.sqlite")),
-            clock.clone(),
-        )
-        .await?,
+    let token = "embedding-example-token-0123456789";
+
+    // The wiring: a facade over a store and the ACME engine, and its routes
+    // mounted inside the host's Route.
+    let url = peter_store::sqlite_url_for_path(&dir.join("embed.sqlite"));
+    let peter = Peter::builder()
+        .store(SqlStore::open(&url).await?)
+        .acme(peter_acme::InstantAcme)
+        .build()?;
+    let app = Route::new().at("/status", get(host_status)).nest(
+        "/",
+        peter_http::routes(
+            PublicState::new(peter.clone(), "embedded"),
+            Some(AdminState::new(peter.clone(), AdminAccess::new(token)?)),
+        ),
     );
 
     // Something to serve: a certificate from a throw-away PKI.
     let pki = peter_core::testkit::TestPki::new("embed");
     let leaf = pki.issue(&["www.example.com"], KeyTechnology::EcP256);
     let chain = pki.chain_pem();
-    import_certificate(
-        store.as_ref(),
-        clock.as_ref(),
-        CertificateUpload {
+    peter
+        .certificates()
+        .import(CertificateUpload {
             certificate_pem: leaf.certificate.pem(),
             private_key_pem: leaf.key.pem(),
             chain_pem: Some(&chain),
-        },
-    )
-    .await?;
+        })
+        .await?;
 
-    // peter's routes, mounted inside the host's Route.
-    let token = "embedding-example-token-0123456789";
-    let admin = AdminState {
-        store: store.clone(),
-        acme: Arc::new(InstantAcmeClient::new(store.clone())),
-        clock: clock.clone(),
-        order_settings: OrderSettings::default(),
-        access: Arc::new(AdminAccess {
-            admin_token: token.into(),
-            gateway_token: None,
-            gateway_networks: Vec::new(),
-        }),
-        max_body_bytes: peter_http::admin::DEFAULT_MAX_BODY_BYTES,
-        redis: None,
-        nginx: None,
-    };
-    let peter = peter_http::routes(
-        PublicState {
-            store: store.clone(),
-            environment: "embedded".into(),
-        },
-        Some(admin),
-    );
-    let app = Route::new()
-        .at("/status", get(host_status))
-        .nest("/", peter)
-        .with(poem::middleware::Tracing);
-
+    let app = app.with(poem::middleware::Tracing);
     let acceptor = TcpListener::bind("127.0.0.1:0").into_acceptor().await?;
     let addr = *acceptor.local_addr()[0]
         .as_socket_addr()

@@ -7,13 +7,8 @@
 //! ```
 //! Without files, it makes a throw-away PKI and imports a leaf from it.
 
-use peter_core::ports::CertificateStore;
-use std::sync::Arc;
-
-use peter_core::dns::DomainName;
+use peter_core::app::{CertificateUpload, Peter};
 use peter_core::model::KeyTechnology;
-use peter_core::ports::{Clock, SystemClock};
-use peter_core::services::import::{CertificateUpload, import_certificate};
 use peter_store::SqlStore;
 
 #[tokio::main]
@@ -27,8 +22,9 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         .cloned()
         .unwrap_or_else(|| peter_store::sqlite_url_for_path(&dir.join("example.sqlite")));
 
-    let clock: Arc<dyn Clock> = Arc::new(SystemClock);
-    let store = SqlStore::connect(&url, clock.clone()).await?;
+    let peter = Peter::builder()
+        .store(SqlStore::open(&url).await?)
+        .build()?;
 
     let (cert, key, chain) = if args.len() >= 4 {
         (
@@ -46,37 +42,36 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         )
     };
 
-    let outcome = import_certificate(
-        &store,
-        clock.as_ref(),
-        CertificateUpload {
+    let outcome = peter
+        .certificates()
+        .import(CertificateUpload {
             certificate_pem: &cert,
             private_key_pem: &key,
             chain_pem: Some(&chain),
-        },
-    )
-    .await?;
+        })
+        .await?
+        .into_value();
     println!(
         "imported certificate {} (created: {})",
         outcome.certificate_signed.id, outcome.certificate_signed.created
     );
 
-    let name: DomainName = "example.com".parse()?;
-    let latest = store
-        .latest_active_certificate_for_domain(&name)
-        .await?
+    // What a web server is sent for the name: its config.json.
+    let config = peter.domains().config("example.com", false).await?;
+    let served = config
+        .latest_multi
+        .or(config.latest_single)
         .ok_or("no active certificate for example.com")?;
-    let chains = store.certificate_chains(latest.id).await?;
     println!(
-        "serve certificate {} for {name}, valid until {}, chain {}",
-        latest.id,
-        latest.not_after,
-        chains
-            .first()
-            .map(|c| c.chain.id.to_string())
-            .unwrap_or_else(|| "none".into())
+        "serve certificate {} for example.com, chain {}",
+        served.id,
+        served
+            .chain
+            .as_ref()
+            .map(|c| c.id.as_str())
+            .unwrap_or("none")
     );
-    assert_eq!(latest.id, outcome.certificate_signed.id);
+    assert_eq!(served.id, outcome.certificate_signed.id.to_string());
     std::fs::remove_dir_all(&dir).ok();
     Ok(())
 }

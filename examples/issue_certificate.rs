@@ -8,16 +8,10 @@
 //! ```
 //! The HTTP port is the one the CA validates on (80 in production).
 
-use peter_core::ports::AccountStore;
 use std::net::SocketAddr;
-use std::sync::Arc;
 
-use peter_acme::InstantAcmeClient;
-use peter_core::model::{AcmeOrderProcessingStrategy, NewAcmeServer};
-use peter_core::ports::{Clock, Store, SystemClock};
-use peter_core::services::accounts::{AccountRequest, create_account};
-use peter_core::services::downloads::certificate_download;
-use peter_core::services::orders::{OrderRequest, OrderSettings, Orders};
+use peter_core::app::{AccountRequest, OrderRequest, Peter};
+use peter_core::model::{AcmeOrderProcessingStrategy, CertificateFile, NewAcmeServer};
 use peter_http::{PublicServer, PublicState};
 use peter_store::SqlStore;
 
@@ -46,62 +40,52 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let dir = std::env::temp_dir().join(format!("peter-issue-example-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir)?;
-    let clock: Arc<dyn Clock> = Arc::new(SystemClock);
-    let store = Arc::new(
-        SqlStore::connect(
-            &peter_store::sqlite_url_for_path(&dir.join("store.sqlite")),
-            clock.clone(),
-        )
-        .await?,
-    );
-    let dyn_store: Arc<dyn Store> = store.clone();
+    let url = peter_store::sqlite_url_for_path(&dir.join("store.sqlite"));
+    let peter = Peter::builder()
+        .store(SqlStore::open(&url).await?)
+        .acme(peter_acme::InstantAcme)
+        .build()?;
 
     // Any node sharing the store can answer challenges; here it is this process.
     let server = PublicServer::start(
         SocketAddr::from(([127, 0, 0, 1], http_port)),
-        PublicState {
-            store: dyn_store.clone(),
-            environment: "example".into(),
-        },
+        PublicState::new(peter.clone(), "example"),
     )
     .await?;
 
-    store
-        .create_acme_server(NewAcmeServer {
+    peter
+        .acme_servers()
+        .add(NewAcmeServer {
             name: "ca".into(),
             directory_url: directory,
             ca_bundle_pem: Some(ca_bundle),
             is_default: true,
         })
         .await?;
-    let acme = InstantAcmeClient::new(dyn_store);
-    let account = create_account(
-        store.as_ref(),
-        &acme,
-        AccountRequest {
+    let account = peter
+        .accounts()
+        .create(AccountRequest {
             contact: Some("ops@example.com".into()),
             ..Default::default()
-        },
-    )
-    .await?;
+        })
+        .await?;
 
-    let orders = Orders {
-        store: store.as_ref(),
-        acme: &acme,
-        clock: clock.as_ref(),
-        settings: OrderSettings::default(),
-    };
-    let order = orders
+    let order = peter
+        .orders()
         .create(OrderRequest::new(
             account.id,
             names,
             AcmeOrderProcessingStrategy::ProcessSingle,
         ))
-        .await?;
+        .await?
+        .into_value();
     let cert_id = order
         .certificate_signed_id
         .ok_or("the order has no certificate")?;
-    let fullchain = certificate_download(store.as_ref(), cert_id, "fullchain.pem", None).await?;
+    let fullchain = peter
+        .certificates()
+        .download(cert_id, CertificateFile::FullchainPem, None)
+        .await?;
     println!(
         "order {} is {}; certificate {cert_id}:",
         order.id, order.status

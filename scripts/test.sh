@@ -42,14 +42,16 @@ step "cargo fmt --check"
 cargo fmt --all -- --check
 
 step "cargo clippy (warnings are errors)"
-cargo clippy --workspace --all-targets --locked -- -D warnings
+cargo clippy --workspace --all-targets --locked --features peter-cli/testkit -- -D warnings
 
 step "tests"
 if cargo nextest --version >/dev/null 2>&1; then
-    cargo nextest run --workspace --locked --no-fail-fast
+    # The CLI tests stop and move the binary with test hooks (testkit);
+    # the shipped binary has none (checked below).
+    cargo nextest run --workspace --locked --no-fail-fast --features peter-cli/testkit
     cargo test --workspace --doc --locked
 else
-    cargo test --workspace --locked --no-fail-fast
+    cargo test --workspace --locked --no-fail-fast --features peter-cli/testkit
 fi
 
 step "examples"

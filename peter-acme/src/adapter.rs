@@ -58,7 +58,7 @@ struct AccountState {
 
 /// The ACME client peter uses.
 pub struct InstantAcmeClient {
-    store: Arc<dyn Store>,
+    store: Arc<dyn EventStore>,
     servers: tokio::sync::Mutex<HashMap<i64, Arc<ServerState>>>,
     accounts: tokio::sync::Mutex<HashMap<(i64, String), Arc<AccountState>>>,
     thumbprints: Mutex<HashMap<String, String>>,
@@ -205,8 +205,9 @@ fn authorization_of(url: &str, body: &[u8]) -> Result<ServerAuthorization, AcmeE
 }
 
 impl InstantAcmeClient {
-    /// A client recording every exchange into `store`.
-    pub fn new(store: Arc<dyn Store>) -> Self {
+    /// A client recording every exchange into `events`.
+    pub fn new(events: Arc<dyn EventStore>) -> Self {
+        let store = events;
         Self {
             store,
             servers: tokio::sync::Mutex::new(HashMap::new()),

@@ -14,7 +14,7 @@ use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::rt::TokioExecutor;
 use instant_acme::{BodyWrapper, BytesResponse, HttpClient};
 use peter_core::model::{AcmeEvent, NewAcmeEventLog};
-use peter_core::ports::{AcmeError, EventRefs, Store};
+use peter_core::ports::{AcmeError, EventRefs, EventStore};
 use rustls_pki_types::CertificateDer;
 use rustls_pki_types::pem::PemObject;
 
@@ -67,7 +67,7 @@ pub struct RawResponse {
 #[derive(Clone)]
 pub struct LoggingClient {
     inner: Inner,
-    store: Arc<dyn Store>,
+    store: Arc<dyn EventStore>,
     timeout: Duration,
 }
 
@@ -150,7 +150,7 @@ fn event_for(method: &::http::Method, url: &str) -> AcmeEvent {
 
 impl LoggingClient {
     /// A client trusting `ca_bundle_pem` (or the public roots), recording into `store`.
-    pub fn new(store: Arc<dyn Store>, ca_bundle_pem: Option<&str>) -> Result<Self, AcmeError> {
+    pub fn new(store: Arc<dyn EventStore>, ca_bundle_pem: Option<&str>) -> Result<Self, AcmeError> {
         let tls = tls_config(ca_bundle_pem)?;
         let mut http = HttpConnector::new();
         http.set_nodelay(true);

@@ -4,19 +4,34 @@
 //! built on instant-acme. Where instant-acme cannot make a request peter
 //! needs (fetching an authorization or a challenge by URL, triggering a
 //! challenge by URL, downloading every alternate chain), a small JWS layer
-//! of this crate's own ([`jws`]) signs the request with the same account key.
+//! of this crate's own signs the request with the same account key.
 //!
 //! Architecture invariant: every request to an ACME server, whoever builds
-//! it, passes through [`http::LoggingClient`], which records it in the
+//! it, passes through one logging HTTP client, which records it in the
 //! AcmeEventLog (endpoint, status, problem, Retry-After, duration) and never
 //! records a body, a JWS, a nonce or key material.
 
 #![warn(missing_docs)]
 
 mod adapter;
-pub mod http;
-pub mod jws;
+mod http;
+mod jws;
 #[cfg(feature = "testkit")]
 pub mod testkit;
 
 pub use adapter::InstantAcmeClient;
+
+use std::sync::Arc;
+
+use peter_core::ports::{AcmeClient, AcmeClientFactory, Clock, EventStore};
+
+/// Makes [`InstantAcmeClient`]s for the facade:
+/// `Peter::builder().acme(peter_acme::InstantAcme)`.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct InstantAcme;
+
+impl AcmeClientFactory for InstantAcme {
+    fn client(&self, events: Arc<dyn EventStore>, _clock: Arc<dyn Clock>) -> Arc<dyn AcmeClient> {
+        Arc::new(InstantAcmeClient::new(events))
+    }
+}

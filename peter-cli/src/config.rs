@@ -65,9 +65,11 @@ pub struct RedisConfig {
     pub prime_style: String,
     /// Seconds before primed keys expire; 0 keeps them.
     pub ttl_seconds: u64,
-    /// Rewrite a certificate's domains in Redis when `peter serve --admin`
-    /// issues, imports or marks it.
+    /// Rewrite a domain in Redis after every change that alters what it
+    /// serves (issuance, renewal, import, marks), from any command.
     pub prime_on_change: bool,
+    /// Written before every key (empty in production; tests use one per run).
+    pub key_prefix: String,
 }
 
 impl Default for RedisConfig {
@@ -77,6 +79,7 @@ impl Default for RedisConfig {
             prime_style: "1".into(),
             ttl_seconds: 0,
             prime_on_change: false,
+            key_prefix: String::new(),
         }
     }
 }
@@ -216,6 +219,9 @@ impl Config {
         }
         if let Some(v) = get("PETER_REDIS_PRIME_ON_CHANGE") {
             self.redis.prime_on_change = parse_bool("PETER_REDIS_PRIME_ON_CHANGE", &v)?;
+        }
+        if let Some(v) = get("PETER_REDIS_KEY_PREFIX") {
+            self.redis.key_prefix = v;
         }
         if let Some(v) = get("PETER_REDIS_PRIME_STYLE") {
             self.redis.prime_style = v;

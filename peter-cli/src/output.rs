@@ -11,7 +11,18 @@ pub fn write_stdout(bytes: &[u8]) {
     let _ = out.write_all(bytes).and_then(|()| out.flush());
 }
 
-/// Prints `value` as JSON when `json` is set, else the human text.
+/// Prints `view` (one of the admin API's view types, rendered exactly as
+/// the API sends it) when `json` is set, else the human text.
+pub fn emit_view<T: poem_openapi::types::ToJSON>(
+    json: bool,
+    view: &T,
+    human: impl FnOnce() -> String,
+) {
+    emit(json, &peter_http::views::render(view), human)
+}
+
+/// Prints `value` as JSON when `json` is set, else the human text. For
+/// outputs the API has no view of (reports of CLI-only commands).
 pub fn emit<T: Serialize>(json: bool, value: &T, human: impl FnOnce() -> String) {
     if json {
         match serde_json::to_string_pretty(value) {
@@ -50,4 +61,48 @@ impl Drop for Progress {
             bar.finish_and_clear();
         }
     }
+}
+
+/// Warns on stderr about publishers that failed after a change (the change
+/// itself stands).
+pub fn publication_warnings(publication: &peter_core::app::Publication) {
+    for (publisher, error) in publication.failures() {
+        eprintln!("peter: warning: {publisher} was not updated: {error}");
+    }
+}
+
+/// Writes a file, 0600 when it holds a key.
+pub fn write_file(
+    path: &std::path::Path,
+    bytes: &[u8],
+    private: bool,
+) -> Result<(), crate::commands::CliError> {
+    use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
+    let mode = if private { 0o600 } else { 0o644 };
+    let mut f = std::fs::OpenOptions::new()
+        .write(true)
+        .create(true)
+        .truncate(true)
+        .mode(mode)
+        .open(path)
+        .map_err(|e| crate::commands::CliError::io(path, e))?;
+    // An existing file keeps its mode on open: tighten it for keys.
+    f.set_permissions(std::fs::Permissions::from_mode(mode))
+        .map_err(|e| crate::commands::CliError::io(path, e))?;
+    f.write_all(bytes)
+        .map_err(|e| crate::commands::CliError::io(path, e))
+}
+
+/// Text from untrusted fields (a certificate's names and issuer) with
+/// control characters escaped, so nothing can rewrite the terminal.
+pub fn printable(text: &str) -> String {
+    text.chars()
+        .flat_map(|c| {
+            if c.is_control() {
+                c.escape_default().collect::<Vec<_>>()
+            } else {
+                vec![c]
+            }
+        })
+        .collect()
 }

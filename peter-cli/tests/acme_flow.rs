@@ -5,23 +5,33 @@
 use std::net::SocketAddr;
 use std::sync::Arc;
 
-use peter_acme::InstantAcmeClient;
+use peter_acme::InstantAcme;
 use peter_acme::testkit::{Pebble, PebbleOptions};
+use peter_core::app::{AccountRequest, OrderRequest, Peter, ProcessSteps, Step};
+use peter_core::model::rules::{OrderMark, PrivateKeyMark};
 use peter_core::model::*;
 use peter_core::ports::*;
-use peter_core::services::accounts::{AccountRequest, create_account};
-use peter_core::services::orders::{OrderRequest, OrderSettings, Orders, Step};
 use peter_http::{PublicServer, PublicState};
 use peter_store::SqlStore;
 
 struct World {
     pebble: Pebble,
+    /// For assertions; every operation goes through `peter`.
     store: Arc<SqlStore>,
-    acme: Arc<InstantAcmeClient>,
-    clock: Arc<dyn Clock>,
+    peter: Peter,
     server: Option<PublicServer>,
     account: AcmeAccount,
     _dir: std::path::PathBuf,
+}
+
+/// A facade over `store` with the real ACME client and `clock`.
+fn facade(store: Arc<SqlStore>, clock: Arc<dyn Clock>) -> Peter {
+    Peter::builder()
+        .shared_store(store)
+        .clock(clock)
+        .acme(InstantAcme)
+        .build()
+        .unwrap()
 }
 
 impl World {
@@ -43,19 +53,16 @@ impl World {
             .await
             .unwrap(),
         );
-        let dyn_store: Arc<dyn Store> = store.clone();
+        let peter = facade(store.clone(), clock);
         let server = PublicServer::start(
             SocketAddr::from(([127, 0, 0, 1], pebble.http_port)),
-            PublicState {
-                store: dyn_store.clone(),
-                environment: "test".into(),
-            },
+            PublicState::new(peter.clone(), "test"),
         )
         .await
         .unwrap();
-        let acme = Arc::new(InstantAcmeClient::new(dyn_store));
-        store
-            .create_acme_server(NewAcmeServer {
+        peter
+            .acme_servers()
+            .add(NewAcmeServer {
                 name: "pebble".into(),
                 directory_url: pebble.directory_url.clone(),
                 ca_bundle_pem: Some(pebble.tls_ca_pem.clone()),
@@ -63,35 +70,124 @@ impl World {
             })
             .await
             .unwrap();
-        let account = create_account(
-            store.as_ref(),
-            acme.as_ref(),
-            AccountRequest {
+        let account = peter
+            .accounts()
+            .create(AccountRequest {
                 contact: Some("ops@example.com".into()),
                 global_default: true,
                 ..Default::default()
-            },
-        )
-        .await
-        .unwrap();
+            })
+            .await
+            .unwrap();
         World {
             pebble,
             store,
-            acme,
-            clock,
+            peter,
             server: Some(server),
             account,
             _dir: dir,
         }
     }
 
-    fn orders(&self) -> Orders<'_> {
-        Orders {
-            store: self.store.as_ref(),
-            acme: self.acme.as_ref(),
-            clock: self.clock.as_ref(),
-            settings: OrderSettings::default(),
-        }
+    fn orders(&self) -> Ops<'_> {
+        Ops(&self.peter)
+    }
+}
+
+/// The facade's order operations under the names these tests read best.
+struct Ops<'a>(&'a Peter);
+
+impl Ops<'_> {
+    async fn create(&self, r: OrderRequest) -> Result<AcmeOrder, peter_core::Error> {
+        Ok(self.0.orders().create(r).await?.value)
+    }
+
+    async fn process_step(&self, id: AcmeOrderId) -> Result<Step, peter_core::Error> {
+        let changed = self.0.orders().process(id, ProcessSteps::One).await?;
+        Ok(changed.value.1.expect("one step was taken"))
+    }
+
+    async fn process_to_end(&self, id: AcmeOrderId) -> Result<AcmeOrder, peter_core::Error> {
+        Ok(self
+            .0
+            .orders()
+            .process(id, ProcessSteps::All)
+            .await?
+            .value
+            .0)
+    }
+
+    async fn sync_authorization(
+        &self,
+        id: AcmeAuthorizationId,
+    ) -> Result<AcmeAuthorization, peter_core::Error> {
+        self.0.orders().sync_authorization(id).await
+    }
+
+    async fn deactivate_authorization(
+        &self,
+        id: AcmeAuthorizationId,
+    ) -> Result<AcmeAuthorization, peter_core::Error> {
+        self.0.orders().deactivate_authorization(id).await
+    }
+
+    async fn sync_challenge(
+        &self,
+        id: AcmeChallengeId,
+    ) -> Result<AcmeChallenge, peter_core::Error> {
+        self.0.orders().sync_challenge(id).await
+    }
+
+    async fn renew_certificate(
+        &self,
+        id: CertificateSignedId,
+        account: Option<AcmeAccountId>,
+        strategy: AcmeOrderProcessingStrategy,
+    ) -> Result<AcmeOrder, peter_core::Error> {
+        Ok(self
+            .0
+            .orders()
+            .renew_certificate(id, account, strategy)
+            .await?
+            .value)
+    }
+
+    async fn revoke_upstream(
+        &self,
+        id: CertificateSignedId,
+        reason: RevocationReason,
+        account: Option<AcmeAccountId>,
+    ) -> Result<CertificateSigned, peter_core::Error> {
+        Ok(self
+            .0
+            .certificates()
+            .revoke(id, reason, account)
+            .await?
+            .value)
+    }
+
+    async fn compromise_private_key(
+        &self,
+        id: PrivateKeyId,
+    ) -> Result<Vec<CertificateSignedId>, peter_core::Error> {
+        let changed = self
+            .0
+            .private_keys()
+            .mark(id, PrivateKeyMark::Compromised)
+            .await?;
+        Ok(changed.value.revoked_certificates)
+    }
+
+    async fn mark(&self, id: AcmeOrderId, mark: OrderMark) -> Result<AcmeOrder, peter_core::Error> {
+        self.0.orders().mark(id, mark).await
+    }
+
+    async fn retry(
+        &self,
+        id: AcmeOrderId,
+        strategy: AcmeOrderProcessingStrategy,
+    ) -> Result<AcmeOrder, peter_core::Error> {
+        Ok(self.0.orders().retry(id, strategy).await?.value)
     }
 }
 
@@ -420,7 +516,11 @@ async fn the_renewal_names_the_certificate_it_replaces_and_ari_is_stored() {
             .unwrap();
     assert_eq!(
         renewal.replaces,
-        Some(w.acme.certificate_identifier(&old_der).unwrap())
+        Some(
+            peter_acme::InstantAcmeClient::new(w.store.clone())
+                .certificate_identifier(&old_der)
+                .unwrap()
+        )
     );
     assert_ne!(renewal.certificate_signed_id, Some(old));
     // Pebble refuses a `replaces` it does not recognise, and records the
@@ -551,7 +651,7 @@ async fn a_failed_validation_leaves_the_order_invalid_with_its_problem() {
     );
     let orders = w
         .store
-        .list_acme_orders(OrderFilter::All, Page::default())
+        .list_acme_orders(&OrderFilter::all(), Page::default())
         .await
         .unwrap();
     let order = &orders.items[0];
@@ -610,32 +710,29 @@ async fn wildcard_and_blocklisted_names_are_refused_before_anything_is_sent() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn accounts_are_checked_rolled_over_and_deactivated() {
-    use peter_core::services::accounts::*;
     let w = World::new(PebbleOptions::default()).await;
-    let (store, acme) = (w.store.as_ref(), w.acme.as_ref());
+    let accounts = w.peter.accounts();
     assert!(
-        check_account(store, acme, w.account.id).await.unwrap(),
+        accounts.check(w.account.id).await.unwrap(),
         "Pebble knows the account"
     );
 
     // Key rollover: the new key signs from now on.
-    let rolled = change_account_key(store, acme, w.account.id).await.unwrap();
+    let rolled = accounts.change_key(w.account.id).await.unwrap();
     assert_ne!(rolled.key.spki_sha256, w.account.key.spki_sha256);
-    assert!(check_account(store, acme, w.account.id).await.unwrap());
+    assert!(accounts.check(w.account.id).await.unwrap());
     let order = issue(&w, &["after-rollover.example"]).await;
     assert_eq!(order.status, AcmeOrderStatus::Valid);
 
     // A key Pebble never saw can be checked but not imported.
     let stranger = peter_core::formats::ParsedPrivateKey::generate(KeyTechnology::EcP256).unwrap();
-    let err = import_account(store, acme, None, stranger, None)
-        .await
-        .unwrap_err();
+    let err = accounts.import(None, stranger, None).await.unwrap_err();
     assert_eq!(err.kind(), peter_core::ErrorKind::InvalidInput, "{err}");
 
     // Deactivation is permanent and stops ordering.
-    let gone = deactivate_account(store, acme, w.account.id).await.unwrap();
+    let gone = accounts.deactivate(w.account.id).await.unwrap();
     assert!(!gone.is_active && gone.deactivated_at.is_some() && !gone.is_global_default);
-    assert!(deactivate_account(store, acme, w.account.id).await.is_err());
+    assert!(accounts.deactivate(w.account.id).await.is_err());
     let err = w
         .orders()
         .create(OrderRequest::new(
@@ -650,7 +747,6 @@ async fn accounts_are_checked_rolled_over_and_deactivated() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_unreachable_or_untrusted_directory_is_a_typed_error() {
-    use peter_core::services::accounts::*;
     let pebble = Pebble::start(PebbleOptions::default()).await;
     let dir = std::env::temp_dir().join(format!("peter-baddir-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
@@ -662,8 +758,7 @@ async fn an_unreachable_or_untrusted_directory_is_a_typed_error() {
     .await
     .unwrap();
     let store = Arc::new(store);
-    let dyn_store: Arc<dyn Store> = store.clone();
-    let acme = InstantAcmeClient::new(dyn_store);
+    let peter = facade(store.clone(), Arc::new(SystemClock));
     // Pebble's certificate is not signed by a public root.
     let untrusted = store
         .create_acme_server(NewAcmeServer {
@@ -685,16 +780,14 @@ async fn an_unreachable_or_untrusted_directory_is_a_typed_error() {
         .await
         .unwrap();
     for server in [untrusted.id, closed.id] {
-        let err = create_account(
-            store.as_ref(),
-            &acme,
-            AccountRequest {
+        let err = peter
+            .accounts()
+            .create(AccountRequest {
                 acme_server_id: Some(server),
                 ..Default::default()
-            },
-        )
-        .await
-        .unwrap_err();
+            })
+            .await
+            .unwrap_err();
         assert!(
             matches!(err, peter_core::Error::Acme(AcmeError::Transport(_))),
             "{err}"
@@ -720,18 +813,16 @@ async fn a_reused_key_cycle_keeps_its_key_within_the_period_and_changes_after() 
     // The store and the orders read one clock that the test moves.
     let clock = Arc::new(ManualClock::new(time::OffsetDateTime::now_utc()));
     let dyn_clock: Arc<dyn Clock> = clock.clone();
-    let store = SqlStore::connect(
-        &peter_store::sqlite_url_for_path(&w._dir.join("s.sqlite")),
-        dyn_clock.clone(),
-    )
-    .await
-    .unwrap();
-    let orders = Orders {
-        store: &store,
-        acme: w.acme.as_ref(),
-        clock: dyn_clock.as_ref(),
-        settings: OrderSettings::default(),
-    };
+    let store = Arc::new(
+        SqlStore::connect(
+            &peter_store::sqlite_url_for_path(&w._dir.join("s.sqlite")),
+            dyn_clock.clone(),
+        )
+        .await
+        .unwrap(),
+    );
+    let peter = facade(store.clone(), dyn_clock);
+    let orders = Ops(&peter);
     let mut keys = Vec::new();
     for (i, advance_days) in [0i64, 0, 1].iter().enumerate() {
         clock.advance(time::Duration::days(*advance_days));
@@ -759,7 +850,6 @@ async fn a_reused_key_cycle_keeps_its_key_within_the_period_and_changes_after() 
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn orders_can_be_marked_invalid_or_cancelled() {
-    use peter_core::model::rules::OrderMark;
     let w = World::new(PebbleOptions::default()).await;
     let create = |name: &str| {
         OrderRequest::new(

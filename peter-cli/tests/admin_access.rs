@@ -6,7 +6,6 @@ mod support;
 use peter_acme::testkit::{Pebble, PebbleOptions};
 use peter_core::model::KeyTechnology;
 use peter_core::testkit::TestPki;
-use peter_http::AdminAccess;
 use serde_json::json;
 use support::*;
 
@@ -105,10 +104,9 @@ async fn tokens_admin_everywhere_gateway_only_on_domain_config() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn listed_gateway_networks_read_config_json_without_a_token() {
-    let open = AdminAccess {
-        gateway_networks: vec!["127.0.0.0/8".parse().unwrap()],
-        ..AdminWorld::default_access()
-    };
+    let open = AdminWorld::default_access()
+        .with_gateway_networks(["127.0.0.0/8"])
+        .unwrap();
     let w = AdminWorld::start("net-open", 0, open, true).await;
     w.post("domain/new", json!({"domain_name": "net.example.com"}))
         .await
@@ -122,10 +120,9 @@ async fn listed_gateway_networks_read_config_json_without_a_token() {
         "only config.json"
     );
 
-    let closed = AdminAccess {
-        gateway_networks: vec!["10.0.0.0/8".parse().unwrap()],
-        ..AdminWorld::default_access()
-    };
+    let closed = AdminWorld::default_access()
+        .with_gateway_networks(["10.0.0.0/8"])
+        .unwrap();
     let w = AdminWorld::start("net-closed", 0, closed, true).await;
     w.post("domain/new", json!({"domain_name": "net.example.com"}))
         .await
@@ -154,8 +151,10 @@ async fn bad_input_gets_typed_4xx_and_changes_nothing() {
         (w.get("domain/new").await, 405, None),
         (w.post("domain/new", json!({"domain_name": "*.example.com"})).await, 422, Some("domain_name")),
         (w.post("domain/new", json!({"domain_name": "10.0.0.1"})).await, 422, Some("domain_name")),
-        (w.post("domain/new", json!({"nope": 1})).await, 400, None),
-        (w.post_form("domain/new", "").await, 400, None),
+        (w.post("domain/new", json!({"nope": 1})).await, 422, Some("domain_name")),
+        (w.post_form("domain/new", "").await, 422, Some("domain_name")),
+        (w.post("private-key/new", json!({"key_technology": 7})).await, 422, Some("key_technology")),
+        (w.post("domain/new", json!("example.com")).await, 400, None),
         (
             w.post("certificate-signed/upload", json!({"certificate_file": "-----BEGIN CERTIFICATE-----\nnope\n-----END CERTIFICATE-----\n", "private_key_file_pem": leaf.key.pem()}))
                 .await,
@@ -175,7 +174,7 @@ async fn bad_input_gets_typed_4xx_and_changes_nothing() {
             None,
         ),
         (w.post("private-key/upload", json!({"private_key_file_pem": "-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----\n"})).await, 422, Some("private_key_file_pem")),
-        (w.post("private-key/new", json!({"key_technology": "DSA_1024"})).await, 422, None),
+        (w.post("private-key/new", json!({"key_technology": "DSA_1024"})).await, 422, Some("key_technology")),
         (w.post("certificate-cas/preferred/add", json!({"fingerprint_sha1": "zz"})).await, 422, Some("fingerprint_sha1")),
         (w.post("acme-order/new/freeform", json!({"domain_names": "a.example.com"})).await, 422, Some("acme_account_id")),
         (w.post("api/domain/enable", json!({"domain_names": " , "})).await, 422, Some("domain_names")),
@@ -402,7 +401,7 @@ async fn redis_going_down_is_a_503_with_a_clear_error() {
         0,
         AdminWorld::default_access(),
         true,
-        Some(peter_http::admin::RedisPublishing {
+        Some(support::Redis {
             publisher: std::sync::Arc::new(primer),
             style: peter_core::ports::PrimeStyle::Two,
             on_change: false,

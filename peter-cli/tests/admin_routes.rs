@@ -71,7 +71,7 @@ async fn every_admin_route_is_exercised_against_pebble() {
         pebble.http_port,
         AdminWorld::default_access(),
         true,
-        Some(peter_http::admin::RedisPublishing {
+        Some(support::Redis {
             publisher: std::sync::Arc::new(primer.clone()),
             style: peter_core::ports::PrimeStyle::Two,
             on_change: true,

@@ -2,6 +2,11 @@
 //! stopped at every checkpoint and resumed, and two nodes sharing one
 //! PostgreSQL store (one orders, the other answers the challenges).
 
+#[cfg(not(feature = "testkit"))]
+compile_error!(
+    "these tests stop and move `peter` with test hooks: run them with `--features peter-cli/testkit`"
+);
+
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
 
@@ -40,9 +45,18 @@ impl Node {
     }
 
     fn json(&self, args: &[&str]) -> serde_json::Value {
+        self.json_with(args, &[])
+    }
+
+    /// Like `json`, with extra environment variables.
+    fn json_with(&self, args: &[&str], env: &[(&str, &str)]) -> serde_json::Value {
         let mut all = vec!["--json"];
         all.extend_from_slice(args);
-        let out = self.run(&all);
+        let out = self
+            .command(&all)
+            .envs(env.iter().copied())
+            .output()
+            .expect("run peter");
         assert!(
             out.status.success(),
             "peter {args:?} failed: {}",
@@ -126,7 +140,7 @@ async fn a_user_issues_lists_and_downloads_a_certificate() {
         .as_i64()
         .unwrap();
     let list = node.json(&["cert", "list"]);
-    assert_eq!(list["total_items"], 1);
+    assert_eq!(list["pagination"]["total_items"], 1);
     assert_eq!(
         list["CertificateSigneds"][0]["id"].as_i64().unwrap(),
         cert_id
@@ -195,7 +209,15 @@ async fn a_user_issues_lists_and_downloads_a_certificate() {
         "--reason",
         "superseded",
     ]);
-    assert!(!revoked["CertificateSigned"]["revoked_upstream_at"].is_null());
+    assert!(!revoked["CertificateSigned"]["timestamp_revoked_upstream"].is_null());
+    assert_eq!(
+        (
+            &revoked["CertificateSigned"]["is_active"],
+            &revoked["CertificateSigned"]["is_revoked"]
+        ),
+        (&serde_json::json!(false), &serde_json::json!(true)),
+        "revoked at the CA is revoked here: never served again"
+    );
     let serial = revoked["CertificateSigned"]["serial"]
         .as_str()
         .unwrap()
@@ -245,7 +267,10 @@ async fn an_order_stopped_at_any_checkpoint_resumes_without_duplicates_or_lost_k
         ]);
         assert_eq!(resumed["AcmeOrder"]["status"], "valid", "{point}");
         let certs = node.json(&["cert", "list"]);
-        assert_eq!(certs["total_items"], 1, "{point}: one certificate");
+        assert_eq!(
+            certs["pagination"]["total_items"], 1,
+            "{point}: one certificate"
+        );
         let cert = &certs["CertificateSigneds"][0];
         assert_eq!(
             cert["private_key_id"], resumed["AcmeOrder"]["private_key_id"],
@@ -257,7 +282,7 @@ async fn an_order_stopped_at_any_checkpoint_resumes_without_duplicates_or_lost_k
             again["AcmeOrder"]["certificate_signed_id"],
             resumed["AcmeOrder"]["certificate_signed_id"]
         );
-        assert_eq!(node.json(&["cert", "list"])["total_items"], 1);
+        assert_eq!(node.json(&["cert", "list"])["pagination"]["total_items"], 1);
     }
 }
 
@@ -625,10 +650,12 @@ async fn renew_renews_once_across_nodes_and_survives_a_killed_holder() {
     );
     let one = a.json(&["renew", "--days", "100000"]);
     assert_eq!(count(&one, "renewed"), 1);
-    assert_eq!(a.json(&["cert", "list"])["total_items"], 2);
+    assert_eq!(a.json(&["cert", "list"])["pagination"]["total_items"], 2);
 
     // Two processes at once: one new order.
-    let orders_before = a.json(&["order", "list"])["total_items"].as_i64().unwrap();
+    let orders_before = a.json(&["order", "list"])["pagination"]["total_items"]
+        .as_i64()
+        .unwrap();
     let pa = a
         .command(&["--json", "renew", "--days", "100000"])
         .stdout(Stdio::piped())
@@ -651,16 +678,17 @@ async fn renew_renews_once_across_nodes_and_survives_a_killed_holder() {
         "{ra} {rb}"
     );
     assert_eq!(
-        a.json(&["order", "list"])["total_items"].as_i64().unwrap(),
+        a.json(&["order", "list"])["pagination"]["total_items"]
+            .as_i64()
+            .unwrap(),
         orders_before + 1
     );
 
-    // A holder stopped mid-renewal (like kill -9) keeps its lease until it expires.
-    // The lease is long enough for the next run to start well inside it on a
-    // loaded CI machine; the wait below is measured from the lease's start.
-    let lease_taken = std::time::Instant::now();
+    // A holder stopped mid-renewal (like kill -9) keeps its lease until it
+    // expires: ten minutes, far longer than this test. A node whose clock
+    // reads eleven minutes later (a test hook; nobody sleeps) sees it expired.
     let killed = a
-        .command(&["renew", "--days", "100000", "--lease-seconds", "8"])
+        .command(&["renew", "--days", "100000", "--lease-seconds", "600"])
         .env("PETER_KILL_AT", "before_finalize")
         .output()
         .unwrap();
@@ -678,9 +706,10 @@ async fn renew_renews_once_across_nodes_and_survives_a_killed_holder() {
         1,
         "the lease is still held: {blocked}"
     );
-    let expiry = lease_taken + std::time::Duration::from_millis(8500);
-    std::thread::sleep(expiry.saturating_duration_since(std::time::Instant::now()));
-    let after = b.json(&["renew", "--days", "100000"]);
+    let after = b.json_with(
+        &["renew", "--days", "100000"],
+        &[("PETER_TEST_CLOCK_OFFSET_SECONDS", "660")],
+    );
 
     assert_eq!(
         count(&after, "renewed"),
@@ -689,7 +718,10 @@ async fn renew_renews_once_across_nodes_and_survives_a_killed_holder() {
     );
     // It finished the stopped run's order rather than placing another.
     let orders = a.json(&["order", "list"]);
-    assert_eq!(orders["total_items"].as_i64().unwrap(), orders_before + 2);
+    assert_eq!(
+        orders["pagination"]["total_items"].as_i64().unwrap(),
+        orders_before + 2
+    );
     assert_eq!(orders["AcmeOrders"][0]["status"], "valid");
     // An active domain with no certificate is ordered by the routine.
     a.json(&["domain", "add", "fresh.example.com"]);

@@ -26,6 +26,14 @@ async fn flush_and_status_report_each_server_and_a_slow_one_times_out() {
             .env("PETER_NGINX_TIMEOUT_SECONDS", "1");
         c.output().unwrap()
     };
+    // Every command works on an initialised data dir (the facade over its store).
+    let init = Command::new(env!("CARGO_BIN_EXE_peter"))
+        .arg("--data-dir")
+        .arg(&data)
+        .arg("init")
+        .output()
+        .unwrap();
+    assert!(init.status.success());
     let started = std::time::Instant::now();
     let out = tokio::task::spawn_blocking(move || {
         let flush = run(&["nginx", "flush"]);

@@ -49,13 +49,13 @@ async fn setup() -> (Arc<SqlStore>, PublicServer, std::path::PathBuf) {
         .await
         .unwrap(),
     );
-    let dyn_store: Arc<dyn Store> = store.clone();
+    let peter = peter_core::app::Peter::builder()
+        .shared_store(store.clone())
+        .build()
+        .unwrap();
     let server = PublicServer::start(
         "127.0.0.1:0".parse().unwrap(),
-        PublicState {
-            store: dyn_store,
-            environment: "staging".into(),
-        },
+        PublicState::new(peter, "staging"),
     )
     .await
     .unwrap();

@@ -6,11 +6,9 @@
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU32, Ordering};
 
-use peter_acme::InstantAcmeClient;
+use peter_core::app::{AccountRequest, OrderRequest, Peter};
 use peter_core::model::*;
 use peter_core::ports::*;
-use peter_core::services::accounts::{AccountRequest, create_account};
-use peter_core::services::orders::{OrderRequest, OrderSettings, Orders};
 use peter_store::SqlStore;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpListener;
@@ -107,8 +105,12 @@ async fn a_rate_limit_is_a_typed_error_with_its_retry_after_and_is_not_retried()
         .await
         .unwrap(),
     );
-    let dyn_store: Arc<dyn Store> = store.clone();
-    let acme = InstantAcmeClient::new(dyn_store);
+    let peter = Peter::builder()
+        .shared_store(store.clone())
+        .clock(clock)
+        .acme(peter_acme::InstantAcme)
+        .build()
+        .unwrap();
     let server = store
         .create_acme_server(NewAcmeServer {
             name: "fake".into(),
@@ -120,7 +122,9 @@ async fn a_rate_limit_is_a_typed_error_with_its_retry_after_and_is_not_retried()
         .unwrap();
 
     // Registering an account is refused with 429.
-    let err = create_account(store.as_ref(), &acme, AccountRequest::default())
+    let err = peter
+        .accounts()
+        .create(AccountRequest::default())
         .await
         .unwrap_err();
     assert_eq!(err.kind(), peter_core::ErrorKind::RateLimited, "{err}");
@@ -155,13 +159,8 @@ async fn a_rate_limit_is_a_typed_error_with_its_retry_after_and_is_not_retried()
         })
         .await
         .unwrap();
-    let orders = Orders {
-        store: store.as_ref(),
-        acme: &acme,
-        clock: clock.as_ref(),
-        settings: OrderSettings::default(),
-    };
-    let err = orders
+    let err = peter
+        .orders()
         .create(OrderRequest::new(
             account.id,
             vec!["limited.example".into()],
@@ -171,7 +170,7 @@ async fn a_rate_limit_is_a_typed_error_with_its_retry_after_and_is_not_retried()
         .unwrap_err();
     assert_eq!(err.kind(), peter_core::ErrorKind::RateLimited, "{err}");
     let order = store
-        .list_acme_orders(OrderFilter::All, Page::default())
+        .list_acme_orders(&OrderFilter::all(), Page::default())
         .await
         .unwrap()
         .items

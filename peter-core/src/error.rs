@@ -34,6 +34,12 @@ pub enum Error {
     /// A blocklisted name was used.
     #[error("`{0}` is blocklisted")]
     Blocklisted(String),
+    /// A publisher (Redis, nginx, an export target) failed.
+    #[error(transparent)]
+    Publish(#[from] crate::ports::PublishError),
+    /// Something the operation needs is not configured.
+    #[error("{0} is not configured")]
+    Unconfigured(&'static str),
     /// A field of a request is invalid.
     #[error("invalid {field}: {message}")]
     InvalidField {
@@ -53,6 +59,8 @@ pub enum ErrorKind {
     NotFound,
     /// The request conflicts with the current state (HTTP 409).
     Conflict,
+    /// Something the operation needs is not configured (HTTP 409; exit 2).
+    Unconfigured,
     /// A dependency is down (HTTP 503).
     Unavailable,
     /// A bug or corrupt data (HTTP 500).
@@ -74,6 +82,8 @@ impl Error {
             | Error::InvalidField { .. }
             | Error::Blocklisted(_) => ErrorKind::InvalidInput,
             Error::Transition(_) => ErrorKind::Conflict,
+            Error::Unconfigured(_) => ErrorKind::Unconfigured,
+            Error::Publish(_) => ErrorKind::Unavailable,
             Error::Store(e) => e.kind(),
             Error::Acme(AcmeError::Unsupported(_)) => ErrorKind::InvalidInput,
             Error::Acme(e) if e.problem_short_type() == Some("rateLimited") => {

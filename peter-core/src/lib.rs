@@ -20,12 +20,17 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+pub mod app;
 pub mod dns;
 pub mod error;
 pub mod formats;
 pub mod model;
 pub mod ports;
+// The services are the facade's workings; tests reach them directly.
+#[cfg(feature = "testkit")]
 pub mod services;
+#[cfg(not(feature = "testkit"))]
+mod services;
 #[cfg(any(test, feature = "testkit"))]
 pub mod testkit;
 

@@ -147,3 +147,29 @@ impl Leaf {
         }
     }
 }
+
+/// The system's clock moved by a fixed offset: a process started with it
+/// behaves as if it ran that much later (renewal leases expire for it), so
+/// cross-process tests need not sleep. Test builds only.
+#[derive(Debug, Clone, Copy)]
+pub struct OffsetClock {
+    offset: Duration,
+}
+
+impl OffsetClock {
+    /// The system clock plus `offset`.
+    pub fn new(offset: Duration) -> Self {
+        Self { offset }
+    }
+}
+
+#[async_trait::async_trait]
+impl crate::ports::Clock for OffsetClock {
+    fn now(&self) -> OffsetDateTime {
+        OffsetDateTime::now_utc().saturating_add(self.offset)
+    }
+
+    async fn sleep(&self, duration: std::time::Duration) {
+        tokio::time::sleep(duration).await;
+    }
+}

@@ -19,7 +19,11 @@ use serde_json::{Value, json};
 use time::{Duration, OffsetDateTime};
 
 use crate::ADMIN_PREFIX;
-use crate::admin::views::ts;
+use crate::wire::Timestamp;
+
+fn ts(t: time::OffsetDateTime) -> String {
+    Timestamp(t).to_rfc3339()
+}
 
 /// The admin routes the fake server answers, as (method, path template in
 /// the OpenAPI document's syntax).
@@ -200,7 +204,7 @@ fn certificate_file(Path((_id, file)): Path<(String, String)>) -> Response {
 
 #[handler]
 fn domain_results(body: String) -> Json<Value> {
-    let names = peter_core::services::domains::split_names(
+    let names = peter_core::app::split_names(
         &body
             .split('&')
             .filter_map(|kv| kv.split_once('='))

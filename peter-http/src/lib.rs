@@ -12,9 +12,12 @@
 #![warn(missing_docs)]
 
 pub mod admin;
+#[cfg(feature = "fake-server")]
 pub mod fake;
 pub mod nginx;
 mod public;
+pub mod views;
+mod wire;
 
-pub use admin::{ADMIN_PREFIX, AdminAccess, AdminState};
+pub use admin::{ADMIN_PREFIX, AccessError, AdminAccess, AdminState};
 pub use public::{PublicServer, PublicState, public_routes, routes};

@@ -3,10 +3,7 @@
 //! its status. Each server is asked concurrently, with a timeout, and its
 //! result reported on its own: one slow or dead server blocks nothing else.
 
-use std::collections::BTreeMap;
 use std::time::Duration;
-
-use serde::Serialize;
 
 /// Default path of the module's cache-expiry endpoint.
 pub const DEFAULT_EXPIRE_PATH: &str = "/.peter_sslers/nginx/shared_cache/expire";
@@ -44,21 +41,12 @@ impl NginxSettings {
     }
 }
 
-/// The outcome per server.
-#[derive(Debug, Clone, Default, PartialEq, Serialize)]
-pub struct ServersStatus {
-    /// Servers that answered with `"result": "success"`.
-    pub success: Vec<String>,
-    /// Servers that failed.
-    pub errors: Vec<String>,
-    /// Each server's answer (its JSON) or the error.
-    pub servers: BTreeMap<String, serde_json::Value>,
-}
+pub use peter_core::ports::ServersStatus;
 
 /// Why the client could not be built.
 #[derive(Debug, thiserror::Error)]
 #[error("nginx client: {0}")]
-pub struct NginxError(String);
+pub struct NginxError(#[source] reqwest::Error);
 
 /// A client for the module's endpoints.
 pub struct NginxClient {
@@ -73,11 +61,11 @@ impl NginxClient {
             .timeout(settings.timeout)
             .user_agent("peter");
         if let Some(pem) = &settings.ca_bundle_pem {
-            let certs = reqwest::Certificate::from_pem_bundle(pem.as_bytes())
-                .map_err(|e| NginxError(e.to_string()))?;
+            let certs =
+                reqwest::Certificate::from_pem_bundle(pem.as_bytes()).map_err(NginxError)?;
             builder = builder.tls_certs_only(certs);
         }
-        let http = builder.build().map_err(|e| NginxError(e.to_string()))?;
+        let http = builder.build().map_err(NginxError)?;
         Ok(Self { http, settings })
     }
 
@@ -138,30 +126,24 @@ impl NginxClient {
         }
         out
     }
+}
 
-    /// Expires every cached certificate on every server.
-    pub async fn expire_all(&self) -> ServersStatus {
-        self.ask_all(&[format!("{}/all", self.settings.expire_path)])
-            .await
-    }
-
-    /// Expires one domain's cached certificate on every server.
-    pub async fn expire_domain(&self, domain: &peter_core::dns::DomainName) -> ServersStatus {
-        self.expire_domains(std::slice::from_ref(domain)).await
-    }
-
-    /// Expires several domains' cached certificates on every server (one
-    /// request per domain, a server's first failure ends its turn).
-    pub async fn expire_domains(&self, domains: &[peter_core::dns::DomainName]) -> ServersStatus {
-        let paths: Vec<String> = domains
-            .iter()
-            .map(|d| format!("{}/domain/{}", self.settings.expire_path, d))
-            .collect();
+#[async_trait::async_trait]
+impl peter_core::ports::CacheExpirer for NginxClient {
+    /// Every cached certificate (`None`), or several domains' (one request
+    /// per domain; a server's first failure ends its turn), on every server.
+    async fn expire(&self, domains: Option<&[peter_core::dns::DomainName]>) -> ServersStatus {
+        let paths: Vec<String> = match domains {
+            None => vec![format!("{}/all", self.settings.expire_path)],
+            Some(domains) => domains
+                .iter()
+                .map(|d| format!("{}/domain/{}", self.settings.expire_path, d))
+                .collect(),
+        };
         self.ask_all(&paths).await
     }
 
-    /// Each server's cache status.
-    pub async fn status(&self) -> ServersStatus {
+    async fn status(&self) -> ServersStatus {
         self.ask_all(std::slice::from_ref(&self.settings.status_path))
             .await
     }

@@ -1,9 +1,8 @@
 //! The public routes.
 
 use std::net::SocketAddr;
-use std::sync::Arc;
 
-use peter_core::ports::Store;
+use peter_core::app::{ChallengeRequest, Peter};
 use poem::http::{HeaderValue, StatusCode, header};
 use poem::listener::{Acceptor, Listener, TcpListener};
 use poem::web::{Data, Path};
@@ -12,10 +11,20 @@ use poem::{Endpoint, EndpointExt, IntoResponse, Request, Response, Route, Server
 /// What the public routes need.
 #[derive(Clone)]
 pub struct PublicState {
-    /// The shared store.
-    pub store: Arc<dyn Store>,
+    /// The facade over the shared store.
+    pub peter: Peter,
     /// Sent as `X-Peter-SSLers`.
     pub environment: String,
+}
+
+impl PublicState {
+    /// The public routes over `peter`, announcing `environment`.
+    pub fn new(peter: Peter, environment: impl Into<String>) -> Self {
+        Self {
+            peter,
+            environment: environment.into(),
+        }
+    }
 }
 
 /// The host a request was made for: the Host header without its port,
@@ -31,14 +40,6 @@ fn request_host(req: &Request) -> String {
         host.rsplit_once(':').map(|(h, _)| h).unwrap_or(host)
     };
     without_port.trim_end_matches('.').to_ascii_lowercase()
-}
-
-fn valid_token(token: &str) -> bool {
-    !token.is_empty()
-        && token.len() <= 256
-        && token
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
 }
 
 fn text(status: StatusCode, body: String) -> Response {
@@ -59,44 +60,34 @@ async fn challenge(
         .remote_addr()
         .as_socket_addr()
         .map(|a| a.ip().to_string());
-    let answer = if valid_token(&token) {
-        match state.store.challenge_answer(&host, &token).await {
-            Ok(answer) => answer,
-            Err(e) => {
-                tracing::error!(error = %e, "challenge lookup failed");
-                return text(
-                    StatusCode::SERVICE_UNAVAILABLE,
-                    "store unavailable\n".into(),
-                );
-            }
-        }
-    } else {
-        None
+    let request = ChallengeRequest {
+        host: &host,
+        token: &token,
+        remote_ip: remote,
     };
-    // The answer goes out first; the poll is recorded beside it, so a busy
-    // store never delays a CA's validation fetch.
-    let store = state.store.clone();
-    match answer {
-        Some((id, key_authorization)) => {
-            tokio::spawn(async move {
-                if let Err(e) = store.record_challenge_poll(id, remote).await {
-                    tracing::warn!(error = %e, "could not record a challenge poll");
-                }
-            });
-            text(StatusCode::OK, key_authorization)
+    let answer = match state.peter.challenges().answer(request).await {
+        Ok(answer) => answer,
+        Err(e) => {
+            tracing::error!(error = %e, "challenge lookup failed");
+            return text(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "store unavailable\n".into(),
+            );
         }
-        None => {
-            tokio::spawn(async move {
-                if let Err(e) = store
-                    .record_unknown_challenge_poll(&host, &token, remote)
-                    .await
-                {
-                    tracing::warn!(error = %e, "could not record an unknown challenge poll");
-                }
-            });
-            text(StatusCode::NOT_FOUND, "no such challenge\n".into())
+    };
+    let response = match &answer.key_authorization {
+        Some(key_authorization) => text(StatusCode::OK, key_authorization.clone()),
+        None => text(StatusCode::NOT_FOUND, "no such challenge\n".into()),
+    };
+    // The answer goes out first; the request is recorded beside it, so a
+    // busy store never delays a CA's validation fetch.
+    let peter = state.peter.clone();
+    tokio::spawn(async move {
+        if let Err(e) = peter.challenges().record(answer).await {
+            tracing::warn!(error = %e, "could not record a challenge poll");
         }
-    }
+    });
+    response
 }
 
 #[handler]
@@ -193,18 +184,5 @@ impl PublicServer {
     pub async fn wait(mut self) -> std::io::Result<()> {
         let _keep = self.stop.take();
         self.task.await.unwrap_or(Ok(()))
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn tokens_are_base64url_only() {
-        assert!(valid_token("abc-DEF_123"));
-        assert!(!valid_token("../etc/passwd"));
-        assert!(!valid_token(""));
-        assert!(!valid_token(&"a".repeat(300)));
     }
 }

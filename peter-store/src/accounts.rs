@@ -305,7 +305,7 @@ impl AccountStore for SqlStore {
         am.deactivated_at = Set(Some(self.now()));
         am.update(&txn).await.db()?;
         txn.commit().await.db()?;
-        self.account_in(self.connection(), id).await
+        self.account_in(&self.db, id).await
     }
 
     async fn rotate_acme_account_key(
@@ -344,7 +344,7 @@ impl AccountStore for SqlStore {
         .await
         .db()?;
         txn.commit().await.db()?;
-        self.account_in(self.connection(), id).await
+        self.account_in(&self.db, id).await
     }
 
     async fn set_acme_account_url(&self, id: AcmeAccountId, url: &str) -> StoreResult<AcmeAccount> {
@@ -358,7 +358,7 @@ impl AccountStore for SqlStore {
         am.account_url = Set(Some(url.to_string()));
         am.update(&txn).await.db()?;
         txn.commit().await.db()?;
-        self.account_in(self.connection(), id).await
+        self.account_in(&self.db, id).await
     }
 
     async fn apply_startup_rules(&self) -> StoreResult<StartupReport> {

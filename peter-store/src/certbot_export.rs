@@ -12,8 +12,8 @@ use std::collections::BTreeMap;
 use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 
-use peter_core::ports::Store;
-use peter_core::services::downloads::preferred_chain;
+use peter_core::app::ServedDomain;
+use peter_core::ports::{ExportItem, ExportReport, ExportTarget, PublishError};
 use serde::{Deserialize, Serialize};
 
 /// Why the export failed.
@@ -27,9 +27,9 @@ pub enum ExportError {
         /// The error.
         source: std::io::Error,
     },
-    /// The store failed.
-    #[error(transparent)]
-    Core(#[from] peter_core::Error),
+    /// The deploy hook could not run or failed.
+    #[error("the deploy hook failed: {0}")]
+    Hook(String),
     /// The state file is damaged.
     #[error("{0}: damaged lineage state: {1}")]
     State(PathBuf, String),
@@ -48,15 +48,6 @@ struct Lineage {
     name: String,
     /// Certificate ids, version 1 first.
     versions: Vec<i64>,
-}
-
-/// What an export changed.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
-pub struct ExportReport {
-    /// Lineages that got a new version.
-    pub changed: Vec<String>,
-    /// Lineages already current.
-    pub unchanged: Vec<String>,
 }
 
 fn io(path: &Path) -> impl FnOnce(std::io::Error) -> ExportError + '_ {
@@ -110,38 +101,91 @@ fn allocate_name(first: &str, taken: &[String]) -> String {
         .unwrap_or_else(|| first.to_string())
 }
 
-/// Exports the newest active certificate of every set of names into `root`.
-pub async fn export_certbot(store: &dyn Store, root: &Path) -> Result<ExportReport, ExportError> {
+/// certbot's layout under a directory, as an export target: what changed
+/// since the last export is written, then the deploy hook (if any) runs
+/// once, with the changed lineage names in `PETER_CHANGED_LINEAGES`.
+#[derive(Debug, Clone)]
+pub struct CertbotExport {
+    root: PathBuf,
+    deploy_hook: Option<String>,
+}
+
+impl CertbotExport {
+    /// Exports into `root` (an /etc/letsencrypt-like directory).
+    pub fn new(root: impl Into<PathBuf>) -> Self {
+        Self {
+            root: root.into(),
+            deploy_hook: None,
+        }
+    }
+
+    /// A command run by `sh -c` once after any change (reloading nginx, say).
+    pub fn deploy_hook(mut self, command: impl Into<String>) -> Self {
+        self.deploy_hook = Some(command.into());
+        self
+    }
+}
+
+#[async_trait::async_trait]
+impl ExportTarget for CertbotExport {
+    async fn export(&self, items: &[ExportItem]) -> Result<ExportReport, PublishError> {
+        let this = self.clone();
+        let items = items.to_vec();
+        // File writes and the hook block: keep them off the async workers.
+        tokio::task::spawn_blocking(move || this.export_blocking(&items))
+            .await
+            .map_err(|e| PublishError::caused_by("the export task failed", e))?
+            .map_err(|e| PublishError::caused_by(e.to_string(), e))
+    }
+}
+
+impl CertbotExport {
+    fn export_blocking(&self, items: &[ExportItem]) -> Result<ExportReport, ExportError> {
+        let mut report = write_lineages(&self.root, items)?;
+        if let (Some(hook), false) = (&self.deploy_hook, report.changed.is_empty()) {
+            let status = std::process::Command::new("sh")
+                .args(["-c", hook])
+                .env("PETER_CHANGED_LINEAGES", report.changed.join(" "))
+                .env("PETER_EXPORT_DIR", &self.root)
+                .status()
+                .map_err(|source| ExportError::Hook(source.to_string()))?;
+            if !status.success() {
+                return Err(ExportError::Hook(format!("it exited with {status}")));
+            }
+            report.deploy_hook_ran = true;
+        }
+        Ok(report)
+    }
+}
+
+fn read_state(root: &Path, missing_is_empty: bool) -> Result<State, ExportError> {
+    let state_path = root.join(STATE_FILE);
+    match std::fs::read_to_string(&state_path) {
+        Ok(text) => serde_json::from_str(&text)
+            .map_err(|e| ExportError::State(state_path.clone(), e.to_string())),
+        Err(e) if missing_is_empty && e.kind() == std::io::ErrorKind::NotFound => {
+            Ok(State::default())
+        }
+        Err(e) => Err(ExportError::Io {
+            path: state_path,
+            source: e,
+        }),
+    }
+}
+
+/// Writes each item as the next version of its lineage, unless it is
+/// already the newest one.
+fn write_lineages(root: &Path, items: &[ExportItem]) -> Result<ExportReport, ExportError> {
     private_dir(root)?;
     let state_path = root.join(STATE_FILE);
-    let mut state: State = match std::fs::read_to_string(&state_path) {
-        Ok(text) => serde_json::from_str(&text)
-            .map_err(|e| ExportError::State(state_path.clone(), e.to_string()))?,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => State::default(),
-        Err(e) => {
-            return Err(ExportError::Io {
-                path: state_path,
-                source: e,
-            });
-        }
-    };
-    let newest = peter_core::services::renewals::newest_active_certificates(store).await?;
+    let mut state = read_state(root, true)?;
     let mut report = ExportReport::default();
-    for cert in newest {
-        let set_id = cert.unique_fqdn_set_id.0;
+    for item in items {
+        let set_id = item.unique_fqdn_set_id.0;
         let lineage = match state.lineages.get(&set_id) {
             Some(l) => l.clone(),
             None => {
-                let set = store
-                    .unique_fqdn_set(cert.unique_fqdn_set_id)
-                    .await
-                    .map_err(peter_core::Error::from)?;
-                let first = set
-                    .set
-                    .names()
-                    .next()
-                    .map(|n| n.to_string())
-                    .unwrap_or_default();
+                let first = item.names.first().cloned().unwrap_or_default();
                 let taken: Vec<String> = state.lineages.values().map(|l| l.name.clone()).collect();
                 Lineage {
                     name: allocate_name(&first, &taken),
@@ -149,7 +193,7 @@ pub async fn export_certbot(store: &dyn Store, root: &Path) -> Result<ExportRepo
                 }
             }
         };
-        if lineage.versions.last() == Some(&cert.id.0) {
+        if lineage.versions.last() == Some(&item.certificate_signed_id.0) {
             report.unchanged.push(lineage.name.clone());
             state.lineages.insert(set_id, lineage);
             continue;
@@ -159,19 +203,15 @@ pub async fn export_certbot(store: &dyn Store, root: &Path) -> Result<ExportRepo
         let live = root.join("live").join(&lineage.name);
         private_dir(&archive)?;
         private_dir(&live)?;
-        let chain = preferred_chain(store, cert.id)
-            .await?
-            .map(|c| c.chain_pem)
-            .unwrap_or_default();
-        let key = store
-            .private_key(cert.private_key_id)
-            .await
-            .map_err(peter_core::Error::from)?;
         let files: [(&str, String, u32); 4] = [
-            ("cert", cert.cert_pem.clone(), 0o644),
-            ("chain", chain.clone(), 0o644),
-            ("fullchain", format!("{}{}", cert.cert_pem, chain), 0o644),
-            ("privkey", key.key_pem.clone(), 0o600),
+            ("cert", item.cert_pem.clone(), 0o644),
+            ("chain", item.chain_pem.clone(), 0o644),
+            (
+                "fullchain",
+                format!("{}{}", item.cert_pem, item.chain_pem),
+                0o644,
+            ),
+            ("privkey", item.key_pem.clone(), 0o600),
         ];
         for (stem, body, mode) in &files {
             write_atomic(
@@ -189,65 +229,40 @@ pub async fn export_certbot(store: &dyn Store, root: &Path) -> Result<ExportRepo
             switch_symlink(&target, &live.join(format!("{stem}.pem")))?;
         }
         let mut lineage = lineage;
-        lineage.versions.push(cert.id.0);
+        lineage.versions.push(item.certificate_signed_id.0);
         report.changed.push(lineage.name.clone());
         state.lineages.insert(set_id, lineage);
         // The state is saved after each lineage, so a stop loses nothing written.
-        let text = serde_json::to_vec_pretty(&state).unwrap_or_default();
+        let text = serde_json::to_vec_pretty(&state)
+            .map_err(|e| ExportError::State(state_path.clone(), e.to_string()))?;
         write_atomic(&state_path, &text, 0o600)?;
     }
     Ok(report)
 }
 
-/// nginx `server` blocks for every active domain whose certificate was
+/// nginx `server` blocks for every served domain whose certificate was
 /// exported to `root` (run the export first): `listen` is the address and
 /// port to listen on, `ssl` added.
-pub async fn nginx_server_blocks(
-    store: &dyn Store,
+pub fn nginx_server_blocks(
+    served: &[ServedDomain],
     root: &Path,
     listen: &str,
 ) -> Result<String, ExportError> {
-    let state_path = root.join(STATE_FILE);
-    let state: State = match std::fs::read_to_string(&state_path) {
-        Ok(text) => serde_json::from_str(&text)
-            .map_err(|e| ExportError::State(state_path.clone(), e.to_string()))?,
-        Err(e) => {
-            return Err(ExportError::Io {
-                path: state_path,
-                source: e,
-            });
-        }
-    };
+    let state = read_state(root, false)?;
     let mut out =
         String::from("# Written by `peter nginx config`: one server block per active domain.\n");
-    let mut after = peter_core::model::DomainId(0);
-    loop {
-        let page = store
-            .domain_publications(after, 500, None)
-            .await
-            .map_err(peter_core::Error::from)?;
-        let Some(last) = page.last() else { break };
-        after = last.domain_id;
-        for publication in &page {
-            let cert = store
-                .certificate_signed(publication.certificate_signed_id)
-                .await
-                .map_err(peter_core::Error::from)?;
-            let Some(lineage) = state.lineages.get(&cert.unique_fqdn_set_id.0) else {
-                continue;
-            };
-            let live = root.join("live").join(&lineage.name);
-            out.push_str(&format!(
-                "\nserver {{\n    listen {listen} ssl;\n    server_name {};\n    ssl_certificate {};\n    ssl_certificate_key {};\n    location / {{\n        return 200 \"peter: {}\\n\";\n    }}\n}}\n",
-                publication.domain_name,
-                live.join("fullchain.pem").display(),
-                live.join("privkey.pem").display(),
-                publication.domain_name,
-            ));
-        }
-        if page.len() < 500 {
-            break;
-        }
+    for domain in served {
+        let Some(lineage) = state.lineages.get(&domain.unique_fqdn_set_id.0) else {
+            continue;
+        };
+        let live = root.join("live").join(&lineage.name);
+        out.push_str(&format!(
+            "\nserver {{\n    listen {listen} ssl;\n    server_name {};\n    ssl_certificate {};\n    ssl_certificate_key {};\n    location / {{\n        return 200 \"peter: {}\\n\";\n    }}\n}}\n",
+            domain.domain_name,
+            live.join("fullchain.pem").display(),
+            live.join("privkey.pem").display(),
+            domain.domain_name,
+        ));
     }
     Ok(out)
 }

@@ -374,23 +374,55 @@ impl CertificateStore for SqlStore {
     ) -> StoreResult<Paged<CertificateSigned>> {
         use certificate_signed::Column as C;
         let mut select = certificate_signed::Entity::find();
-        select = match filter {
-            CertificateFilter::All => select,
-            CertificateFilter::Active => select.filter(C::IsActive.eq(true)),
-            CertificateFilter::Inactive => select.filter(C::IsActive.eq(false)),
-            CertificateFilter::ExpiringBefore(at) => select
+        let now = self.now();
+        if let Some(status) = filter.status {
+            use sea_orm::sea_query::ExprTrait;
+            let revoked = C::IsRevoked.eq(true).or(C::RevokedUpstreamAt.is_not_null());
+            select = match status {
+                CertificateStatus::Revoked => select.filter(revoked),
+                CertificateStatus::Expired => {
+                    select.filter(revoked.not()).filter(C::NotAfter.lte(now))
+                }
+                CertificateStatus::Active | CertificateStatus::Inactive => select
+                    .filter(revoked.not())
+                    .filter(C::NotAfter.gt(now))
+                    .filter(C::IsActive.eq(status == CertificateStatus::Active)),
+            };
+        }
+        if let Some(active) = filter.is_active {
+            select = select.filter(C::IsActive.eq(active));
+        }
+        if let Some(at) = filter.expiring_before {
+            select = select
                 .filter(C::IsActive.eq(true))
-                .filter(C::NotAfter.lt(at)),
-            CertificateFilter::Domain(d) => {
-                select.filter(C::UniqueFqdnSetId.in_subquery(crate::listings::sets_with_domain(d)))
-            }
-            CertificateFilter::PrivateKey(k) => select.filter(C::PrivateKeyId.eq(k.0)),
-        };
-        let select = match filter {
-            CertificateFilter::ExpiringBefore(_) => {
-                select.order_by_asc(C::NotAfter).order_by_asc(C::Id)
-            }
-            _ => select.order_by_desc(C::Id),
+                .filter(C::NotAfter.lt(at));
+        }
+        if let Some(d) = filter.domain {
+            select =
+                select.filter(C::UniqueFqdnSetId.in_subquery(crate::listings::sets_with_domain(d)));
+        }
+        if let Some(set) = filter.unique_fqdn_set {
+            select = select.filter(C::UniqueFqdnSetId.eq(set.0));
+        }
+        if let Some(k) = filter.private_key {
+            select = select.filter(C::PrivateKeyId.eq(k.0));
+        }
+        if let Some(a) = filter.acme_account {
+            select = select.filter(
+                C::Id.in_subquery(
+                    sea_orm::sea_query::Query::select()
+                        .column(acme_order::Column::CertificateSignedId)
+                        .from(acme_order::Entity)
+                        .and_where(acme_order::Column::AcmeAccountId.eq(a.0))
+                        .and_where(acme_order::Column::CertificateSignedId.is_not_null())
+                        .to_owned(),
+                ),
+            );
+        }
+        let select = if filter.expiring_before.is_some() {
+            select.order_by_asc(C::NotAfter).order_by_asc(C::Id)
+        } else {
+            select.order_by_desc(C::Id)
         };
         let (rows, total) = paginate(select, page, &self.db).await?;
         let items = rows
@@ -488,9 +520,27 @@ impl CertificateStore for SqlStore {
                 rules::TransitionError::AlreadyRevokedUpstream,
             ));
         }
+        // Revoked at the CA means never served again: the local mark follows
+        // in the same transaction, and the domains' pointers move off it.
+        let next = convert::certificate(row.clone())?
+            .flags()
+            .revoked_upstream();
+        let set_id = row.unique_fqdn_set_id;
         let mut am: certificate_signed::ActiveModel = row.into();
         am.revoked_upstream_at = Set(Some(self.now()));
+        am.is_active = Set(next.is_active);
+        am.is_deactivated = Set(next.is_deactivated);
+        am.is_revoked = Set(next.is_revoked);
         let row = am.update(&txn).await.db()?;
+        let domains = self.domains_of_set(&txn, set_id).await?;
+        self.refresh_latest_in(&txn, &domains).await?;
+        self.operations_event_in(
+            &txn,
+            OperationsEventType::CertificateSignedMark,
+            serde_json::json!({"certificate_signed.id": id.0, "mark": "revoked", "upstream": true}),
+            None,
+        )
+        .await?;
         txn.commit().await.db()?;
         convert::certificate(row)
     }

@@ -54,13 +54,25 @@ impl DomainStore for SqlStore {
             .map(convert::domain))
     }
 
-    async fn list_domains(&self, page: Page) -> StoreResult<Paged<Domain>> {
-        let (rows, total) = paginate(
-            domain::Entity::find().order_by_asc(domain::Column::DomainName),
-            page,
-            &self.db,
-        )
-        .await?;
+    async fn list_domains(&self, filter: &DomainFilter, page: Page) -> StoreResult<Paged<Domain>> {
+        let mut select = domain::Entity::find().order_by_asc(domain::Column::DomainName);
+        if let Some(text) = filter.name_contains.as_deref().filter(|t| !t.is_empty()) {
+            use sea_orm::sea_query::ExprTrait;
+            // Names are stored lowercase; LIKE's wildcards in the text are matched literally.
+            let escaped = text
+                .to_ascii_lowercase()
+                .replace('\\', "\\\\")
+                .replace('%', "\\%")
+                .replace('_', "\\_");
+            select = select.filter(
+                sea_orm::sea_query::Expr::col(domain::Column::DomainName)
+                    .like(sea_orm::sea_query::LikeExpr::new(format!("%{escaped}%")).escape('\\')),
+            );
+        }
+        if let Some(active) = filter.active {
+            select = select.filter(domain::Column::IsActive.eq(active));
+        }
+        let (rows, total) = paginate(select, page, &self.db).await?;
         Ok(Paged {
             items: rows.into_iter().map(convert::domain).collect(),
             total_items: total,

@@ -72,7 +72,7 @@ impl EventStore for SqlStore {
 
     async fn acme_event(&self, id: AcmeEventLogId) -> StoreResult<AcmeEventLog> {
         let row = acme_event_log::Entity::find_by_id(id.0)
-            .one(self.connection())
+            .one(&self.db)
             .await
             .db()?
             .ok_or_else(|| StoreError::not_found("AcmeEventLog", id))?;

@@ -134,7 +134,7 @@ impl LeaseStore for SqlStore {
         set: UniqueFqdnSetId,
     ) -> StoreResult<Option<(i32, time::OffsetDateTime)>> {
         let row = renewal_state::Entity::find_by_id(set.0)
-            .one(self.connection())
+            .one(&self.db)
             .await
             .db()?;
         Ok(row.and_then(|r| match (r.failures, r.next_attempt_at) {

@@ -15,16 +15,21 @@
 
 mod accounts;
 mod cas;
+#[cfg(feature = "certbot")]
 pub mod certbot_export;
 mod certificates;
 mod convert;
 mod domains;
+#[cfg(feature = "testkit")]
 pub mod entities;
+#[cfg(not(feature = "testkit"))]
+mod entities;
 mod events;
 mod leases;
 mod listings;
-pub mod migration;
+mod migration;
 mod orders;
+#[cfg(feature = "redis")]
 pub mod redis_prime;
 mod sql_store;
 

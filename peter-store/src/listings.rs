@@ -69,7 +69,7 @@ impl ListingStore for SqlStore {
         if let Some(d) = domain {
             select = select.filter(acme_authorization::Column::DomainId.eq(d.0));
         }
-        let (rows, total) = paginate(select, page, self.connection()).await?;
+        let (rows, total) = paginate(select, page, &self.db).await?;
         Ok(Paged {
             items: rows
                 .into_iter()
@@ -89,7 +89,7 @@ impl ListingStore for SqlStore {
         if let Some(d) = domain {
             select = select.filter(acme_challenge::Column::DomainId.eq(d.0));
         }
-        let (rows, total) = paginate(select, page, self.connection()).await?;
+        let (rows, total) = paginate(select, page, &self.db).await?;
         Ok(Paged {
             items: rows
                 .into_iter()
@@ -103,7 +103,7 @@ impl ListingStore for SqlStore {
     async fn list_acme_challenge_polls(&self, page: Page) -> StoreResult<Paged<AcmeChallengePoll>> {
         let select =
             acme_challenge_poll::Entity::find().order_by_desc(acme_challenge_poll::Column::Id);
-        let (rows, total) = paginate(select, page, self.connection()).await?;
+        let (rows, total) = paginate(select, page, &self.db).await?;
         Ok(Paged {
             items: rows.into_iter().map(convert::poll).collect(),
             total_items: total,
@@ -120,10 +120,10 @@ impl ListingStore for SqlStore {
         if let Some(d) = domain {
             select = select.filter(unique_fqdn_set::Column::Id.in_subquery(sets_with_domain(d)));
         }
-        let (rows, total) = paginate(select, page, self.connection()).await?;
+        let (rows, total) = paginate(select, page, &self.db).await?;
         let mut items = Vec::with_capacity(rows.len());
         for row in rows {
-            items.push(self.fqdn_set_record_in(self.connection(), row).await?);
+            items.push(self.fqdn_set_record_in(&self.db, row).await?);
         }
         Ok(Paged {
             items,
@@ -138,7 +138,7 @@ impl ListingStore for SqlStore {
     ) -> StoreResult<Paged<CertificateRequest>> {
         let select =
             certificate_request::Entity::find().order_by_desc(certificate_request::Column::Id);
-        let (rows, total) = paginate(select, page, self.connection()).await?;
+        let (rows, total) = paginate(select, page, &self.db).await?;
         Ok(Paged {
             items: rows
                 .into_iter()
@@ -157,7 +157,7 @@ impl ListingStore for SqlStore {
         lookup: DomainLookup<'_>,
     ) -> StoreResult<Option<DomainConfigSource>> {
         use sea_orm::{FromQueryResult, Statement};
-        let backend = self.connection().get_database_backend();
+        let backend = self.db.get_database_backend();
         let p1 = if backend == sea_orm::DbBackend::Postgres {
             "$1"
         } else {
@@ -189,7 +189,7 @@ impl ListingStore for SqlStore {
         );
         let rows =
             ConfigRow::find_by_statement(Statement::from_sql_and_values(backend, sql, vec![value]))
-                .all(self.connection())
+                .all(&self.db)
                 .await
                 .db()?;
         let Some(first) = rows.first() else {
@@ -265,7 +265,7 @@ impl ListingStore for SqlStore {
     async fn metrics(&self) -> StoreResult<StoreMetrics> {
         use sea_orm::sea_query::Expr;
         use sea_orm::{ExprTrait, QuerySelect};
-        let c = self.connection();
+        let c = &self.db;
         let certs: Vec<(bool, bool, i64)> = certificate_signed::Entity::find()
             .select_only()
             .column(certificate_signed::Column::IsActive)
@@ -363,7 +363,7 @@ impl ListingStore for SqlStore {
                 .order_by_asc(certificate_signed::Column::Id)
                 .limit(limit)
                 .into_tuple()
-                .all(self.connection())
+                .all(&self.db)
                 .await
                 .db()?;
         let set_ids: Vec<i64> = certs.iter().map(|c| c.2).collect();
@@ -373,7 +373,7 @@ impl ListingStore for SqlStore {
             .column(unique_fqdn_set::Column::DomainNames)
             .filter(unique_fqdn_set::Column::Id.is_in(set_ids))
             .into_tuple::<(i64, String)>()
-            .all(self.connection())
+            .all(&self.db)
             .await
             .db()?
             .into_iter()
@@ -403,7 +403,7 @@ impl ListingStore for SqlStore {
         name: Option<&peter_core::dns::DomainName>,
     ) -> StoreResult<Vec<DomainPublication>> {
         use sea_orm::{FromQueryResult, Statement};
-        let backend = self.connection().get_database_backend();
+        let backend = self.db.get_database_backend();
         let postgres = backend == sea_orm::DbBackend::Postgres;
         let (p1, p2, p2b, p3) = if postgres {
             ("$1", "$2", "$2", "$3")
@@ -443,11 +443,11 @@ impl ListingStore for SqlStore {
         };
         let rows =
             PublicationRow::find_by_statement(Statement::from_sql_and_values(backend, sql, values))
-                .all(self.connection())
+                .all(&self.db)
                 .await
                 .db()?;
         let preferences: Vec<CertificateCaId> = self
-            .ca_preferences_in(self.connection())
+            .ca_preferences_in(&self.db)
             .await?
             .iter()
             .map(|c| c.id)
@@ -457,7 +457,7 @@ impl ListingStore for SqlStore {
         let mut flush = |rows: &[&PublicationRow], offers: &mut Vec<CertificateChainOffer>| {
             let Some(r) = rows.first() else { return };
             offers.sort_by_key(|o| (!o.is_upstream_default, o.chain.id));
-            let chain = peter_core::services::downloads::choose_chain(offers, &preferences);
+            let chain = peter_core::model::rules::choose_chain(offers, &preferences);
             out.push(DomainPublication {
                 domain_id: DomainId(r.domain_id),
                 domain_name: r.domain_name.clone(),

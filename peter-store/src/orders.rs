@@ -68,7 +68,7 @@ impl OrderStore for SqlStore {
 
     async fn acme_order(&self, id: AcmeOrderId) -> StoreResult<AcmeOrder> {
         let row = acme_order::Entity::find_by_id(id.0)
-            .one(self.connection())
+            .one(&self.db)
             .await
             .db()?
             .ok_or_else(|| StoreError::not_found("AcmeOrder", id))?;
@@ -77,32 +77,22 @@ impl OrderStore for SqlStore {
 
     async fn list_acme_orders(
         &self,
-        filter: OrderFilter,
+        filter: &OrderFilter,
         page: Page,
     ) -> StoreResult<Paged<AcmeOrder>> {
-        let statuses: Option<&[AcmeOrderStatus]> = match filter {
-            OrderFilter::All => None,
-            OrderFilter::Active => Some(AcmeOrderStatus::ACTIVE),
-            OrderFilter::Finished => Some(AcmeOrderStatus::FINISHED),
-            OrderFilter::Domain(_) | OrderFilter::Account(_) => None,
-        };
-        let mut select = acme_order::Entity::find().order_by_desc(acme_order::Column::Id);
-        match filter {
-            OrderFilter::Domain(d) => {
-                select = select.filter(
-                    acme_order::Column::UniqueFqdnSetId
-                        .in_subquery(crate::listings::sets_with_domain(d)),
-                );
-            }
-            OrderFilter::Account(a) => {
-                select = select.filter(acme_order::Column::AcmeAccountId.eq(a.0));
-            }
-            _ => {}
+        use acme_order::Column as C;
+        let mut select = acme_order::Entity::find().order_by_desc(C::Id);
+        if let Some(d) = filter.domain {
+            select =
+                select.filter(C::UniqueFqdnSetId.in_subquery(crate::listings::sets_with_domain(d)));
         }
-        if let Some(s) = statuses {
-            select = select.filter(acme_order::Column::Status.is_in(s.iter().map(|x| x.as_str())));
+        if let Some(a) = filter.acme_account {
+            select = select.filter(C::AcmeAccountId.eq(a.0));
         }
-        let (rows, total) = paginate(select, page, self.connection()).await?;
+        if !filter.statuses.is_empty() {
+            select = select.filter(C::Status.is_in(filter.statuses.iter().map(|x| x.as_str())));
+        }
+        let (rows, total) = paginate(select, page, &self.db).await?;
         let items = rows
             .into_iter()
             .map(convert::order)
@@ -219,7 +209,7 @@ impl OrderStore for SqlStore {
     ) -> StoreResult<Vec<AcmeAuthorization>> {
         let links = acme_order_authorization::Entity::find()
             .filter(acme_order_authorization::Column::AcmeOrderId.eq(id.0))
-            .all(self.connection())
+            .all(&self.db)
             .await
             .db()?;
         let rows = acme_authorization::Entity::find()
@@ -227,7 +217,7 @@ impl OrderStore for SqlStore {
                 acme_authorization::Column::Id.is_in(links.iter().map(|l| l.acme_authorization_id)),
             )
             .order_by_asc(acme_authorization::Column::Id)
-            .all(self.connection())
+            .all(&self.db)
             .await
             .db()?;
         rows.into_iter().map(convert::authorization).collect()
@@ -235,7 +225,7 @@ impl OrderStore for SqlStore {
 
     async fn acme_authorization(&self, id: AcmeAuthorizationId) -> StoreResult<AcmeAuthorization> {
         let row = acme_authorization::Entity::find_by_id(id.0)
-            .one(self.connection())
+            .one(&self.db)
             .await
             .db()?
             .ok_or_else(|| StoreError::not_found("AcmeAuthorization", id))?;
@@ -341,7 +331,7 @@ impl OrderStore for SqlStore {
         acme_challenge::Entity::find()
             .filter(acme_challenge::Column::AcmeAuthorizationId.eq(id.0))
             .order_by_asc(acme_challenge::Column::Id)
-            .all(self.connection())
+            .all(&self.db)
             .await
             .db()?
             .into_iter()
@@ -351,7 +341,7 @@ impl OrderStore for SqlStore {
 
     async fn acme_challenge(&self, id: AcmeChallengeId) -> StoreResult<AcmeChallenge> {
         let row = acme_challenge::Entity::find_by_id(id.0)
-            .one(self.connection())
+            .one(&self.db)
             .await
             .db()?
             .ok_or_else(|| StoreError::not_found("AcmeChallenge", id))?;
@@ -385,7 +375,7 @@ impl OrderStore for SqlStore {
         let host = host.to_ascii_lowercase();
         let blocked = domain_blocklisted::Entity::find()
             .filter(domain_blocklisted::Column::DomainName.eq(host.clone()))
-            .count(self.connection())
+            .count(&self.db)
             .await
             .db()?
             > 0;
@@ -394,7 +384,7 @@ impl OrderStore for SqlStore {
         }
         let Some(domain) = domain::Entity::find()
             .filter(domain::Column::DomainName.eq(host))
-            .one(self.connection())
+            .one(&self.db)
             .await
             .db()?
         else {
@@ -405,7 +395,7 @@ impl OrderStore for SqlStore {
             .filter(acme_challenge::Column::DomainId.eq(domain.id))
             .filter(acme_challenge::Column::ChallengeType.eq(AcmeChallengeType::Http01.as_str()))
             .order_by_desc(acme_challenge::Column::Id)
-            .one(self.connection())
+            .one(&self.db)
             .await
             .db()?;
         Ok(found.and_then(|c| c.key_authorization.map(|k| (AcmeChallengeId(c.id), k))))
@@ -456,7 +446,7 @@ impl OrderStore for SqlStore {
         Ok(acme_challenge_poll::Entity::find()
             .filter(acme_challenge_poll::Column::AcmeChallengeId.eq(id.0))
             .order_by_asc(acme_challenge_poll::Column::Id)
-            .all(self.connection())
+            .all(&self.db)
             .await
             .db()?
             .into_iter()
@@ -472,7 +462,7 @@ impl OrderStore for SqlStore {
             acme_challenge_unknown_poll::Entity::find()
                 .order_by_desc(acme_challenge_unknown_poll::Column::Id),
             page,
-            self.connection(),
+            &self.db,
         )
         .await?;
         Ok(Paged {
@@ -520,7 +510,7 @@ impl OrderStore for SqlStore {
         id: CertificateRequestId,
     ) -> StoreResult<CertificateRequest> {
         let row = certificate_request::Entity::find_by_id(id.0)
-            .one(self.connection())
+            .one(&self.db)
             .await
             .db()?
             .ok_or_else(|| StoreError::not_found("CertificateRequest", id))?;

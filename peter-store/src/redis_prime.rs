@@ -18,24 +18,28 @@ pub use peter_core::ports::{PrimeReport, PrimeStyle};
 /// Why priming failed.
 #[derive(Debug, thiserror::Error)]
 pub enum PrimeError {
-    /// Redis could not be reached or refused a command.
+    /// Redis refused a command or the connection failed.
     #[error("redis: {0}")]
-    Redis(String),
+    Redis(#[from] redis::RedisError),
+    /// Redis did not answer in time.
+    #[error("redis did not answer within 5 s")]
+    Timeout,
     /// The store failed.
     #[error(transparent)]
     Store(#[from] StoreError),
 }
 
-impl From<redis::RedisError> for PrimeError {
-    fn from(e: redis::RedisError) -> Self {
-        PrimeError::Redis(e.to_string())
+impl PrimeError {
+    fn into_publish(self) -> peter_core::ports::PublishError {
+        peter_core::ports::PublishError::caused_by(self.to_string(), self)
     }
 }
 
 /// Writes domain publications to Redis.
 #[derive(Clone)]
 pub struct RedisPrimer {
-    connection: redis::aio::MultiplexedConnection,
+    client: redis::Client,
+    connection: std::sync::Arc<tokio::sync::OnceCell<redis::aio::MultiplexedConnection>>,
     prefix: String,
     ttl_seconds: Option<u64>,
 }
@@ -59,18 +63,37 @@ impl RedisPrimer {
         prefix: &str,
         ttl_seconds: Option<u64>,
     ) -> Result<Self, PrimeError> {
-        let client = redis::Client::open(url)?;
-        let connection = tokio::time::timeout(
-            std::time::Duration::from_secs(5),
-            client.get_multiplexed_async_connection(),
-        )
-        .await
-        .map_err(|_| PrimeError::Redis(format!("{url} did not answer within 5 s")))??;
+        let primer = Self::lazy(url, prefix, ttl_seconds)?;
+        primer.conn().await?;
+        Ok(primer)
+    }
+
+    /// Like [`RedisPrimer::connect`], but connects at the first write, so
+    /// that a command which never primes never waits for Redis.
+    pub fn lazy(url: &str, prefix: &str, ttl_seconds: Option<u64>) -> Result<Self, PrimeError> {
         Ok(Self {
-            connection,
+            client: redis::Client::open(url)?,
+            connection: Default::default(),
             prefix: prefix.to_string(),
             ttl_seconds,
         })
+    }
+
+    /// The connection, made at the first use (within 5 s).
+    async fn conn(&self) -> Result<redis::aio::MultiplexedConnection, PrimeError> {
+        let connection = self
+            .connection
+            .get_or_try_init(|| async {
+                tokio::time::timeout(
+                    std::time::Duration::from_secs(5),
+                    self.client.get_multiplexed_async_connection(),
+                )
+                .await
+                .map_err(|_| PrimeError::Timeout)?
+                .map_err(PrimeError::from)
+            })
+            .await?;
+        Ok(connection.clone())
     }
 
     fn add(
@@ -133,7 +156,7 @@ impl RedisPrimer {
     /// certificate, or the domain is inactive), in which case its domain
     /// entry is removed so that a gateway stops serving what the store no
     /// longer does.
-    pub async fn prime_domain(
+    async fn prime_domain(
         &self,
         store: &dyn Store,
         name: &DomainName,
@@ -147,7 +170,7 @@ impl RedisPrimer {
                 PrimeStyle::One => format!("{}d1:{}", self.prefix, name.as_str()),
                 PrimeStyle::Two => format!("{}d2:{}", self.prefix, name.as_str()),
             };
-            let mut conn = self.connection.clone();
+            let mut conn = self.conn().await?;
             redis::cmd("DEL")
                 .arg(&key)
                 .query_async::<()>(&mut conn)
@@ -156,21 +179,21 @@ impl RedisPrimer {
         };
         let mut pipe = redis::pipe();
         self.add(&mut pipe, p, style, &mut PrimeReport::default());
-        let mut conn = self.connection.clone();
+        let mut conn = self.conn().await?;
         pipe.query_async::<()>(&mut conn).await?;
         Ok(true)
     }
 
     /// Primes every active domain with an active certificate, a pipelined
     /// page at a time.
-    pub async fn prime_all(
+    async fn prime_all(
         &self,
         store: &dyn Store,
         style: PrimeStyle,
     ) -> Result<PrimeReport, PrimeError> {
         let mut report = PrimeReport::default();
         let mut after = DomainId(0);
-        let mut conn = self.connection.clone();
+        let mut conn = self.conn().await?;
         loop {
             let page = store.domain_publications(after, PAGE, None).await?;
             let Some(last) = page.last() else { break };
@@ -189,7 +212,7 @@ impl RedisPrimer {
 
     /// Reads back a style-2 entry (fullchain, key): for checks and tests.
     pub async fn read_style_two(&self, name: &str) -> Result<Option<(String, String)>, PrimeError> {
-        let mut conn = self.connection.clone();
+        let mut conn = self.conn().await?;
         let key = format!("{}d2:{name}", self.prefix);
         let values: Vec<Option<String>> = redis::cmd("HMGET")
             .arg(&key)
@@ -213,7 +236,7 @@ impl peter_core::ports::CachePublisher for RedisPrimer {
     ) -> Result<PrimeReport, peter_core::ports::PublishError> {
         self.prime_all(store, style)
             .await
-            .map_err(|e| peter_core::ports::PublishError(e.to_string()))
+            .map_err(PrimeError::into_publish)
     }
 
     async fn publish_domains(
@@ -227,7 +250,7 @@ impl peter_core::ports::CachePublisher for RedisPrimer {
             let primed = self
                 .prime_domain(store, name, style)
                 .await
-                .map_err(|e| peter_core::ports::PublishError(e.to_string()))?;
+                .map_err(PrimeError::into_publish)?;
             if primed {
                 report.domain += 1;
                 if style == PrimeStyle::One {

@@ -1,7 +1,9 @@
 //! [`SqlStore`]: the sea-orm implementation of the storage port.
 
 use std::path::Path;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
+#[cfg(feature = "testkit")]
+use std::sync::Mutex;
 use std::time::Duration;
 
 use sea_orm::sea_query::Expr;
@@ -27,6 +29,7 @@ use crate::migration::Migrator;
 pub struct SqlStore {
     pub(crate) db: DatabaseConnection,
     clock: Arc<dyn Clock>,
+    #[cfg(feature = "testkit")]
     fault: Mutex<Option<&'static str>>,
     /// On SQLite, writers of this process take turns here (fairly, in FIFO
     /// order) instead of spinning in SQLite's busy handler, which starves
@@ -174,6 +177,12 @@ pub(crate) fn strip_mailto(contact: Option<String>) -> Option<String> {
 }
 
 impl SqlStore {
+    /// Opens (and migrates) the store at `url` (`sqlite://PATH?mode=rwc` or
+    /// `postgres://...`), stamping rows with the system clock.
+    pub async fn open(url: &str) -> StoreResult<Self> {
+        Self::connect(url, Arc::new(peter_core::ports::SystemClock)).await
+    }
+
     /// Connects to `url` (`sqlite://PATH?mode=rwc` or `postgres://...`) and
     /// runs pending migrations. A SQLite file is created with mode 0600 and
     /// opened in WAL mode with `synchronous=NORMAL` and a busy timeout.
@@ -220,6 +229,7 @@ impl SqlStore {
         Ok(Self {
             db,
             clock,
+            #[cfg(feature = "testkit")]
             fault: Mutex::new(None),
             write_lock,
         })
@@ -230,7 +240,8 @@ impl SqlStore {
         Migrator::up(&self.db, None).await.db()
     }
 
-    /// The underlying connection, for adapters in this crate and benchmarks.
+    /// The underlying connection (tests and benchmarks only).
+    #[cfg(feature = "testkit")]
     pub fn connection(&self) -> &DatabaseConnection {
         &self.db
     }
@@ -285,12 +296,20 @@ impl SqlStore {
         Ok(counts)
     }
 
+    /// Fails once at `point` when a test injected a fault there.
+    #[cfg(feature = "testkit")]
     pub(crate) fn check_fault(&self, point: &'static str) -> StoreResult<()> {
         let mut guard = self.fault.lock().unwrap_or_else(|e| e.into_inner());
         if *guard == Some(point) {
             *guard = None;
             return Err(StoreError::InjectedFault(point));
         }
+        Ok(())
+    }
+
+    /// Fault injection exists only in test builds.
+    #[cfg(not(feature = "testkit"))]
+    pub(crate) fn check_fault(&self, _point: &'static str) -> StoreResult<()> {
         Ok(())
     }
 

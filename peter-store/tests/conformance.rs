@@ -384,7 +384,10 @@ async fn domains_are_unique_and_marks_follow_the_rules(t: &TestStore) {
     for n in ["b.example.com", "a.example.com"] {
         s.get_or_create_domain(&name(n)).await.unwrap();
     }
-    let page = s.list_domains(Page::new(1, 2)).await.unwrap();
+    let page = s
+        .list_domains(&Default::default(), Page::new(1, 2))
+        .await
+        .unwrap();
     assert_eq!(page.total_items, 3);
     let names: Vec<_> = page.items.iter().map(|d| d.domain_name.as_str()).collect();
     assert_eq!(
@@ -879,18 +882,18 @@ async fn certificate_listings_filter_and_paginate(t: &TestStore) {
         .await
         .unwrap();
     let all = s
-        .list_certificates_signed(CertificateFilter::All, Page::default())
+        .list_certificates_signed(CertificateFilter::all(), Page::default())
         .await
         .unwrap();
     assert_eq!(all.total_items, 3);
     assert_eq!(all.items[0].id, ids[2], "newest first");
     let active = s
-        .list_certificates_signed(CertificateFilter::Active, Page::default())
+        .list_certificates_signed(CertificateFilter::active(), Page::default())
         .await
         .unwrap();
     assert_eq!(active.total_items, 2);
     let inactive = s
-        .list_certificates_signed(CertificateFilter::Inactive, Page::default())
+        .list_certificates_signed(CertificateFilter::inactive(), Page::default())
         .await
         .unwrap();
     assert_eq!(
@@ -899,7 +902,7 @@ async fn certificate_listings_filter_and_paginate(t: &TestStore) {
     );
     let expiring = s
         .list_certificates_signed(
-            CertificateFilter::ExpiringBefore(now + Duration::days(30)),
+            CertificateFilter::expiring_before(now + Duration::days(30)),
             Page::default(),
         )
         .await
@@ -909,7 +912,7 @@ async fn certificate_listings_filter_and_paginate(t: &TestStore) {
         vec![ids[1]]
     );
     let page = s
-        .list_certificates_signed(CertificateFilter::All, Page::new(2, 2))
+        .list_certificates_signed(CertificateFilter::all(), Page::new(2, 2))
         .await
         .unwrap();
     assert_eq!(page.items.len(), 1);
@@ -1267,17 +1270,17 @@ async fn orders_authorizations_challenges_and_polls(t: &TestStore) {
     assert_eq!(updated.is_processing, None);
     assert_eq!(s.acme_order(order.id).await.unwrap(), updated);
     let active = s
-        .list_acme_orders(OrderFilter::Active, Page::default())
+        .list_acme_orders(&OrderFilter::active(), Page::default())
         .await
         .unwrap();
     assert_eq!(active.total_items, 0);
     let finished = s
-        .list_acme_orders(OrderFilter::Finished, Page::default())
+        .list_acme_orders(&OrderFilter::finished(), Page::default())
         .await
         .unwrap();
     assert_eq!(finished.total_items, 1);
     assert_eq!(
-        s.list_acme_orders(OrderFilter::All, Page::default())
+        s.list_acme_orders(&OrderFilter::all(), Page::default())
             .await
             .unwrap()
             .total_items,
@@ -1382,8 +1385,18 @@ async fn certificate_requests_keys_by_cycle_and_upstream_marks(t: &TestStore) {
         .unwrap();
     assert!(revoked.revoked_upstream_at.is_some());
     assert!(
-        revoked.is_active,
-        "the upstream fact is kept apart from the local mark"
+        !revoked.is_active && revoked.is_revoked && revoked.is_deactivated,
+        "a certificate revoked at the CA carries the permanent local mark too"
+    );
+    let domain = s
+        .domain_by_name(&"csr.example.com".parse().unwrap())
+        .await
+        .unwrap();
+    assert!(
+        domain.is_none_or(|d| d.certificate_signed_id_latest_single
+            != Some(out.certificate_signed.id)
+            && d.certificate_signed_id_latest_multi != Some(out.certificate_signed.id)),
+        "no domain is served a certificate revoked at the CA"
     );
     assert_eq!(
         transition(

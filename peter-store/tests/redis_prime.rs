@@ -7,7 +7,7 @@ mod common;
 use common::{Backend, TestStore};
 use peter_core::model::KeyTechnology;
 use peter_core::model::rules::CertificateMark;
-use peter_core::ports::{CertificateStore, DomainStore};
+use peter_core::ports::{CachePublisher, CertificateStore, DomainStore};
 use peter_core::services::import::import_certificate;
 use peter_core::testkit::TestPki;
 use peter_store::redis_prime::{PrimeReport, PrimeStyle, RedisPrimer};
@@ -71,7 +71,7 @@ async fn both_styles_are_written_with_their_ttl_and_follow_the_store() {
     let mut conn = raw().await;
 
     let report = primer
-        .prime_all(t.store.as_ref(), PrimeStyle::One)
+        .publish_all(t.store.as_ref(), PrimeStyle::One)
         .await
         .unwrap();
     assert_eq!(
@@ -113,7 +113,7 @@ async fn both_styles_are_written_with_their_ttl_and_follow_the_store() {
     }
 
     let report = primer
-        .prime_all(t.store.as_ref(), PrimeStyle::Two)
+        .publish_all(t.store.as_ref(), PrimeStyle::Two)
         .await
         .unwrap();
     assert_eq!(report.domain, 3);
@@ -145,26 +145,27 @@ async fn both_styles_are_written_with_their_ttl_and_follow_the_store() {
         .mark_certificate_signed(s.certificate_signed.id, CertificateMark::Inactive)
         .await
         .unwrap();
-    assert!(
-        !primer
-            .prime_domain(
-                t.store.as_ref(),
-                &"c.redis.example".parse().unwrap(),
-                PrimeStyle::Two
-            )
-            .await
-            .unwrap()
-    );
+    let primed = |name: &'static str| {
+        let primer = primer.clone();
+        let store = t.store.clone();
+        async move {
+            primer
+                .publish_domains(store.as_ref(), &[name.parse().unwrap()], PrimeStyle::Two)
+                .await
+                .unwrap()
+                .domain
+        }
+    };
+    assert_eq!(primed("c.redis.example").await, 0);
     assert!(
         primer
-            .prime_domain(
-                t.store.as_ref(),
-                &"a.redis.example".parse().unwrap(),
-                PrimeStyle::Two
-            )
+            .read_style_two("c.redis.example")
             .await
             .unwrap()
+            .is_none(),
+        "a domain with nothing to serve is removed"
     );
+    assert_eq!(primed("a.redis.example").await, 1);
 
     let keys: Vec<String> = cmd(&mut conn, &["KEYS", &format!("{prefix}*")]).await;
     if !keys.is_empty() {

@@ -22,6 +22,7 @@ from peter_admin_api_client.models import (
     ErrorBody,
 )
 from peter_admin_api_client.models.certificate_file import CertificateFile
+from peter_admin_api_client.models.certificate_mark import CertificateMark
 
 
 def check(condition, what):
@@ -65,7 +66,7 @@ pem = certificate_signed_file.sync_detailed(
 check(pem.status_code == 200 and pem.content.decode() == cert and pem.headers["content-type"] == "application/x-pem-file", "cert.pem downloads byte for byte")
 
 marked = certificate_signed_mark.sync(
-    cert_id, client=client, body=CertificateMarkFields(action="inactive")
+    cert_id, client=client, body=CertificateMarkFields(action=CertificateMark.INACTIVE)
 )
 check(
     marked is not None and marked.to_dict()["CertificateSigned"]["is_active"] is False,

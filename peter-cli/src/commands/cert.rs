@@ -1,21 +1,21 @@
-//! `peter cert`: list, show and mark certificates.
+//! `peter cert`: list, show, mark, revoke and download certificates.
 
 use clap::Subcommand;
 use peter_core::model::rules::CertificateMark;
-use peter_core::model::{CertificateSigned, CertificateSignedId};
-use peter_core::ports::CertificateStore;
-use peter_core::ports::{CertificateFilter, Page};
-use serde::Serialize;
+use peter_core::model::{AcmeAccountId, CertificateFile, CertificateSigned, CertificateSignedId};
+use peter_core::ports::{CertificateFilter, CertificateStatus, Page, RevocationReason};
+use peter_http::views::{CertificateAnswer, CertificatesList};
 use time::Duration;
 
 use super::{CliError, Context};
 use crate::Cli;
-use crate::output::emit;
+use crate::output::{emit, emit_view, publication_warnings};
+use crate::values::closed;
 
 /// Certificate subcommands.
 #[derive(Debug, Subcommand)]
 pub enum CertCommand {
-    /// List certificates, newest first.
+    /// List certificates, newest first, with their names, status and days left.
     List {
         /// Only active certificates expiring within this many days.
         #[arg(long, conflicts_with = "inactive")]
@@ -23,6 +23,12 @@ pub enum CertCommand {
         /// Only inactive certificates.
         #[arg(long)]
         inactive: bool,
+        /// Only certificates in this status.
+        #[arg(long, value_parser = closed::<CertificateStatus>())]
+        status: Option<CertificateStatus>,
+        /// Only certificates covering this domain.
+        #[arg(long)]
+        domain: Option<String>,
         /// Page number (from 1).
         #[arg(long, default_value_t = 1)]
         page: u64,
@@ -39,143 +45,117 @@ pub enum CertCommand {
     Download {
         /// Certificate id.
         id: i64,
-        /// cert.pem, chain.pem, fullchain.pem, privkey.pem, cert.der, privkey.key, ... (any suffix of the spec's table).
-        #[arg(long, default_value = "fullchain.pem")]
-        format: String,
+        /// Which file (the spec's download table).
+        #[arg(long, default_value = "fullchain.pem", value_parser = closed::<CertificateFile>())]
+        format: CertificateFile,
         /// Output file (default: stdout). Key files are written with mode 0600.
         #[arg(short, long)]
         output: Option<std::path::PathBuf>,
     },
-    /// Revoke a certificate with its CA (the ordering account signs), kept
-    /// apart from the local `revoked` mark.
+    /// Revoke a certificate with its CA (the ordering account signs); it is
+    /// marked revoked here too and never served again.
     Revoke {
         /// Certificate id.
         id: i64,
-        /// unspecified | keyCompromise | superseded | cessationOfOperation
-        #[arg(long, default_value = "unspecified")]
-        reason: String,
+        /// Why.
+        #[arg(long, default_value = "unspecified", value_parser = closed::<RevocationReason>())]
+        reason: RevocationReason,
         /// Account to sign with (default: the one that ordered it).
         #[arg(long)]
         account: Option<i64>,
     },
-    /// Mark a certificate active, inactive or revoked (revoked is permanent).
+    /// Mark a certificate active, inactive or revoked (revoked is permanent
+    /// and local: nothing is sent to the CA).
     Mark {
         /// Certificate id.
         id: i64,
-        /// active | inactive | revoked
-        mark: String,
+        /// The mark.
+        #[arg(value_parser = closed::<CertificateMark>())]
+        mark: CertificateMark,
     },
 }
 
-#[derive(Serialize)]
-struct CertList {
-    #[serde(rename = "CertificateSigneds")]
-    items: Vec<CertificateSigned>,
-    total_items: u64,
-    page: u64,
-    per_page: u64,
-    page_next: Option<u64>,
-}
-
-fn line(c: &CertificateSigned) -> String {
+/// One line per certificate, as certbot's `certificates` shows them:
+/// id, status, days left, expiry and names.
+fn line(ctx: &Context, c: &CertificateSigned, names: &[String]) -> String {
+    let now = ctx.peter.now();
+    let status = ctx.peter.certificates().status(c);
+    let days = (c.not_after - now).whole_days();
     format!(
-        "{:>6}  {}  {}  {}",
+        "{:>6}  {:<8}  {:>5}  {}  {}",
         c.id,
-        if c.is_active {
-            "active  "
-        } else if c.is_revoked {
-            "revoked "
+        status.to_string(),
+        if status == CertificateStatus::Expired {
+            "-".to_string()
         } else {
-            "inactive"
+            format!("{days}d")
         },
         c.not_after.date(),
-        c.cert_subject
+        crate::output::printable(&names.join(","))
     )
 }
 
 pub async fn run(cli: &Cli, command: &CertCommand) -> Result<(), CliError> {
     let ctx = Context::open(cli).await?;
+    let certs = ctx.peter.certificates();
     match command {
         CertCommand::List {
             expiring,
             inactive,
+            status,
+            domain,
             page,
             per_page,
         } => {
-            let filter = match (expiring, inactive) {
+            let mut filter = match (expiring, inactive) {
                 (Some(days), _) => {
-                    CertificateFilter::ExpiringBefore(ctx.clock.now() + Duration::days(*days))
+                    CertificateFilter::expiring_before(ctx.peter.now() + Duration::days(*days))
                 }
-                (None, true) => CertificateFilter::Inactive,
-                (None, false) => CertificateFilter::All,
+                (None, true) => CertificateFilter::inactive(),
+                (None, false) => CertificateFilter::all(),
             };
-            let paged = ctx
-                .store
-                .list_certificates_signed(filter, Page::new(*page, *per_page))
-                .await?;
-            let out = CertList {
-                total_items: paged.total_items,
-                page: paged.page.page,
-                per_page: paged.page.per_page,
-                page_next: paged.page_next(),
-                items: paged.items,
-            };
-            emit(ctx.json, &out, || {
-                out.items.iter().map(|c| line(c) + "\n").collect()
-            });
+            filter.status = *status;
+            if let Some(name) = domain {
+                filter.domain = Some(ctx.peter.domains().get(name).await?.id);
+            }
+            let paged = certs.list(filter, Page::new(*page, *per_page)).await?;
+            let mut lines = String::new();
+            if !ctx.json {
+                for c in &paged.items {
+                    let names = certs.names(c.id).await?;
+                    lines.push_str(&line(&ctx, c, &names));
+                    lines.push('\n');
+                }
+            }
+            emit_view(ctx.json, &CertificatesList::of(&paged), || lines);
         }
         CertCommand::Show { id } => {
-            let cert = ctx
-                .store
-                .certificate_signed(CertificateSignedId(*id))
-                .await?;
-            emit(
-                ctx.json,
-                &serde_json::json!({"CertificateSigned": cert}),
-                || {
-                    format!(
-                        "{}\nissuer: {}\nnot after: {}\nfingerprint sha1: {}\n",
-                        line(&cert),
-                        cert.cert_issuer,
-                        cert.not_after,
-                        cert.fingerprint_sha1
-                    )
-                },
-            );
+            let cert = certs.get(CertificateSignedId(*id)).await?;
+            let names = certs.names(cert.id).await?;
+            emit_view(ctx.json, &CertificateAnswer::of(&cert), || {
+                format!(
+                    "{}\nissuer: {}\nnot after: {}\nfingerprint sha1: {}\n",
+                    line(&ctx, &cert, &names),
+                    crate::output::printable(&cert.cert_issuer),
+                    cert.not_after,
+                    cert.fingerprint_sha1
+                )
+            });
         }
         CertCommand::Download { id, format, output } => {
-            let file = peter_core::services::downloads::certificate_download(
-                ctx.store.as_ref(),
-                CertificateSignedId(*id),
-                format,
-                None,
-            )
-            .await?;
+            let file = certs
+                .download(CertificateSignedId(*id), *format, None)
+                .await?;
             match output {
                 Some(path) => {
-                    use std::io::Write;
-                    use std::os::unix::fs::OpenOptionsExt;
-                    let mode = if file.is_private { 0o600 } else { 0o644 };
-                    let mut f = std::fs::OpenOptions::new()
-                        .write(true)
-                        .create(true)
-                        .truncate(true)
-                        .mode(mode)
-                        .open(path)
-                        .map_err(|e| CliError::io(path, e))?;
-                    f.write_all(&file.body).map_err(|e| CliError::io(path, e))?;
+                    crate::output::write_file(path, &file.body, file.is_private())?;
                     emit(
                         ctx.json,
                         &serde_json::json!({"result": "success", "file": path, "bytes": file.body.len()}),
                         || format!("wrote {} ({} bytes)", path.display(), file.body.len()),
                     );
                 }
-                None => {
-                    use std::io::Write;
-                    std::io::stdout()
-                        .write_all(&file.body)
-                        .map_err(|e| CliError::io(std::path::Path::new("stdout"), e))?;
-                }
+                None => crate::output::write_stdout(&file.body),
             }
         }
         CertCommand::Revoke {
@@ -183,40 +163,25 @@ pub async fn run(cli: &Cli, command: &CertCommand) -> Result<(), CliError> {
             reason,
             account,
         } => {
-            let reason: peter_core::ports::RevocationReason =
-                reason.parse().map_err(peter_core::Error::from)?;
-            let acme = ctx.acme();
-            let orders = peter_core::services::orders::Orders {
-                store: ctx.store.as_ref(),
-                acme: acme.as_ref(),
-                clock: ctx.clock.as_ref(),
-                settings: Default::default(),
-            };
-            let cert = orders
-                .revoke_upstream(
+            let changed = certs
+                .revoke(
                     CertificateSignedId(*id),
-                    reason,
-                    account.map(peter_core::model::AcmeAccountId),
+                    *reason,
+                    account.map(AcmeAccountId),
                 )
                 .await?;
-            emit(
-                ctx.json,
-                &serde_json::json!({"result": "success", "CertificateSigned": cert}),
-                || format!("certificate {} revoked upstream", cert.id),
-            );
+            publication_warnings(&changed.publication);
+            emit_view(ctx.json, &CertificateAnswer::of(&changed.value), || {
+                format!("certificate {} revoked upstream", changed.value.id)
+            });
         }
         CertCommand::Mark { id, mark } => {
-            let mark: CertificateMark = mark.parse().map_err(peter_core::Error::from)?;
-            let cert = ctx
-                .store
-                .mark_certificate_signed(CertificateSignedId(*id), mark)
-                .await?;
-            ctx.after_certificate_change(&[cert.id]).await;
-            emit(
-                ctx.json,
-                &serde_json::json!({"result": "success", "CertificateSigned": cert}),
-                || line(&cert),
-            );
+            let changed = certs.mark(CertificateSignedId(*id), *mark).await?;
+            publication_warnings(&changed.publication);
+            let names = certs.names(changed.value.id).await?;
+            emit_view(ctx.json, &CertificateAnswer::of(&changed.value), || {
+                line(&ctx, &changed.value, &names)
+            });
         }
     }
     Ok(())

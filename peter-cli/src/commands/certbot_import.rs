@@ -4,9 +4,8 @@
 
 use std::path::{Path, PathBuf};
 
+use peter_core::app::CertificateUpload;
 use peter_core::formats::private_key_from_jwk;
-use peter_core::services::accounts::import_account;
-use peter_core::services::import::{CertificateUpload, import_certificate};
 use serde::Serialize;
 
 use super::{CliError, Context, read_text};
@@ -56,13 +55,14 @@ pub async fn run(ctx: &Context, root: &Path) -> Result<(), CliError> {
     let mut accounts = Vec::new();
     account_dirs(&root.join("accounts"), &mut accounts);
     if !accounts.is_empty() {
-        let acme = ctx.acme();
         for dir in accounts {
             let outcome = async {
                 let key = private_key_from_jwk(&read_text(&dir.join("private_key.json"))?)
                     .map_err(peter_core::Error::from)?;
                 read_text(&dir.join("regr.json"))?;
-                import_account(ctx.store.as_ref(), acme.as_ref(), None, key, None)
+                ctx.peter
+                    .accounts()
+                    .import(None, key, None)
                     .await
                     .map_err(CliError::from)
             }
@@ -91,17 +91,18 @@ pub async fn run(ctx: &Context, root: &Path) -> Result<(), CliError> {
                 } else {
                     None
                 };
-                import_certificate(
-                    ctx.store.as_ref(),
-                    ctx.clock.as_ref(),
-                    CertificateUpload {
+                let changed = ctx
+                    .peter
+                    .certificates()
+                    .import(CertificateUpload {
                         certificate_pem: &cert_pem,
                         private_key_pem: &key_pem,
                         chain_pem: chain_pem.as_deref(),
-                    },
-                )
-                .await
-                .map_err(CliError::from)
+                    })
+                    .await
+                    .map_err(CliError::from)?;
+                crate::output::publication_warnings(&changed.publication);
+                Ok::<_, CliError>(changed.value)
             }
             .await;
             match outcome {

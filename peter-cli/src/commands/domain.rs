@@ -1,14 +1,15 @@
-//! `peter domain`: list, show, enable, disable and blocklist domains.
+//! `peter domain`: add, list, show, enable, disable and blocklist domains.
 
 use clap::Subcommand;
 use peter_core::dns::DomainName;
 use peter_core::model::Domain;
-use peter_core::ports::DomainStore;
-use peter_core::ports::{Page, StoreError};
+use peter_core::model::rules::DomainMark;
+use peter_core::ports::{DomainFilter, Page};
+use peter_http::views::{DomainAnswer, DomainView, DomainsList, render};
 
 use super::{CliError, Context};
 use crate::Cli;
-use crate::output::emit;
+use crate::output::{emit, emit_view, printable, publication_warnings};
 
 /// Domain subcommands.
 #[derive(Debug, Subcommand)]
@@ -21,6 +22,12 @@ pub enum DomainCommand {
     },
     /// List domains by name.
     List {
+        /// Only names containing this text.
+        #[arg(long)]
+        name: Option<String>,
+        /// Only active (true) or inactive (false) domains.
+        #[arg(long)]
+        active: Option<bool>,
         /// Page number (from 1).
         #[arg(long, default_value_t = 1)]
         page: u64,
@@ -28,19 +35,19 @@ pub enum DomainCommand {
         #[arg(long, default_value_t = 50)]
         per_page: u64,
     },
-    /// Show one domain (by name).
+    /// Show one domain (by name or id).
     Show {
-        /// Domain name.
+        /// Domain name or id.
         name: String,
     },
     /// Include a domain in renewals and configuration output again.
     Enable {
-        /// Domain name.
+        /// Domain name or id.
         name: String,
     },
     /// Leave a domain out of renewals and configuration output.
     Disable {
-        /// Domain name.
+        /// Domain name or id.
         name: String,
     },
     /// Never order, answer challenges for, or serve this name.
@@ -50,53 +57,44 @@ pub enum DomainCommand {
     },
 }
 
-fn parse(name: &str) -> Result<DomainName, CliError> {
-    Ok(DomainName::parse(name).map_err(peter_core::Error::from)?)
-}
-
-async fn find(ctx: &Context, name: &str) -> Result<Domain, CliError> {
-    let parsed = parse(name)?;
-    ctx.store
-        .domain_by_name(&parsed)
-        .await?
-        .ok_or_else(|| StoreError::not_found("Domain", parsed).into())
-}
-
 fn line(d: &Domain) -> String {
     format!(
         "{:>6}  {}  {}",
         d.id,
         if d.is_active { "active  " } else { "inactive" },
-        d.domain_name
+        printable(&d.domain_name)
     )
 }
 
 pub async fn run(cli: &Cli, command: &DomainCommand) -> Result<(), CliError> {
-    // Validate names before touching the store.
-    match command {
-        DomainCommand::Add { names } => {
-            for n in names {
-                parse(n)?;
-            }
-        }
-        DomainCommand::Show { name }
-        | DomainCommand::Enable { name }
-        | DomainCommand::Disable { name }
-        | DomainCommand::Blocklist { name } => {
-            parse(name)?;
-        }
-        DomainCommand::List { .. } => {}
+    // Names are checked before the store is opened.
+    let names: Vec<&String> = match command {
+        DomainCommand::Add { names } => names.iter().collect(),
+        DomainCommand::Blocklist { name } => vec![name],
+        _ => Vec::new(),
+    };
+    for n in names {
+        DomainName::parse(n).map_err(peter_core::Error::from)?;
     }
     let ctx = Context::open(cli).await?;
+    let domains = ctx.peter.domains();
     match command {
         DomainCommand::Add { names } => {
             let mut out = Vec::new();
             for n in names {
-                out.push(peter_core::services::domains::add_domain(ctx.store.as_ref(), n).await?);
+                out.push(domains.add(n).await?);
             }
+            let views: Vec<serde_json::Value> = out
+                .iter()
+                .map(|c| {
+                    let mut v = render(&DomainView::from(&c.id));
+                    v["is_created"] = c.created.into();
+                    v
+                })
+                .collect();
             emit(
                 ctx.json,
-                &serde_json::json!({"result": "success", "Domains": out}),
+                &serde_json::json!({"result": "success", "Domains": views}),
                 || {
                     out.iter()
                         .map(|c| {
@@ -110,37 +108,44 @@ pub async fn run(cli: &Cli, command: &DomainCommand) -> Result<(), CliError> {
                 },
             );
         }
-        DomainCommand::List { page, per_page } => {
-            let paged = ctx.store.list_domains(Page::new(*page, *per_page)).await?;
-            emit(
-                ctx.json,
-                &serde_json::json!({
-                    "Domains": paged.items,
-                    "pagination": {"total_items": paged.total_items, "page": paged.page.page,
-                                   "per_page": paged.page.per_page, "page_next": paged.page_next()}
-                }),
-                || paged.items.iter().map(|d| line(d) + "\n").collect(),
-            );
+        DomainCommand::List {
+            name,
+            active,
+            page,
+            per_page,
+        } => {
+            let filter = DomainFilter {
+                name_contains: name.clone(),
+                active: *active,
+            };
+            let paged = domains.list(filter, Page::new(*page, *per_page)).await?;
+            emit_view(ctx.json, &DomainsList::of(&paged), || {
+                paged.items.iter().map(|d| line(d) + "\n").collect()
+            });
         }
         DomainCommand::Show { name } => {
-            let d = find(&ctx, name).await?;
-            emit(ctx.json, &serde_json::json!({"Domain": d}), || line(&d));
+            let d = domains.get(name).await?;
+            emit_view(ctx.json, &DomainAnswer::of(&d), || line(&d));
         }
         DomainCommand::Enable { name } | DomainCommand::Disable { name } => {
-            let d = find(&ctx, name).await?;
-            let active = matches!(command, DomainCommand::Enable { .. });
-            let d = ctx.store.set_domain_active(d.id, active).await?;
-            emit(
-                ctx.json,
-                &serde_json::json!({"result": "success", "Domain": d}),
-                || line(&d),
-            );
+            let mark = if matches!(command, DomainCommand::Enable { .. }) {
+                DomainMark::Active
+            } else {
+                DomainMark::Inactive
+            };
+            let changed = domains.mark(name, mark).await?;
+            publication_warnings(&changed.publication);
+            emit_view(ctx.json, &DomainAnswer::of(&changed.value), || {
+                line(&changed.value)
+            });
         }
         DomainCommand::Blocklist { name } => {
-            let b = ctx.store.add_blocklisted_domain(&parse(name)?).await?;
+            let b = domains.blocklist(name).await?;
             emit(
                 ctx.json,
-                &serde_json::json!({"result": "success", "DomainBlocklisted": b}),
+                &serde_json::json!({"result": "success", "DomainBlocklisted": {
+                    "id": b.id.id.0, "domain_name": b.id.domain_name, "is_created": b.created,
+                }}),
                 || format!("blocklisted {}", b.id.domain_name),
             );
         }

@@ -3,7 +3,7 @@
 use std::path::PathBuf;
 
 use clap::Subcommand;
-use peter_store::certbot_export::export_certbot;
+use peter_store::certbot_export::CertbotExport;
 
 use super::{CliError, Context};
 use crate::Cli;
@@ -26,38 +26,30 @@ pub enum ExportCommand {
 pub async fn run(cli: &Cli, command: &ExportCommand) -> Result<(), CliError> {
     let ExportCommand::Certbot { dir, deploy_hook } = command;
     let ctx = Context::open(cli).await?;
-    let spinner = crate::output::progress("exporting certificates");
-    let report = export_certbot(ctx.store.as_ref(), dir)
-        .await
-        .map_err(|e| match e {
-            peter_store::certbot_export::ExportError::Core(e) => CliError::Core(e),
-            other => CliError::Usage(other.to_string()),
-        })?;
-    drop(spinner);
-    let mut hook_ran = false;
-    if let (Some(hook), false) = (deploy_hook, report.changed.is_empty()) {
-        let status = std::process::Command::new("sh")
-            .args(["-c", hook])
-            .env("PETER_CHANGED_LINEAGES", report.changed.join(" "))
-            .env("PETER_EXPORT_DIR", dir)
-            .status()
-            .map_err(|e| CliError::Usage(format!("deploy hook: {e}")))?;
-        if !status.success() {
-            return Err(CliError::Usage(format!(
-                "the deploy hook failed ({status})"
-            )));
-        }
-        hook_ran = true;
+    let mut target = CertbotExport::new(dir);
+    if let Some(hook) = deploy_hook {
+        target = target.deploy_hook(hook);
     }
+    let spinner = crate::output::progress("exporting certificates");
+    let report = ctx.peter.publishing().export(&target).await;
+    drop(spinner);
+    let report = report.map_err(|e| match e {
+        peter_core::Error::Publish(p) => CliError::Usage(p.to_string()),
+        other => CliError::Core(other),
+    })?;
     emit(
         ctx.json,
-        &serde_json::json!({"result": "success", "changed": report.changed, "unchanged": report.unchanged, "deploy_hook_ran": hook_ran}),
+        &serde_json::json!({"result": "success", "changed": report.changed, "unchanged": report.unchanged, "deploy_hook_ran": report.deploy_hook_ran}),
         || {
             format!(
                 "{} changed, {} unchanged{}",
                 report.changed.len(),
                 report.unchanged.len(),
-                if hook_ran { "; deploy hook ran" } else { "" }
+                if report.deploy_hook_ran {
+                    "; deploy hook ran"
+                } else {
+                    ""
+                }
             )
         },
     );

@@ -3,11 +3,11 @@
 use std::path::PathBuf;
 
 use clap::Subcommand;
-use peter_core::services::import::{CertificateUpload, import_certificate};
+use peter_core::app::CertificateUpload;
 
 use super::{CliError, Context, read_text};
 use crate::Cli;
-use crate::output::emit;
+use crate::output::{emit, publication_warnings};
 
 /// Import subcommands.
 #[derive(Debug, Subcommand)]
@@ -43,16 +43,17 @@ pub async fn run(cli: &Cli, command: &ImportCommand) -> Result<(), CliError> {
             let key_pem = read_text(key)?;
             let chain_pem = chain.as_deref().map(read_text).transpose()?;
             let ctx = Context::open(cli).await?;
-            let outcome = import_certificate(
-                ctx.store.as_ref(),
-                ctx.clock.as_ref(),
-                CertificateUpload {
+            let changed = ctx
+                .peter
+                .certificates()
+                .import(CertificateUpload {
                     certificate_pem: &cert_pem,
                     private_key_pem: &key_pem,
                     chain_pem: chain_pem.as_deref(),
-                },
-            )
-            .await?;
+                })
+                .await?;
+            publication_warnings(&changed.publication);
+            let outcome = changed.value;
             emit(ctx.json, &outcome, || {
                 format!(
                     "certificate {} ({}){}\nprivate key {} ({})\n",

@@ -60,8 +60,7 @@ pub async fn run(cli: &Cli) -> Result<(), CliError> {
     };
 
     let ctx = Context::open(cli).await?;
-    let report = ctx.store.as_ref();
-    let startup = peter_core::ports::AccountStore::apply_startup_rules(report).await?;
+    let startup = ctx.peter.apply_startup_rules().await?;
     let out = InitReport {
         data_dir: dir.display().to_string(),
         config_file: config_path.display().to_string(),

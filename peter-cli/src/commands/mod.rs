@@ -17,6 +17,7 @@ pub mod serve;
 use std::path::Path;
 use std::sync::Arc;
 
+use peter_core::app::Peter;
 use peter_core::ports::{Clock, StoreError, SystemClock};
 use peter_core::{Error as CoreError, ErrorKind};
 use peter_store::SqlStore;
@@ -39,6 +40,7 @@ pub enum CliError {
         /// The file.
         path: String,
         /// The error.
+        #[source]
         source: std::io::Error,
     },
     /// A usage problem clap cannot express.
@@ -60,7 +62,7 @@ impl CliError {
     pub fn exit_code(&self) -> u8 {
         match self {
             CliError::Core(e) => match e.kind() {
-                ErrorKind::InvalidInput => 2,
+                ErrorKind::InvalidInput | ErrorKind::Unconfigured => 2,
                 ErrorKind::NotFound => 3,
                 ErrorKind::Conflict => 4,
                 ErrorKind::Unavailable => 5,
@@ -83,69 +85,36 @@ impl CliError {
     }
 }
 
-/// Everything a command needs: configuration and an open store.
+/// Everything a command needs: configuration and the facade.
 pub struct Context {
     /// Loaded configuration.
     pub config: Config,
-    /// The store.
-    pub store: Arc<SqlStore>,
-    /// The clock.
-    pub clock: Arc<dyn Clock>,
+    /// The facade over the store, the ACME client and the publishers.
+    pub peter: Peter,
     /// `--json`.
     pub json: bool,
 }
 
 impl Context {
-    /// The ACME client, recording into this store.
-    pub fn acme(&self) -> Arc<dyn peter_core::ports::AcmeClient> {
-        let store: Arc<dyn peter_core::ports::Store> = self.store.clone();
-        Arc::new(peter_acme::InstantAcmeClient::new(store))
-    }
-
-    /// After certificates were issued, imported or marked: rewrites their
-    /// domains in Redis when `redis.prime_on_change` is set. A Redis failure
-    /// is a warning on stderr, not the command's failure: the store change
-    /// is committed.
-    pub async fn after_certificate_change(&self, ids: &[peter_core::model::CertificateSignedId]) {
-        if ids.is_empty() || self.config.redis.url.is_empty() || !self.config.redis.prime_on_change
-        {
-            return;
-        }
-        let style = match self.config.redis.prime_style.parse() {
-            Ok(s) => s,
-            Err(e) => {
-                eprintln!("peter: warning: redis priming skipped: {e}");
-                return;
-            }
-        };
-        let ttl = (self.config.redis.ttl_seconds > 0).then_some(self.config.redis.ttl_seconds);
-        let primer =
-            match peter_store::redis_prime::RedisPrimer::connect(&self.config.redis.url, "", ttl)
-                .await
-            {
-                Ok(p) => p,
-                Err(e) => {
-                    eprintln!("peter: warning: redis priming skipped: {e}");
-                    return;
-                }
-            };
-        for id in ids {
-            if let Err(e) = peter_core::services::publish::republish_certificate(
-                self.store.as_ref(),
-                &primer,
-                style,
-                *id,
-            )
-            .await
-            {
-                eprintln!("peter: warning: redis priming of certificate {id} failed: {e}");
-            }
-        }
-    }
-
     /// Loads configuration and opens (and migrates) the store.
     pub async fn open(cli: &Cli) -> Result<Self, CliError> {
-        let config = Config::load(&cli.data_dir)?;
+        Self::open_with(cli, |_, _| {}).await
+    }
+
+    /// Like [`Context::open`], with the command's own overrides of the
+    /// configuration and the facade's settings.
+    pub async fn open_with(
+        cli: &Cli,
+        adjust: impl FnOnce(&mut Config, &mut peter_core::app::Settings),
+    ) -> Result<Self, CliError> {
+        let mut config = Config::load(&cli.data_dir)?;
+        let node = format!(
+            "{}-{}",
+            std::env::var("HOSTNAME").unwrap_or_else(|_| "peter".into()),
+            std::process::id()
+        );
+        let mut settings = settings(node);
+        adjust(&mut config, &mut settings);
         let url = cli
             .database_url
             .clone()
@@ -156,15 +125,62 @@ impl Context {
                 cli.data_dir.display()
             )));
         }
-        let clock: Arc<dyn Clock> = Arc::new(SystemClock);
+        let clock = clock();
         let store = SqlStore::connect(&url, clock.clone()).await?;
+        let mut builder = Peter::builder()
+            .store(store)
+            .clock(clock)
+            .acme(peter_acme::InstantAcme)
+            .settings(settings);
+        if !config.redis.url.is_empty() {
+            let style = config
+                .redis
+                .prime_style
+                .parse()
+                .map_err(|e: peter_core::model::UnknownValue| CliError::Usage(e.to_string()))?;
+            let ttl = (config.redis.ttl_seconds > 0).then_some(config.redis.ttl_seconds);
+            let primer = peter_store::redis_prime::RedisPrimer::lazy(
+                &config.redis.url,
+                &config.redis.key_prefix,
+                ttl,
+            )
+            .map_err(|e| CliError::Usage(format!("redis.url: {e}")))?;
+            builder = builder.redis(Arc::new(primer), style, config.redis.prime_on_change);
+        }
+        if let Some(nginx) = nginx::nginx_client(&config)? {
+            builder = builder.nginx(Arc::new(nginx));
+        }
         Ok(Self {
             config,
-            store: Arc::new(store),
-            clock,
+            peter: builder.build()?,
             json: cli.json,
         })
     }
+}
+
+/// The system clock; in test builds, moved by `PETER_TEST_CLOCK_OFFSET_SECONDS`
+/// so a test can run a node "later" without sleeping.
+fn clock() -> Arc<dyn Clock> {
+    #[cfg(feature = "testkit")]
+    if let Some(offset) = std::env::var("PETER_TEST_CLOCK_OFFSET_SECONDS")
+        .ok()
+        .and_then(|s| s.parse::<i64>().ok())
+    {
+        return Arc::new(peter_core::testkit::OffsetClock::new(
+            time::Duration::seconds(offset),
+        ));
+    }
+    Arc::new(SystemClock)
+}
+
+fn settings(node: String) -> peter_core::app::Settings {
+    let settings = peter_core::app::Settings::default().with_node_name(node);
+    #[cfg(feature = "testkit")]
+    let settings = settings.with_orders(peter_core::app::OrderSettings {
+        checkpoint: Some(order::kill_at_checkpoint),
+        ..Default::default()
+    });
+    settings
 }
 
 /// Runs the parsed command line.

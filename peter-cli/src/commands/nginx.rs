@@ -45,41 +45,33 @@ pub async fn run(cli: &Cli, command: &NginxCommand) -> Result<(), CliError> {
     } = command
     {
         let ctx = super::Context::open(cli).await?;
-        let text = peter_store::certbot_export::nginx_server_blocks(
-            ctx.store.as_ref(),
-            certbot_dir,
-            listen,
-        )
-        .await
-        .map_err(|e| match e {
-            peter_store::certbot_export::ExportError::Core(e) => CliError::Core(e),
-            other => CliError::Usage(other.to_string()),
-        })?;
+        let served = ctx.peter.publishing().served_domains().await?;
+        let text = peter_store::certbot_export::nginx_server_blocks(&served, certbot_dir, listen)
+            .map_err(|e| CliError::Usage(e.to_string()))?;
         match output {
             Some(path) => std::fs::write(path, &text).map_err(|e| CliError::io(path, e))?,
             None => crate::output::write_stdout(text.as_bytes()),
         }
         return Ok(());
     }
-    let config = Config::load(&cli.data_dir)?;
-    if config.nginx.servers.is_empty() {
-        return Err(CliError::Usage(
-            "no nginx servers configured: set nginx.servers or PETER_NGINX_SERVERS".into(),
-        ));
+    if let NginxCommand::Flush { domain: Some(d) } = command {
+        DomainName::parse(d).map_err(peter_core::Error::from)?;
     }
-    let client = nginx_client(&config)?.expect("servers are configured");
+    let ctx = super::Context::open(cli).await?;
+    let publishing = ctx.peter.publishing();
     let status = match command {
         NginxCommand::Flush { domain: Some(d) } => {
-            let name = DomainName::parse(d).map_err(peter_core::Error::from)?;
-            client.expire_domain(&name).await
+            publishing
+                .nginx_expire(Some(std::slice::from_ref(d)))
+                .await?
         }
-        NginxCommand::Flush { domain: None } => client.expire_all().await,
+        NginxCommand::Flush { domain: None } => publishing.nginx_expire(None).await?,
         // `Config` returned above; asking for status is the harmless reading.
-        NginxCommand::Status | NginxCommand::Config { .. } => client.status().await,
+        NginxCommand::Status | NginxCommand::Config { .. } => publishing.nginx_status().await?,
     };
     let ok = status.errors.is_empty();
     emit(
-        cli.json,
+        ctx.json,
         &serde_json::json!({"result": if ok { "success" } else { "error" }, "servers_status": status}),
         || {
             status

@@ -1,19 +1,23 @@
 //! `peter order`: place, process and inspect ACME orders.
 
-use peter_core::ports::{EventStore, OrderStore};
 use std::net::SocketAddr;
 
 use clap::Subcommand;
+use peter_core::app::{OrderRequest, ProcessSteps, Step};
 use peter_core::model::{
     AcmeAccountId, AcmeOrder, AcmeOrderId, AcmeOrderProcessingStrategy, PrivateKeyCycle,
 };
 use peter_core::ports::{OrderFilter, Page};
-use peter_core::services::orders::{OrderRequest, OrderSettings, Orders};
+use peter_http::views::{
+    AcmeAuthorizationsList, AcmeEventLogsList, AcmeOrderActionAnswer, AcmeOrderView,
+    AcmeOrdersList, render,
+};
 use peter_http::{PublicServer, PublicState};
 
 use super::{CliError, Context};
 use crate::Cli;
-use crate::output::emit;
+use crate::output::{emit, emit_view, publication_warnings};
+use crate::values::closed;
 
 /// Order subcommands.
 #[derive(Debug, Subcommand)]
@@ -23,15 +27,17 @@ pub enum OrderCommand {
         /// Domain names.
         #[arg(required = true)]
         domains: Vec<String>,
-        /// create (create upstream and stop) | single (everything now) | multi (one step per `order process`).
-        #[arg(long, default_value = "single")]
-        strategy: String,
+        /// create_order (create upstream and stop), process_single (everything
+        /// now), process_multi (one step per `order process`); also create,
+        /// single, multi.
+        #[arg(long, default_value = "process_single", value_parser = closed::<AcmeOrderProcessingStrategy>())]
+        strategy: AcmeOrderProcessingStrategy,
         /// Ordering account (default: the global default account).
         #[arg(long)]
         account: Option<i64>,
         /// Key cycle (default: the account's).
-        #[arg(long)]
-        key_cycle: Option<String>,
+        #[arg(long, value_parser = closed::<PrivateKeyCycle>())]
+        key_cycle: Option<PrivateKeyCycle>,
         /// ACME profile.
         #[arg(long)]
         profile: Option<String>,
@@ -83,26 +89,23 @@ pub enum OrderCommand {
         /// Only active orders.
         #[arg(long)]
         active: bool,
+        /// Page number (from 1).
+        #[arg(long, default_value_t = 1)]
+        page: u64,
+        /// Items per page.
+        #[arg(long, default_value_t = 50)]
+        per_page: u64,
     },
 }
 
 /// With `PETER_KILL_AT=<checkpoint>` the process aborts at that checkpoint,
-/// as a crash or `kill -9` would stop it: the resume tests use it.
+/// as a crash or `kill -9` would stop it: the resume tests use it. Test
+/// builds only: the shipped binary has no such hook.
+#[cfg(feature = "testkit")]
 pub fn kill_at_checkpoint(point: &'static str) {
     if std::env::var("PETER_KILL_AT").ok().as_deref() == Some(point) {
         eprintln!("peter: stopping at checkpoint {point} (PETER_KILL_AT)");
         std::process::abort();
-    }
-}
-
-fn strategy(s: &str) -> Result<AcmeOrderProcessingStrategy, CliError> {
-    match s {
-        "create" | "create_order" => Ok(AcmeOrderProcessingStrategy::CreateOrder),
-        "single" | "process_single" => Ok(AcmeOrderProcessingStrategy::ProcessSingle),
-        "multi" | "process_multi" => Ok(AcmeOrderProcessingStrategy::ProcessMulti),
-        other => Err(CliError::Usage(format!(
-            "unknown strategy `{other}`; use create, single or multi"
-        ))),
     }
 }
 
@@ -118,74 +121,75 @@ fn line(o: &AcmeOrder) -> String {
     )
 }
 
-async fn http_server(
+/// Answers HTTP-01 from this process while `work` runs, when asked to.
+async fn with_http<T>(
     ctx: &Context,
     listen: Option<&String>,
-) -> Result<Option<PublicServer>, CliError> {
-    let Some(listen) = listen else {
-        return Ok(None);
+    work: impl std::future::Future<Output = Result<T, peter_core::Error>>,
+) -> Result<T, CliError> {
+    let server = match listen {
+        None => None,
+        Some(listen) => {
+            let addr: SocketAddr = listen.parse().map_err(|_| {
+                CliError::Usage(format!(
+                    "--http-listen `{listen}` is not an address like 0.0.0.0:80"
+                ))
+            })?;
+            let state = PublicState::new(ctx.peter.clone(), ctx.config.environment.clone());
+            Some(
+                PublicServer::start(addr, state)
+                    .await
+                    .map_err(|e| CliError::Usage(format!("cannot listen on {addr}: {e}")))?,
+            )
+        }
     };
-    let addr: SocketAddr = listen.parse().map_err(|_| {
-        CliError::Usage(format!(
-            "--http-listen `{listen}` is not an address like 0.0.0.0:80"
-        ))
-    })?;
-    let state = PublicState {
-        store: ctx.store.clone(),
-        environment: ctx.config.environment.clone(),
-    };
-    let server = PublicServer::start(addr, state)
-        .await
-        .map_err(|e| CliError::Usage(format!("cannot listen on {addr}: {e}")))?;
-    Ok(Some(server))
+    let result = work.await;
+    if let Some(s) = server {
+        let _ = s.stop().await;
+    }
+    Ok(result?)
+}
+
+fn emit_action(
+    ctx: &Context,
+    operation: &str,
+    order: &AcmeOrder,
+    step: Option<Step>,
+    publication: Option<&peter_core::app::Publication>,
+) {
+    if let Some(p) = publication {
+        publication_warnings(p);
+    }
+    emit_view(
+        ctx.json,
+        &AcmeOrderActionAnswer::of(operation, order, step, publication),
+        || line(order),
+    );
 }
 
 pub async fn run(cli: &Cli, command: &OrderCommand) -> Result<(), CliError> {
     let ctx = Context::open(cli).await?;
-    let acme = ctx.acme();
-    let orders = Orders {
-        store: ctx.store.as_ref(),
-        acme: acme.as_ref(),
-        clock: ctx.clock.as_ref(),
-        settings: OrderSettings {
-            checkpoint: Some(kill_at_checkpoint),
-            ..OrderSettings::default()
-        },
-    };
+    let orders = ctx.peter.orders();
     match command {
         OrderCommand::New {
             domains,
-            strategy: s,
+            strategy,
             account,
             key_cycle,
             profile,
             http_listen,
         } => {
-            let strategy = strategy(s)?;
-            let account_id = peter_core::services::accounts::account_or_global_default(
-                ctx.store.as_ref(),
-                account.map(AcmeAccountId),
-            )
-            .await?;
-            let mut request = OrderRequest::new(account_id, domains.clone(), strategy);
-            request.private_key_cycle = key_cycle
-                .as_deref()
-                .map(|c| c.parse::<PrivateKeyCycle>())
-                .transpose()
-                .map_err(peter_core::Error::from)?;
+            let mut request = OrderRequest::new(AcmeAccountId(0), domains.clone(), *strategy);
+            request.acme_account_id = account.map(AcmeAccountId);
+            request.private_key_cycle = *key_cycle;
             request.profile = profile.clone();
-            let server = http_server(&ctx, http_listen.as_ref()).await?;
-            let result = orders.create(request).await;
-            if let Some(s) = server {
-                let _ = s.stop().await;
-            }
-            let order = result?;
-            ctx.after_certificate_change(order.certificate_signed_id.as_slice())
-                .await;
-            emit(
-                ctx.json,
-                &serde_json::json!({"result": "success", "AcmeOrder": order}),
-                || line(&order),
+            let changed = with_http(&ctx, http_listen.as_ref(), orders.create(request)).await?;
+            emit_action(
+                &ctx,
+                "new",
+                &changed.value,
+                None,
+                Some(&changed.publication),
             );
         }
         OrderCommand::Process {
@@ -193,101 +197,104 @@ pub async fn run(cli: &Cli, command: &OrderCommand) -> Result<(), CliError> {
             to_end,
             http_listen,
         } => {
-            let server = http_server(&ctx, http_listen.as_ref()).await?;
-            let result = if *to_end {
-                orders
-                    .process_to_end(AcmeOrderId(*id))
-                    .await
-                    .map(|o| (o, None))
+            let steps = if *to_end {
+                ProcessSteps::All
             } else {
-                match orders.process_step(AcmeOrderId(*id)).await {
-                    Ok(step) => ctx
-                        .store
-                        .acme_order(AcmeOrderId(*id))
-                        .await
-                        .map(|o| (o, Some(step)))
-                        .map_err(Into::into),
-                    Err(e) => Err(e),
-                }
+                ProcessSteps::One
             };
-            if let Some(s) = server {
-                let _ = s.stop().await;
-            }
-            let (order, step) = result?;
-            ctx.after_certificate_change(order.certificate_signed_id.as_slice())
-                .await;
-            emit(
-                ctx.json,
-                &serde_json::json!({"result": "success", "AcmeOrder": order, "step": step}),
-                || line(&order),
+            let changed = with_http(
+                &ctx,
+                http_listen.as_ref(),
+                orders.process(AcmeOrderId(*id), steps),
+            )
+            .await?;
+            let (order, step) = &changed.value;
+            emit_action(
+                &ctx,
+                "acme-process",
+                order,
+                *step,
+                Some(&changed.publication),
             );
         }
         OrderCommand::Sync { id } => {
-            let order = orders.sync_order(AcmeOrderId(*id)).await?;
+            let order = orders.sync(AcmeOrderId(*id)).await?;
             let auths = orders.sync_authorizations(order.id).await?;
             emit(
                 ctx.json,
-                &serde_json::json!({"result": "success", "AcmeOrder": order, "AcmeAuthorizations": auths}),
+                &serde_json::json!({
+                    "result": "success",
+                    "AcmeOrder": render(&AcmeOrderView::from(&order)),
+                    "AcmeAuthorizations": render(&AcmeAuthorizationsList::whole(&auths))["AcmeAuthorizations"],
+                }),
                 || line(&order),
             );
         }
-        OrderCommand::Finalize { id } | OrderCommand::Download { id } => {
-            let step = if matches!(command, OrderCommand::Finalize { .. }) {
-                orders.finalize(AcmeOrderId(*id)).await?
-            } else {
-                orders.download(AcmeOrderId(*id)).await?
-            };
-            let order = ctx.store.acme_order(AcmeOrderId(*id)).await?;
-            ctx.after_certificate_change(order.certificate_signed_id.as_slice())
-                .await;
-            emit(
-                ctx.json,
-                &serde_json::json!({"result": "success", "AcmeOrder": order, "step": step}),
-                || line(&order),
+        OrderCommand::Finalize { id } => {
+            let changed = orders.finalize(AcmeOrderId(*id)).await?;
+            let (order, step) = &changed.value;
+            emit_action(
+                &ctx,
+                "acme-finalize",
+                order,
+                *step,
+                Some(&changed.publication),
+            );
+        }
+        OrderCommand::Download { id } => {
+            let changed = orders.download(AcmeOrderId(*id)).await?;
+            let (order, step) = &changed.value;
+            emit_action(
+                &ctx,
+                "acme-server/download-certificate",
+                order,
+                *step,
+                Some(&changed.publication),
             );
         }
         OrderCommand::Retry { id, http_listen } => {
-            let server = http_server(&ctx, http_listen.as_ref()).await?;
-            let result = orders
-                .retry(AcmeOrderId(*id), AcmeOrderProcessingStrategy::ProcessSingle)
-                .await;
-            if let Some(s) = server {
-                let _ = s.stop().await;
-            }
-            let order = result?;
-            ctx.after_certificate_change(order.certificate_signed_id.as_slice())
-                .await;
-            emit(
-                ctx.json,
-                &serde_json::json!({"result": "success", "AcmeOrder": order}),
-                || line(&order),
+            let changed = with_http(
+                &ctx,
+                http_listen.as_ref(),
+                orders.retry(AcmeOrderId(*id), AcmeOrderProcessingStrategy::ProcessSingle),
+            )
+            .await?;
+            emit_action(
+                &ctx,
+                "retry",
+                &changed.value,
+                None,
+                Some(&changed.publication),
             );
         }
         OrderCommand::Show { id } => {
-            let order = ctx.store.acme_order(AcmeOrderId(*id)).await?;
-            let auths = ctx.store.acme_authorizations_for_order(order.id).await?;
-            let events = ctx.store.acme_events_for_order(order.id).await?;
+            let order = orders.get(AcmeOrderId(*id)).await?;
+            let auths = orders.authorizations(order.id).await?;
+            let events = orders.events(order.id).await?;
             emit(
                 ctx.json,
-                &serde_json::json!({"AcmeOrder": order, "AcmeAuthorizations": auths, "AcmeEventLogs": events}),
+                &serde_json::json!({
+                    "AcmeOrder": render(&AcmeOrderView::from(&order)),
+                    "AcmeAuthorizations": render(&AcmeAuthorizationsList::whole(&auths))["AcmeAuthorizations"],
+                    "AcmeEventLogs": render(&AcmeEventLogsList::whole(&events))["AcmeEventLogs"],
+                }),
                 || line(&order),
             );
         }
-        OrderCommand::List { active } => {
+        OrderCommand::List {
+            active,
+            page,
+            per_page,
+        } => {
             let filter = if *active {
-                OrderFilter::Active
+                OrderFilter::active()
             } else {
-                OrderFilter::All
+                OrderFilter::all()
             };
-            let page = ctx
-                .store
-                .list_acme_orders(filter, Page::new(1, 100))
-                .await?;
-            emit(
-                ctx.json,
-                &serde_json::json!({"AcmeOrders": page.items, "total_items": page.total_items}),
-                || page.items.iter().map(|o| line(o) + "\n").collect(),
-            );
+            let paged = orders.list(filter, Page::new(*page, *per_page)).await?;
+            emit_view(ctx.json, &AcmeOrdersList::of(&paged), || {
+                paged.items.iter().map(|o| line(o) + "\n").collect()
+            });
         }
     }
     Ok(())

@@ -1,12 +1,10 @@
 //! `peter renew`: renew what is due, safely from cron on several nodes.
 
-use peter_core::services::orders::{OrderSettings, Orders};
-use peter_core::services::renewals::{due_certificates, renew_due};
 use peter_http::{PublicServer, PublicState};
 
 use super::{CliError, Context};
 use crate::Cli;
-use crate::output::emit;
+use crate::output::{emit, publication_warnings};
 
 pub async fn run(
     cli: &Cli,
@@ -15,21 +13,20 @@ pub async fn run(
     http_listen: Option<&str>,
     lease_seconds: u64,
 ) -> Result<(), CliError> {
-    let started_at = time::OffsetDateTime::now_utc();
-    let ctx = Context::open(cli).await?;
+    let lease = time::Duration::seconds(i64::try_from(lease_seconds.max(1)).unwrap_or(i64::MAX));
+    let ctx = Context::open_with(cli, |_, settings| {
+        settings.renewal_lease = lease;
+    })
+    .await?;
+    let renewals = ctx.peter.renewals();
     if dry_run {
-        let due = due_certificates(ctx.store.as_ref(), ctx.clock.now(), days).await?;
-        let missing: Vec<String> =
-            peter_core::services::renewals::missing_domains(ctx.store.as_ref())
-                .await?
-                .into_iter()
-                .map(|d| d.domain_name)
-                .collect();
+        let plan = renewals.plan(days).await?;
         emit(
             ctx.json,
-            &serde_json::json!({"result": "success", "dry_run": true, "due": due, "missing": missing}),
+            &serde_json::json!({"result": "success", "dry_run": true, "due": plan.due, "missing": plan.missing}),
             || {
-                let mut text: String = due
+                let mut text: String = plan
+                    .due
                     .iter()
                     .map(|d| {
                         format!(
@@ -38,7 +35,7 @@ pub async fn run(
                         )
                     })
                     .collect();
-                for m in &missing {
+                for m in &plan.missing {
                     text.push_str(&format!("domain {m}: no certificate yet\n"));
                 }
                 if text.is_empty() {
@@ -56,10 +53,7 @@ pub async fn run(
                     "--http-listen `{listen}` is not an address like 0.0.0.0:80"
                 ))
             })?;
-            let state = PublicState {
-                store: ctx.store.clone(),
-                environment: ctx.config.environment.clone(),
-            };
+            let state = PublicState::new(ctx.peter.clone(), ctx.config.environment.clone());
             Some(
                 PublicServer::start(addr, state)
                     .await
@@ -68,46 +62,15 @@ pub async fn run(
         }
         None => None,
     };
-    let acme = ctx.acme();
-    let orders = Orders {
-        store: ctx.store.as_ref(),
-        acme: acme.as_ref(),
-        clock: ctx.clock.as_ref(),
-        settings: OrderSettings {
-            checkpoint: Some(super::order::kill_at_checkpoint),
-            ..OrderSettings::default()
-        },
-    };
-    let holder = format!(
-        "{}-{}-{:016x}",
-        std::env::var("HOSTNAME").unwrap_or_else(|_| "peter".into()),
-        std::process::id(),
-        rand::random::<u64>()
-    );
-    let lease = time::Duration::seconds(lease_seconds.max(1) as i64);
     let spinner = crate::output::progress("renewing what is due");
-    let result = renew_due(&orders, &holder, days, lease, started_at).await;
+    let result = renewals.run(days).await;
     drop(spinner);
     if let Some(s) = server {
         let _ = s.stop().await;
     }
-    let report = result?;
-    let mut changed = Vec::new();
-    let new_orders = report.renewed.iter().map(|(_, order)| *order).chain(
-        report
-            .ordered_missing
-            .iter()
-            .filter_map(|(_, r)| r.as_ref().ok().copied()),
-    );
-    for order in new_orders {
-        if let Some(cert) = peter_core::ports::OrderStore::acme_order(ctx.store.as_ref(), order)
-            .await?
-            .certificate_signed_id
-        {
-            changed.push(cert);
-        }
-    }
-    ctx.after_certificate_change(&changed).await;
+    let changed = result?;
+    publication_warnings(&changed.publication);
+    let report = changed.value;
     emit(
         ctx.json,
         &serde_json::json!({"result": "success", "renewal": report}),

@@ -2,10 +2,6 @@
 
 use std::net::SocketAddr;
 
-use std::sync::Arc;
-
-use peter_core::services::orders::OrderSettings;
-use peter_http::admin::RedisPublishing;
 use peter_http::{AdminAccess, AdminState, PublicServer, PublicState};
 
 use crate::config::ADMIN_TOKEN_FILE;
@@ -38,10 +34,7 @@ pub async fn run(
             "--listen `{listen}` is not an address like 127.0.0.1:7201"
         ))
     })?;
-    let state = PublicState {
-        store: ctx.store.clone(),
-        environment: ctx.config.environment.clone(),
-    };
+    let state = PublicState::new(ctx.peter.clone(), ctx.config.environment.clone());
     let with_admin = admin_state.is_some();
     let server = PublicServer::start_with_admin(addr, state, admin_state)
         .await
@@ -84,58 +77,15 @@ async fn admin_state(cli: &Cli, ctx: &Context) -> Result<AdminState, CliError> {
     } else {
         ctx.config.admin.token.clone()
     };
-    if token.len() < 16 {
-        return Err(CliError::Usage(
-            "the admin token must be at least 16 characters".into(),
-        ));
+    let usage = |e: peter_http::AccessError| CliError::Usage(e.to_string());
+    let mut access = AdminAccess::new(token)
+        .map_err(usage)?
+        .with_gateway_networks(&ctx.config.admin.gateway_networks)
+        .map_err(|e| CliError::Usage(format!("admin.gateway_networks: {e}")))?;
+    if !ctx.config.admin.gateway_token.is_empty() {
+        access = access
+            .with_gateway_token(ctx.config.admin.gateway_token.clone())
+            .map_err(usage)?;
     }
-    let gateway_networks = ctx
-        .config
-        .admin
-        .gateway_networks
-        .iter()
-        .map(|n| {
-            n.parse::<ipnet::IpNet>()
-                .or_else(|_| n.parse::<std::net::IpAddr>().map(ipnet::IpNet::from))
-                .map_err(|_| {
-                    CliError::Usage(format!(
-                        "admin.gateway_networks: `{n}` is not a network like 10.0.0.0/8"
-                    ))
-                })
-        })
-        .collect::<Result<Vec<_>, _>>()?;
-    let gateway_token = Some(ctx.config.admin.gateway_token.clone()).filter(|t| !t.is_empty());
-    let redis = if ctx.config.redis.url.is_empty() {
-        None
-    } else {
-        let ttl = (ctx.config.redis.ttl_seconds > 0).then_some(ctx.config.redis.ttl_seconds);
-        let primer = peter_store::redis_prime::RedisPrimer::connect(&ctx.config.redis.url, "", ttl)
-            .await
-            .map_err(|e| CliError::Unavailable(e.to_string()))?;
-        Some(RedisPublishing {
-            publisher: Arc::new(primer),
-            style: ctx
-                .config
-                .redis
-                .prime_style
-                .parse()
-                .map_err(CliError::Usage)?,
-            on_change: ctx.config.redis.prime_on_change,
-        })
-    };
-    let nginx = super::nginx::nginx_client(&ctx.config)?.map(Arc::new);
-    Ok(AdminState {
-        store: ctx.store.clone(),
-        acme: ctx.acme(),
-        clock: ctx.clock.clone(),
-        order_settings: OrderSettings::default(),
-        access: Arc::new(AdminAccess {
-            admin_token: token,
-            gateway_token,
-            gateway_networks,
-        }),
-        max_body_bytes: ctx.config.admin.max_body_bytes,
-        redis,
-        nginx,
-    })
+    Ok(AdminState::new(ctx.peter.clone(), access).max_body_bytes(ctx.config.admin.max_body_bytes))
 }

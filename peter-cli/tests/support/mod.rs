@@ -11,9 +11,8 @@ use std::sync::{Arc, Mutex};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpListener;
 
-use peter_acme::InstantAcmeClient;
+use peter_core::app::Peter;
 use peter_core::ports::*;
-use peter_core::services::orders::OrderSettings;
 use peter_http::{ADMIN_PREFIX, AdminAccess, AdminState, PublicServer, PublicState};
 use peter_store::SqlStore;
 
@@ -57,8 +56,16 @@ impl Resp {
     }
 }
 
+/// Redis priming for an admin world.
+pub struct Redis {
+    pub publisher: Arc<dyn CachePublisher>,
+    pub style: PrimeStyle,
+    pub on_change: bool,
+}
+
 pub struct AdminWorld {
     pub store: Arc<SqlStore>,
+    pub peter: Peter,
     pub server: Option<PublicServer>,
     pub addr: SocketAddr,
     pub dir: std::path::PathBuf,
@@ -78,7 +85,7 @@ impl AdminWorld {
         port: u16,
         access: AdminAccess,
         admin: bool,
-        redis: Option<peter_http::admin::RedisPublishing>,
+        redis: Option<Redis>,
         nginx: Option<Arc<peter_http::nginx::NginxClient>>,
     ) -> AdminWorld {
         let dir = std::env::temp_dir().join(format!("peter-admin-{label}-{}", std::process::id()));
@@ -93,23 +100,22 @@ impl AdminWorld {
             .await
             .unwrap(),
         );
-        let dyn_store: Arc<dyn Store> = store.clone();
-        let admin_state = admin.then(|| AdminState {
-            store: dyn_store.clone(),
-            acme: Arc::new(InstantAcmeClient::new(dyn_store.clone())),
-            clock,
-            order_settings: OrderSettings::default(),
-            access: Arc::new(access),
-            max_body_bytes: 64 * 1024,
-            redis,
-            nginx,
-        });
+        let mut builder = Peter::builder()
+            .shared_store(store.clone())
+            .clock(clock)
+            .acme(peter_acme::InstantAcme);
+        if let Some(r) = redis {
+            builder = builder.redis(r.publisher, r.style, r.on_change);
+        }
+        if let Some(n) = nginx {
+            builder = builder.nginx(n);
+        }
+        let peter = builder.build().unwrap();
+        let admin_state =
+            admin.then(|| AdminState::new(peter.clone(), access).max_body_bytes(64 * 1024));
         let server = PublicServer::start_with_admin(
             SocketAddr::from(([127, 0, 0, 1], port)),
-            PublicState {
-                store: dyn_store,
-                environment: "admintest".into(),
-            },
+            PublicState::new(peter.clone(), "admintest"),
             admin_state,
         )
         .await
@@ -117,6 +123,7 @@ impl AdminWorld {
         let addr = server.local_addr;
         AdminWorld {
             store,
+            peter,
             server: Some(server),
             addr,
             dir,
@@ -126,11 +133,10 @@ impl AdminWorld {
     }
 
     pub fn default_access() -> AdminAccess {
-        AdminAccess {
-            admin_token: TOKEN.into(),
-            gateway_token: Some(GATEWAY.into()),
-            gateway_networks: Vec::new(),
-        }
+        AdminAccess::new(TOKEN)
+            .unwrap()
+            .with_gateway_token(GATEWAY)
+            .unwrap()
     }
 
     pub fn url(&self, path: &str) -> String {

@@ -69,30 +69,17 @@ pub enum TransitionError {
     UnknownMark(String),
 }
 
-/// The marks an operator may put on a certificate.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum CertificateMark {
-    /// Back in service.
-    Active,
-    /// Out of service, reversibly.
-    Inactive,
-    /// Revoked (local bookkeeping; permanent).
-    Revoked,
-}
-
-impl std::str::FromStr for CertificateMark {
-    type Err = TransitionError;
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        match s {
-            "active" => Ok(Self::Active),
-            "inactive" => Ok(Self::Inactive),
-            "revoked" => Ok(Self::Revoked),
-            "unrevoke" | "unrevoked" => Err(TransitionError::Unrevoke),
-            other => Err(TransitionError::UnknownMark(other.to_string())),
-        }
+crate::model::closed_set!(
+    /// The marks an operator may put on a certificate.
+    CertificateMark, "certificate mark" {
+        /// Back in service.
+        Active => "active",
+        /// Out of service, reversibly.
+        Inactive => "inactive",
+        /// Revoked (permanent; an upstream revocation applies it too).
+        Revoked => "revoked",
     }
-}
+);
 
 /// A certificate's lifecycle flags.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -159,6 +146,17 @@ impl CertificateFlags {
                     })
                 }
             }
+        }
+    }
+
+    /// What happens to a certificate its CA revoked: the local `revoked`
+    /// mark too, whatever its state, so it is never served again.
+    pub fn revoked_upstream(self) -> Self {
+        Self {
+            is_active: false,
+            is_deactivated: true,
+            is_revoked: true,
+            ..self
         }
     }
 
@@ -263,26 +261,47 @@ pub fn global_defaults_to_unset(
         .collect()
 }
 
-/// The marks an operator may put on an order.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum OrderMark {
-    /// Treat the order as failed (local bookkeeping).
-    Invalid,
-    /// Stop processing it (cancel).
-    Deactivate,
-}
-
-impl std::str::FromStr for OrderMark {
-    type Err = TransitionError;
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        match s {
-            "invalid" => Ok(Self::Invalid),
-            "deactivate" | "deactivated" => Ok(Self::Deactivate),
-            other => Err(TransitionError::UnknownMark(other.to_string())),
-        }
+crate::model::closed_set!(
+    /// The marks an operator may put on an order.
+    OrderMark, "order mark" {
+        /// Treat the order as failed (local bookkeeping).
+        Invalid => "invalid",
+        /// Stop processing it (cancel).
+        Deactivate => "deactivate",
     }
-}
+    aliases { "deactivated" => Deactivate }
+);
+
+crate::model::closed_set!(
+    /// The marks an operator may put on a private key.
+    PrivateKeyMark, "private key mark" {
+        /// Usable again (a compromised key never is).
+        Active => "active",
+        /// Not used for new certificates.
+        Inactive => "inactive",
+        /// Compromised: permanent; its certificates are taken out of service
+        /// and revoked upstream with reason keyCompromise.
+        Compromised => "compromised",
+    }
+);
+
+crate::model::closed_set!(
+    /// The marks an operator may put on a domain.
+    DomainMark, "domain mark" {
+        /// Served and renewed.
+        Active => "active",
+        /// Neither served nor renewed.
+        Inactive => "inactive",
+    }
+);
+
+crate::model::closed_set!(
+    /// The marks an operator may put on an ACME account.
+    AccountMark, "account mark" {
+        /// Make it the global default account.
+        GlobalDefault => "global_default",
+    }
+);
 
 /// Checks an order mark against the order's status and processing flag.
 pub fn ensure_order_markable(
@@ -425,6 +444,23 @@ pub fn key_cycle_is_account_scoped(cycle: PrivateKeyCycle) -> bool {
     )
 }
 
+/// The preference rule on its own: the first offer (offers come upstream
+/// default first) containing the earliest preferred CA, else the first offer.
+pub fn choose_chain<'a>(
+    offers: &'a [crate::model::CertificateChainOffer],
+    preferences: &[crate::model::CertificateCaId],
+) -> Option<&'a crate::model::CertificateCaChain> {
+    preferences
+        .iter()
+        .find_map(|ca| {
+            offers
+                .iter()
+                .find(|o| o.chain.certificate_ca_ids.contains(ca))
+        })
+        .or_else(|| offers.first())
+        .map(|o| &o.chain)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -483,10 +519,30 @@ mod tests {
             revoked.mark(CertificateMark::Revoked),
             Err(TransitionError::AlreadyRevoked)
         );
-        assert_eq!(
-            "unrevoke".parse::<CertificateMark>(),
-            Err(TransitionError::Unrevoke)
+        assert!(
+            "unrevoke".parse::<CertificateMark>().is_err(),
+            "there is no mark that undoes a revocation"
         );
+    }
+
+    #[test]
+    fn an_upstream_revocation_applies_the_permanent_local_mark() {
+        for start in [
+            CertificateFlags::NEW,
+            CertificateFlags::NEW
+                .mark(CertificateMark::Inactive)
+                .unwrap(),
+            CertificateFlags::NEW
+                .mark(CertificateMark::Revoked)
+                .unwrap(),
+        ] {
+            let after = start.revoked_upstream();
+            assert!(!after.is_active && after.is_revoked && after.is_deactivated);
+            assert_eq!(
+                after.mark(CertificateMark::Active),
+                Err(TransitionError::CertificateRevoked)
+            );
+        }
     }
 
     #[test]

@@ -20,6 +20,7 @@ macro_rules! coded_enum {
         $name:ident, $what:literal {
             $($(#[$vdoc:meta])* $variant:ident = $code:literal => $text:literal),* $(,)?
         }
+        $(aliases { $($alias:literal => $avariant:ident),* $(,)? })?
     ) => {
         $(#[$doc])*
         #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -48,6 +49,16 @@ macro_rules! coded_enum {
             }
         }
 
+        impl $crate::model::ClosedSet for $name {
+            const NAME: &'static str = stringify!($name);
+            const WHAT: &'static str = $what;
+            const ALL: &'static [Self] = $name::ALL;
+            $(const ALIASES: &'static [(&'static str, Self)] = &[$(($alias, $name::$avariant)),*];)?
+            fn as_str(self) -> &'static str {
+                $name::as_str(self)
+            }
+        }
+
         impl std::fmt::Display for $name {
             fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
                 f.write_str(self.as_str())
@@ -57,14 +68,7 @@ macro_rules! coded_enum {
         impl std::str::FromStr for $name {
             type Err = UnknownValue;
             fn from_str(s: &str) -> Result<Self, Self::Err> {
-                match s {
-                    $($text => Ok($name::$variant),)*
-                    _ => Err(UnknownValue {
-                        what: $what,
-                        value: s.to_string(),
-                        expected: [$($text),*].join(", "),
-                    }),
-                }
+                <$name as $crate::model::ClosedSet>::parse_wire(s)
             }
         }
 
@@ -362,6 +366,7 @@ coded_enum!(
         /// One step per call.
         ProcessMulti = 3 => "process_multi",
     }
+    aliases { "create" => CreateOrder, "single" => ProcessSingle, "multi" => ProcessMulti }
 );
 
 coded_enum!(
@@ -471,5 +476,7 @@ coded_enum!(
         AcmeServerMarkDefault = 1101 => "AcmeServer__mark__default",
         /// Certificates were imported in bulk.
         CertificateImport = 1010 => "CertificateSigned__import",
+        /// Domains were re-published (Redis, nginx) after a change.
+        Publication = 1200 => "Publication",
     }
 );

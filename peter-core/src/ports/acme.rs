@@ -195,19 +195,20 @@ pub struct RenewalWindow {
     pub retry_after: OffsetDateTime,
 }
 
-/// Revocation reasons (RFC 5280).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub enum RevocationReason {
-    /// 0
-    Unspecified,
-    /// 1
-    KeyCompromise,
-    /// 4
-    Superseded,
-    /// 5
-    CessationOfOperation,
-}
+crate::model::closed_set!(
+    /// Revocation reasons (RFC 5280) a subscriber may give.
+    RevocationReason, "revocation reason" {
+        /// 0
+        Unspecified => "unspecified",
+        /// 1
+        KeyCompromise => "keyCompromise",
+        /// 4
+        Superseded => "superseded",
+        /// 5
+        CessationOfOperation => "cessationOfOperation",
+    }
+    aliases { "key_compromise" => KeyCompromise, "cessation_of_operation" => CessationOfOperation }
+);
 
 impl RevocationReason {
     /// The RFC 5280 code.
@@ -217,23 +218,6 @@ impl RevocationReason {
             Self::KeyCompromise => 1,
             Self::Superseded => 4,
             Self::CessationOfOperation => 5,
-        }
-    }
-}
-
-impl std::str::FromStr for RevocationReason {
-    type Err = UnknownValue;
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        match s {
-            "unspecified" => Ok(Self::Unspecified),
-            "keyCompromise" | "key_compromise" => Ok(Self::KeyCompromise),
-            "superseded" => Ok(Self::Superseded),
-            "cessationOfOperation" | "cessation_of_operation" => Ok(Self::CessationOfOperation),
-            other => Err(UnknownValue {
-                what: "revocation reason",
-                value: other.to_string(),
-                expected: "unspecified, keyCompromise, superseded, cessationOfOperation".into(),
-            }),
         }
     }
 }
@@ -336,4 +320,32 @@ pub trait AcmeClient: Send + Sync {
     ) -> Result<RenewalWindow, AcmeError>;
     /// The ARI identifier of a certificate (`aki.serial`, base64url).
     fn certificate_identifier(&self, certificate_der: &[u8]) -> Result<String, AcmeError>;
+}
+
+/// Makes the ACME client the facade uses, recording its exchanges in `events`.
+pub trait AcmeClientFactory: Send + Sync {
+    /// The client.
+    fn client(
+        &self,
+        events: std::sync::Arc<dyn crate::ports::EventStore>,
+        clock: std::sync::Arc<dyn crate::ports::Clock>,
+    ) -> std::sync::Arc<dyn AcmeClient>;
+}
+
+impl<F> AcmeClientFactory for F
+where
+    F: Fn(
+            std::sync::Arc<dyn crate::ports::EventStore>,
+            std::sync::Arc<dyn crate::ports::Clock>,
+        ) -> std::sync::Arc<dyn AcmeClient>
+        + Send
+        + Sync,
+{
+    fn client(
+        &self,
+        events: std::sync::Arc<dyn crate::ports::EventStore>,
+        clock: std::sync::Arc<dyn crate::ports::Clock>,
+    ) -> std::sync::Arc<dyn AcmeClient> {
+        self(events, clock)
+    }
 }

@@ -8,5 +8,5 @@ mod storage;
 
 pub use acme::*;
 pub use clock::{Clock, ManualClock, SystemClock};
-pub use publish::{CachePublisher, PrimeReport, PrimeStyle, PublishError};
+pub use publish::*;
 pub use storage::*;

@@ -97,6 +97,7 @@ pub async fn resolve_server(
 pub async fn create_account(
     store: &dyn Store,
     acme: &dyn AcmeClient,
+    clock: &dyn Clock,
     request: AccountRequest,
 ) -> Result<AcmeAccount, Error> {
     let server = resolve_server(store, request.acme_server_id).await?;
@@ -114,8 +115,8 @@ pub async fn create_account(
         ))
         .into());
     }
-    let directory = super::retry_acme(5, || acme.directory(&server)).await?;
-    let url = super::retry_acme(5, || {
+    let directory = super::retry_acme(clock, 5, || acme.directory(&server)).await?;
+    let url = super::retry_acme(clock, 5, || {
         acme.register_account(
             &server,
             &key,
@@ -148,6 +149,7 @@ pub async fn create_account(
 pub async fn check_account(
     store: &dyn Store,
     acme: &dyn AcmeClient,
+    clock: &dyn Clock,
     id: AcmeAccountId,
 ) -> Result<bool, Error> {
     let account = store.acme_account(id).await?;
@@ -157,7 +159,11 @@ pub async fn check_account(
         acme_account_id: Some(id),
         ..Default::default()
     };
-    match super::retry_acme(5, || acme.register_account(&server, &key, None, true, refs)).await {
+    match super::retry_acme(clock, 5, || {
+        acme.register_account(&server, &key, None, true, refs)
+    })
+    .await
+    {
         Ok(url) => {
             if account.account_url.as_deref() != Some(url.as_str()) {
                 store.set_acme_account_url(id, &url).await?;
@@ -173,6 +179,7 @@ pub async fn check_account(
 pub async fn deactivate_account(
     store: &dyn Store,
     acme: &dyn AcmeClient,
+    clock: &dyn Clock,
     id: AcmeAccountId,
 ) -> Result<AcmeAccount, Error> {
     let account = store.acme_account(id).await?;
@@ -181,7 +188,7 @@ pub async fn deactivate_account(
     }
     let server = store.acme_server(account.acme_server_id).await?;
     let ctx = AccountContext { server, account };
-    super::retry_acme(5, || acme.deactivate_account(&ctx)).await?;
+    super::retry_acme(clock, 5, || acme.deactivate_account(&ctx)).await?;
     Ok(store.deactivate_acme_account(id).await?)
 }
 
@@ -189,6 +196,7 @@ pub async fn deactivate_account(
 pub async fn change_account_key(
     store: &dyn Store,
     acme: &dyn AcmeClient,
+    clock: &dyn Clock,
     id: AcmeAccountId,
 ) -> Result<AcmeAccount, Error> {
     let account = store.acme_account(id).await?;
@@ -197,7 +205,7 @@ pub async fn change_account_key(
     }
     let server = store.acme_server(account.acme_server_id).await?;
     let ctx = AccountContext { server, account };
-    let key = super::retry_acme(5, || acme.change_account_key(&ctx)).await?;
+    let key = super::retry_acme(clock, 5, || acme.change_account_key(&ctx)).await?;
     Ok(store
         .rotate_acme_account_key(id, &key, AcmeAccountKeySource::Generated)
         .await?)
@@ -208,12 +216,13 @@ pub async fn change_account_key(
 pub async fn import_account(
     store: &dyn Store,
     acme: &dyn AcmeClient,
+    clock: &dyn Clock,
     server_id: Option<AcmeServerId>,
     key: ParsedPrivateKey,
     contact: Option<String>,
 ) -> Result<AcmeAccount, Error> {
     let server = resolve_server(store, server_id).await?;
-    let url = match super::retry_acme(5, || {
+    let url = match super::retry_acme(clock, 5, || {
         acme.register_account(&server, &key, None, true, EventRefs::default())
     })
     .await

@@ -214,7 +214,10 @@ pub async fn deactivate_expired(
     let mut page = 1;
     loop {
         let batch = store
-            .list_certificates_signed(CertificateFilter::ExpiringBefore(now), Page::new(page, 500))
+            .list_certificates_signed(
+                CertificateFilter::expiring_before(now),
+                Page::new(page, 500),
+            )
             .await?;
         expired.extend(batch.items.iter().map(|c| (c.id, c.unique_fqdn_set_id)));
         match batch.page_next() {

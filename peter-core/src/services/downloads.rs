@@ -9,34 +9,39 @@ use crate::model::*;
 use crate::ports::{Store, StoreError};
 
 /// A file to hand out.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Clone, PartialEq, Eq)]
 pub struct Download {
     /// The bytes.
     pub body: Vec<u8>,
+    /// Which file it is.
+    pub format: DownloadFormat,
     /// Its content type.
     pub content_type: &'static str,
-    /// Whether it holds private key material (write it 0600).
-    pub is_private: bool,
 }
 
-/// The files a certificate can be downloaded as.
-pub const CERTIFICATE_FORMATS: &[&str] = &[
-    "cert.pem",
-    "cert.pem.txt",
-    "cert.cer",
-    "cert.crt",
-    "cert.der",
-    "chain.pem",
-    "chain.pem.txt",
-    "fullchain.pem",
-    "fullchain.pem.txt",
-    "privkey.pem",
-    "privkey.pem.txt",
-    "privkey.key",
-];
+impl std::fmt::Debug for Download {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Download")
+            .field("format", &self.format)
+            .field("bytes", &self.body.len())
+            .finish()
+    }
+}
 
-const PEM: &str = "application/x-pem-file";
-const TEXT: &str = "text/plain";
+impl Download {
+    /// Whether it holds private key material (write it 0600; never cache it).
+    pub fn is_private(&self) -> bool {
+        self.format.is_private()
+    }
+
+    fn of(format: DownloadFormat, body: Vec<u8>) -> Self {
+        Self {
+            body,
+            format,
+            content_type: format.content_type(),
+        }
+    }
+}
 
 /// The chain a certificate is served with: the first offered chain that
 /// contains a CA of the preference list (in list order), else the upstream
@@ -51,22 +56,7 @@ pub async fn preferred_chain(
     Ok(choose_chain(&offers, &preferences).cloned())
 }
 
-/// The preference rule on its own: the first offer (offers come upstream
-/// default first) containing the earliest preferred CA, else the first offer.
-pub fn choose_chain<'a>(
-    offers: &'a [crate::model::CertificateChainOffer],
-    preferences: &[CertificateCaId],
-) -> Option<&'a CertificateCaChain> {
-    preferences
-        .iter()
-        .find_map(|ca| {
-            offers
-                .iter()
-                .find(|o| o.chain.certificate_ca_ids.contains(ca))
-        })
-        .or_else(|| offers.first())
-        .map(|o| &o.chain)
-}
+pub use crate::model::rules::choose_chain;
 
 /// The chain a certificate is handed out with: `chain` when given (it must
 /// be one the certificate was offered with), else its preferred chain.
@@ -91,29 +81,16 @@ pub async fn served_chain(
     }
 }
 
-/// One of [`CERTIFICATE_FORMATS`] for a certificate, through `chain` (a
-/// chain id the certificate was offered with) or its preferred chain.
+/// A certificate's file (one of [`CertificateFile`]'s), through `chain`
+/// (a chain the certificate was offered with) or its preferred chain.
 pub async fn certificate_download(
     store: &dyn Store,
     id: CertificateSignedId,
-    format: &str,
+    format: DownloadFormat,
     chain: Option<CertificateCaChainId>,
 ) -> Result<Download, Error> {
-    if !CERTIFICATE_FORMATS.contains(&format) {
-        return Err(Error::InvalidField {
-            field: "format",
-            message: format!(
-                "`{format}` is not one of {}",
-                CERTIFICATE_FORMATS.join(", ")
-            ),
-        });
-    }
+    use DownloadFormat::*;
     let cert = store.certificate_signed(id).await?;
-    let pem = |body: String, text: bool| Download {
-        body: body.into_bytes(),
-        content_type: if text { TEXT } else { PEM },
-        is_private: false,
-    };
     let chain_pem = || async {
         Ok::<String, Error>(
             served_chain(store, id, chain)
@@ -122,146 +99,89 @@ pub async fn certificate_download(
                 .unwrap_or_default(),
         )
     };
-    Ok(match format {
-        "cert.pem" | "cert.pem.txt" => pem(cert.cert_pem.clone(), format.ends_with(".txt")),
-        "cert.cer" | "cert.crt" | "cert.der" => Download {
-            body: pem_to_der(&cert.cert_pem, PEM_CERTIFICATE)?,
-            content_type: if format == "cert.cer" {
-                "application/pkix-cert"
-            } else {
-                "application/x-x509-server-cert"
-            },
-            is_private: false,
-        },
-        "chain.pem" | "chain.pem.txt" => pem(chain_pem().await?, format.ends_with(".txt")),
-        "fullchain.pem" | "fullchain.pem.txt" => pem(
-            format!("{}{}", cert.cert_pem, chain_pem().await?),
-            format.ends_with(".txt"),
-        ),
-        _ => {
-            let key = store.private_key(cert.private_key_id).await?;
-            let parsed = ParsedPrivateKey::from_pem(&key.key_pem)?;
-            match format {
-                "privkey.key" => Download {
-                    body: parsed.pkcs8_der().to_vec(),
-                    content_type: "application/pkcs8",
-                    is_private: true,
-                },
-                _ => Download {
-                    body: parsed.pem().as_bytes().to_vec(),
-                    content_type: if format.ends_with(".txt") { TEXT } else { PEM },
-                    is_private: true,
-                },
-            }
+    let body = match format {
+        CertPem | CertPemTxt => cert.cert_pem.into_bytes(),
+        CertCer | CertCrt | CertDer => pem_to_der(&cert.cert_pem, PEM_CERTIFICATE)?,
+        ChainPem | ChainPemTxt => chain_pem().await?.into_bytes(),
+        FullchainPem | FullchainPemTxt => {
+            format!("{}{}", cert.cert_pem, chain_pem().await?).into_bytes()
         }
-    })
+        PrivkeyPem | PrivkeyPemTxt | PrivkeyKey => {
+            let key = store.private_key(cert.private_key_id).await?;
+            return key_file(&key.key_pem, format);
+        }
+        other => return Err(not_offered(other, "a certificate")),
+    };
+    Ok(Download::of(format, body))
 }
 
-/// The files a CA certificate can be downloaded as.
-pub const CA_FORMATS: &[&str] = &[
-    "cert.pem",
-    "cert.pem.txt",
-    "cert.cer",
-    "cert.crt",
-    "cert.der",
-];
-/// The files a CA chain can be downloaded as.
-pub const CHAIN_FORMATS: &[&str] = &["chain.pem", "chain.pem.txt"];
-/// The files a certificate request can be downloaded as.
-pub const CSR_FORMATS: &[&str] = &["csr.pem", "csr.pem.txt", "csr.csr"];
-/// The files a private key (a certificate's or an account's) can be
-/// downloaded as.
-pub const KEY_FORMATS: &[&str] = &["key.pem", "key.pem.txt", "key.key"];
-
-fn unknown_format(format: &str, formats: &[&str]) -> Error {
+fn not_offered(format: DownloadFormat, what: &str) -> Error {
     Error::InvalidField {
         field: "format",
-        message: format!("`{format}` is not one of {}", formats.join(", ")),
+        message: format!("`{format}` is not a file of {what}"),
     }
 }
 
-fn text_download(body: String, format: &str, binary_type: &'static str) -> Download {
-    Download {
-        body: body.into_bytes(),
-        content_type: if format.ends_with(".txt") {
-            TEXT
-        } else {
-            binary_type
-        },
-        is_private: false,
-    }
-}
-
-/// One of [`CA_FORMATS`] for a CA certificate.
+/// A CA certificate's file.
 pub async fn ca_download(
     store: &dyn Store,
     id: CertificateCaId,
-    format: &str,
+    format: DownloadFormat,
 ) -> Result<Download, Error> {
-    if !CA_FORMATS.contains(&format) {
-        return Err(unknown_format(format, CA_FORMATS));
-    }
+    use DownloadFormat::*;
     let ca = store.certificate_ca(id).await?;
-    Ok(match format {
-        "cert.pem" | "cert.pem.txt" => text_download(ca.cert_pem, format, PEM),
-        _ => Download {
-            body: pem_to_der(&ca.cert_pem, PEM_CERTIFICATE)?,
-            content_type: if format == "cert.cer" {
-                "application/pkix-cert"
-            } else {
-                "application/x-x509-ca-cert"
-            },
-            is_private: false,
-        },
+    let body = match format {
+        CertPem | CertPemTxt => ca.cert_pem.into_bytes(),
+        CertCer | CertCrt | CertDer => pem_to_der(&ca.cert_pem, PEM_CERTIFICATE)?,
+        other => return Err(not_offered(other, "a CA certificate")),
+    };
+    Ok(Download {
+        body,
+        format,
+        content_type: format.content_type_for_ca(),
     })
 }
 
-/// One of [`CHAIN_FORMATS`] for a CA chain.
+/// A CA chain's file.
 pub async fn chain_download(
     store: &dyn Store,
     id: CertificateCaChainId,
-    format: &str,
+    format: DownloadFormat,
 ) -> Result<Download, Error> {
-    if !CHAIN_FORMATS.contains(&format) {
-        return Err(unknown_format(format, CHAIN_FORMATS));
-    }
     let chain = store.certificate_ca_chain(id).await?;
-    Ok(text_download(chain.chain_pem, format, PEM))
+    match format {
+        DownloadFormat::ChainPem | DownloadFormat::ChainPemTxt => {
+            Ok(Download::of(format, chain.chain_pem.into_bytes()))
+        }
+        other => Err(not_offered(other, "a chain")),
+    }
 }
 
-/// One of [`CSR_FORMATS`] for a certificate request (`csr.csr` is PEM too).
+/// A certificate request's file (`csr.csr` is PEM too).
 pub async fn csr_download(
     store: &dyn Store,
     id: CertificateRequestId,
-    format: &str,
+    format: DownloadFormat,
 ) -> Result<Download, Error> {
-    if !CSR_FORMATS.contains(&format) {
-        return Err(unknown_format(format, CSR_FORMATS));
-    }
     let csr = store.certificate_request(id).await?;
-    let binary_type = if format == "csr.csr" {
-        "application/pkcs10"
-    } else {
-        PEM
-    };
-    Ok(text_download(csr.csr_pem, format, binary_type))
+    match format {
+        DownloadFormat::CsrPem | DownloadFormat::CsrPemTxt | DownloadFormat::CsrCsr => {
+            Ok(Download::of(format, csr.csr_pem.into_bytes()))
+        }
+        other => Err(not_offered(other, "a certificate request")),
+    }
 }
 
-/// One of [`KEY_FORMATS`] for a key held as PEM: `key.key` is PKCS#8 DER.
-pub fn key_download(key_pem: &str, format: &str) -> Result<Download, Error> {
-    if !KEY_FORMATS.contains(&format) {
-        return Err(unknown_format(format, KEY_FORMATS));
-    }
+/// A key's file from its PEM: PKCS#8 PEM, or PKCS#8 DER for `.key`.
+pub fn key_file(key_pem: &str, format: DownloadFormat) -> Result<Download, Error> {
     let parsed = ParsedPrivateKey::from_pem(key_pem)?;
-    Ok(match format {
-        "key.key" => Download {
-            body: parsed.pkcs8_der().to_vec(),
-            content_type: "application/pkcs8",
-            is_private: true,
-        },
-        _ => Download {
-            is_private: true,
-            ..text_download(parsed.pem().to_string(), format, PEM)
-        },
-    })
+    let body = match format {
+        DownloadFormat::PrivkeyKey | DownloadFormat::KeyKey => parsed.pkcs8_der().to_vec(),
+        DownloadFormat::PrivkeyPem
+        | DownloadFormat::PrivkeyPemTxt
+        | DownloadFormat::KeyPem
+        | DownloadFormat::KeyPemTxt => parsed.pem().as_bytes().to_vec(),
+        other => return Err(not_offered(other, "a key")),
+    };
+    Ok(Download::of(format, body))
 }

@@ -13,7 +13,11 @@ pub mod renewals;
 
 /// Runs an ACME call again when the server rejected the nonce or the
 /// connection failed, up to `attempts` times in all.
-pub async fn retry_acme<T, F, Fut>(attempts: u32, mut call: F) -> Result<T, crate::ports::AcmeError>
+pub async fn retry_acme<T, F, Fut>(
+    clock: &dyn crate::ports::Clock,
+    attempts: u32,
+    mut call: F,
+) -> Result<T, crate::ports::AcmeError>
 where
     F: FnMut() -> Fut,
     Fut: std::future::Future<Output = Result<T, crate::ports::AcmeError>>,
@@ -23,7 +27,9 @@ where
         match call().await {
             Err(e) if e.is_retryable() && attempt < attempts => {
                 attempt += 1;
-                tokio::time::sleep(std::time::Duration::from_millis(20 * u64::from(attempt))).await;
+                clock
+                    .sleep(std::time::Duration::from_millis(20 * u64::from(attempt)))
+                    .await;
             }
             other => return other,
         }

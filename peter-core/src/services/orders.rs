@@ -8,8 +8,6 @@
 
 use std::time::Duration;
 
-use serde::Serialize;
-
 use crate::dns::UniqueFqdnSet;
 use crate::error::Error;
 use crate::formats::{ParsedCsr, ParsedPrivateKey, link_chain, parse_certificates_pem};
@@ -29,7 +27,8 @@ pub struct OrderSettings {
     pub step_attempts: u32,
     /// Called at named checkpoints (`after_new_order`, `before_trigger`,
     /// `before_finalize`, `after_finalize`, `after_download`); tests use it
-    /// to stop a process at a chosen point.
+    /// to stop a process at a chosen point (test builds only).
+    #[cfg(feature = "testkit")]
     pub checkpoint: Option<fn(&'static str)>,
 }
 
@@ -39,6 +38,7 @@ impl Default for OrderSettings {
             poll_interval: Duration::from_millis(50),
             poll_timeout: Duration::from_secs(90),
             step_attempts: 5,
+            #[cfg(feature = "testkit")]
             checkpoint: None,
         }
     }
@@ -47,8 +47,8 @@ impl Default for OrderSettings {
 /// What to order.
 #[derive(Debug, Clone)]
 pub struct OrderRequest {
-    /// Ordering account.
-    pub acme_account_id: AcmeAccountId,
+    /// Ordering account (`None`: the global default account).
+    pub acme_account_id: Option<AcmeAccountId>,
     /// Names (any order, duplicates allowed).
     pub domains: Vec<String>,
     /// Processing strategy.
@@ -68,6 +68,23 @@ pub struct OrderRequest {
 }
 
 impl OrderRequest {
+    /// A new order for the names of a comma or space separated list, by
+    /// `account` (`None`: the global default account).
+    pub fn for_names(
+        names: &str,
+        account: Option<AcmeAccountId>,
+        strategy: AcmeOrderProcessingStrategy,
+    ) -> Self {
+        Self {
+            acme_account_id: account,
+            ..Self::new(
+                AcmeAccountId(0),
+                super::domains::split_names(names),
+                strategy,
+            )
+        }
+    }
+
     /// A new order for `domains` with the given strategy and defaults otherwise.
     pub fn new(
         acme_account_id: AcmeAccountId,
@@ -75,7 +92,7 @@ impl OrderRequest {
         strategy: AcmeOrderProcessingStrategy,
     ) -> Self {
         Self {
-            acme_account_id,
+            acme_account_id: Some(acme_account_id),
             domains,
             strategy,
             private_key_cycle: None,
@@ -88,23 +105,23 @@ impl OrderRequest {
     }
 }
 
-/// What one processing step did.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Step {
-    /// Fetched an authorization the order listed.
-    LoadedAuthorization,
-    /// Triggered a challenge and saw it validated.
-    ValidatedChallenge,
-    /// Waited for the server.
-    Waited,
-    /// Sent the CSR.
-    Finalized,
-    /// Downloaded and recorded the certificate.
-    Downloaded,
-    /// Nothing left to do: the certificate is recorded.
-    Done,
-}
+crate::model::closed_set!(
+    /// What one processing step did.
+    Step, "processing step" {
+        /// Fetched an authorization the order listed.
+        LoadedAuthorization => "loaded_authorization",
+        /// Triggered a challenge and saw it validated.
+        ValidatedChallenge => "validated_challenge",
+        /// Waited for the server.
+        Waited => "waited",
+        /// Sent the CSR.
+        Finalized => "finalized",
+        /// Downloaded and recorded the certificate.
+        Downloaded => "downloaded",
+        /// Nothing left to do: the certificate is recorded.
+        Done => "done",
+    }
+);
 
 /// The order services over a store, an ACME client and a clock.
 pub struct Orders<'a> {
@@ -119,11 +136,15 @@ pub struct Orders<'a> {
 }
 
 impl<'a> Orders<'a> {
+    #[cfg(feature = "testkit")]
     fn checkpoint(&self, point: &'static str) {
         if let Some(hook) = self.settings.checkpoint {
             hook(point);
         }
     }
+
+    #[cfg(not(feature = "testkit"))]
+    fn checkpoint(&self, _point: &'static str) {}
 
     async fn context(&self, account_id: AcmeAccountId) -> Result<AccountContext, Error> {
         let account = self.store.acme_account(account_id).await?;
@@ -153,13 +174,26 @@ impl<'a> Orders<'a> {
         F: FnMut() -> Fut,
         Fut: std::future::Future<Output = Result<T, AcmeError>>,
     {
-        super::retry_acme(self.settings.step_attempts, call).await
+        super::retry_acme(self.clock, self.settings.step_attempts, call).await
+    }
+
+    /// When a wait that starts now must end.
+    fn deadline(&self) -> time::OffsetDateTime {
+        self.clock.now().saturating_add(
+            time::Duration::try_from(self.settings.poll_timeout).unwrap_or(time::Duration::MAX),
+        )
     }
 
     /// Creates an order upstream and, per its strategy, processes it.
     /// Wildcards, blocklisted names and unoffered profiles are refused before
     /// anything is sent.
     pub async fn create(&self, request: OrderRequest) -> Result<AcmeOrder, Error> {
+        if request.domains.iter().all(|d| d.trim().is_empty()) {
+            return Err(Error::InvalidField {
+                field: "domain_names",
+                message: "found no domain names".into(),
+            });
+        }
         let set = UniqueFqdnSet::parse(&request.domains)?;
         set.ensure_orderable()?;
         for name in set.names() {
@@ -167,7 +201,9 @@ impl<'a> Orders<'a> {
                 return Err(Error::Blocklisted(name.to_string()));
             }
         }
-        let ctx = self.context(request.acme_account_id).await?;
+        let account =
+            super::accounts::account_or_global_default(self.store, request.acme_account_id).await?;
+        let ctx = self.context(account).await?;
         let directory = self.acme.directory(&ctx.server).await?;
         if let Some(profile) = &request.profile
             && !directory.profiles.iter().any(|p| p == profile)
@@ -275,11 +311,11 @@ impl<'a> Orders<'a> {
         // Every step either makes progress or waits; a server that keeps the
         // order waiting longer than the poll timeout ends the call (the order
         // can be processed again later).
-        let deadline = std::time::Instant::now() + self.settings.poll_timeout;
+        let deadline = self.deadline();
         loop {
             match self.process_step(id).await? {
                 Step::Done | Step::Downloaded => return Ok(self.store.acme_order(id).await?),
-                Step::Waited if std::time::Instant::now() > deadline => {
+                Step::Waited if self.clock.now() > deadline => {
                     return Err(AcmeError::Timeout(format!(
                         "order {id} is still being processed upstream"
                     ))
@@ -398,7 +434,7 @@ impl<'a> Orders<'a> {
                     }
                     None => Duration::from_millis(10).min(self.settings.poll_interval),
                 };
-                tokio::time::sleep(wait).await;
+                self.clock.sleep(wait).await;
                 Ok(Step::Waited)
             }
             AcmeOrderStatus::Ready => {
@@ -484,7 +520,7 @@ impl<'a> Orders<'a> {
                     .await?;
                 self.sync_authorization_inner(ctx, auth, &server).await?;
             }
-            tokio::time::sleep(self.settings.poll_interval).await;
+            self.clock.sleep(self.settings.poll_interval).await;
             return Ok(Step::Waited);
         };
         // The stored status may be stale (a trigger whose answer was lost, an
@@ -532,7 +568,7 @@ impl<'a> Orders<'a> {
         }
         // Wait for the verdict on the authorization, polling quickly at first:
         // a CA often decides within milliseconds.
-        let deadline = std::time::Instant::now() + self.settings.poll_timeout;
+        let deadline = self.deadline();
         let mut delay = Duration::from_millis(5).min(self.settings.poll_interval);
         loop {
             let server = self
@@ -568,14 +604,14 @@ impl<'a> Orders<'a> {
                 self.fail(order.id, &err).await?;
                 return Err(err.into());
             }
-            if std::time::Instant::now() > deadline {
+            if self.clock.now() > deadline {
                 return Err(AcmeError::Timeout(format!(
                     "authorization {} stayed pending",
                     auth.authorization_url
                 ))
                 .into());
             }
-            tokio::time::sleep(delay).await;
+            self.clock.sleep(delay).await;
             delay = (delay * 2).min(self.settings.poll_interval);
         }
     }
@@ -1116,36 +1152,16 @@ impl<'a> Orders<'a> {
         Ok(self.store.set_certificate_revoked_upstream(id).await?)
     }
 
-    /// Marks an order `invalid` (local bookkeeping) or deactivates its
-    /// processing (a cancelled order is never processed again).
-    pub async fn mark(&self, id: AcmeOrderId, mark: rules::OrderMark) -> Result<AcmeOrder, Error> {
-        let order = self.store.acme_order(id).await?;
-        rules::ensure_order_markable(mark, order.status, order.is_processing)?;
-        let update = match mark {
-            rules::OrderMark::Invalid => AcmeOrderUpdate {
-                status: Some(AcmeOrderStatus::Invalid),
-                is_processing: Some(None),
-                ..Default::default()
-            },
-            rules::OrderMark::Deactivate => AcmeOrderUpdate {
-                is_processing: Some(Some(false)),
-                processing_status: Some(AcmeOrderProcessingStatus::ProcessingDeactivated),
-                ..Default::default()
-            },
-        };
-        Ok(self.store.update_acme_order(id, update).await?)
-    }
-
-    /// Marks a key compromised (deactivating it and its certificates) and
-    /// revokes upstream, with reason keyCompromise, each of its certificates
-    /// whose ordering account is known. Returns the certificates revoked.
-    pub async fn compromise_private_key(
+    /// Revokes at their CA, with reason keyCompromise, the certificates a
+    /// compromised key was used by, each with the account that ordered it
+    /// (those peter did not order are left to the operator). Returns the
+    /// certificates revoked. One refusal does not stop the others.
+    pub async fn revoke_compromised(
         &self,
-        id: PrivateKeyId,
+        certificates: &[CertificateSignedId],
     ) -> Result<Vec<CertificateSignedId>, Error> {
-        let outcome = self.store.mark_private_key_compromised(id).await?;
         let mut revoked = Vec::new();
-        for cert_id in outcome.deactivated_certificates {
+        for &cert_id in certificates {
             let cert = self.store.certificate_signed(cert_id).await?;
             if cert.revoked_upstream_at.is_some() {
                 continue;

@@ -246,21 +246,3 @@ pub async fn certificate_domain_names(
     let set = store.unique_fqdn_set(cert.unique_fqdn_set_id).await?;
     Ok(set.set.names().cloned().collect())
 }
-
-/// Rewrites the cache entries of the names a certificate covers, after it
-/// was issued, imported or marked. A cache failure is reported, not raised:
-/// the store change it follows is already committed.
-pub async fn republish_certificate(
-    store: &dyn Store,
-    publisher: &dyn crate::ports::CachePublisher,
-    style: crate::ports::PrimeStyle,
-    id: CertificateSignedId,
-) -> Result<crate::ports::PrimeReport, String> {
-    let names = certificate_domain_names(store, id)
-        .await
-        .map_err(|e| e.to_string())?;
-    publisher
-        .publish_domains(store, &names, style)
-        .await
-        .map_err(|e| e.to_string())
-}

@@ -33,7 +33,9 @@ pub async fn missing_domains(store: &dyn Store) -> Result<Vec<Domain>, Error> {
     let mut out = Vec::new();
     let mut page = 1;
     loop {
-        let listed = store.list_domains(Page::new(page, 500)).await?;
+        let listed = store
+            .list_domains(&Default::default(), Page::new(page, 500))
+            .await?;
         for d in listed.items.iter() {
             if d.is_active
                 && d.certificate_signed_id_latest_single.is_none()
@@ -113,7 +115,7 @@ pub async fn newest_active_certificates(
     let mut page = 1;
     loop {
         let listed = store
-            .list_certificates_signed(CertificateFilter::Active, Page::new(page, 500))
+            .list_certificates_signed(CertificateFilter::active(), Page::new(page, 500))
             .await?;
         let next = listed.page_next();
         for cert in listed.items {
@@ -205,7 +207,7 @@ pub async fn renew_due(
         }
         // Another node may have renewed it since the list was made.
         let orders_now = store
-            .list_acme_orders(OrderFilter::All, Page::new(1, 1000))
+            .list_acme_orders(&OrderFilter::all(), Page::new(1, 1000))
             .await?
             .items;
         if orders_now.iter().any(|o| {
@@ -221,7 +223,7 @@ pub async fn renew_due(
         // placed again (the CA refuses a second order replacing the same
         // certificate).
         let in_progress = store
-            .list_acme_orders(OrderFilter::Active, Page::new(1, 1000))
+            .list_acme_orders(&OrderFilter::active(), Page::new(1, 1000))
             .await?
             .items
             .into_iter()

@@ -1,11 +1,18 @@
-//! The admin API's answers: the error document every failure carries, list
-//! pagination, and file downloads with their exact content types.
+//! The admin API's answers: the error document every failure carries, file
+//! downloads with their exact content types, and the list helper.
 
 use std::collections::BTreeMap;
+use std::marker::PhantomData;
 
 use peter_core::ErrorKind;
-use peter_core::ports::{AcmeError, Page, Paged};
-use poem_openapi::payload::{Attachment, Binary, Json};
+use peter_core::model::ClosedSet;
+use peter_core::ports::AcmeError;
+use poem::IntoResponse;
+use poem::http::{StatusCode, header};
+use poem_openapi::payload::Json;
+use poem_openapi::registry::{
+    MetaHeader, MetaMediaType, MetaResponse, MetaResponses, MetaSchema, MetaSchemaRef, Registry,
+};
 use poem_openapi::{ApiResponse, Object};
 
 /// The body of every error answer.
@@ -55,13 +62,11 @@ pub enum ApiError {
     /// No valid token.
     #[oai(status = 401)]
     Unauthorized(Json<ErrorBody>),
-    /// The token may not do this.
-    #[oai(status = 403)]
-    Forbidden(Json<ErrorBody>),
     /// No such object.
     #[oai(status = 404)]
     NotFound(Json<ErrorBody>),
-    /// The change is not allowed in the object's current state.
+    /// The change is not allowed in the object's current state, or what it
+    /// needs is not configured.
     #[oai(status = 409)]
     Conflict(Json<ErrorBody>),
     /// The body is too large.
@@ -90,19 +95,16 @@ pub enum ApiError {
 }
 
 impl ApiError {
-    /// 404 with a message.
-    pub fn not_found(message: impl Into<String>) -> Self {
-        ApiError::NotFound(Json(ErrorBody::new(message)))
+    /// 401 with a message.
+    pub fn unauthorized() -> Self {
+        ApiError::Unauthorized(Json(ErrorBody::new(
+            "a valid `Authorization: Bearer <token>` header is required",
+        )))
     }
 
     /// 422 blamed on a field.
     pub fn invalid(field: &str, message: impl Into<String>) -> Self {
         ApiError::Invalid(Json(ErrorBody::field(field, message)))
-    }
-
-    /// 503 with a message.
-    pub fn unavailable(message: impl Into<String>) -> Self {
-        ApiError::Unavailable(Json(ErrorBody::new(message)))
     }
 }
 
@@ -132,7 +134,7 @@ impl From<peter_core::Error> for ApiError {
         match kind {
             ErrorKind::InvalidInput => ApiError::Invalid(body),
             ErrorKind::NotFound => ApiError::NotFound(body),
-            ErrorKind::Conflict => ApiError::Conflict(body),
+            ErrorKind::Conflict | ErrorKind::Unconfigured => ApiError::Conflict(body),
             ErrorKind::Unavailable => ApiError::Unavailable(body),
             ErrorKind::Upstream => ApiError::Upstream(body),
             ErrorKind::RateLimited => ApiError::RateLimited(body, retry_after),
@@ -144,102 +146,93 @@ impl From<peter_core::Error> for ApiError {
     }
 }
 
-impl From<peter_core::ports::StoreError> for ApiError {
-    fn from(e: peter_core::ports::StoreError) -> Self {
-        peter_core::Error::from(e).into()
-    }
-}
-
 /// What admin handlers return.
 pub type ApiResult<T> = Result<T, ApiError>;
 
-/// Where a list is.
-#[derive(Debug, Clone, Object)]
-pub struct Pagination {
-    /// Items in the whole list.
-    pub total_items: u64,
-    /// This page (from 1).
-    pub page: u64,
-    /// Items per page.
-    pub per_page: u64,
-    /// The next page, when there is one.
-    #[oai(nullable)]
-    pub page_next: Option<u64>,
+/// A set of files a route serves, each with its content type.
+pub trait FileSet: ClosedSet {
+    /// The file's content type.
+    fn content_type(self) -> &'static str;
 }
 
-impl Pagination {
-    /// The pagination of a page.
-    pub fn of<T>(paged: &Paged<T>) -> Self {
-        Self {
-            total_items: paged.total_items,
-            page: paged.page.page,
-            per_page: paged.page.per_page,
-            page_next: paged.page_next(),
-        }
-    }
-
-    /// The pagination of a list held whole.
-    pub fn whole(len: usize) -> Self {
-        Self {
-            total_items: len as u64,
-            page: 1,
-            per_page: len.max(1) as u64,
-            page_next: None,
-        }
-    }
-}
-
-/// The page asked for by `?page=&per_page=` (defaults 1 and 50; at most
-/// 1,000 per page).
-pub fn page(page: Option<u64>, per_page: Option<u64>) -> Page {
-    Page::new(page.unwrap_or(1), per_page.unwrap_or(50))
-}
-
-/// A file: its bytes with the content type of its suffix.
-#[derive(Debug, ApiResponse)]
-pub enum FileDownload {
-    /// PEM.
-    #[oai(status = 200, content_type = "application/x-pem-file")]
-    Pem(Binary<Vec<u8>>),
-    /// PEM shown as text.
-    #[oai(status = 200, content_type = "text/plain")]
-    Text(Binary<Vec<u8>>),
-    /// DER certificate.
-    #[oai(status = 200, content_type = "application/pkix-cert")]
-    PkixCert(Binary<Vec<u8>>),
-    /// DER server certificate.
-    #[oai(status = 200, content_type = "application/x-x509-server-cert")]
-    ServerCert(Binary<Vec<u8>>),
-    /// DER CA certificate.
-    #[oai(status = 200, content_type = "application/x-x509-ca-cert")]
-    CaCert(Binary<Vec<u8>>),
-    /// PKCS#8 DER key.
-    #[oai(status = 200, content_type = "application/pkcs8")]
-    Pkcs8(Binary<Vec<u8>>),
-    /// PEM certificate request.
-    #[oai(status = 200, content_type = "application/pkcs10")]
-    Pkcs10(Binary<Vec<u8>>),
-}
-
-impl FileDownload {
-    /// Wraps a download from the services.
-    pub fn from_download(d: peter_core::services::downloads::Download) -> ApiResult<Self> {
-        let body = Binary(d.body);
-        Ok(match d.content_type {
-            "application/x-pem-file" => FileDownload::Pem(body),
-            "text/plain" => FileDownload::Text(body),
-            "application/pkix-cert" => FileDownload::PkixCert(body),
-            "application/x-x509-server-cert" => FileDownload::ServerCert(body),
-            "application/x-x509-ca-cert" => FileDownload::CaCert(body),
-            "application/pkcs8" => FileDownload::Pkcs8(body),
-            "application/pkcs10" => FileDownload::Pkcs10(body),
-            other => {
-                return Err(ApiError::Internal(Json(ErrorBody::new(format!(
-                    "no content type mapping for {other}"
-                )))));
+macro_rules! file_sets {
+    ($($set:ty => $content_type:ident),* $(,)?) => {$(
+        impl FileSet for $set {
+            fn content_type(self) -> &'static str {
+                self.format().$content_type()
             }
-        })
+        }
+    )*};
+}
+
+file_sets!(
+    peter_core::model::CertificateFile => content_type,
+    peter_core::model::ViaChainFile => content_type,
+    peter_core::model::CaFile => content_type_for_ca,
+    peter_core::model::ChainFile => content_type,
+    peter_core::model::CsrFile => content_type,
+    peter_core::model::KeyFile => content_type,
+);
+
+/// A file: its bytes with the content type of its name. The document lists,
+/// under one 200 answer, every content type the route's files come in.
+pub struct FileDownload<F> {
+    body: Vec<u8>,
+    content_type: &'static str,
+    private: bool,
+    files: PhantomData<F>,
+}
+
+impl<F: FileSet> FileDownload<F> {
+    /// Wraps a download from the facade.
+    pub fn new(download: peter_core::app::Download) -> Self {
+        Self {
+            private: download.is_private(),
+            content_type: download.content_type,
+            body: download.body,
+            files: PhantomData,
+        }
     }
+}
+
+impl<F: FileSet> IntoResponse for FileDownload<F> {
+    fn into_response(self) -> poem::Response {
+        let mut builder = poem::Response::builder()
+            .status(StatusCode::OK)
+            .content_type(self.content_type);
+        if self.private {
+            builder = builder.header(header::CACHE_CONTROL, "no-store");
+        }
+        builder.body(self.body)
+    }
+}
+
+impl<F: FileSet> ApiResponse for FileDownload<F> {
+    fn meta() -> MetaResponses {
+        let mut content: Vec<MetaMediaType> = Vec::new();
+        for file in F::ALL {
+            let content_type = file.content_type();
+            if !content.iter().any(|m| m.content_type == content_type) {
+                content.push(MetaMediaType {
+                    content_type,
+                    schema: MetaSchemaRef::Inline(Box::new(MetaSchema::new_with_format(
+                        "string", "binary",
+                    ))),
+                });
+            }
+        }
+        MetaResponses {
+            responses: vec![MetaResponse {
+                description: "The file, in the content type of its name.",
+                status: Some(200),
+                status_range: None,
+                content,
+                headers: Vec::<MetaHeader>::new(),
+            }],
+        }
+    }
+
+    fn register(_registry: &mut Registry) {}
 }
 
 /// A zip archive.
@@ -247,76 +240,16 @@ impl FileDownload {
 pub enum ZipDownload {
     /// The archive.
     #[oai(status = 200, content_type = "application/zip")]
-    Zip(Attachment<Vec<u8>>),
+    Zip(poem_openapi::payload::Attachment<Vec<u8>>),
 }
 
-/// Defines a list answer `{"<Plural>": [...], "pagination": {...}}`.
-macro_rules! list_answer {
-    ($name:ident, $plural:literal, $view:ty) => {
-        #[doc = concat!("A page of ", $plural, ".")]
-        #[derive(Debug, Clone, poem_openapi::Object)]
-        pub struct $name {
-            #[doc = concat!("The ", $plural, " on this page.")]
-            #[oai(rename = $plural)]
-            pub items: Vec<$view>,
-            /// Where this page is.
-            pub pagination: $crate::admin::answer::Pagination,
-        }
-
-        impl $name {
-            /// Builds the answer from a store page.
-            #[allow(dead_code)]
-            pub fn of<T>(paged: &peter_core::ports::Paged<T>) -> Self
-            where
-                for<'a> $view: From<&'a T>,
-            {
-                Self {
-                    items: paged.items.iter().map(<$view>::from).collect(),
-                    pagination: $crate::admin::answer::Pagination::of(paged),
-                }
-            }
-
-            /// Builds the answer from a whole list.
-            #[allow(dead_code)]
-            pub fn whole<T>(items: &[T]) -> Self
-            where
-                for<'a> $view: From<&'a T>,
-            {
-                Self {
-                    items: items.iter().map(<$view>::from).collect(),
-                    pagination: $crate::admin::answer::Pagination::whole(items.len()),
-                }
-            }
-        }
-    };
+/// Prometheus text.
+#[derive(Debug, ApiResponse)]
+pub enum MetricsText {
+    /// The metrics, text format version 0.0.4.
+    #[oai(
+        status = 200,
+        content_type = "text/plain; version=0.0.4; charset=utf-8"
+    )]
+    Text(poem_openapi::payload::PlainText<String>),
 }
-
-/// Defines a focus or action answer `{"result": "success", "<Object>": {...}}`.
-macro_rules! object_answer {
-    ($name:ident, $object:literal, $view:ty) => {
-        #[doc = concat!("One ", $object, ".")]
-        #[derive(Debug, Clone, poem_openapi::Object)]
-        pub struct $name {
-            /// Always `success`.
-            pub result: String,
-            #[doc = concat!("The ", $object, ".")]
-            #[oai(rename = $object)]
-            pub object: $view,
-        }
-
-        impl $name {
-            /// Builds the answer.
-            pub fn of<T>(item: &T) -> poem_openapi::payload::Json<Self>
-            where
-                for<'a> $view: From<&'a T>,
-            {
-                poem_openapi::payload::Json(Self {
-                    result: "success".into(),
-                    object: <$view>::from(item),
-                })
-            }
-        }
-    };
-}
-
-pub(crate) use {list_answer, object_answer};

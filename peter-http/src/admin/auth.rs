@@ -11,16 +11,30 @@ use poem_openapi::SecurityScheme;
 use poem_openapi::auth::Bearer;
 use subtle::ConstantTimeEq;
 
+/// The shortest token accepted: 16 characters.
+pub const MIN_TOKEN_LENGTH: usize = 16;
+
+/// Why credentials were refused.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum AccessError {
+    /// A token is shorter than [`MIN_TOKEN_LENGTH`].
+    #[error("the {0} must be at least 16 characters")]
+    TokenTooShort(&'static str),
+    /// A network is not a CIDR or an address.
+    #[error("`{0}` is not a network like 10.0.0.0/8 or an address")]
+    BadNetwork(String),
+}
+
 /// The credentials the admin API accepts.
-#[derive(Clone, Default)]
+#[derive(Clone)]
 pub struct AdminAccess {
     /// The admin token (full access).
-    pub admin_token: String,
+    admin_token: String,
     /// The read-only gateway token (`domain/{id}/config.json` only).
-    pub gateway_token: Option<String>,
+    gateway_token: Option<String>,
     /// Source networks allowed to read `domain/{id}/config.json` without a
     /// token (the original's OpenResty module sends none).
-    pub gateway_networks: Vec<IpNet>,
+    gateway_networks: Vec<IpNet>,
 }
 
 impl std::fmt::Debug for AdminAccess {
@@ -36,6 +50,46 @@ fn same(given: &str, expected: &str) -> bool {
 }
 
 impl AdminAccess {
+    /// Access with the admin token `token` (at least 16 characters).
+    pub fn new(token: impl Into<String>) -> Result<Self, AccessError> {
+        let admin_token = token.into();
+        if admin_token.trim().len() < MIN_TOKEN_LENGTH {
+            return Err(AccessError::TokenTooShort("admin token"));
+        }
+        Ok(Self {
+            admin_token,
+            gateway_token: None,
+            gateway_networks: Vec::new(),
+        })
+    }
+
+    /// Also accepts the read-only gateway token `token` on a domain's config.json.
+    pub fn with_gateway_token(mut self, token: impl Into<String>) -> Result<Self, AccessError> {
+        let token = token.into();
+        if token.trim().len() < MIN_TOKEN_LENGTH {
+            return Err(AccessError::TokenTooShort("gateway token"));
+        }
+        self.gateway_token = Some(token);
+        Ok(self)
+    }
+
+    /// Also lets requests from these networks (CIDRs or addresses) read a
+    /// domain's config.json without a token.
+    pub fn with_gateway_networks<S: AsRef<str>>(
+        mut self,
+        networks: impl IntoIterator<Item = S>,
+    ) -> Result<Self, AccessError> {
+        for n in networks {
+            let n = n.as_ref().trim();
+            let net = n
+                .parse::<IpNet>()
+                .or_else(|_| n.parse::<IpAddr>().map(IpNet::from))
+                .map_err(|_| AccessError::BadNetwork(n.to_string()))?;
+            self.gateway_networks.push(net);
+        }
+        Ok(self)
+    }
+
     /// Whether `token` is the admin token.
     pub fn is_admin(&self, token: &str) -> bool {
         same(token, &self.admin_token)

@@ -3,32 +3,40 @@
 //! It hands out private keys on purpose, so it exists only when the caller
 //! mounts it ([`crate::routes`] with `Some(AdminState)`), and every route
 //! asks for the admin token; a domain's `config.json` also accepts the
-//! read-only gateway token or a listed gateway network. Handlers translate
-//! requests into `peter_core` service calls and answers back; the rules live
-//! in `peter_core`.
+//! read-only gateway token or a listed gateway network. Handlers parse,
+//! call the [`Peter`] facade and render a view: the rules and every side
+//! effect of a change live in `peter_core`.
+//!
+//! One module per tag of the document: `domains`, `certificates`, `cas`,
+//! `keys`, `requests`, `accounts`, `orders`, `authorizations`, `logs` and
+//! `operations` (the bulk `api/` routes, Redis, nginx and metrics).
 
-// Handlers answer with poem-openapi response enums, large by nature; file
-// enums name their files (`cert.pem`, `cert.der`, ...).
-#![allow(clippy::result_large_err, clippy::enum_variant_names)]
+// Handlers answer with poem-openapi response enums, large by nature.
+#![allow(clippy::result_large_err)]
 
 use std::sync::Arc;
 
-use peter_core::ports::{AcmeClient, Clock, Store};
-use peter_core::services::orders::{OrderSettings, Orders};
+use peter_core::app::Peter;
 use poem::http::StatusCode;
 use poem::{Endpoint, EndpointExt, IntoResponse, Response, Route};
 use poem_openapi::{OpenApiService, Tags};
 
+mod accounts;
 pub mod answer;
-mod api_acme;
-mod api_certs;
-mod api_domains;
-mod api_misc;
 pub mod auth;
+mod authorizations;
 mod body;
-pub mod views;
+mod cas;
+mod certificates;
+mod document;
+mod domains;
+mod keys;
+mod logs;
+mod operations;
+mod orders;
+mod requests;
 
-pub use auth::AdminAccess;
+pub use auth::{AccessError, AdminAccess};
 
 /// Where the admin API lives.
 pub const ADMIN_PREFIX: &str = "/.well-known/peter_sslers";
@@ -40,67 +48,28 @@ pub const DEFAULT_MAX_BODY_BYTES: usize = 256 * 1024;
 /// What the admin routes work with.
 #[derive(Clone)]
 pub struct AdminState {
-    /// The store.
-    pub store: Arc<dyn Store>,
-    /// The ACME client.
-    pub acme: Arc<dyn AcmeClient>,
-    /// Time.
-    pub clock: Arc<dyn Clock>,
-    /// Polling for order processing.
-    pub order_settings: OrderSettings,
+    /// The facade.
+    pub peter: Peter,
     /// Tokens and gateway networks.
     pub access: Arc<AdminAccess>,
     /// Largest request body accepted (413 beyond).
     pub max_body_bytes: usize,
-    /// Redis priming for OpenResty gateways, when configured.
-    pub redis: Option<RedisPublishing>,
-    /// OpenResty/nginx servers whose certificate cache peter expires.
-    pub nginx: Option<Arc<crate::nginx::NginxClient>>,
-}
-
-/// How the admin API primes Redis.
-#[derive(Clone)]
-pub struct RedisPublishing {
-    /// The cache.
-    pub publisher: Arc<dyn peter_core::ports::CachePublisher>,
-    /// The key layout written unless a request names another.
-    pub style: peter_core::ports::PrimeStyle,
-    /// Rewrite a certificate's domains after it is issued, imported or marked.
-    pub on_change: bool,
 }
 
 impl AdminState {
-    /// Refreshes caches after a certificate changed (when configured to).
-    /// Failures are logged: the change itself is already committed.
-    pub(crate) async fn after_certificate_change(
-        &self,
-        id: peter_core::model::CertificateSignedId,
-    ) {
-        let Some(redis) = self.redis.as_ref().filter(|r| r.on_change) else {
-            return;
-        };
-        if let Err(e) = peter_core::services::publish::republish_certificate(
-            self.store.as_ref(),
-            redis.publisher.as_ref(),
-            redis.style,
-            id,
-        )
-        .await
-        {
-            tracing::warn!(certificate = id.0, error = %e, "redis priming after a change failed");
+    /// The admin API over `peter`, guarded by `access`.
+    pub fn new(peter: Peter, access: AdminAccess) -> Self {
+        Self {
+            peter,
+            access: Arc::new(access),
+            max_body_bytes: DEFAULT_MAX_BODY_BYTES,
         }
     }
-}
 
-impl AdminState {
-    /// The order services over this state.
-    pub(crate) fn orders(&self) -> Orders<'_> {
-        Orders {
-            store: self.store.as_ref(),
-            acme: self.acme.as_ref(),
-            clock: self.clock.as_ref(),
-            settings: self.order_settings,
-        }
+    /// With another body limit.
+    pub fn max_body_bytes(mut self, limit: usize) -> Self {
+        self.max_body_bytes = limit;
+        self
     }
 }
 
@@ -125,28 +94,47 @@ pub(crate) enum ApiTags {
     AcmeAuthorization,
     /// Logs.
     Log,
-    /// Bulk operations.
+    /// Bulk operations, Redis, nginx and metrics.
     Api,
 }
 
 type Apis = (
-    api_domains::DomainsApi,
-    api_certs::CertificatesApi,
-    api_misc::ObjectsApi,
-    api_acme::AcmeApi,
-    api_misc::OperationsApi,
+    (
+        domains::DomainsApi,
+        certificates::CertificatesApi,
+        cas::CasApi,
+        keys::KeysApi,
+        requests::RequestsApi,
+    ),
+    (
+        accounts::AccountsApi,
+        orders::OrdersApi,
+        authorizations::AuthorizationsApi,
+        logs::LogsApi,
+        operations::OperationsApi,
+    ),
 );
 
 /// The OpenAPI service of the admin API (paths carry the admin prefix).
-pub fn admin_api(state: AdminState) -> OpenApiService<Apis, ()> {
+pub fn admin_api(state: AdminState) -> OpenApiService<document::Documented<Apis>, ()> {
+    let p = state.peter.clone();
     OpenApiService::new(
-        (
-            api_domains::DomainsApi(state.clone()),
-            api_certs::CertificatesApi(state.clone()),
-            api_misc::ObjectsApi(state.clone()),
-            api_acme::AcmeApi(state.clone()),
-            api_misc::OperationsApi(state),
-        ),
+        document::Documented((
+            (
+                domains::DomainsApi(state.clone()),
+                certificates::CertificatesApi(p.clone()),
+                cas::CasApi(p.clone()),
+                keys::KeysApi(p.clone()),
+                requests::RequestsApi(p.clone()),
+            ),
+            (
+                accounts::AccountsApi(p.clone()),
+                orders::OrdersApi(p.clone()),
+                authorizations::AuthorizationsApi(p.clone()),
+                logs::LogsApi(p.clone()),
+                operations::OperationsApi(p),
+            ),
+        )),
         "peter admin API",
         env!("CARGO_PKG_VERSION"),
     )
@@ -222,18 +210,22 @@ async fn limit_body<E: Endpoint>(
 }
 
 /// The admin routes, to nest at [`ADMIN_PREFIX`]: the API, its OpenAPI
-/// document at `api/openapi.json` and Swagger UI at `api/docs` (these two
-/// describe the routes and hold no data, so they need no token).
+/// document at `api/openapi.json` and (with the `swagger-ui` feature)
+/// Swagger UI at `api/docs`. These two describe the routes and hold no
+/// data, so they need no token.
 pub fn admin_routes(state: AdminState) -> impl Endpoint {
     let access = state.access.clone();
     let limit = state.max_body_bytes;
     let service = admin_api(state);
     let spec = service.spec_endpoint();
+    #[cfg(feature = "swagger-ui")]
     let docs = service.swagger_ui();
-    Route::new()
+    let route = Route::new()
         .nest("/", service)
-        .at("/api/openapi.json", spec)
-        .nest("/api/docs", docs)
+        .at("/api/openapi.json", spec);
+    #[cfg(feature = "swagger-ui")]
+    let route = route.nest("/api/docs", docs);
+    route
         .data(access)
         .around(move |ep, req| limit_body(ep, req, limit))
         .catch_all_error(|e: poem::Error| async move { json_error(e) })

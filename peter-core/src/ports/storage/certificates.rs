@@ -9,21 +9,110 @@ use crate::formats::{LinkedChain, ParsedCertificate, ParsedPrivateKey};
 use crate::model::rules::CertificateMark;
 use crate::model::*;
 
-/// Which certificates a listing shows.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum CertificateFilter {
-    /// All of them.
-    All,
-    /// Active ones.
-    Active,
-    /// Inactive ones.
-    Inactive,
-    /// Active ones whose validity ends before the instant.
-    ExpiringBefore(OffsetDateTime),
-    /// Those whose names include the domain.
-    Domain(DomainId),
-    /// Those with the key.
-    PrivateKey(PrivateKeyId),
+crate::model::closed_set!(
+    /// A certificate's status as lists show and filter it: `revoked` first,
+    /// then `expired` (its validity ended), then `active` or `inactive`.
+    CertificateStatus, "certificate status" {
+        /// In service.
+        Active => "active",
+        /// Out of service, reversibly.
+        Inactive => "inactive",
+        /// Revoked (locally or at the CA): never served again.
+        Revoked => "revoked",
+        /// Its validity has ended.
+        Expired => "expired",
+    }
+);
+
+impl CertificateStatus {
+    /// The status of `cert` at `now`.
+    pub fn of(cert: &CertificateSigned, now: OffsetDateTime) -> Self {
+        if cert.is_revoked || cert.revoked_upstream_at.is_some() {
+            Self::Revoked
+        } else if cert.not_after <= now {
+            Self::Expired
+        } else if cert.is_active {
+            Self::Active
+        } else {
+            Self::Inactive
+        }
+    }
+}
+
+/// Which certificates a listing shows: those meeting every condition given.
+/// Listed newest first, or soonest to expire first with `expiring_before`.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct CertificateFilter {
+    /// Only certificates in service (`true`) or out of service (`false`),
+    /// whatever their validity.
+    pub is_active: Option<bool>,
+    /// Only certificates in this status.
+    pub status: Option<CertificateStatus>,
+    /// Only active certificates whose validity ends before this instant.
+    pub expiring_before: Option<OffsetDateTime>,
+    /// Only certificates covering this domain.
+    pub domain: Option<DomainId>,
+    /// Only certificates for exactly this set of names.
+    pub unique_fqdn_set: Option<UniqueFqdnSetId>,
+    /// Only certificates this account ordered.
+    pub acme_account: Option<AcmeAccountId>,
+    /// Only certificates with this key.
+    pub private_key: Option<PrivateKeyId>,
+}
+
+impl CertificateFilter {
+    /// Every certificate.
+    pub fn all() -> Self {
+        Self::default()
+    }
+
+    /// Certificates in `status`.
+    pub fn status(status: CertificateStatus) -> Self {
+        Self {
+            status: Some(status),
+            ..Self::default()
+        }
+    }
+
+    /// Certificates in service, whatever their validity.
+    pub fn active() -> Self {
+        Self {
+            is_active: Some(true),
+            ..Self::default()
+        }
+    }
+
+    /// Certificates out of service.
+    pub fn inactive() -> Self {
+        Self {
+            is_active: Some(false),
+            ..Self::default()
+        }
+    }
+
+    /// Active certificates whose validity ends before `at`.
+    pub fn expiring_before(at: OffsetDateTime) -> Self {
+        Self {
+            expiring_before: Some(at),
+            ..Self::default()
+        }
+    }
+
+    /// Certificates covering `domain`.
+    pub fn domain(domain: DomainId) -> Self {
+        Self {
+            domain: Some(domain),
+            ..Self::default()
+        }
+    }
+
+    /// Certificates with `key`.
+    pub fn private_key(key: PrivateKeyId) -> Self {
+        Self {
+            private_key: Some(key),
+            ..Self::default()
+        }
+    }
 }
 
 /// A certificate ready to import: parsed, checked and linked.
@@ -135,7 +224,9 @@ pub trait CertificateStore: Send + Sync {
         id: CertificateSignedId,
         window: &crate::ports::acme::RenewalWindow,
     ) -> StoreResult<CertificateSigned>;
-    /// Records that the CA confirmed a revocation.
+    /// Records that the CA confirmed a revocation, and applies the permanent
+    /// local `revoked` mark in the same transaction (the domains' pointers
+    /// move off it).
     async fn set_certificate_revoked_upstream(
         &self,
         id: CertificateSignedId,

@@ -6,6 +6,15 @@ use super::{Created, Page, Paged, StoreResult};
 use crate::dns::{DomainName, UniqueFqdnSet};
 use crate::model::*;
 
+/// Which domains a listing shows: those meeting every condition given, by name.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct DomainFilter {
+    /// Only names containing this text.
+    pub name_contains: Option<String>,
+    /// Only active (or only inactive) domains.
+    pub active: Option<bool>,
+}
+
 /// Domains, the blocklist and the sets of names certificates cover.
 #[async_trait]
 pub trait DomainStore: Send + Sync {
@@ -16,7 +25,7 @@ pub trait DomainStore: Send + Sync {
     /// A domain by name.
     async fn domain_by_name(&self, name: &DomainName) -> StoreResult<Option<Domain>>;
     /// A page of domains, by name.
-    async fn list_domains(&self, page: Page) -> StoreResult<Paged<Domain>>;
+    async fn list_domains(&self, filter: &DomainFilter, page: Page) -> StoreResult<Paged<Domain>>;
     /// Marks a domain active or inactive.
     async fn set_domain_active(&self, id: DomainId, active: bool) -> StoreResult<Domain>;
     /// Adds a name to the blocklist.

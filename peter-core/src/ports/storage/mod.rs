@@ -54,7 +54,8 @@ pub enum StoreError {
     /// Stored data violates an invariant.
     #[error("stored data is inconsistent: {0}")]
     Corrupt(String),
-    /// A fault injected by a test.
+    /// A fault injected by a test (test builds only).
+    #[cfg(feature = "testkit")]
     #[error("injected fault at {0}")]
     InjectedFault(&'static str),
 }
@@ -66,9 +67,9 @@ impl StoreError {
             StoreError::NotFound { .. } => ErrorKind::NotFound,
             StoreError::Conflict(_) | StoreError::Transition(_) => ErrorKind::Conflict,
             StoreError::Unavailable(_) => ErrorKind::Unavailable,
-            StoreError::Backend(_) | StoreError::Corrupt(_) | StoreError::InjectedFault(_) => {
-                ErrorKind::Internal
-            }
+            StoreError::Backend(_) | StoreError::Corrupt(_) => ErrorKind::Internal,
+            #[cfg(feature = "testkit")]
+            StoreError::InjectedFault(_) => ErrorKind::Internal,
         }
     }
 

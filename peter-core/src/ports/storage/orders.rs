@@ -59,19 +59,55 @@ pub struct ChallengeUpsert {
     pub key_authorization: Option<String>,
 }
 
-/// Which orders a listing shows.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum OrderFilter {
-    /// All.
-    All,
-    /// pending, ready, processing.
-    Active,
-    /// valid, invalid.
-    Finished,
-    /// Those whose names include the domain.
-    Domain(DomainId),
-    /// Those of one account.
-    Account(AcmeAccountId),
+/// Which orders a listing shows: those meeting every condition given,
+/// newest first.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct OrderFilter {
+    /// Only orders in one of these upstream statuses (empty: any).
+    pub statuses: Vec<AcmeOrderStatus>,
+    /// Only orders whose names include this domain.
+    pub domain: Option<DomainId>,
+    /// Only orders of this account.
+    pub acme_account: Option<AcmeAccountId>,
+}
+
+impl OrderFilter {
+    /// Every order.
+    pub fn all() -> Self {
+        Self::default()
+    }
+
+    /// Orders still in progress upstream (pending, ready, processing).
+    pub fn active() -> Self {
+        Self {
+            statuses: AcmeOrderStatus::ACTIVE.to_vec(),
+            ..Self::default()
+        }
+    }
+
+    /// Orders that ended upstream (valid, invalid).
+    pub fn finished() -> Self {
+        Self {
+            statuses: AcmeOrderStatus::FINISHED.to_vec(),
+            ..Self::default()
+        }
+    }
+
+    /// Orders whose names include `domain`.
+    pub fn domain(domain: DomainId) -> Self {
+        Self {
+            domain: Some(domain),
+            ..Self::default()
+        }
+    }
+
+    /// Orders of `account`.
+    pub fn account(account: AcmeAccountId) -> Self {
+        Self {
+            acme_account: Some(account),
+            ..Self::default()
+        }
+    }
 }
 
 /// ACME orders, their authorizations and challenges, the polls of challenge answers, and certificate requests.
@@ -84,7 +120,7 @@ pub trait OrderStore: Send + Sync {
     /// A page of orders, newest first.
     async fn list_acme_orders(
         &self,
-        filter: OrderFilter,
+        filter: &OrderFilter,
         page: Page,
     ) -> StoreResult<Paged<AcmeOrder>>;
     /// Applies local changes to an order.

@@ -1,0 +1,167 @@
+//! ACME servers (directories) and the accounts registered with them.
+
+use super::Peter;
+use crate::error::Error;
+use crate::formats::ParsedPrivateKey;
+use crate::model::rules::AccountMark;
+use crate::model::*;
+use crate::ports::*;
+use crate::services;
+use crate::services::downloads::Download;
+
+pub use crate::services::accounts::AccountRequest;
+
+/// ACME server operations.
+pub struct AcmeServers<'a> {
+    pub(crate) peter: &'a Peter,
+}
+
+impl AcmeServers<'_> {
+    /// Every server, by id.
+    pub async fn list(&self) -> Result<Vec<AcmeServer>, Error> {
+        Ok(self.peter.store().list_acme_servers().await?)
+    }
+
+    /// One server.
+    pub async fn get(&self, id: AcmeServerId) -> Result<AcmeServer, Error> {
+        Ok(self.peter.store().acme_server(id).await?)
+    }
+
+    /// Records a server after checking what can be checked locally: a name,
+    /// an http(s) directory URL and a CA bundle that parses.
+    pub async fn add(&self, new: NewAcmeServer) -> Result<AcmeServer, Error> {
+        services::accounts::add_acme_server(self.peter.store(), new).await
+    }
+}
+
+/// ACME account operations.
+pub struct Accounts<'a> {
+    pub(crate) peter: &'a Peter,
+}
+
+impl Accounts<'_> {
+    /// A page of accounts.
+    pub async fn list(&self, page: Page) -> Result<Paged<AcmeAccount>, Error> {
+        Ok(self.peter.store().list_acme_accounts(page).await?)
+    }
+
+    /// One account, with its active key.
+    pub async fn get(&self, id: AcmeAccountId) -> Result<AcmeAccount, Error> {
+        Ok(self.peter.store().acme_account(id).await?)
+    }
+
+    /// The global default account, if any.
+    pub async fn global_default(&self) -> Result<Option<AcmeAccount>, Error> {
+        Ok(self.peter.store().global_default_acme_account().await?)
+    }
+
+    /// The account's orders, newest first.
+    pub async fn orders(&self, id: AcmeAccountId, page: Page) -> Result<Paged<AcmeOrder>, Error> {
+        self.get(id).await?;
+        Ok(self
+            .peter
+            .store()
+            .list_acme_orders(&OrderFilter::account(id), page)
+            .await?)
+    }
+
+    /// Registers a new account (terms agreed) and records it.
+    pub async fn create(&self, request: AccountRequest) -> Result<AcmeAccount, Error> {
+        services::accounts::create_account(
+            self.peter.store(),
+            self.peter.acme()?,
+            self.peter.clock(),
+            request,
+        )
+        .await
+    }
+
+    /// Records the account that already exists upstream for `key` (nothing
+    /// new is registered).
+    pub async fn import(
+        &self,
+        server: Option<AcmeServerId>,
+        key: ParsedPrivateKey,
+        contact: Option<String>,
+    ) -> Result<AcmeAccount, Error> {
+        services::accounts::import_account(
+            self.peter.store(),
+            self.peter.acme()?,
+            self.peter.clock(),
+            server,
+            key,
+            contact,
+        )
+        .await
+    }
+
+    /// Registers `key` (P-256) as a new account and records it.
+    pub async fn upload(
+        &self,
+        server: Option<AcmeServerId>,
+        key_pem: &str,
+        contact: Option<String>,
+    ) -> Result<AcmeAccount, Error> {
+        let key = ParsedPrivateKey::from_pem(key_pem).map_err(|e| Error::InvalidField {
+            field: "account_key_file_pem",
+            message: e.to_string(),
+        })?;
+        self.create(AccountRequest {
+            acme_server_id: server,
+            contact,
+            key: Some(key),
+            ..Default::default()
+        })
+        .await
+    }
+
+    /// Applies a local mark.
+    pub async fn mark(&self, id: AcmeAccountId, mark: AccountMark) -> Result<AcmeAccount, Error> {
+        match mark {
+            AccountMark::GlobalDefault => Ok(self
+                .peter
+                .store()
+                .set_global_default_acme_account(id)
+                .await?),
+        }
+    }
+
+    /// Whether the server knows the account's key (its URL is recorded when it does).
+    pub async fn check(&self, id: AcmeAccountId) -> Result<bool, Error> {
+        services::accounts::check_account(
+            self.peter.store(),
+            self.peter.acme()?,
+            self.peter.clock(),
+            id,
+        )
+        .await
+    }
+
+    /// Deactivates the account at its server and locally (permanent).
+    pub async fn deactivate(&self, id: AcmeAccountId) -> Result<AcmeAccount, Error> {
+        services::accounts::deactivate_account(
+            self.peter.store(),
+            self.peter.acme()?,
+            self.peter.clock(),
+            id,
+        )
+        .await
+    }
+
+    /// Rolls the account over to a new key (RFC 8555 keyChange).
+    pub async fn change_key(&self, id: AcmeAccountId) -> Result<AcmeAccount, Error> {
+        services::accounts::change_account_key(
+            self.peter.store(),
+            self.peter.acme()?,
+            self.peter.clock(),
+            id,
+        )
+        .await
+    }
+
+    /// The account key's file (`key.key` is PKCS#8 DER).
+    pub async fn key_download(&self, id: AcmeAccountId, file: KeyFile) -> Result<Download, Error> {
+        let account = self.get(id).await?;
+        services::downloads::key_file(&account.key.key_pem, file.format())
+    }
+}

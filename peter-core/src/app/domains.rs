@@ -1,0 +1,200 @@
+//! Domains: the names peter manages, the blocklist, bulk enable and
+//! disable, certificate-if-needed, and what a web server is sent for one.
+
+use std::collections::BTreeMap;
+
+use super::{Affected, Changed, Peter};
+use crate::dns::DomainName;
+use crate::error::Error;
+use crate::model::rules::DomainMark;
+use crate::model::*;
+use crate::ports::*;
+use crate::services;
+
+pub use crate::services::domains::CertificateIfNeeded;
+pub use crate::services::publish::DomainIdentifier;
+
+/// Domain operations.
+pub struct Domains<'a> {
+    pub(crate) peter: &'a Peter,
+}
+
+impl Domains<'_> {
+    /// A page of domains, by name.
+    pub async fn list(&self, filter: DomainFilter, page: Page) -> Result<Paged<Domain>, Error> {
+        Ok(self.peter.store().list_domains(&filter, page).await?)
+    }
+
+    /// A domain by id (all digits) or by name (any case, IDNA allowed).
+    pub async fn get(&self, identifier: &str) -> Result<Domain, Error> {
+        services::publish::domain_by_identifier(self.peter.store(), identifier).await
+    }
+
+    /// Records a domain (idempotent): a valid name, neither blocklisted nor
+    /// a wildcard.
+    pub async fn add(&self, name: &str) -> Result<Created<Domain>, Error> {
+        services::domains::add_domain(self.peter.store(), name).await
+    }
+
+    /// Marks a domain active or inactive; what it serves changes with it.
+    pub async fn mark(&self, identifier: &str, mark: DomainMark) -> Result<Changed<Domain>, Error> {
+        let domain = self.get(identifier).await?;
+        let active = mark == DomainMark::Active;
+        crate::model::rules::mark_domain(&domain, active)?;
+        let domain = self
+            .peter
+            .store()
+            .set_domain_active(domain.id, active)
+            .await?;
+        let name = DomainName::parse(&domain.domain_name)?;
+        Ok(self
+            .peter
+            .changed(domain, Affected::Domains(vec![name]))
+            .await)
+    }
+
+    /// Enables each name of a comma or space separated list: `new`,
+    /// `activated`, `exists` or `blocklisted` each.
+    pub async fn enable(&self, names: &str) -> Result<Changed<BTreeMap<String, String>>, Error> {
+        let results = services::domains::enable_domains(self.peter.store(), names).await?;
+        let changed = changed_names(&results, &["activated", "new"])?;
+        Ok(self
+            .peter
+            .changed(results, Affected::Domains(changed))
+            .await)
+    }
+
+    /// Disables each name: `deactivated`, `already deactivated` or `unknown`.
+    pub async fn disable(&self, names: &str) -> Result<Changed<BTreeMap<String, String>>, Error> {
+        let results = services::domains::disable_domains(self.peter.store(), names).await?;
+        let changed = changed_names(&results, &["deactivated"])?;
+        Ok(self
+            .peter
+            .changed(results, Affected::Domains(changed))
+            .await)
+    }
+
+    /// Adds a name to the blocklist (idempotent).
+    pub async fn blocklist(&self, name: &str) -> Result<Created<DomainBlocklisted>, Error> {
+        let name = DomainName::parse(name)?;
+        Ok(self.peter.store().add_blocklisted_domain(&name).await?)
+    }
+
+    /// The blocklist.
+    pub async fn blocklisted(&self) -> Result<Vec<DomainBlocklisted>, Error> {
+        Ok(self.peter.store().list_blocklisted_domains().await?)
+    }
+
+    /// Makes sure one name has an active certificate: an existing one is
+    /// reported; otherwise the name is enabled and a certificate ordered
+    /// (`process_single`) with `account` or the global default account.
+    pub async fn certificate_if_needed(
+        &self,
+        name: &str,
+        account: Option<AcmeAccountId>,
+        private_key_cycle: Option<PrivateKeyCycle>,
+    ) -> Result<Changed<CertificateIfNeeded>, Error> {
+        let orders = self.peter.order_services()?;
+        let outcome =
+            services::domains::certificate_if_needed(&orders, name, account, private_key_cycle)
+                .await?;
+        let affected = match outcome.certificate_status.as_str() {
+            "new" => Affected::Certificates(
+                outcome
+                    .certificate_signed_id
+                    .iter()
+                    .map(|c| CertificateSignedId(*c))
+                    .collect(),
+            ),
+            _ => Affected::Domains(Vec::new()),
+        };
+        Ok(self.peter.changed(outcome, affected).await)
+    }
+
+    /// What a web server is sent for the domain: its `config.json`.
+    pub async fn config(
+        &self,
+        identifier: &str,
+        id_only: bool,
+    ) -> Result<services::publish::DomainConfig, Error> {
+        services::publish::domain_config(self.peter.store(), identifier, id_only).await
+    }
+
+    /// The domain's certificates, newest first.
+    pub async fn certificates(
+        &self,
+        identifier: &str,
+        page: Page,
+    ) -> Result<Paged<CertificateSigned>, Error> {
+        let domain = self.get(identifier).await?;
+        Ok(self
+            .peter
+            .store()
+            .list_certificates_signed(CertificateFilter::domain(domain.id), page)
+            .await?)
+    }
+
+    /// The domain's orders, newest first.
+    pub async fn orders(&self, identifier: &str, page: Page) -> Result<Paged<AcmeOrder>, Error> {
+        let domain = self.get(identifier).await?;
+        Ok(self
+            .peter
+            .store()
+            .list_acme_orders(&OrderFilter::domain(domain.id), page)
+            .await?)
+    }
+
+    /// The domain's authorizations, newest first.
+    pub async fn authorizations(
+        &self,
+        identifier: &str,
+        page: Page,
+    ) -> Result<Paged<AcmeAuthorization>, Error> {
+        let domain = self.get(identifier).await?;
+        Ok(self
+            .peter
+            .store()
+            .list_acme_authorizations(Some(domain.id), page)
+            .await?)
+    }
+
+    /// The domain's challenges, newest first.
+    pub async fn challenges(
+        &self,
+        identifier: &str,
+        page: Page,
+    ) -> Result<Paged<AcmeChallenge>, Error> {
+        let domain = self.get(identifier).await?;
+        Ok(self
+            .peter
+            .store()
+            .list_acme_challenges(Some(domain.id), page)
+            .await?)
+    }
+
+    /// The sets of names that include the domain, newest first.
+    pub async fn unique_fqdn_sets(
+        &self,
+        identifier: &str,
+        page: Page,
+    ) -> Result<Paged<UniqueFqdnSetRecord>, Error> {
+        let domain = self.get(identifier).await?;
+        Ok(self
+            .peter
+            .store()
+            .list_unique_fqdn_sets(Some(domain.id), page)
+            .await?)
+    }
+}
+
+/// The names whose result is one of `changed`, for re-publishing.
+fn changed_names(
+    results: &BTreeMap<String, String>,
+    changed: &[&str],
+) -> Result<Vec<DomainName>, Error> {
+    results
+        .iter()
+        .filter(|(_, status)| changed.contains(&status.as_str()))
+        .map(|(name, _)| DomainName::parse(name).map_err(Error::from))
+        .collect()
+}

@@ -1,0 +1,505 @@
+//! The application facade: peter's one front door.
+//!
+//! [`Peter`] is built once from the ports (a store, an ACME client factory,
+//! a clock, and optional publishers) and every user-level operation is a
+//! method on it, grouped by the object it concerns:
+//! `peter.certificates().mark(id, CertificateMark::Inactive)`. The HTTP API,
+//! the CLI and embedding programs all go through it, reads included, so
+//! they cannot disagree about what follows a change.
+//!
+//! What follows a change is decided here, once: after any change that alters
+//! what a domain serves, and after its transaction committed, the facade
+//! re-publishes the affected domains (Redis when priming on change is set,
+//! the nginx/OpenResty cache when servers are configured) and records an
+//! operations event saying how that went. A publisher failure never fails or
+//! rolls back the change: it is reported in the answer ([`Publication`]).
+//!
+//! ```
+//! # async fn demo(store: impl peter_core::ports::Store + 'static) -> Result<(), peter_core::Error> {
+//! use peter_core::app::Peter;
+//! let peter = Peter::builder().store(store).build()?;
+//! let domains = peter.domains().list(Default::default(), Default::default()).await?;
+//! println!("{} domains", domains.total_items);
+//! # Ok(()) }
+//! ```
+
+mod accounts;
+mod certificates;
+mod domains;
+mod keys;
+mod logs;
+mod orders;
+mod publishing;
+mod renewals;
+
+use std::sync::Arc;
+
+use serde::Serialize;
+
+pub use crate::services::domains::split_names;
+pub use crate::services::downloads::Download;
+pub use crate::services::publish::{CertificateConfig, DomainConfig, DomainRef, PemRef};
+pub use accounts::{AccountRequest, Accounts, AcmeServers};
+pub use certificates::{CertificateAuthorities, CertificateUpload, Certificates, PreferenceMove};
+pub use domains::{CertificateIfNeeded, DomainIdentifier, Domains};
+pub use keys::{PrivateKeyMarked, PrivateKeys};
+pub use logs::Logs;
+pub use orders::{OrderRequest, Orders, ProcessSteps, Step};
+pub use publishing::{ChallengeAnswer, ChallengeRequest, Challenges, Publishing, ServedDomain};
+pub use renewals::{DueCertificate, RenewalPlan, RenewalReport, Renewals};
+
+use crate::dns::DomainName;
+use crate::error::Error;
+use crate::model::*;
+use crate::ports::*;
+use crate::services;
+
+/// How orders are processed: polling and retries.
+pub use crate::services::orders::OrderSettings;
+
+/// Settings of the facade.
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub struct Settings {
+    /// Polling and retries of order processing.
+    pub orders: OrderSettings,
+    /// How long a node may hold one renewal before another may take it over.
+    pub renewal_lease: time::Duration,
+    /// This node's name in renewal leases (a random suffix is added).
+    pub node_name: String,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Self {
+            orders: OrderSettings::default(),
+            renewal_lease: time::Duration::minutes(10),
+            node_name: "peter".into(),
+        }
+    }
+}
+
+impl Settings {
+    /// The defaults with other order-processing settings.
+    pub fn with_orders(mut self, orders: OrderSettings) -> Self {
+        self.orders = orders;
+        self
+    }
+
+    /// The defaults with another node name.
+    pub fn with_node_name(mut self, name: impl Into<String>) -> Self {
+        self.node_name = name.into();
+        self
+    }
+
+    /// The defaults with another renewal lease.
+    pub fn with_renewal_lease(mut self, lease: time::Duration) -> Self {
+        self.renewal_lease = lease;
+        self
+    }
+}
+
+/// How Redis is primed for OpenResty gateways.
+#[derive(Clone)]
+struct RedisPublishing {
+    publisher: Arc<dyn CachePublisher>,
+    style: PrimeStyle,
+    on_change: bool,
+}
+
+struct Inner {
+    /// Names this process in renewal leases (unique per facade).
+    holder: String,
+    store: Arc<dyn Store>,
+    acme: Option<Arc<dyn AcmeClient>>,
+    clock: Arc<dyn Clock>,
+    settings: Settings,
+    redis: Option<RedisPublishing>,
+    nginx: Option<Arc<dyn CacheExpirer>>,
+}
+
+/// peter's application facade. Cheap to clone: clones share one state.
+#[derive(Clone)]
+pub struct Peter {
+    inner: Arc<Inner>,
+}
+
+impl std::fmt::Debug for Peter {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Peter")
+            .field("acme", &self.inner.acme.is_some())
+            .field("redis", &self.inner.redis.is_some())
+            .field("nginx", &self.inner.nginx.is_some())
+            .finish_non_exhaustive()
+    }
+}
+
+/// Builds a [`Peter`] from its ports.
+#[derive(Default)]
+pub struct PeterBuilder {
+    store: Option<Arc<dyn Store>>,
+    acme: Option<Arc<dyn AcmeClientFactory>>,
+    clock: Option<Arc<dyn Clock>>,
+    settings: Settings,
+    redis: Option<RedisPublishing>,
+    nginx: Option<Arc<dyn CacheExpirer>>,
+}
+
+impl PeterBuilder {
+    /// The store (required).
+    pub fn store(self, store: impl Store + 'static) -> Self {
+        self.shared_store(Arc::new(store))
+    }
+
+    /// A store shared with other owners.
+    pub fn shared_store(mut self, store: Arc<dyn Store>) -> Self {
+        self.store = Some(store);
+        self
+    }
+
+    /// How to make the ACME client (without one, operations that talk to a
+    /// CA fail with [`Error::Unconfigured`]).
+    pub fn acme(mut self, factory: impl AcmeClientFactory + 'static) -> Self {
+        self.acme = Some(Arc::new(factory));
+        self
+    }
+
+    /// The clock (default: the system's).
+    pub fn clock(mut self, clock: Arc<dyn Clock>) -> Self {
+        self.clock = Some(clock);
+        self
+    }
+
+    /// Settings (default: [`Settings::default`]).
+    pub fn settings(mut self, settings: Settings) -> Self {
+        self.settings = settings;
+        self
+    }
+
+    /// Redis priming for OpenResty gateways, in `style`; with `on_change`,
+    /// every change that alters what a domain serves re-primes it.
+    pub fn redis(
+        mut self,
+        publisher: Arc<dyn CachePublisher>,
+        style: PrimeStyle,
+        on_change: bool,
+    ) -> Self {
+        self.redis = Some(RedisPublishing {
+            publisher,
+            style,
+            on_change,
+        });
+        self
+    }
+
+    /// The nginx/OpenResty servers whose certificate cache peter expires
+    /// after every change that alters what a domain serves.
+    pub fn nginx(mut self, expirer: Arc<dyn CacheExpirer>) -> Self {
+        self.nginx = Some(expirer);
+        self
+    }
+
+    /// The facade.
+    pub fn build(self) -> Result<Peter, Error> {
+        let store = self.store.ok_or(Error::Unconfigured("a store"))?;
+        let clock = self.clock.unwrap_or_else(|| Arc::new(SystemClock));
+        let events: Arc<dyn EventStore> = store.clone();
+        let acme = self.acme.map(|f| f.client(events, clock.clone()));
+        let mut nonce = [0u8; 8];
+        aws_lc_rs::rand::fill(&mut nonce).map_err(|_| Error::Unconfigured("a random source"))?;
+        let holder = format!(
+            "{}-{:016x}",
+            self.settings.node_name,
+            u64::from_be_bytes(nonce)
+        );
+        Ok(Peter {
+            inner: Arc::new(Inner {
+                holder,
+                store,
+                acme,
+                clock,
+                settings: self.settings,
+                redis: self.redis,
+                nginx: self.nginx,
+            }),
+        })
+    }
+}
+
+/// What re-publishing after a change did. A publisher that is not
+/// configured (or, for Redis, not asked to prime on change) is `None`.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct Publication {
+    /// The domains re-published.
+    pub domains: Vec<String>,
+    /// Redis priming.
+    pub redis: Option<PublishOutcome>,
+    /// nginx/OpenResty cache expiry.
+    pub nginx: Option<PublishOutcome>,
+}
+
+impl Publication {
+    /// The publishers that failed, with their errors.
+    pub fn failures(&self) -> Vec<(&'static str, &str)> {
+        let mut out = Vec::new();
+        if let Some(PublishOutcome::Failed { error }) = &self.redis {
+            out.push(("redis", error.as_str()));
+        }
+        if let Some(PublishOutcome::Failed { error }) = &self.nginx {
+            out.push(("nginx", error.as_str()));
+        }
+        out
+    }
+}
+
+/// How one publisher fared.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "result", rename_all = "snake_case")]
+pub enum PublishOutcome {
+    /// Done.
+    Success,
+    /// Failed; the change it followed stands.
+    Failed {
+        /// Why.
+        error: String,
+    },
+}
+
+/// The result of a change, with what re-publishing it did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Changed<T> {
+    /// The changed object(s).
+    pub value: T,
+    /// What re-publishing did.
+    pub publication: Publication,
+}
+
+impl<T> Changed<T> {
+    /// The value alone.
+    pub fn into_value(self) -> T {
+        self.value
+    }
+}
+
+/// What is affected by a change, for re-publishing.
+pub(crate) enum Affected {
+    /// These certificates' names.
+    Certificates(Vec<CertificateSignedId>),
+    /// These names.
+    Domains(Vec<DomainName>),
+    /// Everything (the CA preference list changed every chain choice).
+    Everything,
+}
+
+impl Peter {
+    /// A builder.
+    pub fn builder() -> PeterBuilder {
+        PeterBuilder::default()
+    }
+
+    /// Domains, the blocklist, bulk enable/disable and config.json.
+    pub fn domains(&self) -> Domains<'_> {
+        Domains { peter: self }
+    }
+
+    /// Certificates: imports, marks, revocation, files.
+    pub fn certificates(&self) -> Certificates<'_> {
+        Certificates { peter: self }
+    }
+
+    /// Private keys.
+    pub fn private_keys(&self) -> PrivateKeys<'_> {
+        PrivateKeys { peter: self }
+    }
+
+    /// CA certificates, chains and the CA preference list.
+    pub fn certificate_authorities(&self) -> CertificateAuthorities<'_> {
+        CertificateAuthorities { peter: self }
+    }
+
+    /// ACME servers (directories).
+    pub fn acme_servers(&self) -> AcmeServers<'_> {
+        AcmeServers { peter: self }
+    }
+
+    /// ACME accounts.
+    pub fn accounts(&self) -> Accounts<'_> {
+        Accounts { peter: self }
+    }
+
+    /// ACME orders, authorizations, challenges and certificate requests.
+    pub fn orders(&self) -> Orders<'_> {
+        Orders { peter: self }
+    }
+
+    /// Renewal of what is due.
+    pub fn renewals(&self) -> Renewals<'_> {
+        Renewals { peter: self }
+    }
+
+    /// Redis priming, nginx cache expiry, exports and metrics.
+    pub fn publishing(&self) -> Publishing<'_> {
+        Publishing { peter: self }
+    }
+
+    /// Answers to HTTP-01 challenges, for the public route.
+    pub fn challenges(&self) -> Challenges<'_> {
+        Challenges { peter: self }
+    }
+
+    /// The ACME exchange log and the operations events.
+    pub fn logs(&self) -> Logs<'_> {
+        Logs { peter: self }
+    }
+
+    /// The current time, by the facade's clock.
+    pub fn now(&self) -> time::OffsetDateTime {
+        self.inner.clock.now()
+    }
+
+    /// The facade's settings.
+    pub fn settings(&self) -> &Settings {
+        &self.inner.settings
+    }
+
+    /// Whether Redis priming is configured.
+    pub fn has_redis(&self) -> bool {
+        self.inner.redis.is_some()
+    }
+
+    /// Whether nginx/OpenResty servers are configured.
+    pub fn has_nginx(&self) -> bool {
+        self.inner.nginx.is_some()
+    }
+
+    /// Applies the startup rules to the store (a global default account on
+    /// a non-default server stops being the default).
+    pub async fn apply_startup_rules(&self) -> Result<StartupReport, Error> {
+        Ok(self.store().apply_startup_rules().await?)
+    }
+
+    pub(crate) fn store(&self) -> &dyn Store {
+        self.inner.store.as_ref()
+    }
+
+    pub(crate) fn clock(&self) -> &dyn Clock {
+        self.inner.clock.as_ref()
+    }
+
+    pub(crate) fn acme(&self) -> Result<&dyn AcmeClient, Error> {
+        self.inner
+            .acme
+            .as_deref()
+            .ok_or(Error::Unconfigured("an ACME client"))
+    }
+
+    /// The order services over this facade's ports.
+    pub(crate) fn order_services(&self) -> Result<services::orders::Orders<'_>, Error> {
+        Ok(services::orders::Orders {
+            store: self.store(),
+            acme: self.acme()?,
+            clock: self.clock(),
+            settings: self.inner.settings.orders,
+        })
+    }
+
+    /// Re-publishes what a committed change affected and records how it went.
+    pub(crate) async fn publish(&self, affected: Affected) -> Publication {
+        let redis = self.inner.redis.as_ref().filter(|r| r.on_change);
+        let nginx = self.inner.nginx.as_ref();
+        if redis.is_none() && nginx.is_none() {
+            return Publication::default();
+        }
+        let names: Option<Vec<DomainName>> = match affected {
+            Affected::Everything => None,
+            Affected::Domains(names) => Some(names),
+            Affected::Certificates(ids) => {
+                let mut names = Vec::new();
+                for id in ids {
+                    match services::publish::certificate_domain_names(self.store(), id).await {
+                        Ok(more) => names.extend(more),
+                        Err(e) => {
+                            return self
+                                .record_publication(Publication {
+                                    domains: Vec::new(),
+                                    redis: redis.map(|_| failed(&e)),
+                                    nginx: nginx.map(|_| failed(&e)),
+                                })
+                                .await;
+                        }
+                    }
+                }
+                names.sort();
+                names.dedup();
+                Some(names)
+            }
+        };
+        if names.as_ref().is_some_and(|n| n.is_empty()) {
+            return Publication::default();
+        }
+        let mut publication = Publication {
+            domains: names
+                .as_ref()
+                .map(|n| n.iter().map(|d| d.to_string()).collect())
+                .unwrap_or_else(|| vec!["*".to_string()]),
+            ..Default::default()
+        };
+        if let Some(redis) = redis {
+            let result = match &names {
+                Some(names) => {
+                    redis
+                        .publisher
+                        .publish_domains(self.store(), names, redis.style)
+                        .await
+                }
+                None => redis.publisher.publish_all(self.store(), redis.style).await,
+            };
+            publication.redis = Some(match result {
+                Ok(_) => PublishOutcome::Success,
+                Err(e) => failed(&e),
+            });
+        }
+        if let Some(nginx) = nginx {
+            let status = nginx.expire(names.as_deref()).await;
+            publication.nginx = Some(if status.errors.is_empty() {
+                PublishOutcome::Success
+            } else {
+                PublishOutcome::Failed {
+                    error: format!("cache expiry failed on {}", status.errors.join(", ")),
+                }
+            });
+        }
+        self.record_publication(publication).await
+    }
+
+    async fn record_publication(&self, publication: Publication) -> Publication {
+        let payload = serde_json::json!({
+            "domains": publication.domains,
+            "redis": publication.redis,
+            "nginx": publication.nginx,
+        });
+        if let Err(e) = self
+            .store()
+            .record_operations_event(OperationsEventType::Publication, payload, None)
+            .await
+        {
+            tracing::warn!(error = %e, "could not record a publication event");
+        }
+        for (publisher, error) in publication.failures() {
+            tracing::warn!(publisher, error, "publishing after a change failed");
+        }
+        publication
+    }
+
+    /// A committed change, with what re-publishing it did.
+    pub(crate) async fn changed<T>(&self, value: T, affected: Affected) -> Changed<T> {
+        let publication = self.publish(affected).await;
+        Changed { value, publication }
+    }
+}
+
+fn failed(e: &impl std::fmt::Display) -> PublishOutcome {
+    PublishOutcome::Failed {
+        error: e.to_string(),
+    }
+}

@@ -1,0 +1,80 @@
+//! Renewal of what is due, once across every node sharing the store.
+
+use serde::Serialize;
+
+use super::{Affected, Changed, Peter};
+use crate::error::Error;
+use crate::model::*;
+use crate::services;
+
+pub use crate::services::renewals::{DueCertificate, RenewalReport};
+
+/// What a renewal run would do.
+#[derive(Debug, Clone, Serialize)]
+pub struct RenewalPlan {
+    /// Certificates due, and why.
+    pub due: Vec<DueCertificate>,
+    /// Active domains without a certificate (ordered by the global default account).
+    pub missing: Vec<String>,
+}
+
+/// Renewal operations.
+pub struct Renewals<'a> {
+    pub(crate) peter: &'a Peter,
+}
+
+impl Renewals<'_> {
+    /// What is due now: inside the CA's renewal window (ARI), else with a
+    /// third of the lifetime left, or within `days` when given; and the
+    /// active domains with no certificate (a revoked certificate's included).
+    pub async fn plan(&self, days: Option<i64>) -> Result<RenewalPlan, Error> {
+        let store = self.peter.store();
+        let due = services::renewals::due_certificates(store, self.peter.now(), days).await?;
+        let missing = services::renewals::missing_domains(store)
+            .await?
+            .into_iter()
+            .map(|d| d.domain_name)
+            .collect();
+        Ok(RenewalPlan { due, missing })
+    }
+
+    /// Renews every due certificate and orders every missing domain, each
+    /// under its set's lease so that nodes running this at once renew it
+    /// once; failures back off (honouring the CA's Retry-After).
+    pub async fn run(&self, days: Option<i64>) -> Result<Changed<RenewalReport>, Error> {
+        let orders = self.peter.order_services()?;
+        let started_at = self.peter.now();
+        let report = services::renewals::renew_due(
+            &orders,
+            &self.peter.inner.holder,
+            days,
+            self.peter.inner.settings.renewal_lease,
+            started_at,
+        )
+        .await?;
+        let new_orders = report.renewed.iter().map(|(_, order)| *order).chain(
+            report
+                .ordered_missing
+                .iter()
+                .filter_map(|(_, r)| r.as_ref().ok().copied()),
+        );
+        let mut certificates = Vec::new();
+        for order in new_orders {
+            if let Some(cert) = self.peter.orders().get(order).await?.certificate_signed_id {
+                certificates.push(cert);
+            }
+        }
+        Ok(self
+            .peter
+            .changed(report, Affected::Certificates(certificates))
+            .await)
+    }
+
+    /// Certificates whose renewal keeps failing: (set of names, failures, next attempt).
+    pub async fn backoff(
+        &self,
+        set: UniqueFqdnSetId,
+    ) -> Result<Option<(i32, time::OffsetDateTime)>, Error> {
+        Ok(crate::ports::LeaseStore::renewal_backoff(self.peter.store(), set).await?)
+    }
+}

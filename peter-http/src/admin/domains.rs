@@ -1,0 +1,307 @@
+//! Domains: lists, focus, config.json, related lists, new and mark.
+
+use peter_core::model::rules::DomainMark;
+use peter_core::ports::DomainFilter;
+use poem::Request;
+use poem_openapi::param::{Path, Query};
+use poem_openapi::payload::Json;
+use poem_openapi::{Object, OpenApi};
+use serde::Deserialize;
+
+use super::answer::*;
+use super::auth::{AdminToken, ConfigReader};
+use super::body::JsonOrForm;
+use super::{AdminState, ApiTags};
+use crate::views::*;
+use crate::wire::{Paging, Wire, query_params};
+
+query_params! {
+    /// Which domains a list shows.
+    pub struct DomainQuery {
+        /// Only names containing this text.
+        domain_name: String,
+        /// Only active (`true`) or inactive (`false`) domains.
+        active: bool,
+    }
+}
+
+/// A new domain.
+#[derive(Debug, Object, Deserialize)]
+pub struct DomainNew {
+    /// The name (IDNA allowed; stored as punycode, lowercase).
+    pub domain_name: String,
+}
+
+/// What `domain/new` did.
+#[derive(Debug, Object)]
+pub struct DomainNewAnswer {
+    /// Always `success`.
+    pub result: String,
+    /// The domain.
+    #[oai(rename = "Domain")]
+    pub domain: DomainView,
+    /// Whether this call recorded it.
+    pub is_created: bool,
+}
+
+/// A domain mark.
+#[derive(Debug, Object, Deserialize)]
+pub struct DomainMarkFields {
+    /// The mark.
+    pub action: Wire<DomainMark>,
+}
+
+/// A domain after a mark.
+#[derive(Debug, Object)]
+pub struct DomainMarkAnswer {
+    /// Always `success`.
+    pub result: String,
+    /// The domain.
+    #[oai(rename = "Domain")]
+    pub domain: DomainView,
+    /// What re-publishing did.
+    pub publication: PublicationView,
+}
+
+/// Domain routes.
+pub struct DomainsApi(pub AdminState);
+
+#[OpenApi(tag = "ApiTags::Domain")]
+impl DomainsApi {
+    /// Domains, by name.
+    #[oai(path = "/domains", method = "get", operation_id = "domain_list")]
+    async fn list(
+        &self,
+        _auth: AdminToken,
+        filter: DomainQuery,
+        paging: Paging,
+    ) -> ApiResult<Json<DomainsList>> {
+        let filter = DomainFilter {
+            name_contains: filter.domain_name,
+            active: filter.active,
+        };
+        let paged = self.0.peter.domains().list(filter, paging.page()).await?;
+        Ok(Json(DomainsList::of(&paged)))
+    }
+
+    /// One domain, by id (digits) or name (any case).
+    #[oai(
+        path = "/domain/:identifier",
+        method = "get",
+        operation_id = "domain_focus"
+    )]
+    async fn focus(
+        &self,
+        _auth: AdminToken,
+        identifier: Path<String>,
+    ) -> ApiResult<Json<DomainAnswer>> {
+        let d = self.0.peter.domains().get(&identifier.0).await?;
+        Ok(Json(DomainAnswer::of(&d)))
+    }
+
+    /// The certificate a web server should serve for the domain, always
+    /// current. Accepts the admin token, the gateway token, or no token from
+    /// a configured gateway network. `?id_only=1` leaves the PEMs out.
+    #[oai(
+        path = "/domain/:identifier/config.json",
+        method = "get",
+        operation_id = "domain_config"
+    )]
+    async fn config(
+        &self,
+        req: &Request,
+        auth: ConfigReader,
+        identifier: Path<String>,
+        id_only: Query<Option<String>>,
+    ) -> ApiResult<Json<DomainConfigView>> {
+        if matches!(auth, ConfigReader::Network) {
+            let ip = req.remote_addr().as_socket_addr().map(|a| a.ip());
+            if !self.0.access.is_gateway_network(ip) {
+                return Err(ApiError::unauthorized());
+            }
+        }
+        let config = self
+            .0
+            .peter
+            .domains()
+            .config(&identifier.0, truthy(&id_only.0))
+            .await?;
+        Ok(Json((&config).into()))
+    }
+
+    /// Certificates whose names include the domain, newest first.
+    #[oai(
+        path = "/domain/:identifier/certificate-signeds",
+        method = "get",
+        operation_id = "domain_certificate_signeds"
+    )]
+    async fn certificates(
+        &self,
+        _auth: AdminToken,
+        identifier: Path<String>,
+        paging: Paging,
+    ) -> ApiResult<Json<CertificatesList>> {
+        let paged = self
+            .0
+            .peter
+            .domains()
+            .certificates(&identifier.0, paging.page())
+            .await?;
+        Ok(Json(CertificatesList::of(&paged)))
+    }
+
+    /// Orders whose names include the domain, newest first.
+    #[oai(
+        path = "/domain/:identifier/acme-orders",
+        method = "get",
+        operation_id = "domain_acme_orders"
+    )]
+    async fn orders(
+        &self,
+        _auth: AdminToken,
+        identifier: Path<String>,
+        paging: Paging,
+    ) -> ApiResult<Json<AcmeOrdersList>> {
+        let paged = self
+            .0
+            .peter
+            .domains()
+            .orders(&identifier.0, paging.page())
+            .await?;
+        Ok(Json(AcmeOrdersList::of(&paged)))
+    }
+
+    /// Authorizations for the domain, newest first.
+    #[oai(
+        path = "/domain/:identifier/acme-authorizations",
+        method = "get",
+        operation_id = "domain_acme_authorizations"
+    )]
+    async fn authorizations(
+        &self,
+        _auth: AdminToken,
+        identifier: Path<String>,
+        paging: Paging,
+    ) -> ApiResult<Json<AcmeAuthorizationsList>> {
+        let paged = self
+            .0
+            .peter
+            .domains()
+            .authorizations(&identifier.0, paging.page())
+            .await?;
+        Ok(Json(AcmeAuthorizationsList::of(&paged)))
+    }
+
+    /// Challenges for the domain, newest first.
+    #[oai(
+        path = "/domain/:identifier/acme-challenges",
+        method = "get",
+        operation_id = "domain_acme_challenges"
+    )]
+    async fn challenges(
+        &self,
+        _auth: AdminToken,
+        identifier: Path<String>,
+        paging: Paging,
+    ) -> ApiResult<Json<AcmeChallengesList>> {
+        let paged = self
+            .0
+            .peter
+            .domains()
+            .challenges(&identifier.0, paging.page())
+            .await?;
+        Ok(Json(AcmeChallengesList::of(&paged)))
+    }
+
+    /// Name sets that include the domain, newest first.
+    #[oai(
+        path = "/domain/:identifier/unique-fqdn-sets",
+        method = "get",
+        operation_id = "domain_unique_fqdn_sets"
+    )]
+    async fn sets(
+        &self,
+        _auth: AdminToken,
+        identifier: Path<String>,
+        paging: Paging,
+    ) -> ApiResult<Json<UniqueFqdnSetsList>> {
+        let paged = self
+            .0
+            .peter
+            .domains()
+            .unique_fqdn_sets(&identifier.0, paging.page())
+            .await?;
+        Ok(Json(UniqueFqdnSetsList::of(&paged)))
+    }
+
+    /// Records a domain (idempotent: `is_created` says whether it was new).
+    #[oai(path = "/domain/new", method = "post", operation_id = "domain_new")]
+    async fn new_domain(
+        &self,
+        _auth: AdminToken,
+        body: JsonOrForm<DomainNew>,
+    ) -> ApiResult<Json<DomainNewAnswer>> {
+        let created = self
+            .0
+            .peter
+            .domains()
+            .add(&body.into_inner().domain_name)
+            .await?;
+        Ok(Json(DomainNewAnswer {
+            result: "success".into(),
+            domain: (&created.id).into(),
+            is_created: created.created,
+        }))
+    }
+
+    /// Expires the domain's entry in every configured OpenResty server's cache.
+    #[oai(
+        path = "/domain/:identifier/nginx-cache-expire",
+        method = "post",
+        operation_id = "domain_nginx_cache_expire"
+    )]
+    async fn nginx_expire(
+        &self,
+        _auth: AdminToken,
+        identifier: Path<String>,
+    ) -> ApiResult<Json<super::operations::NginxAnswer>> {
+        let status = self
+            .0
+            .peter
+            .publishing()
+            .nginx_expire_domain(&identifier.0)
+            .await?;
+        Ok(super::operations::nginx_answer(status))
+    }
+
+    /// Marks a domain `active` or `inactive` (an inactive domain's
+    /// config.json has no certificates, and it is not renewed).
+    #[oai(
+        path = "/domain/:identifier/mark",
+        method = "post",
+        operation_id = "domain_mark"
+    )]
+    async fn mark(
+        &self,
+        _auth: AdminToken,
+        identifier: Path<String>,
+        body: JsonOrForm<DomainMarkFields>,
+    ) -> ApiResult<Json<DomainMarkAnswer>> {
+        let changed = self
+            .0
+            .peter
+            .domains()
+            .mark(&identifier.0, body.into_inner().action.0)
+            .await?;
+        Ok(Json(DomainMarkAnswer {
+            result: "success".into(),
+            domain: (&changed.value).into(),
+            publication: (&changed.publication).into(),
+        }))
+    }
+}
+
+/// `1`, `true`, `yes`, `on`.
+pub(crate) fn truthy(v: &Option<String>) -> bool {
+    matches!(v.as_deref(), Some("1" | "true" | "yes" | "on"))
+}
