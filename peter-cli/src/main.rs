@@ -42,6 +42,9 @@ pub enum Command {
     /// Inspect and mark certificates.
     #[command(subcommand)]
     Cert(commands::cert::CertCommand),
+    /// Inspect, generate and mark private keys.
+    #[command(subcommand)]
+    Key(commands::key::KeyCommand),
     /// Inspect and mark domains.
     #[command(subcommand)]
     Domain(commands::domain::DomainCommand),

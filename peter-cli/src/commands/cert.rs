@@ -64,6 +64,9 @@ pub enum CertCommand {
         #[arg(long)]
         account: Option<i64>,
     },
+    /// Mark inactive every expired certificate that no domain is still
+    /// served with.
+    DeactivateExpired,
     /// Mark a certificate active, inactive or revoked (revoked is permanent
     /// and local: nothing is sent to the CA).
     Mark {
@@ -174,6 +177,16 @@ pub async fn run(cli: &Cli, command: &CertCommand) -> Result<(), CliError> {
             emit_view(ctx.json, &CertificateAnswer::of(&changed.value), || {
                 format!("certificate {} revoked upstream", changed.value.id)
             });
+        }
+        CertCommand::DeactivateExpired => {
+            let changed = certs.deactivate_expired().await?;
+            publication_warnings(&changed.publication);
+            let ids: Vec<i64> = changed.value.iter().map(|c| c.0).collect();
+            emit(
+                ctx.json,
+                &serde_json::json!({"result": "success", "CertificateSigned": {"expired": ids.len()}, "certificate_signed_ids": ids}),
+                || format!("{} expired certificates marked inactive", ids.len()),
+            );
         }
         CertCommand::Mark { id, mark } => {
             let changed = certs.mark(CertificateSignedId(*id), *mark).await?;

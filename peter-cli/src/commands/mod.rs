@@ -8,6 +8,7 @@ pub mod domain;
 pub mod export;
 pub mod import;
 pub mod init;
+pub mod key;
 pub mod nginx;
 pub mod order;
 pub mod redis;
@@ -189,6 +190,7 @@ pub async fn run(cli: Cli) -> Result<(), CliError> {
         crate::Command::Init => init::run(&cli).await,
         crate::Command::Import(c) => import::run(&cli, c).await,
         crate::Command::Cert(c) => cert::run(&cli, c).await,
+        crate::Command::Key(c) => key::run(&cli, c).await,
         crate::Command::Domain(c) => domain::run(&cli, c).await,
         crate::Command::Serve {
             listen,

@@ -79,6 +79,15 @@ pub enum OrderCommand {
         #[arg(long)]
         http_listen: Option<String>,
     },
+    /// Order the same names again with the same account (renewing the
+    /// order's certificate; `replaces` it when the CA offers ARI).
+    Renew {
+        /// Order id.
+        id: i64,
+        /// Answer HTTP-01 challenges from this process on ADDR while it runs.
+        #[arg(long)]
+        http_listen: Option<String>,
+    },
     /// Show one order.
     Show {
         /// Order id.
@@ -262,6 +271,21 @@ pub async fn run(cli: &Cli, command: &OrderCommand) -> Result<(), CliError> {
             emit_action(
                 &ctx,
                 "retry",
+                &changed.value,
+                None,
+                Some(&changed.publication),
+            );
+        }
+        OrderCommand::Renew { id, http_listen } => {
+            let changed = with_http(
+                &ctx,
+                http_listen.as_ref(),
+                orders.renew_quick(AcmeOrderId(*id), AcmeOrderProcessingStrategy::ProcessSingle),
+            )
+            .await?;
+            emit_action(
+                &ctx,
+                "renew/quick",
                 &changed.value,
                 None,
                 Some(&changed.publication),
