@@ -48,7 +48,7 @@ pub enum KeyCommand {
 
 fn line(k: &PrivateKey) -> String {
     format!(
-        "{:>6}  {:<8}  {}{}",
+        "{:>6}  {:<8}  {}  {}",
         k.id,
         k.key_technology.to_string(),
         if k.is_compromised {
@@ -58,7 +58,7 @@ fn line(k: &PrivateKey) -> String {
         } else {
             "inactive"
         },
-        format!("  {}", k.spki_sha256)
+        k.spki_sha256
     )
 }
 
