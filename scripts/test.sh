@@ -43,6 +43,18 @@ cargo fmt --all -- --check
 
 step "cargo clippy (warnings are errors)"
 cargo clippy --workspace --all-targets --locked --features peter-cli/testkit -- -D warnings
+step "cargo clippy with the optional features (redis, certbot, fake-server, swagger-ui) off"
+for crate in peter-store peter-http peter-cli; do
+    cargo clippy --locked -p "$crate" --no-default-features -- -D warnings
+done
+
+step "the shipped binary: cargo build -p peter-cli, without test hooks"
+# The same features as `cargo build --release -p peter-cli` (the dev
+# profile builds faster); the tests check it ignores PETER_KILL_AT.
+cargo build --locked -p peter-cli
+mkdir -p target/shipped
+cp target/debug/peter target/shipped/peter
+export PETER_SHIPPED_BINARY="$PWD/target/shipped/peter"
 
 step "tests"
 if cargo nextest --version >/dev/null 2>&1; then

@@ -70,12 +70,14 @@ pub enum Command {
     #[command(subcommand)]
     Order(commands::order::OrderCommand),
     /// Load certificates into Redis for OpenResty gateways.
+    #[cfg(feature = "redis")]
     #[command(subcommand)]
     Redis(commands::redis::RedisCommand),
     /// Expire OpenResty/nginx certificate caches, or read their status.
     #[command(subcommand)]
     Nginx(commands::nginx::NginxCommand),
     /// Write certificates to disk for web servers.
+    #[cfg(feature = "certbot")]
     #[command(subcommand)]
     Export(commands::export::ExportCommand),
     /// Renew what is due (ARI window, else a third of the lifetime left);
@@ -96,6 +98,7 @@ pub enum Command {
     },
     /// Serve canned but valid answers at the real public and admin paths
     /// (X-Peter-SSLers: fakeserver), for testing proxies without a store.
+    #[cfg(feature = "fake-server")]
     FakeServer {
         /// Listen address.
         #[arg(long, default_value = "127.0.0.1:7201")]

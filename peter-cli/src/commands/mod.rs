@@ -5,12 +5,14 @@ pub mod acme;
 pub mod cert;
 pub mod certbot_import;
 pub mod domain;
+#[cfg(feature = "certbot")]
 pub mod export;
 pub mod import;
 pub mod init;
 pub mod key;
 pub mod nginx;
 pub mod order;
+#[cfg(feature = "redis")]
 pub mod redis;
 pub mod renew;
 pub mod serve;
@@ -133,6 +135,13 @@ impl Context {
             .clock(clock)
             .acme(peter_acme::InstantAcme)
             .settings(settings);
+        #[cfg(not(feature = "redis"))]
+        if !config.redis.url.is_empty() {
+            return Err(CliError::Usage(
+                "redis.url is set, but this peter was built without Redis support".into(),
+            ));
+        }
+        #[cfg(feature = "redis")]
         if !config.redis.url.is_empty() {
             let style = config
                 .redis
@@ -200,8 +209,10 @@ pub async fn run(cli: Cli) -> Result<(), CliError> {
         crate::Command::AcmeServer(c) => acme::run_server(&cli, c).await,
         crate::Command::Account(c) => acme::run_account(&cli, c).await,
         crate::Command::Order(c) => order::run(&cli, c).await,
+        #[cfg(feature = "redis")]
         crate::Command::Redis(c) => redis::run(&cli, c).await,
         crate::Command::Nginx(c) => nginx::run(&cli, c).await,
+        #[cfg(feature = "certbot")]
         crate::Command::Export(c) => export::run(&cli, c).await,
         crate::Command::Renew {
             days,
@@ -218,6 +229,7 @@ pub async fn run(cli: Cli) -> Result<(), CliError> {
             )
             .await
         }
+        #[cfg(feature = "fake-server")]
         crate::Command::FakeServer { listen } => {
             let addr: std::net::SocketAddr = listen.parse().map_err(|_| {
                 CliError::Usage(format!(
