@@ -89,12 +89,14 @@ fn acme_err(e: instant_acme::Error) -> AcmeError {
         }
         instant_acme::Error::Other(inner) => match inner.downcast::<AcmeError>() {
             Ok(e) => *e,
-            Err(other) => AcmeError::Transport(other.to_string()),
+            Err(other) => {
+                AcmeError::Transport(other.to_string(), Some(std::sync::Arc::from(other)))
+            }
         },
         instant_acme::Error::Unsupported(what) => AcmeError::Unsupported(what.to_string()),
         instant_acme::Error::Timeout(_) => AcmeError::Timeout("the ACME server".into()),
         instant_acme::Error::KeyRejected => AcmeError::Key("the account key was rejected".into()),
-        other => AcmeError::Protocol(other.to_string()),
+        other => AcmeError::protocol_from(other.to_string(), other),
     }
 }
 
@@ -185,13 +187,13 @@ fn challenge_of(raw: &RawChallenge) -> Option<ServerChallengeState> {
 
 fn authorization_of(url: &str, body: &[u8]) -> Result<ServerAuthorization, AcmeError> {
     let raw: RawAuthorization = serde_json::from_slice(body)
-        .map_err(|e| AcmeError::Protocol(format!("authorization {url}: {e}")))?;
+        .map_err(|e| AcmeError::protocol_from(format!("authorization {url}: {e}"), e))?;
     Ok(ServerAuthorization {
         url: url.to_string(),
         status: raw
             .status
             .parse()
-            .map_err(|_| AcmeError::Protocol(format!("authorization status `{}`", raw.status)))?,
+            .map_err(|_| AcmeError::protocol(format!("authorization status `{}`", raw.status)))?,
         identifier: raw.identifier.value,
         wildcard: raw.wildcard,
         expires: raw.expires.as_deref().and_then(parse_time),
@@ -226,7 +228,7 @@ impl InstantAcmeClient {
         let request = ::http::Request::get(&server.directory_url)
             .header("user-agent", "peter")
             .body(instant_acme::BodyWrapper::default())
-            .map_err(|e| AcmeError::Transport(format!("{}: {e}", server.directory_url)))?;
+            .map_err(|e| AcmeError::transport_from(format!("{}: {e}", server.directory_url), e))?;
         let response = scoped(
             (AcmeEvent::Directory, EventRefs::default()),
             client.send(request),
@@ -236,7 +238,7 @@ impl InstantAcmeClient {
             return Err(server_error(&response));
         }
         let directory: Directory = serde_json::from_slice(&response.body).map_err(|e| {
-            AcmeError::Protocol(format!(
+            AcmeError::protocol(format!(
                 "{} is not an ACME directory: {e}",
                 server.directory_url
             ))
@@ -287,7 +289,7 @@ impl InstantAcmeClient {
                 "meta": {"profiles": d.meta.as_ref().map(|m| m.profiles.clone()).unwrap_or_default()},
             }
         }))
-        .map_err(|e| AcmeError::Protocol(format!("account credentials: {e}")))?;
+        .map_err(|e| AcmeError::protocol_from(format!("account credentials: {e}"), e))?;
         let account = Account::builder_with_http(Box::new(server.client.clone()))
             .from_credentials(credentials)
             .await
@@ -440,7 +442,7 @@ impl AcmeClient for InstantAcmeClient {
             }
             if let Some(r) = replaces {
                 let (aki, serial) = r.split_once('.').ok_or_else(|| {
-                    AcmeError::Protocol(format!("bad certificate identifier `{r}`"))
+                    AcmeError::protocol(format!("bad certificate identifier `{r}`"))
                 })?;
                 new = new.replaces(instant_acme::CertificateIdentifier {
                     authority_key_identifier: aki.to_string().into(),
@@ -512,7 +514,7 @@ impl AcmeClient for InstantAcmeClient {
         )
         .await?;
         let raw: RawChallenge = serde_json::from_slice(&response.body)
-            .map_err(|e| AcmeError::Protocol(format!("challenge {url}: {e}")))?;
+            .map_err(|e| AcmeError::protocol_from(format!("challenge {url}: {e}"), e))?;
         challenge_of(&raw)
             .ok_or_else(|| AcmeError::Unsupported(format!("challenge type {}", raw.kind)))
     }
@@ -530,7 +532,7 @@ impl AcmeClient for InstantAcmeClient {
         )
         .await?;
         let raw: RawChallenge = serde_json::from_slice(&response.body)
-            .map_err(|e| AcmeError::Protocol(format!("challenge {url}: {e}")))?;
+            .map_err(|e| AcmeError::protocol_from(format!("challenge {url}: {e}"), e))?;
         challenge_of(&raw)
             .ok_or_else(|| AcmeError::Unsupported(format!("challenge type {}", raw.kind)))
     }
@@ -644,7 +646,7 @@ impl AcmeClient for InstantAcmeClient {
         let request = ::http::Request::get(&url)
             .header("user-agent", "peter")
             .body(instant_acme::BodyWrapper::default())
-            .map_err(|e| AcmeError::Protocol(e.to_string()))?;
+            .map_err(|e| AcmeError::protocol_from(e.to_string(), e))?;
         let response = scoped((AcmeEvent::RenewalInfo, refs), state.client.send(request)).await?;
         if response.status >= 400 {
             return Err(server_error(&response));
@@ -661,11 +663,11 @@ impl AcmeClient for InstantAcmeClient {
             suggested_window: Window,
         }
         let info: Info = serde_json::from_slice(&response.body)
-            .map_err(|e| AcmeError::Protocol(format!("renewalInfo: {e}")))?;
+            .map_err(|e| AcmeError::protocol_from(format!("renewalInfo: {e}"), e))?;
         let start = parse_time(&info.suggested_window.start)
-            .ok_or_else(|| AcmeError::Protocol("renewalInfo start".into()))?;
+            .ok_or_else(|| AcmeError::protocol("renewalInfo start"))?;
         let end = parse_time(&info.suggested_window.end)
-            .ok_or_else(|| AcmeError::Protocol("renewalInfo end".into()))?;
+            .ok_or_else(|| AcmeError::protocol("renewalInfo end"))?;
         // Clamped to 30 days: a huge header must not overflow the date.
         let retry = crate::http::retry_after_seconds(&response.headers)
             .unwrap_or(21_600)
@@ -681,6 +683,6 @@ impl AcmeClient for InstantAcmeClient {
         let der = CertificateDer::from(certificate_der.to_vec());
         instant_acme::CertificateIdentifier::try_from(&der)
             .map(|id| id.to_string())
-            .map_err(|e| AcmeError::Protocol(format!("certificate identifier: {e}")))
+            .map_err(|e| AcmeError::protocol(format!("certificate identifier: {e}")))
     }
 }

@@ -79,22 +79,21 @@ pub fn tls_config(ca_bundle_pem: Option<&str>) -> Result<rustls::ClientConfig, A
     match ca_bundle_pem {
         Some(pem) => {
             for cert in CertificateDer::pem_slice_iter(pem.as_bytes()) {
-                let cert = cert.map_err(|e| AcmeError::Transport(format!("bad CA bundle: {e}")))?;
-                roots
-                    .add(cert)
-                    .map_err(|e| AcmeError::Transport(format!("bad CA bundle certificate: {e}")))?;
+                let cert =
+                    cert.map_err(|e| AcmeError::transport_from(format!("bad CA bundle: {e}"), e))?;
+                roots.add(cert).map_err(|e| {
+                    AcmeError::transport_from(format!("bad CA bundle certificate: {e}"), e)
+                })?;
             }
             if roots.is_empty() {
-                return Err(AcmeError::Transport(
-                    "the CA bundle holds no certificate".into(),
-                ));
+                return Err(AcmeError::transport("the CA bundle holds no certificate"));
             }
         }
         None => roots.extend(webpki_roots::TLS_SERVER_ROOTS.iter().cloned()),
     }
     Ok(rustls::ClientConfig::builder_with_provider(provider)
         .with_safe_default_protocol_versions()
-        .map_err(|e| AcmeError::Transport(e.to_string()))?
+        .map_err(|e| AcmeError::transport_from(e.to_string(), e))?
         .with_root_certificates(roots)
         .with_no_client_auth())
 }
@@ -193,12 +192,12 @@ impl LoggingClient {
         let result = tokio::time::timeout(self.timeout, async {
             let response = fut
                 .await
-                .map_err(|e| AcmeError::Transport(format!("{url}: {e}")))?;
+                .map_err(|e| AcmeError::transport_from(format!("{url}: {e}"), e))?;
             let (parts, body) = response.into_parts();
             let body = body
                 .collect()
                 .await
-                .map_err(|e| AcmeError::Transport(format!("{url}: {e}")))?
+                .map_err(|e| AcmeError::transport_from(format!("{url}: {e}"), e))?
                 .to_bytes();
             Ok::<_, AcmeError>(RawResponse {
                 status: parts.status.as_u16(),

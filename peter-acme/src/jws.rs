@@ -165,10 +165,10 @@ pub async fn post(
                 let request = ::http::Request::head(new_nonce_url)
                     .header("user-agent", "peter")
                     .body(BodyWrapper::default())
-                    .map_err(|e| AcmeError::Protocol(e.to_string()))?;
+                    .map_err(|e| AcmeError::protocol_from(e.to_string(), e))?;
                 let response = client.send(request).await?;
                 nonce_of(&response)
-                    .ok_or_else(|| AcmeError::Protocol("newNonce gave no Replay-Nonce".into()))?
+                    .ok_or_else(|| AcmeError::protocol("newNonce gave no Replay-Nonce"))?
             }
         };
         let body = signer.sign(Some(kid), &nonce, url, payload)?;
@@ -176,7 +176,7 @@ pub async fn post(
             .header("content-type", "application/jose+json")
             .header("user-agent", "peter")
             .body(BodyWrapper::from(body))
-            .map_err(|e| AcmeError::Protocol(e.to_string()))?;
+            .map_err(|e| AcmeError::protocol_from(e.to_string(), e))?;
         let response = client.send(request).await?;
         if let Some(n) = nonce_of(&response) {
             nonces.put(n);

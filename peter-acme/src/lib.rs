@@ -6,6 +6,29 @@
 //! challenge by URL, downloading every alternate chain), a small JWS layer
 //! of this crate's own signs the request with the same account key.
 //!
+//! ```no_run
+//! use peter_core::app::{AccountRequest, OrderRequest, Peter};
+//! use peter_core::model::AcmeOrderProcessingStrategy;
+//!
+//! # async fn example(store: impl peter_core::ports::Store + 'static) -> Result<(), peter_core::Error> {
+//! let peter = Peter::builder()
+//!     .store(store)
+//!     .acme(peter_acme::InstantAcme)
+//!     .build()?;
+//! let account = peter.accounts().create(AccountRequest::default()).await?;
+//! let order = peter
+//!     .orders()
+//!     .create(OrderRequest::new(
+//!         account.id,
+//!         vec!["example.com".into()],
+//!         AcmeOrderProcessingStrategy::ProcessSingle,
+//!     ))
+//!     .await?;
+//! println!("certificate {:?}", order.value.certificate_signed_id);
+//! # Ok(())
+//! # }
+//! ```
+//!
 //! Architecture invariant: every request to an ACME server, whoever builds
 //! it, passes through one logging HTTP client, which records it in the
 //! AcmeEventLog (endpoint, status, problem, Retry-After, duration) and never

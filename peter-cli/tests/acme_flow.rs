@@ -789,7 +789,7 @@ async fn an_unreachable_or_untrusted_directory_is_a_typed_error() {
             .await
             .unwrap_err();
         assert!(
-            matches!(err, peter_core::Error::Acme(AcmeError::Transport(_))),
+            matches!(err, peter_core::Error::Acme(AcmeError::Transport(..))),
             "{err}"
         );
         assert_eq!(err.kind(), peter_core::ErrorKind::Unavailable);

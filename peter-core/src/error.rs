@@ -89,7 +89,7 @@ impl Error {
             Error::Acme(e) if e.problem_short_type() == Some("rateLimited") => {
                 ErrorKind::RateLimited
             }
-            Error::Acme(AcmeError::Transport(_)) | Error::Acme(AcmeError::Timeout(_)) => {
+            Error::Acme(AcmeError::Transport(..)) | Error::Acme(AcmeError::Timeout(_)) => {
                 ErrorKind::Unavailable
             }
             Error::Acme(_) => ErrorKind::Upstream,

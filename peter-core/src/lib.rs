@@ -10,12 +10,36 @@
 //! the traits in [`ports`]. Time is read through [`ports::Clock`] so that every
 //! time-dependent rule can be tested at a chosen instant.
 //!
+//! Everything a user does goes through the facade, [`app::Peter`], built
+//! from the ports; after a change that alters what a domain serves, it
+//! re-publishes the domain itself and says how that went:
+//!
+//! ```
+//! use peter_core::app::Peter;
+//! use peter_core::model::CertificateSignedId;
+//! use peter_core::model::rules::CertificateMark;
+//!
+//! # async fn example(store: impl peter_core::ports::Store + 'static) -> Result<(), peter_core::Error> {
+//! let peter = Peter::builder().store(store).build()?;
+//! let changed = peter
+//!     .certificates()
+//!     .mark(CertificateSignedId(1), CertificateMark::Inactive)
+//!     .await?;
+//! for (publisher, error) in changed.publication.failures() {
+//!     eprintln!("{publisher} was not updated: {error}");
+//! }
+//! # Ok(())
+//! # }
+//! ```
+//!
 //! Layout:
+//! - [`app`]: the facade, its builder and settings;
 //! - [`dns`]: domain names and unique FQDN sets;
 //! - [`formats`]: PEM/DER, certificates, chains, CSRs, private keys, digests;
 //! - [`model`]: the stored objects, their status sets and their rules;
 //! - [`ports`]: storage and clock traits implemented by adapters;
-//! - [`services`]: application services written against the ports.
+//! - [`ports`] also holds the publishing ports (Redis, nginx, exports) and
+//!   the ACME client factory.
 
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]

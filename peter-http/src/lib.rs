@@ -5,8 +5,31 @@
 //! `/.well-known/public/whoami`), with the `X-Peter-SSLers` header on every
 //! response, errors included.
 //!
+//! The routes mount inside any poem application; the admin API only when
+//! an [`AdminState`] is given:
+//!
+//! ```
+//! use peter_core::app::Peter;
+//! use peter_http::{AdminAccess, AdminState, PublicState};
+//! use poem::Route;
+//!
+//! # fn example(peter: Peter) -> Result<(), Box<dyn std::error::Error>> {
+//! let admin = AdminState::new(
+//!     peter.clone(),
+//!     AdminAccess::new("a-token-of-16-or-more-characters")?,
+//! );
+//! let app = Route::new().nest(
+//!     "/",
+//!     peter_http::routes(PublicState::new(peter, "production"), Some(admin)),
+//! );
+//! # let _ = app;
+//! # Ok(())
+//! # }
+//! ```
+//!
 //! Architecture invariant: handlers translate HTTP to library calls and
-//! back; no business rule lives here. Nothing on the challenge path holds a
+//! back; no business rule lives here: they call the facade
+//! ([`peter_core::app::Peter`]) and render [`views`]. Nothing on the challenge path holds a
 //! lock, so concurrent validation fetches are answered concurrently.
 
 #![warn(missing_docs)]

@@ -4,6 +4,23 @@
 //! one sea-orm code path for a SQLite file (the embedded default) and for
 //! PostgreSQL (a store many nodes share).
 //!
+//! ```
+//! # #[tokio::main(flavor = "current_thread")]
+//! # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! # let dir = std::env::temp_dir().join(format!("peter-store-doc-{}", std::process::id()));
+//! # std::fs::create_dir_all(&dir)?;
+//! use peter_core::app::Peter;
+//! use peter_store::{SqlStore, sqlite_url_for_path};
+//!
+//! let store = SqlStore::open(&sqlite_url_for_path(&dir.join("peter.sqlite"))).await?;
+//! let peter = Peter::builder().store(store).build()?;
+//! let domain = peter.domains().add("Example.COM").await?;
+//! assert_eq!(domain.id.domain_name, "example.com");
+//! # std::fs::remove_dir_all(&dir)?;
+//! # Ok(())
+//! # }
+//! ```
+//!
 //! Architecture invariant: this crate is the only place in peter that knows
 //! SQL. Every multi-row change runs in one transaction (IMMEDIATE on SQLite,
 //! so concurrent writers queue instead of failing), content is de-duplicated

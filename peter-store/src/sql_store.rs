@@ -68,7 +68,7 @@ fn sqlite_path_of(url: &str) -> Option<&str> {
 /// driver opens it, and tightens the mode of an existing file.
 fn prepare_sqlite_file(path: &str) -> Result<(), StoreError> {
     use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
-    let io = |e: std::io::Error| StoreError::Unavailable(format!("SQLite file {path}: {e}"));
+    let io = |e: std::io::Error| StoreError::unavailable(format!("SQLite file {path}: {e}"), e);
     std::fs::OpenOptions::new()
         .create(true)
         .append(true)
@@ -84,8 +84,8 @@ pub(crate) fn db_err(e: DbErr) -> StoreError {
         return StoreError::Conflict(msg);
     }
     match &e {
-        DbErr::Conn(_) | DbErr::ConnectionAcquire(_) => StoreError::Unavailable(e.to_string()),
-        _ => StoreError::Backend(e.to_string()),
+        DbErr::Conn(_) | DbErr::ConnectionAcquire(_) => StoreError::unavailable(e.to_string(), e),
+        _ => StoreError::backend(e.to_string(), e),
     }
 }
 
@@ -222,7 +222,7 @@ impl SqlStore {
         }
         let db = Database::connect(options)
             .await
-            .map_err(|e| StoreError::Unavailable(format!("cannot open the store: {e}")))?;
+            .map_err(|e| StoreError::unavailable(format!("cannot open the store: {e}"), e))?;
         let write_lock = url
             .starts_with("sqlite:")
             .then(|| tokio::sync::Mutex::new(()));

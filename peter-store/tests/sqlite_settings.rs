@@ -55,7 +55,7 @@ async fn an_unreachable_database_is_a_clear_error() {
         .await
         .unwrap_err();
     assert!(
-        matches!(err, peter_core::ports::StoreError::Unavailable(_)),
+        matches!(err, peter_core::ports::StoreError::Unavailable(..)),
         "{err:?}"
     );
 }

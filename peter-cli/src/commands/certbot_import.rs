@@ -32,7 +32,7 @@ fn dirs(path: &Path) -> Vec<PathBuf> {
     out
 }
 
-/// Account directories: accounts/<host>/<path...>/<id>/ holding private_key.json.
+/// Account directories: `accounts/<host>/<path...>/<id>/` holding `private_key.json`.
 fn account_dirs(path: &Path, out: &mut Vec<PathBuf>) {
     if path.join("private_key.json").is_file() {
         out.push(path.to_path_buf());

@@ -12,7 +12,7 @@ use crate::output::emit;
 /// Export subcommands.
 #[derive(Debug, Subcommand)]
 pub enum ExportCommand {
-    /// certbot's layout: archive/<name>/*N.pem and live/<name>/*.pem symlinks.
+    /// certbot's layout: `archive/<name>/*N.pem` and `live/<name>/*.pem` symlinks.
     Certbot {
         /// The tree to write (an /etc/letsencrypt-like directory).
         dir: PathBuf,

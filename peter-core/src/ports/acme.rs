@@ -55,10 +55,10 @@ pub enum AcmeError {
     },
     /// The server could not be reached or its TLS certificate is not trusted.
     #[error("cannot reach the ACME server: {0}")]
-    Transport(String),
+    Transport(String, #[source] Option<Cause>),
     /// The server's answer did not make sense.
     #[error("unexpected answer from the ACME server: {0}")]
-    Protocol(String),
+    Protocol(String, #[source] Option<Cause>),
     /// The server does not offer what was asked (a profile, ARI, ...).
     #[error("the ACME server does not support {0}")]
     Unsupported(String),
@@ -70,7 +70,36 @@ pub enum AcmeError {
     Timeout(String),
 }
 
+/// The error an ACME or store failure came from, kept for `source()`.
+pub type Cause = std::sync::Arc<dyn std::error::Error + Send + Sync>;
+
 impl AcmeError {
+    /// The server could not be reached.
+    pub fn transport(message: impl Into<String>) -> Self {
+        AcmeError::Transport(message.into(), None)
+    }
+
+    /// The server could not be reached, because of `cause`.
+    pub fn transport_from(
+        message: impl Into<String>,
+        cause: impl std::error::Error + Send + Sync + 'static,
+    ) -> Self {
+        AcmeError::Transport(message.into(), Some(std::sync::Arc::new(cause)))
+    }
+
+    /// The server's answer did not make sense.
+    pub fn protocol(message: impl Into<String>) -> Self {
+        AcmeError::Protocol(message.into(), None)
+    }
+
+    /// The server's answer did not make sense, because of `cause`.
+    pub fn protocol_from(
+        message: impl Into<String>,
+        cause: impl std::error::Error + Send + Sync + 'static,
+    ) -> Self {
+        AcmeError::Protocol(message.into(), Some(std::sync::Arc::new(cause)))
+    }
+
     /// The problem type's short name, if the server sent a problem.
     pub fn problem_short_type(&self) -> Option<&str> {
         match self {
@@ -82,7 +111,7 @@ impl AcmeError {
     /// Whether a retry of the same step may succeed (bad nonce, transport hiccup).
     pub fn is_retryable(&self) -> bool {
         matches!(self.problem_short_type(), Some("badNonce"))
-            || matches!(self, AcmeError::Transport(_))
+            || matches!(self, AcmeError::Transport(..))
     }
 }
 

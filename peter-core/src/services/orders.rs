@@ -419,7 +419,7 @@ impl<'a> Orders<'a> {
             }
             AcmeOrderStatus::Valid => {
                 let cert_url = server_order.certificate_url.clone().ok_or_else(|| {
-                    AcmeError::Protocol("a valid order without a certificate URL".into())
+                    AcmeError::protocol("a valid order without a certificate URL")
                 })?;
                 self.download_and_record(&ctx, &order, &cert_url, refs)
                     .await?;
@@ -758,8 +758,8 @@ impl<'a> Orders<'a> {
             match &leaf {
                 None => leaf = Some(this_leaf.clone()),
                 Some(first) if *first != this_leaf => {
-                    return Err(AcmeError::Protocol(
-                        "an alternate chain carries a different certificate".into(),
+                    return Err(AcmeError::protocol(
+                        "an alternate chain carries a different certificate",
                     )
                     .into());
                 }
@@ -767,8 +767,7 @@ impl<'a> Orders<'a> {
             }
             chains.push(link_chain(&this_leaf, certs)?);
         }
-        let leaf =
-            leaf.ok_or_else(|| AcmeError::Protocol("the certificate download was empty".into()))?;
+        let leaf = leaf.ok_or_else(|| AcmeError::protocol("the certificate download was empty"))?;
         // The key is found by the certificate's own public key: if two nodes
         // finalized the same order with different keys, the one the CA
         // certified is the one recorded.
@@ -776,9 +775,7 @@ impl<'a> Orders<'a> {
             .store
             .private_key_by_spki(&leaf.spki_sha256)
             .await?
-            .ok_or_else(|| {
-                AcmeError::Protocol("the CA certified a key peter did not record".into())
-            })?;
+            .ok_or_else(|| AcmeError::protocol("the CA certified a key peter did not record"))?;
         let key = ParsedPrivateKey::from_pem(&stored_key.key_pem)?;
         key.ensure_matches(&leaf)?;
         let set = leaf.unique_fqdn_set()?;

@@ -47,10 +47,10 @@ pub enum StoreError {
     Transition(#[from] TransitionError),
     /// The database cannot be reached.
     #[error("the store is unavailable: {0}")]
-    Unavailable(String),
+    Unavailable(String, #[source] Option<crate::ports::Cause>),
     /// The database failed.
     #[error("store failure: {0}")]
-    Backend(String),
+    Backend(String, #[source] Option<crate::ports::Cause>),
     /// Stored data violates an invariant.
     #[error("stored data is inconsistent: {0}")]
     Corrupt(String),
@@ -66,11 +66,27 @@ impl StoreError {
         match self {
             StoreError::NotFound { .. } => ErrorKind::NotFound,
             StoreError::Conflict(_) | StoreError::Transition(_) => ErrorKind::Conflict,
-            StoreError::Unavailable(_) => ErrorKind::Unavailable,
-            StoreError::Backend(_) | StoreError::Corrupt(_) => ErrorKind::Internal,
+            StoreError::Unavailable(..) => ErrorKind::Unavailable,
+            StoreError::Backend(..) | StoreError::Corrupt(_) => ErrorKind::Internal,
             #[cfg(feature = "testkit")]
             StoreError::InjectedFault(_) => ErrorKind::Internal,
         }
+    }
+
+    /// The database cannot be reached, because of `cause`.
+    pub fn unavailable(
+        message: impl Into<String>,
+        cause: impl std::error::Error + Send + Sync + 'static,
+    ) -> Self {
+        StoreError::Unavailable(message.into(), Some(std::sync::Arc::new(cause)))
+    }
+
+    /// The database failed, because of `cause`.
+    pub fn backend(
+        message: impl Into<String>,
+        cause: impl std::error::Error + Send + Sync + 'static,
+    ) -> Self {
+        StoreError::Backend(message.into(), Some(std::sync::Arc::new(cause)))
     }
 
     /// Shorthand for a not-found error.
