@@ -128,7 +128,12 @@ async fn main() -> ExitCode {
                 .find(|l| !l.trim().is_empty())
                 .unwrap_or("invalid arguments")
                 .trim_start_matches("error: ");
-            eprintln!("peter: error: {line}");
+            if std::env::args().any(|a| a == "--json") {
+                let body = peter_http::admin::answer::ErrorBody::new(line);
+                eprintln!("{}", peter_http::views::render(&body));
+            } else {
+                eprintln!("peter: error: {line}");
+            }
             return ExitCode::from(2);
         }
     };
@@ -139,11 +144,17 @@ async fn main() -> ExitCode {
         )
         .with_writer(std::io::stderr)
         .init();
+    let json = cli.json;
     match commands::run(cli).await {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
-            let line = e.to_string().replace('\n', " ");
-            eprintln!("peter: error: {line}");
+            if json {
+                // The admin API's error document, on one line.
+                eprintln!("{}", e.error_document());
+            } else {
+                let line = output::printable(&e.to_string().replace('\n', " "));
+                eprintln!("peter: error: {line}");
+            }
             ExitCode::from(e.exit_code())
         }
     }

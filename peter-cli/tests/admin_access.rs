@@ -41,6 +41,123 @@ async fn without_admin_nothing_answers_under_the_prefix() {
     );
 }
 
+/// ETags and 304s on what a web server installs, `no-store` on what holds
+/// a key, unknown query parameters refused by name, parameters that do not
+/// parse named, and `WWW-Authenticate` on a 401.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn http_semantics_etag_unknown_parameters_and_bearer_challenge() {
+    let w = AdminWorld::start("semantics", 0, AdminWorld::default_access(), true).await;
+    let pki = TestPki::new("semantics");
+    let leaf = pki.issue(&["etag.example.com"], KeyTechnology::EcP256);
+    let up = w
+        .post(
+            "certificate-signed/upload",
+            json!({"certificate_file": leaf.certificate.pem(), "private_key_file_pem": leaf.key.pem(), "chain_file": pki.chain_pem()}),
+        )
+        .await
+        .expect(200)
+        .json();
+    let cert = up["CertificateSigned"]["id"].as_i64().unwrap();
+
+    let first = w
+        .get("domain/etag.example.com/config.json")
+        .await
+        .expect(200);
+    let etag = first.headers["etag"].to_str().unwrap().to_string();
+    assert!(
+        etag.starts_with('"') && etag.len() > 10,
+        "strong ETag: {etag}"
+    );
+    assert_eq!(
+        first.headers["cache-control"], "no-store",
+        "it holds a private key"
+    );
+    let same = w
+        .send_raw(
+            w.http
+                .get(w.url("domain/etag.example.com/config.json"))
+                .bearer_auth(TOKEN)
+                .header("if-none-match", &etag),
+        )
+        .await;
+    assert_eq!(same.status, 304);
+    assert!(same.body.is_empty());
+    assert_eq!(same.headers["etag"].to_str().unwrap(), etag);
+    // A change gives another ETag.
+    w.post(
+        &format!("certificate-signed/{cert}/mark"),
+        json!({"action": "inactive"}),
+    )
+    .await
+    .expect(200);
+    let changed = w
+        .send_raw(
+            w.http
+                .get(w.url("domain/etag.example.com/config.json"))
+                .bearer_auth(TOKEN)
+                .header("if-none-match", &etag),
+        )
+        .await;
+    assert_eq!(changed.status, 200);
+    assert_ne!(changed.headers["etag"].to_str().unwrap(), etag);
+    // Files too; a key file is not stored by caches, a certificate may be.
+    let pem = w
+        .get(&format!("certificate-signed/{cert}/cert.pem"))
+        .await
+        .expect(200);
+    assert!(pem.headers.contains_key("etag"));
+    assert!(!pem.headers.contains_key("cache-control"));
+    let key = w
+        .get(&format!("certificate-signed/{cert}/privkey.pem"))
+        .await
+        .expect(200);
+    assert_eq!(key.headers["cache-control"], "no-store");
+
+    // Unknown query parameters are refused by name; filters work.
+    let typo = w.get("domains?domian_name=etag").await;
+    assert_eq!(typo.status, 400, "{}", typo.text());
+    is_error_document(&typo);
+    assert!(typo.json()["form_errors"]["domian_name"].is_string());
+    let found = w.get("domains?domain_name=etag").await.expect(200).json();
+    assert_eq!(found["pagination"]["total_items"], 1);
+    let none = w
+        .get("domains?domain_name=nothing-like-it")
+        .await
+        .expect(200)
+        .json();
+    assert_eq!(none["pagination"]["total_items"], 0);
+    let inactive = w
+        .get("certificate-signeds?status=inactive&domain_name=etag.example.com")
+        .await
+        .expect(200)
+        .json();
+    assert_eq!(inactive["pagination"]["total_items"], 1);
+    assert_eq!(
+        inactive["CertificateSigneds"][0]["domain_names"],
+        json!(["etag.example.com"])
+    );
+    assert!(
+        inactive["CertificateSigneds"][0]["cert_pem"].is_null(),
+        "no PEM in lists"
+    );
+    // A parameter that does not parse is named.
+    let days = w.get("certificate-signeds/expiring?days=abc").await;
+    assert_eq!(days.status, 400, "{}", days.text());
+    assert!(
+        days.json()["form_errors"]["days"].is_string(),
+        "{}",
+        days.text()
+    );
+    let status = w.get("certificate-signeds?status=gone").await;
+    assert_eq!(status.status, 400, "{}", status.text());
+    assert!(status.json()["form_errors"]["status"].is_string());
+
+    // A 401 says how to authenticate.
+    let anonymous = w.get_as("domains", None).await;
+    assert_eq!(anonymous.status, 401);
+    assert_eq!(anonymous.headers["www-authenticate"], "Bearer");
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn tokens_admin_everywhere_gateway_only_on_domain_config() {
     let w = AdminWorld::start("tokens", 0, AdminWorld::default_access(), true).await;

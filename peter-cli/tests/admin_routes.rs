@@ -405,9 +405,18 @@ async fn every_admin_route_is_exercised_against_pebble() {
         ))
         .await
         .expect(200);
+    // Lists carry no PEM: the chain's focus view does.
+    assert!(alt["CertificateCAChain"]["chain_pem"].is_null());
+    let alt_chain = w
+        .get(&format!("certificate-ca-chain/{alt_id}"))
+        .await
+        .expect(200)
+        .json();
     assert_eq!(
         via.text(),
-        alt["CertificateCAChain"]["chain_pem"].as_str().unwrap()
+        alt_chain["CertificateCAChain"]["chain_pem"]
+            .as_str()
+            .unwrap()
     );
     w.get(&format!(
         "certificate-signed/{cert_multi}/via-certificate-ca-chain/{alt_id}/fullchain.pem.txt"
@@ -1359,6 +1368,12 @@ async fn every_admin_route_is_exercised_against_pebble() {
             .iter()
             .any(|s| s.metric == "peter_renewal_failures")
     );
+
+    // ---- the API's version, in the answer and in the document
+    let version = w.get("api/version").await.expect(200).json();
+    let doc: serde_json::Value =
+        serde_json::from_slice(&w.get_as("api/openapi.json", None).await.expect(200).body).unwrap();
+    assert_eq!(version["api_version"], doc["info"]["version"]);
 
     // ---- nothing documented was left out
     // and every admin path this flow reached is one the document describes

@@ -316,7 +316,7 @@ impl From<&CertificateCaChain> for CertificateCaChainView {
 #[derive(Debug, Clone, Object)]
 pub struct CertificateChainOfferView {
     pub is_upstream_default: bool,
-    pub CertificateCAChain: CertificateCaChainView,
+    pub CertificateCAChain: CertificateCaChainItemView,
 }
 
 /// An ACME order.
@@ -589,6 +589,134 @@ impl From<&CertificateChainOffer> for CertificateChainOfferView {
     }
 }
 
+/// A certificate as lists show it: its names and status, no PEM (the
+/// focus view and the files carry it).
+#[derive(Debug, Clone, Object)]
+pub struct CertificateSignedItemView {
+    pub id: i64,
+    /// Its names, in name order.
+    pub domain_names: Vec<String>,
+    /// `revoked`, `expired`, `active` or `inactive`, now.
+    pub status: Wire<peter_core::ports::CertificateStatus>,
+    pub fingerprint_sha1: String,
+    pub spki_sha256: String,
+    pub serial: String,
+    pub cert_issuer: String,
+    pub timestamp_not_before: Timestamp,
+    pub timestamp_not_after: Timestamp,
+    pub is_single_domain_cert: bool,
+    pub key_technology: Wire<KeyTechnology>,
+    pub is_active: bool,
+    pub is_revoked: bool,
+    pub is_compromised_private_key: bool,
+    #[oai(nullable)]
+    pub timestamp_revoked_upstream: Option<Timestamp>,
+    pub private_key_id: i64,
+    pub unique_fqdn_set_id: i64,
+    pub created_at: Timestamp,
+}
+
+impl From<&peter_core::app::CertificateSummary> for CertificateSignedItemView {
+    fn from(s: &peter_core::app::CertificateSummary) -> Self {
+        let c = &s.certificate;
+        Self {
+            id: c.id.0,
+            domain_names: s.domain_names.clone(),
+            status: Wire(s.status),
+            fingerprint_sha1: c.fingerprint_sha1.clone(),
+            spki_sha256: c.spki_sha256.clone(),
+            serial: c.serial.clone(),
+            cert_issuer: c.cert_issuer.clone(),
+            timestamp_not_before: Timestamp(c.not_before),
+            timestamp_not_after: Timestamp(c.not_after),
+            is_single_domain_cert: c.is_single_domain_cert,
+            key_technology: Wire(c.key_technology),
+            is_active: c.is_active,
+            is_revoked: c.is_revoked,
+            is_compromised_private_key: c.is_compromised_private_key,
+            timestamp_revoked_upstream: c.revoked_upstream_at.map(Timestamp),
+            private_key_id: c.private_key_id.0,
+            unique_fqdn_set_id: c.unique_fqdn_set_id.0,
+            created_at: Timestamp(c.created_at),
+        }
+    }
+}
+
+/// A CA certificate as lists show it (no PEM).
+#[derive(Debug, Clone, Object)]
+pub struct CertificateCaItemView {
+    pub id: i64,
+    pub display_name: String,
+    pub fingerprint_sha1: String,
+    pub spki_sha256: String,
+    pub cert_subject: String,
+    pub cert_issuer: String,
+    pub timestamp_not_after: Timestamp,
+    pub is_trusted_root: bool,
+    pub created_at: Timestamp,
+}
+
+impl From<&CertificateCa> for CertificateCaItemView {
+    fn from(c: &CertificateCa) -> Self {
+        Self {
+            id: c.id.0,
+            display_name: c.display_name.clone(),
+            fingerprint_sha1: c.fingerprint_sha1.clone(),
+            spki_sha256: c.spki_sha256.clone(),
+            cert_subject: c.cert_subject.clone(),
+            cert_issuer: c.cert_issuer.clone(),
+            timestamp_not_after: Timestamp(c.not_after),
+            is_trusted_root: c.is_trusted_root,
+            created_at: Timestamp(c.created_at),
+        }
+    }
+}
+
+/// A chain as lists show it (no PEM).
+#[derive(Debug, Clone, Object)]
+pub struct CertificateCaChainItemView {
+    pub id: i64,
+    pub display_name: String,
+    pub certificate_ca_ids: Vec<i64>,
+    pub created_at: Timestamp,
+}
+
+impl From<&CertificateCaChain> for CertificateCaChainItemView {
+    fn from(c: &CertificateCaChain) -> Self {
+        Self {
+            id: c.id.0,
+            display_name: c.display_name.clone(),
+            certificate_ca_ids: c.certificate_ca_ids.iter().map(|i| i.0).collect(),
+            created_at: Timestamp(c.created_at),
+        }
+    }
+}
+
+/// A certificate request as lists show it (no PEM).
+#[derive(Debug, Clone, Object)]
+pub struct CertificateRequestItemView {
+    pub id: i64,
+    pub spki_sha256: String,
+    pub source: Wire<CertificateRequestSource>,
+    #[oai(nullable)]
+    pub private_key_id: Option<i64>,
+    pub unique_fqdn_set_id: i64,
+    pub created_at: Timestamp,
+}
+
+impl From<&CertificateRequest> for CertificateRequestItemView {
+    fn from(c: &CertificateRequest) -> Self {
+        Self {
+            id: c.id.0,
+            spki_sha256: c.spki_sha256.clone(),
+            source: Wire(c.source),
+            private_key_id: c.private_key_id.map(|k| k.0),
+            unique_fqdn_set_id: c.unique_fqdn_set_id.0,
+            created_at: Timestamp(c.created_at),
+        }
+    }
+}
+
 /// Where a page of a list is.
 #[derive(Debug, Clone, Object)]
 pub struct Pagination {
@@ -698,7 +826,7 @@ object_answer!(DomainAnswer, "Domain", DomainView);
 list_answer!(
     CertificatesList,
     "CertificateSigneds",
-    CertificateSignedView
+    CertificateSignedItemView
 );
 object_answer!(
     CertificateAnswer,
@@ -745,12 +873,12 @@ list_answer!(
     "OperationsEvents",
     OperationsEventView
 );
-list_answer!(CertificateCasList, "CertificateCAs", CertificateCaView);
+list_answer!(CertificateCasList, "CertificateCAs", CertificateCaItemView);
 object_answer!(CertificateCaAnswer, "CertificateCA", CertificateCaView);
 list_answer!(
     CertificateCaChainsList,
     "CertificateCAChains",
-    CertificateCaChainView
+    CertificateCaChainItemView
 );
 object_answer!(
     CertificateCaChainAnswer,
@@ -762,7 +890,7 @@ object_answer!(PrivateKeyAnswer, "PrivateKey", PrivateKeyView);
 list_answer!(
     CertificateRequestsList,
     "CertificateRequests",
-    CertificateRequestView
+    CertificateRequestItemView
 );
 object_answer!(
     CertificateRequestAnswer,

@@ -361,6 +361,25 @@ query_params! {
     }
 }
 
+query_params! {
+    /// What a domain's config.json takes.
+    pub struct DomainConfigQuery {
+        /// Leave the PEMs out: ids only.
+        id_only: Flag,
+        /// Deprecated spelling of `id_only`.
+        idonly: Flag,
+        /// Sent by the OpenResty module (lua-resty-peter_sslers) when it asks.
+        openresty: Flag,
+    }
+}
+
+impl DomainConfigQuery {
+    /// Whether ids only were asked for, under either spelling.
+    pub fn id_only(&self) -> bool {
+        self.id_only.or(self.idonly).is_some_and(|f| f.0)
+    }
+}
+
 impl IdOnly {
     /// Whether ids only were asked for, under either spelling.
     pub fn get(&self) -> bool {

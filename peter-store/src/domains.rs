@@ -180,4 +180,22 @@ impl DomainStore for SqlStore {
             .ok_or_else(|| StoreError::not_found("UniqueFQDNSet", id))?;
         self.fqdn_set_record_in(&self.db, row).await
     }
+
+    async fn names_of_sets(
+        &self,
+        ids: &[UniqueFqdnSetId],
+    ) -> StoreResult<std::collections::BTreeMap<UniqueFqdnSetId, Vec<String>>> {
+        let rows = unique_fqdn_set::Entity::find()
+            .filter(unique_fqdn_set::Column::Id.is_in(ids.iter().map(|i| i.0)))
+            .all(&self.db)
+            .await
+            .db()?;
+        Ok(rows
+            .into_iter()
+            .map(|r| {
+                let names = r.domain_names.split(',').map(str::to_string).collect();
+                (UniqueFqdnSetId(r.id), names)
+            })
+            .collect())
+    }
 }

@@ -122,15 +122,13 @@ pub async fn run(cli: &Cli, command: &CertCommand) -> Result<(), CliError> {
                 filter.domain = Some(ctx.peter.domains().get(name).await?.id);
             }
             let paged = certs.list(filter, Page::new(*page, *per_page)).await?;
-            let mut lines = String::new();
-            if !ctx.json {
-                for c in &paged.items {
-                    let names = certs.names(c.id).await?;
-                    lines.push_str(&line(&ctx, c, &names));
-                    lines.push('\n');
-                }
-            }
-            emit_view(ctx.json, &CertificatesList::of(&paged), || lines);
+            emit_view(ctx.json, &CertificatesList::of(&paged), || {
+                paged
+                    .items
+                    .iter()
+                    .map(|s| line(&ctx, &s.certificate, &s.domain_names) + "\n")
+                    .collect()
+            });
         }
         CertCommand::Show { id } => {
             let cert = certs.get(CertificateSignedId(*id)).await?;

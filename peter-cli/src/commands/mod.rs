@@ -79,6 +79,16 @@ impl CliError {
         }
     }
 
+    /// The admin API's error document for this failure (what `--json` prints).
+    pub fn error_document(&self) -> serde_json::Value {
+        use peter_http::admin::answer::ErrorBody;
+        let body = match self {
+            CliError::Core(e) => ErrorBody::of(e),
+            other => ErrorBody::new(other.to_string()),
+        };
+        peter_http::views::render(&body)
+    }
+
     /// Wraps an IO error with its path.
     pub fn io(path: &Path, source: std::io::Error) -> Self {
         CliError::Io {

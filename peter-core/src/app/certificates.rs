@@ -24,23 +24,61 @@ crate::model::closed_set!(
     }
 );
 
+/// A certificate as lists show it: with its names and its status now.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CertificateSummary {
+    /// The certificate.
+    pub certificate: CertificateSigned,
+    /// Its names, in name order.
+    pub domain_names: Vec<String>,
+    /// Revoked, expired, active or inactive.
+    pub status: CertificateStatus,
+}
+
 /// Certificate operations.
 pub struct Certificates<'a> {
     pub(crate) peter: &'a Peter,
 }
 
 impl Certificates<'_> {
-    /// A page of certificates meeting `filter`.
+    /// A page of certificates meeting `filter`, with their names and status.
     pub async fn list(
         &self,
         filter: CertificateFilter,
         page: Page,
-    ) -> Result<Paged<CertificateSigned>, Error> {
-        Ok(self
+    ) -> Result<Paged<CertificateSummary>, Error> {
+        let paged = self
             .peter
             .store()
             .list_certificates_signed(filter, page)
-            .await?)
+            .await?;
+        self.summarize(paged).await
+    }
+
+    /// Names and status for a page of certificates (one store read for the names).
+    pub(crate) async fn summarize(
+        &self,
+        paged: Paged<CertificateSigned>,
+    ) -> Result<Paged<CertificateSummary>, Error> {
+        let sets: Vec<UniqueFqdnSetId> = paged.items.iter().map(|c| c.unique_fqdn_set_id).collect();
+        let names = self.peter.store().names_of_sets(&sets).await?;
+        let now = self.peter.now();
+        Ok(Paged {
+            items: paged
+                .items
+                .into_iter()
+                .map(|certificate| CertificateSummary {
+                    domain_names: names
+                        .get(&certificate.unique_fqdn_set_id)
+                        .cloned()
+                        .unwrap_or_default(),
+                    status: CertificateStatus::of(&certificate, now),
+                    certificate,
+                })
+                .collect(),
+            total_items: paged.total_items,
+            page: paged.page,
+        })
     }
 
     /// One certificate.

@@ -125,13 +125,12 @@ impl Domains<'_> {
         &self,
         identifier: &str,
         page: Page,
-    ) -> Result<Paged<CertificateSigned>, Error> {
+    ) -> Result<Paged<super::CertificateSummary>, Error> {
         let domain = self.get(identifier).await?;
-        Ok(self
-            .peter
-            .store()
-            .list_certificates_signed(CertificateFilter::domain(domain.id), page)
-            .await?)
+        self.peter
+            .certificates()
+            .list(CertificateFilter::domain(domain.id), page)
+            .await
     }
 
     /// The domain's orders, newest first.

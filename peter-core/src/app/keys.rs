@@ -40,13 +40,12 @@ impl PrivateKeys<'_> {
         &self,
         id: PrivateKeyId,
         page: Page,
-    ) -> Result<Paged<CertificateSigned>, Error> {
+    ) -> Result<Paged<super::CertificateSummary>, Error> {
         let key = self.get(id).await?;
-        Ok(self
-            .peter
-            .store()
-            .list_certificates_signed(CertificateFilter::private_key(key.id), page)
-            .await?)
+        self.peter
+            .certificates()
+            .list(CertificateFilter::private_key(key.id), page)
+            .await
     }
 
     /// Generates and records a key.

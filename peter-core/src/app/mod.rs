@@ -40,7 +40,9 @@ pub use crate::services::domains::split_names;
 pub use crate::services::downloads::Download;
 pub use crate::services::publish::{CertificateConfig, DomainConfig, DomainRef, PemRef};
 pub use accounts::{AccountRequest, Accounts, AcmeServers};
-pub use certificates::{CertificateAuthorities, CertificateUpload, Certificates, PreferenceMove};
+pub use certificates::{
+    CertificateAuthorities, CertificateSummary, CertificateUpload, Certificates, PreferenceMove,
+};
 pub use domains::{CertificateIfNeeded, DomainIdentifier, Domains};
 pub use keys::{PrivateKeyMarked, PrivateKeys};
 pub use logs::Logs;

@@ -27,7 +27,7 @@ pub struct ErrorBody {
     pub form_errors: Option<BTreeMap<String, String>>,
     /// The ACME server's problem document, when it refused.
     #[oai(skip_serializing_if_is_none)]
-    pub problem: Option<serde_json::Value>,
+    pub problem: Option<ProblemView>,
 }
 
 impl ErrorBody {
@@ -61,7 +61,12 @@ pub enum ApiError {
     BadRequest(Json<ErrorBody>),
     /// No valid token.
     #[oai(status = 401)]
-    Unauthorized(Json<ErrorBody>),
+    Unauthorized(
+        Json<ErrorBody>,
+        /// `Bearer`: the admin token (or, for config.json, the gateway token).
+        #[oai(header = "WWW-Authenticate")]
+        String,
+    ),
     /// No such object.
     #[oai(status = 404)]
     NotFound(Json<ErrorBody>),
@@ -72,6 +77,9 @@ pub enum ApiError {
     /// The body is too large.
     #[oai(status = 413)]
     TooLarge(Json<ErrorBody>),
+    /// The body is not JSON (nor a form).
+    #[oai(status = 415)]
+    UnsupportedMediaType(Json<ErrorBody>),
     /// A field is invalid.
     #[oai(status = 422)]
     Invalid(Json<ErrorBody>),
@@ -97,9 +105,12 @@ pub enum ApiError {
 impl ApiError {
     /// 401 with a message.
     pub fn unauthorized() -> Self {
-        ApiError::Unauthorized(Json(ErrorBody::new(
-            "a valid `Authorization: Bearer <token>` header is required",
-        )))
+        ApiError::Unauthorized(
+            Json(ErrorBody::new(
+                "a valid `Authorization: Bearer <token>` header is required",
+            )),
+            "Bearer".into(),
+        )
     }
 
     /// 422 blamed on a field.
@@ -108,29 +119,57 @@ impl ApiError {
     }
 }
 
-impl From<peter_core::Error> for ApiError {
-    fn from(e: peter_core::Error) -> Self {
+impl ErrorBody {
+    /// The error document of a failure of the library: the API answers it
+    /// and `peter --json` prints it on stderr.
+    pub fn of(e: &peter_core::Error) -> Self {
         use peter_core::Error as E;
         let message = e.to_string();
-        let kind = e.kind();
-        let mut body = match &e {
+        let mut body = match e {
             E::InvalidField { field, message } => ErrorBody::field(field, message.clone()),
             E::DomainName(_) | E::FqdnSet(_) | E::Blocklisted(_) => {
                 ErrorBody::field("domain_name", message.clone())
             }
             _ => ErrorBody::new(message.clone()),
         };
-        let mut retry_after = None;
-        if let E::Acme(AcmeError::Server {
-            problem,
-            retry_after_seconds,
-            ..
-        }) = &e
-        {
-            body.problem = serde_json::to_value(problem).ok();
-            retry_after = retry_after_seconds.map(|s| s.to_string());
+        if let E::Acme(AcmeError::Server { problem, .. }) = e {
+            body.problem = Some(ProblemView {
+                r#type: problem.problem_type.clone(),
+                detail: problem.detail.clone(),
+                status: problem.status,
+            });
         }
-        let body = Json(body);
+        body
+    }
+}
+
+/// An ACME server's problem document (RFC 7807).
+#[derive(Debug, Clone, Object)]
+pub struct ProblemView {
+    /// `urn:ietf:params:acme:error:...`
+    #[oai(rename = "type", skip_serializing_if_is_none)]
+    pub r#type: Option<String>,
+    /// What the CA said.
+    #[oai(skip_serializing_if_is_none)]
+    pub detail: Option<String>,
+    /// The HTTP status the CA answered with.
+    #[oai(skip_serializing_if_is_none)]
+    pub status: Option<u16>,
+}
+
+impl From<peter_core::Error> for ApiError {
+    fn from(e: peter_core::Error) -> Self {
+        use peter_core::Error as E;
+        let message = e.to_string();
+        let kind = e.kind();
+        let retry_after = match &e {
+            E::Acme(AcmeError::Server {
+                retry_after_seconds,
+                ..
+            }) => retry_after_seconds.map(|s| s.to_string()),
+            _ => None,
+        };
+        let body = Json(ErrorBody::of(&e));
         match kind {
             ErrorKind::InvalidInput => ApiError::Invalid(body),
             ErrorKind::NotFound => ApiError::NotFound(body),

@@ -62,7 +62,7 @@ pub struct PrioritizeFields {
 #[allow(non_snake_case)]
 pub struct PreferencesChangedAnswer {
     /// The CAs, most preferred first.
-    pub CertificateCAs: Vec<CertificateCaView>,
+    pub CertificateCAs: Vec<CertificateCaItemView>,
     /// Where this list is (always whole).
     pub pagination: Pagination,
     /// What re-publishing did (every domain may be served another chain).

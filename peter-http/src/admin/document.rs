@@ -6,6 +6,11 @@
 //! - a group of query parameters read by one extractor (`query_params!`) is
 //!   declared as one object; it is listed here as the separate parameters it
 //!   is on the wire (`?page=2&per_page=50`);
+//! - each operation lists the statuses it can answer: 400, 401 and 503
+//!   everywhere; 404 where it takes an id; 413, 415 and 422 where it takes
+//!   a body (422 also where a path or query value can be refused); 409 on
+//!   actions; 429 and 502 where it calls the CA; 304 (with `ETag` and
+//!   `If-None-Match`) on what a web server installs;
 //! - a field whose type is a named schema and which carries its own
 //!   description is written as `allOf: [$ref, {description}]`; several
 //!   generators refuse `allOf` around an enum, so such a field is written as
@@ -18,7 +23,8 @@ use poem::endpoint::BoxEndpoint;
 use poem::http::Method;
 use poem_openapi::OpenApi;
 use poem_openapi::registry::{
-    MetaApi, MetaOperationParam, MetaParamIn, MetaSchema, MetaSchemaRef, Registry,
+    MetaApi, MetaHeader, MetaOperation, MetaOperationParam, MetaParamIn, MetaResponse, MetaSchema,
+    MetaSchemaRef, Registry,
 };
 
 /// An API whose document is shaped for strict tools.
@@ -27,6 +33,19 @@ pub struct Documented<A>(pub A);
 impl<A: OpenApi> OpenApi for Documented<A> {
     fn meta() -> Vec<MetaApi> {
         let mut apis = A::meta();
+        for path in apis.iter_mut().flat_map(|a| a.paths.iter_mut()) {
+            let installable = path.path.ends_with("/config.json")
+                || path.path.ends_with("/config.zip")
+                || path.path.ends_with("/:file")
+                || path.path.ends_with("{file}");
+            for operation in &mut path.operations {
+                if installable {
+                    document_conditional_get(operation);
+                }
+                let takes_id = path.path.contains(':') || path.path.contains('{');
+                document_statuses(operation, takes_id);
+            }
+        }
         for operation in apis
             .iter_mut()
             .flat_map(|a| a.paths.iter_mut())
@@ -68,6 +87,95 @@ impl<A: OpenApi> OpenApi for Documented<A> {
     }
 }
 
+/// Operations that call the CA: they may answer its refusal (502) or its
+/// rate limit (429).
+const CALLS_THE_CA: &[&str] = &[
+    "acme_account_new",
+    "acme_account_upload",
+    "acme_account_check",
+    "acme_account_deactivate",
+    "acme_account_key_change",
+    "acme_order_new",
+    "acme_order_process",
+    "acme_order_finalize",
+    "acme_order_sync",
+    "acme_order_sync_authorizations",
+    "acme_order_deactivate_authorizations",
+    "acme_order_download_certificate",
+    "acme_order_retry",
+    "acme_order_renew_quick",
+    "acme_authorization_sync",
+    "acme_authorization_deactivate",
+    "acme_challenge_sync",
+    "acme_challenge_trigger",
+    "certificate_signed_revoke",
+    "api_domain_certificate_if_needed",
+];
+
+/// Keeps the error statuses the operation can really answer.
+fn document_statuses(operation: &mut MetaOperation, takes_id: bool) {
+    let id = operation.operation_id.unwrap_or("");
+    let has_body = operation.request.is_some();
+    let has_params = !operation.params.is_empty() || takes_id;
+    let action = operation.method == Method::POST;
+    let open = operation.security.is_empty();
+    let calls_ca = CALLS_THE_CA.contains(&id);
+    operation.responses.responses.retain(|r| match r.status {
+        Some(200) | Some(304) => true,
+        Some(400) | Some(503) => true,
+        Some(401) => !open,
+        Some(404) => takes_id,
+        Some(409) => action,
+        Some(413) | Some(415) => has_body,
+        Some(422) => has_body || has_params,
+        Some(429) | Some(502) => calls_ca,
+        _ => false,
+    });
+}
+
+/// `If-None-Match` in, `ETag` out, and the 304.
+fn document_conditional_get(operation: &mut MetaOperation) {
+    if operation.method != Method::GET {
+        return;
+    }
+    let text = || MetaSchemaRef::Inline(Box::new(MetaSchema::new("string")));
+    operation.params.push(MetaOperationParam {
+        name: "If-None-Match".into(),
+        schema: text(),
+        in_type: MetaParamIn::Header,
+        description: Some("The ETag of a copy already held: 304 when it is still current.".into()),
+        required: false,
+        deprecated: false,
+        explode: true,
+        style: None,
+    });
+    let etag = || MetaHeader {
+        name: "ETag".into(),
+        description: Some("A strong validator of this answer.".into()),
+        required: true,
+        deprecated: false,
+        schema: text(),
+    };
+    for response in &mut operation.responses.responses {
+        if response.status == Some(200) {
+            response.headers.push(etag());
+        }
+    }
+    operation.responses.responses.insert(
+        1,
+        MetaResponse {
+            description: "The copy held (its ETag given in If-None-Match) is current.",
+            status: Some(304),
+            status_range: None,
+            content: Vec::new(),
+            headers: vec![etag()],
+        },
+    );
+}
+
+/// Spellings still read but documented as deprecated.
+const DEPRECATED_PARAMETERS: &[&str] = &["idonly"];
+
 /// Replaces each object-typed query parameter by one parameter per property.
 fn expand_query_objects(params: &mut Vec<MetaOperationParam>) {
     for param in std::mem::take(params) {
@@ -96,8 +204,7 @@ fn expand_query_objects(params: &mut Vec<MetaOperationParam>) {
                 in_type: MetaParamIn::Query,
                 description,
                 required: object.required.contains(name),
-                deprecated: param.deprecated
-                    || matches!(property, MetaSchemaRef::Inline(p) if p.deprecated),
+                deprecated: param.deprecated || DEPRECATED_PARAMETERS.contains(name),
                 explode: true,
                 style: None,
             });

@@ -3,7 +3,7 @@
 use peter_core::model::rules::DomainMark;
 use peter_core::ports::DomainFilter;
 use poem::Request;
-use poem_openapi::param::{Path, Query};
+use poem_openapi::param::Path;
 use poem_openapi::payload::Json;
 use poem_openapi::{Object, OpenApi};
 use serde::Deserialize;
@@ -13,7 +13,7 @@ use super::auth::{AdminToken, ConfigReader};
 use super::body::JsonOrForm;
 use super::{AdminState, ApiTags};
 use crate::views::*;
-use crate::wire::{Paging, Wire, query_params};
+use crate::wire::{DomainConfigQuery, Paging, Wire, query_params};
 
 query_params! {
     /// Which domains a list shows.
@@ -101,7 +101,7 @@ impl DomainsApi {
 
     /// The certificate a web server should serve for the domain, always
     /// current. Accepts the admin token, the gateway token, or no token from
-    /// a configured gateway network. `?id_only=1` leaves the PEMs out.
+    /// a configured gateway network. `?id_only=true` leaves the PEMs out.
     #[oai(
         path = "/domain/:identifier/config.json",
         method = "get",
@@ -112,7 +112,7 @@ impl DomainsApi {
         req: &Request,
         auth: ConfigReader,
         identifier: Path<String>,
-        id_only: Query<Option<String>>,
+        query: DomainConfigQuery,
     ) -> ApiResult<Json<DomainConfigView>> {
         if matches!(auth, ConfigReader::Network) {
             let ip = req.remote_addr().as_socket_addr().map(|a| a.ip());
@@ -120,11 +120,14 @@ impl DomainsApi {
                 return Err(ApiError::unauthorized());
             }
         }
+        if query.openresty.is_some_and(|f| f.0) {
+            tracing::debug!(domain = %identifier.0, "config.json asked for by the OpenResty module");
+        }
         let config = self
             .0
             .peter
             .domains()
-            .config(&identifier.0, truthy(&id_only.0))
+            .config(&identifier.0, query.id_only())
             .await?;
         Ok(Json((&config).into()))
     }
@@ -299,9 +302,4 @@ impl DomainsApi {
             publication: (&changed.publication).into(),
         }))
     }
-}
-
-/// `1`, `true`, `yes`, `on`.
-pub(crate) fn truthy(v: &Option<String>) -> bool {
-    matches!(v.as_deref(), Some("1" | "true" | "yes" | "on"))
 }

@@ -35,6 +35,7 @@ mod logs;
 mod operations;
 mod orders;
 mod requests;
+mod semantics;
 
 pub use auth::{AccessError, AdminAccess};
 
@@ -145,6 +146,9 @@ pub fn admin_api(state: AdminState) -> OpenApiService<document::Documented<Apis>
          an ACME server's refusal is 502 with its problem document.",
     )
     .url_prefix(ADMIN_PREFIX)
+    .server(
+        poem_openapi::ServerObject::new("/").description("the peter node serving this document"),
+    )
 }
 
 /// The OpenAPI document, as JSON.
@@ -153,30 +157,45 @@ pub fn openapi_json(state: AdminState) -> String {
 }
 
 /// Turns an error raised outside a handler (unknown route, wrong method,
-/// unreadable body, missing token, body too large) into the admin API's
-/// JSON error document. Such errors are the caller's: never a 5xx.
+/// a parameter or body that does not parse, missing token, body too large,
+/// wrong content type) into the admin API's JSON error document. Such
+/// errors are the caller's: never a 5xx.
 fn json_error(e: poem::Error) -> Response {
     if e.is_from_response() {
         // A handler's own answer (an `ApiError`): already the JSON document.
         return e.into_response();
     }
     let mut status = e.status();
-    let message = match status {
-        StatusCode::NOT_FOUND => "no such admin route".to_string(),
-        StatusCode::METHOD_NOT_ALLOWED => "method not allowed (actions are POST)".to_string(),
-        StatusCode::UNAUTHORIZED => {
-            "a valid `Authorization: Bearer <token>` header is required".to_string()
-        }
-        _ => e.to_string(),
+    let body = if let Some(p) = e.downcast_ref::<poem_openapi::error::ParseParamError>() {
+        status = StatusCode::BAD_REQUEST;
+        answer::ErrorBody::field(p.name, p.reason.clone())
+    } else {
+        answer::ErrorBody::new(match status {
+            StatusCode::NOT_FOUND => "no such admin route".to_string(),
+            StatusCode::METHOD_NOT_ALLOWED => "method not allowed (actions are POST)".to_string(),
+            StatusCode::UNAUTHORIZED => {
+                "a valid `Authorization: Bearer <token>` header is required".to_string()
+            }
+            StatusCode::UNSUPPORTED_MEDIA_TYPE => {
+                format!("{e}: send application/json (or a form)")
+            }
+            _ => e.to_string(),
+        })
     };
     if status.is_server_error() {
         status = StatusCode::BAD_REQUEST;
     }
-    let body = serde_json::json!({"result": "error", "error": message});
-    Response::builder()
+    let mut response = Response::builder()
         .status(status)
         .content_type("application/json; charset=utf-8")
-        .body(body.to_string())
+        .body(crate::views::render(&body).to_string());
+    if status == StatusCode::UNAUTHORIZED {
+        response.headers_mut().insert(
+            poem::http::header::WWW_AUTHENTICATE,
+            poem::http::HeaderValue::from_static("Bearer"),
+        );
+    }
+    response
 }
 
 /// Reads at most `limit` bytes of a request body: a longer one (announced
@@ -217,6 +236,7 @@ pub fn admin_routes(state: AdminState) -> impl Endpoint {
     let access = state.access.clone();
     let limit = state.max_body_bytes;
     let service = admin_api(state);
+    let spec_json = service.spec();
     let spec = service.spec_endpoint();
     #[cfg(feature = "swagger-ui")]
     let docs = service.swagger_ui();
@@ -225,8 +245,11 @@ pub fn admin_routes(state: AdminState) -> impl Endpoint {
         .at("/api/openapi.json", spec);
     #[cfg(feature = "swagger-ui")]
     let route = route.nest("/api/docs", docs);
+    let known = Arc::new(semantics::KnownParameters::from_spec(&spec_json));
     route
         .data(access)
         .around(move |ep, req| limit_body(ep, req, limit))
+        .around(move |ep, req| semantics::refuse_unknown_parameters(ep, req, known.clone()))
+        .around(semantics::conditional_get)
         .catch_all_error(|e: poem::Error| async move { json_error(e) })
 }

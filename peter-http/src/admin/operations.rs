@@ -168,11 +168,29 @@ pub(crate) fn nginx_answer(status: ServersStatus) -> Json<NginxAnswer> {
     })
 }
 
+/// This API's version.
+#[derive(Debug, Object)]
+pub struct VersionAnswer {
+    /// Always `success`.
+    pub result: String,
+    /// The admin API's version (the document's `info.version`).
+    pub api_version: String,
+}
+
 /// Bulk, Redis, nginx and metrics routes.
 pub struct OperationsApi(pub Peter);
 
 #[OpenApi(tag = "ApiTags::Api")]
 impl OperationsApi {
+    /// The admin API's version (no token: it holds no data).
+    #[oai(path = "/api/version", method = "get", operation_id = "api_version")]
+    async fn version(&self) -> Json<VersionAnswer> {
+        Json(VersionAnswer {
+            result: "success".into(),
+            api_version: env!("CARGO_PKG_VERSION").into(),
+        })
+    }
+
     /// Monitoring in the Prometheus text format: certificates by state,
     /// each active certificate's expiry, orders by status, ACME requests by
     /// endpoint and status, renewal failures.

@@ -44,4 +44,9 @@ pub trait DomainStore: Send + Sync {
     ) -> StoreResult<Created<UniqueFqdnSetRecord>>;
     /// One set.
     async fn unique_fqdn_set(&self, id: UniqueFqdnSetId) -> StoreResult<UniqueFqdnSetRecord>;
+    /// The names of several sets at once, in name order (unknown ids are left out).
+    async fn names_of_sets(
+        &self,
+        ids: &[UniqueFqdnSetId],
+    ) -> StoreResult<std::collections::BTreeMap<UniqueFqdnSetId, Vec<String>>>;
 }
