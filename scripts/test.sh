@@ -15,6 +15,10 @@ step "installing the generated-client tools (openapi-python-client, openapi-spec
 PETER_TEST_PYTHON="$(bash scripts/install-python-tools.sh | tail -n1)"
 export PETER_TEST_PYTHON
 
+step "installing the TypeScript client tools (openapi-typescript, openapi-fetch, typescript, @redocly/cli; pinned by package-lock.json)"
+command -v npm >/dev/null || { echo "FATAL: npm is missing (Debian: apt-get install npm, or the machine's Node.js)" >&2; exit 1; }
+(cd scripts/openapi-client/ts && npm ci --no-audit --no-fund --loglevel=error)
+
 export PETER_TEST_POSTGRES_URL="${PETER_TEST_POSTGRES_URL:-postgres://postgres@127.0.0.1:5432/postgres}"
 step "checking PostgreSQL at ${PETER_TEST_POSTGRES_URL}"
 if ! psql "$PETER_TEST_POSTGRES_URL" -Atqc 'select 1' >/dev/null; then
@@ -70,3 +74,4 @@ step "examples"
 cargo run --locked -q -p peter-examples --example import_and_query
 cargo run --locked -q -p peter-examples --example issue_certificate
 cargo run --locked -q -p peter-examples --example embed_in_poem
+cargo run --locked -q -p peter-examples --example generated_rust_client

@@ -64,7 +64,16 @@ impl<A: OpenApi> OpenApi for Documented<A> {
             for response in &mut operation.responses.responses {
                 for media in &mut response.content {
                     plain_ref(&mut media.schema, &none);
+                    // Generators match `application/json` exactly; the
+                    // charset parameter is UTF-8 by definition for JSON.
+                    if media.content_type == "application/json; charset=utf-8" {
+                        media.content_type = "application/json";
+                    }
                 }
+            }
+            if operation.security.is_empty() {
+                // Public on purpose (it holds no data): said explicitly.
+                operation.security.push(HashMap::new());
             }
         }
         apis
@@ -72,10 +81,10 @@ impl<A: OpenApi> OpenApi for Documented<A> {
 
     fn register(registry: &mut Registry) {
         A::register(registry);
-        let types: HashMap<String, &'static str> = registry
+        let types: HashMap<String, MetaSchema> = registry
             .schemas
             .iter()
-            .map(|(name, s)| (name.clone(), s.ty))
+            .map(|(name, s)| (name.clone(), s.clone()))
             .collect();
         for schema in registry.schemas.values_mut() {
             plain_refs_in(schema, &types);
@@ -213,19 +222,24 @@ fn expand_query_objects(params: &mut Vec<MetaOperationParam>) {
 }
 
 /// `allOf: [$ref, {patch}]` becomes `$ref`, unless the patch makes an
-/// object nullable: that stays, with the object's `type` beside it.
-fn plain_ref(schema: &mut MetaSchemaRef, types: &HashMap<String, &'static str>) {
+/// object nullable: OpenAPI 3.0 has no nullable reference that every tool
+/// reads alike, so that object is written out in place, `nullable`.
+fn plain_ref(schema: &mut MetaSchemaRef, types: &HashMap<String, MetaSchema>) {
     let replacement = match schema {
         MetaSchemaRef::Inline(s) => match s.all_of.as_slice() {
             [MetaSchemaRef::Reference(name), MetaSchemaRef::Inline(_)]
                 if s.properties.is_empty() && s.items.is_none() =>
             {
-                let ty = types.get(name).copied().unwrap_or("");
-                if s.nullable && ty == "object" {
-                    s.ty = ty;
-                    None
-                } else {
-                    Some(MetaSchemaRef::Reference(name.clone()))
+                match types.get(name) {
+                    Some(target) if s.nullable && target.ty == "object" => {
+                        let mut inline = target.clone();
+                        inline.title = None;
+                        inline.nullable = true;
+                        inline.description = s.description.or(target.description);
+                        plain_refs_in(&mut inline, types);
+                        Some(MetaSchemaRef::Inline(Box::new(inline)))
+                    }
+                    _ => Some(MetaSchemaRef::Reference(name.clone())),
                 }
             }
             _ => {
@@ -240,7 +254,7 @@ fn plain_ref(schema: &mut MetaSchemaRef, types: &HashMap<String, &'static str>) 
     }
 }
 
-fn plain_refs_in(schema: &mut MetaSchema, types: &HashMap<String, &'static str>) {
+fn plain_refs_in(schema: &mut MetaSchema, types: &HashMap<String, MetaSchema>) {
     for (_, property) in &mut schema.properties {
         plain_ref(property, types);
     }

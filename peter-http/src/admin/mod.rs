@@ -146,6 +146,7 @@ pub fn admin_api(state: AdminState) -> OpenApiService<document::Documented<Apis>
          an ACME server's refusal is 502 with its problem document.",
     )
     .url_prefix(ADMIN_PREFIX)
+    .license(poem_openapi::LicenseObject::new("MIT").url("https://opensource.org/licenses/MIT"))
     .server(
         poem_openapi::ServerObject::new("/").description("the peter node serving this document"),
     )

@@ -183,12 +183,12 @@ pub struct OperationsApi(pub Peter);
 #[OpenApi(tag = "ApiTags::Api")]
 impl OperationsApi {
     /// The admin API's version (no token: it holds no data).
-    #[oai(path = "/api/version", method = "get", operation_id = "api_version")]
-    async fn version(&self) -> Json<VersionAnswer> {
-        Json(VersionAnswer {
+    #[oai(path = "/api/version", method = "get", operation_id = "version")]
+    async fn version(&self) -> ApiResult<Json<VersionAnswer>> {
+        Ok(Json(VersionAnswer {
             result: "success".into(),
             api_version: env!("CARGO_PKG_VERSION").into(),
-        })
+        }))
     }
 
     /// Monitoring in the Prometheus text format: certificates by state,
