@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# The Python tools the generated-client test uses (openapi-python-client,
-# openapi-spec-validator), pinned in scripts/openapi-client/requirements.txt,
+# The Python tools the contract checks use (openapi-python-client,
+# openapi-spec-validator, schemathesis), pinned in scripts/openapi-client/requirements.txt,
 # in a venv under target/ (or $PETER_TEST_VENV). Idempotent; prints the venv's
 # python for PETER_TEST_PYTHON on its last line.
 set -euo pipefail

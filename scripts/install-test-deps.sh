@@ -3,7 +3,8 @@
 #
 #   - pebble >= 2.10 (ACME test CA + pebble-challtestsrv) from Debian forky,
 #     through a low-priority (100) forky source so nothing else comes from forky;
-#   - from bookworm: nginx wrk openssl curl ca-certificates redis-tools postgresql-client.
+#   - from bookworm: nginx wrk openssl curl ca-certificates redis-tools postgresql-client
+#     iproute2 (`ip`, to raise loopback in the schemathesis namespace).
 #
 # Idempotent: when everything is already installed it does no apt work at all.
 # `apt-get update` runs only when something has to be installed.
@@ -12,8 +13,8 @@
 set -Eeuo pipefail
 
 PEBBLE_MIN_VERSION="2.10"
-BOOKWORM_PKGS=(nginx wrk openssl curl ca-certificates redis-tools postgresql-client)
-REQUIRED_CMDS=(pebble pebble-challtestsrv nginx wrk openssl curl redis-cli psql)
+BOOKWORM_PKGS=(nginx wrk openssl curl ca-certificates redis-tools postgresql-client iproute2)
+REQUIRED_CMDS=(pebble pebble-challtestsrv nginx wrk openssl curl redis-cli psql ip unshare)
 
 FORKY_SOURCES=/etc/apt/sources.list.d/forky.sources
 FORKY_PREFS=/etc/apt/preferences.d/forky

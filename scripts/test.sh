@@ -11,7 +11,7 @@ step() { printf '\n==> %s\n' "$*"; }
 step "installing test dependencies (Pebble 2.10, nginx, wrk, openssl)"
 bash scripts/install-test-deps.sh
 
-step "installing the generated-client tools (openapi-python-client, openapi-spec-validator)"
+step "installing the contract tools (openapi-python-client, openapi-spec-validator, schemathesis)"
 PETER_TEST_PYTHON="$(bash scripts/install-python-tools.sh | tail -n1)"
 export PETER_TEST_PYTHON
 
@@ -75,3 +75,6 @@ cargo run --locked -q -p peter-examples --example import_and_query
 cargo run --locked -q -p peter-examples --example issue_certificate
 cargo run --locked -q -p peter-examples --example embed_in_poem
 cargo run --locked -q -p peter-examples --example generated_rust_client
+
+step "schemathesis: every admin operation, fuzzed, in a loopback-only network namespace"
+bash scripts/schemathesis/run.sh "$PETER_SHIPPED_BINARY" "$(dirname "$PETER_TEST_PYTHON")/st" target/schemathesis

@@ -140,6 +140,24 @@ async fn http_semantics_etag_unknown_parameters_and_bearer_challenge() {
         inactive["CertificateSigneds"][0]["cert_pem"].is_null(),
         "no PEM in lists"
     );
+    // A domain peter does not know is covered by nothing (not a 404), for
+    // certificates and orders alike; a page far past the end is empty.
+    for list in ["certificate-signeds", "acme-orders"] {
+        let unknown = w
+            .get(&format!("{list}?domain_name=unknown.example.com"))
+            .await
+            .expect(200)
+            .json();
+        assert_eq!(unknown["pagination"]["total_items"], 0, "{list}");
+    }
+    let far = w
+        .get("certificate-signeds?page=18446744073709551615&per_page=1000")
+        .await
+        .expect(200)
+        .json();
+    assert_eq!(far["CertificateSigneds"], json!([]));
+    assert_eq!(far["pagination"]["total_items"], 1);
+    assert!(far["pagination"]["page_next"].is_null());
     // A parameter that does not parse is named.
     let days = w.get("certificate-signeds/expiring?days=abc").await;
     assert_eq!(days.status, 400, "{}", days.text());

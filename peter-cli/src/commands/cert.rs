@@ -118,10 +118,9 @@ pub async fn run(cli: &Cli, command: &CertCommand) -> Result<(), CliError> {
                 (None, false) => CertificateFilter::all(),
             };
             filter.status = *status;
-            if let Some(name) = domain {
-                filter.domain = Some(ctx.peter.domains().get(name).await?.id);
-            }
-            let paged = certs.list(filter, Page::new(*page, *per_page)).await?;
+            let paged = certs
+                .list_covering(filter, domain.as_deref(), Page::new(*page, *per_page))
+                .await?;
             emit_view(ctx.json, &CertificatesList::of(&paged), || {
                 paged
                     .items

@@ -55,6 +55,24 @@ impl Certificates<'_> {
         self.summarize(paged).await
     }
 
+    /// Like [`list`](Self::list), keeping only certificates that cover
+    /// `domain` (an id or a name) when it is given; a domain peter does not
+    /// know is covered by nothing.
+    pub async fn list_covering(
+        &self,
+        mut filter: CertificateFilter,
+        domain: Option<&str>,
+        page: Page,
+    ) -> Result<Paged<CertificateSummary>, Error> {
+        if let Some(identifier) = domain {
+            match self.peter.domains().find(identifier).await? {
+                Some(found) => filter.domain = Some(found.id),
+                None => return Ok(Paged::empty(page)),
+            }
+        }
+        self.list(filter, page).await
+    }
+
     /// Names and status for a page of certificates (one store read for the names).
     pub(crate) async fn summarize(
         &self,

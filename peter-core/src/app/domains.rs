@@ -30,6 +30,16 @@ impl Domains<'_> {
         services::publish::domain_by_identifier(self.peter.store(), identifier).await
     }
 
+    /// The domain with this id or name, `None` when peter has none (an
+    /// identifier that is neither is still an error).
+    pub async fn find(&self, identifier: &str) -> Result<Option<Domain>, Error> {
+        match self.get(identifier).await {
+            Ok(domain) => Ok(Some(domain)),
+            Err(e) if e.kind() == crate::ErrorKind::NotFound => Ok(None),
+            Err(e) => Err(e),
+        }
+    }
+
     /// Records a domain (idempotent): a valid name, neither blocklisted nor
     /// a wildcard.
     pub async fn add(&self, name: &str) -> Result<Created<Domain>, Error> {

@@ -33,6 +33,23 @@ impl Orders<'_> {
         Ok(self.peter.store().list_acme_orders(&filter, page).await?)
     }
 
+    /// Like [`list`](Self::list), keeping only orders for `domain` (an id
+    /// or a name) when it is given; a domain peter does not know has none.
+    pub async fn list_for_domain(
+        &self,
+        mut filter: OrderFilter,
+        domain: Option<&str>,
+        page: Page,
+    ) -> Result<Paged<AcmeOrder>, Error> {
+        if let Some(identifier) = domain {
+            match self.peter.domains().find(identifier).await? {
+                Some(found) => filter.domain = Some(found.id),
+                None => return Ok(Paged::empty(page)),
+            }
+        }
+        self.list(filter, page).await
+    }
+
     /// One order.
     pub async fn get(&self, id: AcmeOrderId) -> Result<AcmeOrder, Error> {
         Ok(self.peter.store().acme_order(id).await?)

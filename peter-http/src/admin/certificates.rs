@@ -159,16 +159,17 @@ impl CertificatesApi {
         query: CertificateQuery,
         paging: Paging,
     ) -> ApiResult<Json<CertificatesList>> {
-        if let Some(name) = query.domain_name.as_deref() {
-            filter.domain = Some(self.0.domains().get(name).await?.id);
-        }
         filter.status = filter.status.or(query.status.map(|s| s.0));
         filter.expiring_before = filter
             .expiring_before
             .or(query.expiring_before.map(|t| t.0));
         filter.unique_fqdn_set = query.unique_fqdn_set_id.map(UniqueFqdnSetId);
         filter.acme_account = query.acme_account_id.map(AcmeAccountId);
-        let paged = self.0.certificates().list(filter, paging.page()).await?;
+        let paged = self
+            .0
+            .certificates()
+            .list_covering(filter, query.domain_name.as_deref(), paging.page())
+            .await?;
         Ok(Json(CertificatesList::of(&paged)))
     }
 

@@ -7,7 +7,8 @@
 //!   declared as one object; it is listed here as the separate parameters it
 //!   is on the wire (`?page=2&per_page=50`);
 //! - each operation lists the statuses it can answer: 400, 401 and 503
-//!   everywhere; 404 where it takes an id; 413, 415 and 422 where it takes
+//!   everywhere; 404 where it takes an id (in the path, or a `*_id` field
+//!   of its body); 413, 415 and 422 where it takes
 //!   a body (422 also where a path or query value can be refused); 409 on
 //!   actions; 429 and 502 where it calls the CA; 304 (with `ETag` and
 //!   `If-None-Match`) on what a web server installs;
@@ -33,6 +34,8 @@ pub struct Documented<A>(pub A);
 impl<A: OpenApi> OpenApi for Documented<A> {
     fn meta() -> Vec<MetaApi> {
         let mut apis = A::meta();
+        let mut registry = Registry::new();
+        A::register(&mut registry);
         for path in apis.iter_mut().flat_map(|a| a.paths.iter_mut()) {
             let installable = path.path.ends_with("/config.json")
                 || path.path.ends_with("/config.zip")
@@ -42,7 +45,9 @@ impl<A: OpenApi> OpenApi for Documented<A> {
                 if installable {
                     document_conditional_get(operation);
                 }
-                let takes_id = path.path.contains(':') || path.path.contains('{');
+                let takes_id = path.path.contains(':')
+                    || path.path.contains('{')
+                    || body_names_a_row(operation, &registry);
                 document_statuses(operation, takes_id);
             }
         }
@@ -120,6 +125,21 @@ const CALLS_THE_CA: &[&str] = &[
     "certificate_signed_revoke",
     "api_domain_certificate_if_needed",
 ];
+
+/// Whether the operation's body refers to a stored row by id (a field
+/// named `*_id`): a row that does not exist is a 404, as in a path.
+fn body_names_a_row(operation: &MetaOperation, registry: &Registry) -> bool {
+    let Some(request) = &operation.request else {
+        return false;
+    };
+    request.content.iter().any(|media| {
+        let schema = match &media.schema {
+            MetaSchemaRef::Reference(name) => registry.schemas.get(name),
+            MetaSchemaRef::Inline(schema) => Some(&**schema),
+        };
+        schema.is_some_and(|s| s.properties.iter().any(|(name, _)| name.ends_with("_id")))
+    })
+}
 
 /// Keeps the error statuses the operation can really answer.
 fn document_statuses(operation: &mut MetaOperation, takes_id: bool) {

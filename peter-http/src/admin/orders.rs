@@ -115,10 +115,11 @@ impl OrdersApi {
                 filter.statuses.push(status.0);
             }
         }
-        if let Some(name) = query.domain_name.as_deref() {
-            filter.domain = Some(self.0.domains().get(name).await?.id);
-        }
-        let paged = self.0.orders().list(filter, paging.page()).await?;
+        let paged = self
+            .0
+            .orders()
+            .list_for_domain(filter, query.domain_name.as_deref(), paging.page())
+            .await?;
         Ok(Json(AcmeOrdersList::of(&paged)))
     }
 }

@@ -128,9 +128,12 @@ impl Page {
         }
     }
 
-    /// Rows to skip.
+    /// Rows to skip (a page far past any list skips everything: the value
+    /// saturates at what SQL's signed 64-bit OFFSET takes).
     pub fn offset(&self) -> u64 {
-        (self.page - 1) * self.per_page
+        (self.page - 1)
+            .saturating_mul(self.per_page)
+            .min(i64::MAX as u64)
     }
 }
 
@@ -152,9 +155,20 @@ pub struct Paged<T> {
 }
 
 impl<T> Paged<T> {
+    /// A page of a list that has nothing in it.
+    pub fn empty(page: Page) -> Self {
+        Self {
+            items: Vec::new(),
+            total_items: 0,
+            page,
+        }
+    }
+
     /// The next page number, if there is one.
     pub fn page_next(&self) -> Option<u64> {
-        (self.page.page * self.page.per_page < self.total_items).then_some(self.page.page + 1)
+        (self.page.page.saturating_mul(self.page.per_page) < self.total_items)
+            .then(|| self.page.page.checked_add(1))
+            .flatten()
     }
 }
 
@@ -183,4 +197,29 @@ impl<T> Store for T where
         + EventStore
         + ListingStore
 {
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn pages_far_past_the_end_neither_overflow_nor_promise_more() {
+        let far = Page::new(u64::MAX, 1000);
+        assert_eq!(far.offset(), i64::MAX as u64);
+        let paged: Paged<()> = Paged {
+            items: vec![],
+            total_items: u64::MAX,
+            page: far,
+        };
+        assert_eq!(paged.page_next(), None);
+        assert_eq!(Page::new(3, 50).offset(), 100);
+        let middle: Paged<()> = Paged {
+            items: vec![],
+            total_items: 101,
+            page: Page::new(2, 50),
+        };
+        assert_eq!(middle.page_next(), Some(3));
+        assert_eq!(Paged::<()>::empty(Page::new(1, 10)).total_items, 0);
+    }
 }
