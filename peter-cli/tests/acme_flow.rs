@@ -240,7 +240,12 @@ async fn process_single_issues_a_certificate_with_real_http01() {
             .unwrap();
         assert_eq!(http.status, AcmeChallengeStatus::Valid);
         assert!(
-            !w.store.challenge_polls(http.id).await.unwrap().is_empty(),
+            !w.peter
+                .orders()
+                .challenge_polls(http.id)
+                .await
+                .unwrap()
+                .is_empty(),
             "Pebble polled the challenge"
         );
     }

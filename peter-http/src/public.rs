@@ -79,15 +79,31 @@ async fn challenge(
         Some(key_authorization) => text(StatusCode::OK, key_authorization.clone()),
         None => text(StatusCode::NOT_FOUND, "no such challenge\n".into()),
     };
-    // The answer goes out first; the request is recorded beside it, so a
-    // busy store never delays a CA's validation fetch.
-    let peter = state.peter.clone();
+    // Counted in memory (bounded); written in batches off this request.
+    let tallied = state.peter.challenges().tally(answer);
+    if tallied.flush_due {
+        spawn_flush(state.peter.clone(), true);
+    }
+    if tallied.limited {
+        let mut limited = text(
+            StatusCode::TOO_MANY_REQUESTS,
+            "too many requests for unknown challenges\n".into(),
+        );
+        limited
+            .headers_mut()
+            .insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
+        return limited;
+    }
+    response
+}
+
+/// Writes the poll tallies in the background (at most one write runs).
+fn spawn_flush(peter: Peter, claimed: bool) {
     tokio::spawn(async move {
-        if let Err(e) = peter.challenges().record(answer).await {
-            tracing::warn!(error = %e, "could not record a challenge poll");
+        if let Err(e) = peter.challenges().flush_polls(claimed).await {
+            tracing::warn!(error = %e, "could not write challenge poll tallies");
         }
     });
-    response
 }
 
 #[handler]
@@ -131,6 +147,9 @@ pub struct PublicServer {
     pub local_addr: SocketAddr,
     stop: Option<tokio::sync::oneshot::Sender<()>>,
     task: tokio::task::JoinHandle<std::io::Result<()>>,
+    /// Writes poll tallies on a timer, so quiet periods are written too.
+    flusher: tokio::task::JoinHandle<()>,
+    peter: Peter,
 }
 
 impl PublicServer {
@@ -154,6 +173,22 @@ impl PublicServer {
             .and_then(|a| a.as_socket_addr().copied())
             .unwrap_or(addr);
         let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        let peter = state.peter.clone();
+        let flusher = {
+            let peter = peter.clone();
+            let every = peter.challenges().flush_interval();
+            tokio::spawn(async move {
+                let mut ticks = tokio::time::interval(every);
+                ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+                ticks.tick().await;
+                loop {
+                    ticks.tick().await;
+                    if let Err(e) = peter.challenges().flush_polls(false).await {
+                        tracing::warn!(error = %e, "could not write challenge poll tallies");
+                    }
+                }
+            })
+        };
         let task = tokio::spawn(async move {
             Server::new_with_acceptor(acceptor)
                 .run_with_graceful_shutdown(
@@ -169,20 +204,49 @@ impl PublicServer {
             local_addr,
             stop: Some(stop),
             task,
+            flusher,
+            peter,
         })
     }
 
-    /// Stops accepting and waits for the server to finish.
+    /// Stops accepting, waits for the server to finish and writes the
+    /// poll tallies still in memory.
     pub async fn stop(mut self) -> std::io::Result<()> {
         if let Some(stop) = self.stop.take() {
             let _ = stop.send(());
         }
-        self.task.await.unwrap_or(Ok(()))
+        let result = (&mut self.task).await.unwrap_or(Ok(()));
+        self.finish().await;
+        result
     }
 
     /// Serves until the task ends (for `peter serve`).
     pub async fn wait(mut self) -> std::io::Result<()> {
         let _keep = self.stop.take();
-        self.task.await.unwrap_or(Ok(()))
+        let result = (&mut self.task).await.unwrap_or(Ok(()));
+        self.finish().await;
+        result
+    }
+
+    /// Serves until `shutdown` completes (then stops gracefully, as
+    /// [`PublicServer::stop`]) or the server ends by itself.
+    pub async fn serve_until(
+        mut self,
+        shutdown: impl std::future::Future<Output = ()>,
+    ) -> std::io::Result<()> {
+        tokio::select! {
+            result = &mut self.task => {
+                self.finish().await;
+                result.unwrap_or(Ok(()))
+            }
+            () = shutdown => self.stop().await,
+        }
+    }
+
+    async fn finish(&self) {
+        self.flusher.abort();
+        if let Err(e) = self.peter.challenges().flush_polls(false).await {
+            tracing::warn!(error = %e, "could not write challenge poll tallies");
+        }
     }
 }

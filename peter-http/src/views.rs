@@ -463,12 +463,18 @@ impl From<&AcmeChallenge> for AcmeChallengeView {
     }
 }
 
-/// An answered challenge fetch.
+/// Answered fetches of a challenge from one address: how many, first and
+/// last seen.
 #[derive(Debug, Clone, Object)]
 pub struct AcmeChallengePollView {
     pub id: i64,
     pub acme_challenge_id: i64,
+    /// First seen.
     pub timestamp_polled: Timestamp,
+    /// Last seen.
+    pub timestamp_last_polled: Timestamp,
+    /// Fetches counted.
+    pub poll_count: u64,
     #[oai(nullable)]
     pub remote_ip_address: Option<String>,
 }
@@ -479,18 +485,27 @@ impl From<&AcmeChallengePoll> for AcmeChallengePollView {
             id: p.id.0,
             acme_challenge_id: p.acme_challenge_id.0,
             timestamp_polled: Timestamp(p.polled_at),
+            timestamp_last_polled: Timestamp(p.last_polled_at),
+            poll_count: p.poll_count,
             remote_ip_address: p.remote_ip_address.clone(),
         }
     }
 }
 
-/// A challenge fetch peter had no answer for.
+/// Fetches peter had no answer for, per host and token: how many, first
+/// and last seen (only the most recently seen are kept).
 #[derive(Debug, Clone, Object)]
 pub struct AcmeChallengeUnknownPollView {
     pub id: i64,
     pub domain: String,
     pub challenge: String,
+    /// First seen.
     pub timestamp_polled: Timestamp,
+    /// Last seen.
+    pub timestamp_last_polled: Timestamp,
+    /// Fetches counted.
+    pub poll_count: u64,
+    /// Who asked, last time.
     #[oai(nullable)]
     pub remote_ip_address: Option<String>,
 }
@@ -502,6 +517,8 @@ impl From<&AcmeChallengeUnknownPoll> for AcmeChallengeUnknownPollView {
             domain: p.domain.clone(),
             challenge: p.token.clone(),
             timestamp_polled: Timestamp(p.polled_at),
+            timestamp_last_polled: Timestamp(p.last_polled_at),
+            poll_count: p.poll_count,
             remote_ip_address: p.remote_ip_address.clone(),
         }
     }

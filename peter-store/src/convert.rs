@@ -277,6 +277,8 @@ pub(crate) fn poll(m: acme_challenge_poll::Model) -> AcmeChallengePoll {
         id: AcmeChallengePollId(m.id),
         acme_challenge_id: AcmeChallengeId(m.acme_challenge_id),
         polled_at: m.polled_at,
+        last_polled_at: m.last_polled_at.unwrap_or(m.polled_at),
+        poll_count: u64::try_from(m.poll_count).unwrap_or(0),
         remote_ip_address: m.remote_ip_address,
     }
 }
@@ -287,6 +289,8 @@ pub(crate) fn unknown_poll(m: acme_challenge_unknown_poll::Model) -> AcmeChallen
         domain: m.domain,
         token: m.token,
         polled_at: m.polled_at,
+        last_polled_at: m.last_polled_at.unwrap_or(m.polled_at),
+        poll_count: u64::try_from(m.poll_count).unwrap_or(0),
         remote_ip_address: m.remote_ip_address,
     }
 }

@@ -457,6 +457,8 @@ pub mod acme_challenge_poll {
         pub id: i64,
         pub acme_challenge_id: i64,
         pub polled_at: TimeDateTimeWithTimeZone,
+        pub last_polled_at: Option<TimeDateTimeWithTimeZone>,
+        pub poll_count: i64,
         pub remote_ip_address: Option<String>,
     }
 
@@ -477,6 +479,8 @@ pub mod acme_challenge_unknown_poll {
         pub domain: String,
         pub token: String,
         pub polled_at: TimeDateTimeWithTimeZone,
+        pub last_polled_at: Option<TimeDateTimeWithTimeZone>,
+        pub poll_count: i64,
         pub remote_ip_address: Option<String>,
     }
 

@@ -1,6 +1,11 @@
 //! Schema migrations. Each migration is written out explicitly (not derived
 //! from the entities), so that the schema's history stays fixed as the code
 //! moves on. The conformance suite runs them on SQLite and PostgreSQL.
+//!
+//! Every migration runs in one transaction with its record (SQLite's DDL is
+//! transactional, but sea-orm wraps it only when asked) and can be replayed
+//! over a partial result (`IF NOT EXISTS`), so a kill at any instant leaves
+//! a store the next command opens.
 
 use sea_orm_migration::prelude::*;
 use sea_orm_migration::schema::*;
@@ -11,7 +16,7 @@ pub struct Migrator;
 #[async_trait::async_trait]
 impl MigratorTrait for Migrator {
     fn migrations() -> Vec<Box<dyn MigrationTrait>> {
-        vec![Box::new(M0001Initial)]
+        vec![Box::new(M0001Initial), Box::new(M0002PollTallies)]
     }
 
     fn migration_table_name() -> DynIden {
@@ -54,6 +59,13 @@ fn index(table: &str, columns: &[&str], unique: bool) -> IndexCreateStatement {
 
 #[async_trait::async_trait]
 impl MigrationTrait for M0001Initial {
+    /// One transaction for the migration and its record, on SQLite too
+    /// (sea-orm's default there is none): a process killed half-way leaves
+    /// nothing behind.
+    fn use_transaction(&self) -> Option<bool> {
+        Some(true)
+    }
+
     async fn up(&self, m: &SchemaManager) -> Result<(), DbErr> {
         let tables: Vec<TableCreateStatement> = vec![
             Table::create()
@@ -376,8 +388,11 @@ impl MigrationTrait for M0001Initial {
                 .col(big_integer_null("parent_id"))
                 .to_owned(),
         ];
-        for table in tables {
-            m.create_table(table).await?;
+        // `IF NOT EXISTS` throughout: a store that an earlier release left
+        // half-migrated (its DDL was not transactional on SQLite) is
+        // completed by the next run instead of refused.
+        for mut table in tables {
+            m.create_table(table.if_not_exists().to_owned()).await?;
         }
         let indexes = [
             index("acme_account", &["acme_server_id"], false),
@@ -414,8 +429,8 @@ impl MigrationTrait for M0001Initial {
             index("acme_challenge_poll", &["acme_challenge_id"], false),
             index("acme_event_log", &["acme_order_id"], false),
         ];
-        for ix in indexes {
-            m.create_index(ix).await?;
+        for mut ix in indexes {
+            m.create_index(ix.if_not_exists().to_owned()).await?;
         }
         Ok(())
     }
@@ -448,6 +463,69 @@ impl MigrationTrait for M0001Initial {
         ] {
             m.drop_table(Table::drop().table(t(name)).to_owned())
                 .await?;
+        }
+        Ok(())
+    }
+}
+
+/// Polls are tallied (count, first and last seen) instead of one row per
+/// request.
+struct M0002PollTallies;
+
+impl MigrationName for M0002PollTallies {
+    fn name(&self) -> &str {
+        "m0002_poll_tallies"
+    }
+}
+
+#[async_trait::async_trait]
+impl MigrationTrait for M0002PollTallies {
+    fn use_transaction(&self) -> Option<bool> {
+        Some(true)
+    }
+
+    async fn up(&self, m: &SchemaManager) -> Result<(), DbErr> {
+        for table in ["acme_challenge_poll", "acme_challenge_unknown_poll"] {
+            // One column per statement: SQLite alters one at a time.
+            if !m.has_column(table, "last_polled_at").await? {
+                m.alter_table(
+                    Table::alter()
+                        .table(t(table))
+                        .add_column(timestamp_with_time_zone_null("last_polled_at"))
+                        .to_owned(),
+                )
+                .await?;
+            }
+            if !m.has_column(table, "poll_count").await? {
+                m.alter_table(
+                    Table::alter()
+                        .table(t(table))
+                        .add_column(big_integer("poll_count").default(1))
+                        .to_owned(),
+                )
+                .await?;
+            }
+        }
+        m.create_index(
+            index("acme_challenge_unknown_poll", &["last_polled_at"], false)
+                .if_not_exists()
+                .to_owned(),
+        )
+        .await?;
+        Ok(())
+    }
+
+    async fn down(&self, m: &SchemaManager) -> Result<(), DbErr> {
+        for table in ["acme_challenge_poll", "acme_challenge_unknown_poll"] {
+            for column in ["last_polled_at", "poll_count"] {
+                m.alter_table(
+                    Table::alter()
+                        .table(t(table))
+                        .drop_column(t(column))
+                        .to_owned(),
+                )
+                .await?;
+            }
         }
         Ok(())
     }

@@ -401,45 +401,15 @@ impl OrderStore for SqlStore {
         Ok(found.and_then(|c| c.key_authorization.map(|k| (AcmeChallengeId(c.id), k))))
     }
 
-    async fn record_challenge_poll(
-        &self,
-        id: AcmeChallengeId,
-        remote_ip: Option<String>,
-    ) -> StoreResult<AcmeChallengePoll> {
-        let (_write, txn) = self.begin_write().await?;
-        let row = acme_challenge_poll::ActiveModel {
-            id: NotSet,
-            acme_challenge_id: Set(id.0),
-            polled_at: Set(self.now()),
-            remote_ip_address: Set(remote_ip),
+    async fn record_polls(&self, tallies: &PollTallies) -> StoreResult<()> {
+        if tallies.is_empty() {
+            return Ok(());
         }
-        .insert(&txn)
-        .await
-        .db()?;
-        txn.commit().await.db()?;
-        Ok(convert::poll(row))
-    }
-
-    async fn record_unknown_challenge_poll(
-        &self,
-        host: &str,
-        token: &str,
-        remote_ip: Option<String>,
-    ) -> StoreResult<AcmeChallengeUnknownPoll> {
-        let truncate = |s: &str, n: usize| s.chars().take(n).collect::<String>();
         let (_write, txn) = self.begin_write().await?;
-        let row = acme_challenge_unknown_poll::ActiveModel {
-            id: NotSet,
-            domain: Set(truncate(host, 255)),
-            token: Set(truncate(token, 255)),
-            polled_at: Set(self.now()),
-            remote_ip_address: Set(remote_ip),
-        }
-        .insert(&txn)
-        .await
-        .db()?;
-        txn.commit().await.db()?;
-        Ok(convert::unknown_poll(row))
+        record_known_polls(&txn, &tallies.known).await?;
+        record_unknown_polls(&txn, &tallies.unknown).await?;
+        prune_unknown_polls(&txn, tallies.unknown_rows).await?;
+        txn.commit().await.db()
     }
 
     async fn challenge_polls(&self, id: AcmeChallengeId) -> StoreResult<Vec<AcmeChallengePoll>> {
@@ -460,6 +430,7 @@ impl OrderStore for SqlStore {
     ) -> StoreResult<Paged<AcmeChallengeUnknownPoll>> {
         let (rows, total) = paginate(
             acme_challenge_unknown_poll::Entity::find()
+                .order_by_desc(acme_challenge_unknown_poll::Column::LastPolledAt)
                 .order_by_desc(acme_challenge_unknown_poll::Column::Id),
             page,
             &self.db,
@@ -516,4 +487,139 @@ impl OrderStore for SqlStore {
             .ok_or_else(|| StoreError::not_found("CertificateRequest", id))?;
         convert::certificate_request(row)
     }
+}
+
+fn count_of(n: u64) -> i64 {
+    i64::try_from(n).unwrap_or(i64::MAX)
+}
+
+/// Adds known-challenge tallies to their rows (one per challenge and
+/// address, at most [`POLL_ADDRESSES_PER_CHALLENGE`] addresses each).
+async fn record_known_polls(
+    txn: &sea_orm::DatabaseTransaction,
+    known: &[KnownPollTally],
+) -> StoreResult<()> {
+    let mut by_challenge: std::collections::BTreeMap<i64, Vec<&KnownPollTally>> =
+        std::collections::BTreeMap::new();
+    for t in known {
+        by_challenge.entry(t.challenge.0).or_default().push(t);
+    }
+    for (challenge, list) in by_challenge {
+        let mut rows: std::collections::HashMap<Option<String>, acme_challenge_poll::Model> =
+            acme_challenge_poll::Entity::find()
+                .filter(acme_challenge_poll::Column::AcmeChallengeId.eq(challenge))
+                .order_by_asc(acme_challenge_poll::Column::Id)
+                .all(txn)
+                .await
+                .db()?
+                .into_iter()
+                .map(|r| (r.remote_ip_address.clone(), r))
+                .collect();
+        for t in list {
+            let room = (rows.len() as u64) < POLL_ADDRESSES_PER_CHALLENGE;
+            let key = if rows.contains_key(&t.remote_ip) || room {
+                t.remote_ip.clone()
+            } else {
+                None
+            };
+            let saved = match rows.remove(&key) {
+                Some(row) => {
+                    let last = row.last_polled_at.unwrap_or(row.polled_at).max(t.last);
+                    let mut active: acme_challenge_poll::ActiveModel = row.clone().into();
+                    active.poll_count = Set(row.poll_count.saturating_add(count_of(t.count)));
+                    active.last_polled_at = Set(Some(last));
+                    active.polled_at = Set(row.polled_at.min(t.first));
+                    active.update(txn).await.db()?
+                }
+                None => acme_challenge_poll::ActiveModel {
+                    id: NotSet,
+                    acme_challenge_id: Set(challenge),
+                    polled_at: Set(t.first),
+                    last_polled_at: Set(Some(t.last)),
+                    poll_count: Set(count_of(t.count)),
+                    remote_ip_address: Set(key.clone()),
+                }
+                .insert(txn)
+                .await
+                .db()?,
+            };
+            rows.insert(key, saved);
+        }
+    }
+    Ok(())
+}
+
+/// Adds unknown-request tallies to their rows (one per host and token).
+async fn record_unknown_polls(
+    txn: &sea_orm::DatabaseTransaction,
+    unknown: &[UnknownPollTally],
+) -> StoreResult<()> {
+    if unknown.is_empty() {
+        return Ok(());
+    }
+    let mut rows: std::collections::HashMap<(String, String), acme_challenge_unknown_poll::Model> =
+        std::collections::HashMap::new();
+    for chunk in unknown.chunks(500) {
+        let tokens: Vec<&str> = chunk.iter().map(|t| t.token.as_str()).collect();
+        for row in acme_challenge_unknown_poll::Entity::find()
+            .filter(acme_challenge_unknown_poll::Column::Token.is_in(tokens))
+            .all(txn)
+            .await
+            .db()?
+        {
+            rows.insert((row.domain.clone(), row.token.clone()), row);
+        }
+    }
+    for t in unknown {
+        match rows.get(&(t.host.clone(), t.token.clone())) {
+            Some(row) => {
+                let last = row.last_polled_at.unwrap_or(row.polled_at).max(t.last);
+                let mut active: acme_challenge_unknown_poll::ActiveModel = row.clone().into();
+                active.poll_count = Set(row.poll_count.saturating_add(count_of(t.count)));
+                active.last_polled_at = Set(Some(last));
+                active.remote_ip_address = Set(t.remote_ip.clone());
+                active.update(txn).await.db()?;
+            }
+            None => {
+                acme_challenge_unknown_poll::ActiveModel {
+                    id: NotSet,
+                    domain: Set(t.host.clone()),
+                    token: Set(t.token.clone()),
+                    polled_at: Set(t.first),
+                    last_polled_at: Set(Some(t.last)),
+                    poll_count: Set(count_of(t.count)),
+                    remote_ip_address: Set(t.remote_ip.clone()),
+                }
+                .insert(txn)
+                .await
+                .db()?;
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Keeps the `keep` most recently seen unknown-poll rows.
+async fn prune_unknown_polls(txn: &sea_orm::DatabaseTransaction, keep: u64) -> StoreResult<()> {
+    use sea_orm::QuerySelect;
+    let stale: Vec<i64> = acme_challenge_unknown_poll::Entity::find()
+        .select_only()
+        .column(acme_challenge_unknown_poll::Column::Id)
+        .order_by_desc(acme_challenge_unknown_poll::Column::LastPolledAt)
+        .order_by_desc(acme_challenge_unknown_poll::Column::Id)
+        // SQLite takes an OFFSET only after a LIMIT.
+        .limit(i64::MAX as u64)
+        .offset(keep)
+        .into_tuple()
+        .all(txn)
+        .await
+        .db()?;
+    for chunk in stale.chunks(500) {
+        acme_challenge_unknown_poll::Entity::delete_many()
+            .filter(acme_challenge_unknown_poll::Column::Id.is_in(chunk.to_vec()))
+            .exec(txn)
+            .await
+            .db()?;
+    }
+    Ok(())
 }

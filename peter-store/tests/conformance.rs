@@ -1206,24 +1206,61 @@ async fn orders_authorizations_challenges_and_polls(t: &TestStore) {
             .unwrap(),
         None
     );
-    let poll = s
-        .record_challenge_poll(challenges[0].id, Some("127.0.0.1".into()))
-        .await
+    // Poll tallies add up per challenge and address, and per host and token;
+    // only the most recently seen unknown rows are kept.
+    let t = |m: i64| time::OffsetDateTime::UNIX_EPOCH + time::Duration::minutes(m);
+    let known = |ip: Option<&str>, count, first, last| KnownPollTally {
+        challenge: challenges[0].id,
+        remote_ip: ip.map(str::to_string),
+        count,
+        first: t(first),
+        last: t(last),
+    };
+    let unknown = |token: &str, count, first, last| UnknownPollTally {
+        host: "nobody.example.com".into(),
+        token: token.into(),
+        remote_ip: None,
+        count,
+        first: t(first),
+        last: t(last),
+    };
+    s.record_polls(&PollTallies {
+        known: vec![known(Some("127.0.0.1"), 3, 1, 2)],
+        unknown: vec![unknown("x", 2, 1, 1), unknown("y", 1, 2, 2)],
+        unknown_rows: 10,
+    })
+    .await
+    .unwrap();
+    s.record_polls(&PollTallies {
+        known: vec![known(Some("127.0.0.1"), 2, 5, 6), known(None, 1, 6, 6)],
+        unknown: vec![unknown("x", 5, 7, 8), unknown("z", 1, 3, 3)],
+        unknown_rows: 2,
+    })
+    .await
+    .unwrap();
+    let polls = s.challenge_polls(challenges[0].id).await.unwrap();
+    assert_eq!(polls.len(), 2);
+    let from_ip = polls
+        .iter()
+        .find(|p| p.remote_ip_address.as_deref() == Some("127.0.0.1"))
         .unwrap();
     assert_eq!(
-        s.challenge_polls(challenges[0].id).await.unwrap(),
-        vec![poll]
+        (
+            from_ip.poll_count,
+            from_ip.polled_at,
+            from_ip.last_polled_at
+        ),
+        (5, t(1), t(6))
     );
-    s.record_unknown_challenge_poll("nobody.example.com", "x", None)
+    let kept = s
+        .list_unknown_challenge_polls(Page::default())
         .await
         .unwrap();
-    assert_eq!(
-        s.list_unknown_challenge_polls(Page::default())
-            .await
-            .unwrap()
-            .total_items,
-        1
-    );
+    assert_eq!(kept.total_items, 2, "y (last seen at 2) was pruned");
+    assert_eq!(kept.items[0].token, "x");
+    assert_eq!(kept.items[0].poll_count, 7);
+    assert_eq!(kept.items[0].last_polled_at, t(8));
+    assert_eq!(kept.items[1].token, "z");
 
     // Deactivation: the server lists no challenge, so the stored one is *410*.
     let deactivated = ServerAuthorization {

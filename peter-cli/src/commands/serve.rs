@@ -52,12 +52,28 @@ pub async fn run(
             server.local_addr
         );
     }
-    let stop = tokio::signal::ctrl_c();
-    tokio::select! {
-        r = server.wait() => r.map_err(|e| CliError::Usage(e.to_string()))?,
-        _ = stop => {}
+    // SIGINT or SIGTERM: stop gracefully (answers in flight finish, poll
+    // tallies are written).
+    server
+        .serve_until(shutdown_signal())
+        .await
+        .map_err(|e| CliError::Usage(e.to_string()))
+}
+
+/// Completes on SIGINT or SIGTERM.
+pub(crate) async fn shutdown_signal() {
+    use tokio::signal::unix::{SignalKind, signal};
+    match signal(SignalKind::terminate()) {
+        Ok(mut term) => {
+            tokio::select! {
+                _ = tokio::signal::ctrl_c() => {}
+                _ = term.recv() => {}
+            }
+        }
+        Err(_) => {
+            let _ = tokio::signal::ctrl_c().await;
+        }
     }
-    Ok(())
 }
 
 /// The admin token: configured (file or `PETER_ADMIN_TOKEN`), else the

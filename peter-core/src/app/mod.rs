@@ -29,6 +29,7 @@ mod domains;
 mod keys;
 mod logs;
 mod orders;
+mod polls;
 mod publishing;
 mod renewals;
 
@@ -47,6 +48,7 @@ pub use domains::{CertificateIfNeeded, DomainIdentifier, Domains};
 pub use keys::{PrivateKeyMarked, PrivateKeys};
 pub use logs::Logs;
 pub use orders::{OrderRequest, Orders, ProcessSteps, Step};
+pub use polls::{PollCounters, PollSettings, Tallied};
 pub use publishing::{ChallengeAnswer, ChallengeRequest, Challenges, Publishing, ServedDomain};
 pub use renewals::{DueCertificate, RenewalPlan, RenewalReport, Renewals};
 
@@ -69,6 +71,8 @@ pub struct Settings {
     pub renewal_lease: time::Duration,
     /// This node's name in renewal leases (a random suffix is added).
     pub node_name: String,
+    /// Bounds on recording requests to the public challenge route.
+    pub polls: PollSettings,
 }
 
 impl Default for Settings {
@@ -77,6 +81,7 @@ impl Default for Settings {
             orders: OrderSettings::default(),
             renewal_lease: time::Duration::minutes(10),
             node_name: "peter".into(),
+            polls: PollSettings::default(),
         }
     }
 }
@@ -91,6 +96,12 @@ impl Settings {
     /// The defaults with another node name.
     pub fn with_node_name(mut self, name: impl Into<String>) -> Self {
         self.node_name = name.into();
+        self
+    }
+
+    /// The defaults with other bounds on poll recording.
+    pub fn with_polls(mut self, polls: PollSettings) -> Self {
+        self.polls = polls;
         self
     }
 
@@ -118,6 +129,7 @@ struct Inner {
     settings: Settings,
     redis: Option<RedisPublishing>,
     nginx: Option<Arc<dyn CacheExpirer>>,
+    polls: polls::PollLedger,
 }
 
 /// peter's application facade. Cheap to clone: clones share one state.
@@ -220,6 +232,7 @@ impl PeterBuilder {
                 store,
                 acme,
                 clock,
+                polls: polls::PollLedger::new(self.settings.polls.clone()),
                 settings: self.settings,
                 redis: self.redis,
                 nginx: self.nginx,

@@ -255,12 +255,14 @@ impl Orders<'_> {
         Ok(self.peter.store().acme_challenge(id).await?)
     }
 
-    /// The answered fetches of a challenge.
+    /// The answered fetches of a challenge (per address: count, first and
+    /// last seen), including those this process has not written yet.
     pub async fn challenge_polls(
         &self,
         id: AcmeChallengeId,
     ) -> Result<Vec<AcmeChallengePoll>, Error> {
         self.challenge(id).await?;
+        self.peter.challenges().flush_polls(false).await?;
         Ok(self.peter.store().challenge_polls(id).await?)
     }
 
@@ -279,14 +281,17 @@ impl Orders<'_> {
         &self,
         page: Page,
     ) -> Result<Paged<AcmeChallengePoll>, Error> {
+        self.peter.challenges().flush_polls(false).await?;
         Ok(self.peter.store().list_acme_challenge_polls(page).await?)
     }
 
-    /// A page of fetches for unknown hosts or tokens, newest first.
+    /// A page of fetches for unknown hosts or tokens (per host and token:
+    /// count, first and last seen), most recently seen first.
     pub async fn list_unknown_challenge_polls(
         &self,
         page: Page,
     ) -> Result<Paged<AcmeChallengeUnknownPoll>, Error> {
+        self.peter.challenges().flush_polls(false).await?;
         Ok(self
             .peter
             .store()

@@ -150,7 +150,8 @@ impl Publishing<'_> {
 
     /// Monitoring in the Prometheus text format.
     pub async fn metrics(&self) -> Result<String, Error> {
-        services::metrics::render_prometheus(self.peter.store()).await
+        let polls = self.peter.inner.polls.counters();
+        services::metrics::render_prometheus(self.peter.store(), polls).await
     }
 }
 
@@ -186,8 +187,8 @@ enum Poll {
 
 impl Challenges<'_> {
     /// The answer for `token` on `host` (never for a blocklisted host).
-    /// Record the request afterwards with [`Challenges::record`], so that a
-    /// busy store never delays the CA's validation fetch.
+    /// Count the request with [`Challenges::tally`] (memory only: a busy
+    /// store never delays the CA's validation fetch).
     pub async fn answer(&self, request: ChallengeRequest<'_>) -> Result<ChallengeAnswer, Error> {
         let found = if valid_token(request.token) {
             self.peter
@@ -213,20 +214,56 @@ impl Challenges<'_> {
         })
     }
 
-    /// Records the request an answer was given for.
-    pub async fn record(&self, answer: ChallengeAnswer) -> Result<(), Error> {
-        let store = self.peter.store();
+    /// Counts the request an answer was given for, in memory (see
+    /// [`PollSettings`](super::PollSettings) for the bounds). A request for
+    /// an unknown token over the rate is `limited` (answer 429). When
+    /// `flush_due`, call [`Challenges::flush_polls`] (off the request's
+    /// path: it writes to the store).
+    pub fn tally(&self, answer: ChallengeAnswer) -> super::Tallied {
+        let ledger = &self.peter.inner.polls;
+        let now = self.peter.now();
         match answer.poll {
-            Poll::Known(id, remote) => {
-                store.record_challenge_poll(id, remote).await?;
+            Poll::Known(id, remote) => ledger.known(id, remote, now),
+            Poll::Unknown(host, token, remote) => ledger.unknown(&host, &token, remote, now),
+        }
+    }
+
+    /// Writes the tallies counted so far to the store (nothing when another
+    /// write is running). `claimed`: the caller was told `flush_due` by
+    /// [`Challenges::tally`]. Returns how many tallies were written; a
+    /// failed write drops them (memory stays bounded) and is reported.
+    pub async fn flush_polls(&self, claimed: bool) -> Result<usize, Error> {
+        let ledger = &self.peter.inner.polls;
+        let Some(tallies) = ledger.take(claimed, self.peter.now()) else {
+            return Ok(0);
+        };
+        if tallies.is_empty() {
+            ledger.done(0);
+            return Ok(0);
+        }
+        let result = self.peter.store().record_polls(&tallies).await;
+        let written = tallies.len();
+        match result {
+            Ok(()) => {
+                ledger.done(0);
+                Ok(written)
             }
-            Poll::Unknown(host, token, remote) => {
-                store
-                    .record_unknown_challenge_poll(&host, &token, remote)
-                    .await?;
+            Err(e) => {
+                ledger.done(written as u64);
+                Err(e.into())
             }
         }
-        Ok(())
+    }
+
+    /// Counters of the poll limits since this process started.
+    pub fn poll_counters(&self) -> super::PollCounters {
+        self.peter.inner.polls.counters()
+    }
+
+    /// How often tallies are due to be written.
+    pub fn flush_interval(&self) -> std::time::Duration {
+        let every = self.peter.inner.polls.settings().flush_every;
+        std::time::Duration::try_from(every).unwrap_or(std::time::Duration::from_secs(5))
     }
 }
 

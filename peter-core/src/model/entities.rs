@@ -469,9 +469,13 @@ pub struct AcmeChallengePoll {
     pub id: AcmeChallengePollId,
     /// The challenge answered.
     pub acme_challenge_id: AcmeChallengeId,
-    /// When.
+    /// First seen.
     pub polled_at: OffsetDateTime,
-    /// From where.
+    /// Last seen.
+    pub last_polled_at: OffsetDateTime,
+    /// Requests counted.
+    pub poll_count: u64,
+    /// From where (none when over the per-challenge limit of addresses).
     pub remote_ip_address: Option<String>,
 }
 
@@ -482,11 +486,15 @@ pub struct AcmeChallengeUnknownPoll {
     pub id: AcmeChallengeUnknownPollId,
     /// Host asked for.
     pub domain: String,
-    /// Token asked for.
+    /// Token asked for (at most 64 characters are kept).
     pub token: String,
-    /// When.
+    /// First seen.
     pub polled_at: OffsetDateTime,
-    /// From where.
+    /// Last seen.
+    pub last_polled_at: OffsetDateTime,
+    /// Requests counted.
+    pub poll_count: u64,
+    /// From where, last time.
     pub remote_ip_address: Option<String>,
 }
 

@@ -22,10 +22,32 @@ fn header(out: &mut String, name: &str, kind: &str, help: &str) {
     let _ = writeln!(out, "# TYPE {name} {kind}");
 }
 
-/// Renders every metric.
-pub async fn render_prometheus(store: &dyn Store) -> Result<String, Error> {
+/// Renders every metric; `polls` are this process's public-route counters.
+pub async fn render_prometheus(
+    store: &dyn Store,
+    polls: crate::app::PollCounters,
+) -> Result<String, Error> {
     let m = store.metrics().await?;
     let mut out = String::new();
+
+    header(
+        &mut out,
+        "peter_public_challenge_requests_dropped_total",
+        "counter",
+        "Public challenge requests not itemised since this process started: \
+         limited (over the unknown-token rate, answered 429), evicted (an unknown \
+         key dropped from memory), lost (a write to the store failed).",
+    );
+    for (reason, n) in [
+        ("limited", polls.limited),
+        ("evicted", polls.evicted),
+        ("lost", polls.lost),
+    ] {
+        let _ = writeln!(
+            out,
+            "peter_public_challenge_requests_dropped_total{{reason=\"{reason}\"}} {n}"
+        );
+    }
 
     header(
         &mut out,

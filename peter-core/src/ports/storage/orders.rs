@@ -170,19 +170,12 @@ pub trait OrderStore: Send + Sync {
         host: &str,
         token: &str,
     ) -> StoreResult<Option<(AcmeChallengeId, String)>>;
-    /// Records a request for a known challenge.
-    async fn record_challenge_poll(
-        &self,
-        id: AcmeChallengeId,
-        remote_ip: Option<String>,
-    ) -> StoreResult<AcmeChallengePoll>;
-    /// Records a request for an unknown host or token.
-    async fn record_unknown_challenge_poll(
-        &self,
-        host: &str,
-        token: &str,
-        remote_ip: Option<String>,
-    ) -> StoreResult<AcmeChallengeUnknownPoll>;
+    /// Adds tallies of public challenge requests to the stored counts, in
+    /// one transaction: a known challenge's row per address (at most
+    /// [`POLL_ADDRESSES_PER_CHALLENGE`]; later addresses share the row
+    /// without one), an unknown request's row per host and token; then
+    /// keeps the `unknown_rows` most recently seen unknown rows.
+    async fn record_polls(&self, tallies: &PollTallies) -> StoreResult<()>;
     /// Polls of a challenge.
     async fn challenge_polls(&self, id: AcmeChallengeId) -> StoreResult<Vec<AcmeChallengePoll>>;
     /// A page of unknown polls, newest first.
@@ -203,4 +196,62 @@ pub trait OrderStore: Send + Sync {
         &self,
         id: CertificateRequestId,
     ) -> StoreResult<CertificateRequest>;
+}
+
+/// Addresses remembered per challenge in poll rows.
+pub const POLL_ADDRESSES_PER_CHALLENGE: u64 = 32;
+
+/// Requests for a known challenge from one address, since the last write.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct KnownPollTally {
+    /// The challenge answered.
+    pub challenge: AcmeChallengeId,
+    /// Who asked.
+    pub remote_ip: Option<String>,
+    /// How many times.
+    pub count: u64,
+    /// First seen.
+    pub first: time::OffsetDateTime,
+    /// Last seen.
+    pub last: time::OffsetDateTime,
+}
+
+/// Requests for an unknown host and token, since the last write.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UnknownPollTally {
+    /// The host asked for.
+    pub host: String,
+    /// The token asked for.
+    pub token: String,
+    /// Who asked last.
+    pub remote_ip: Option<String>,
+    /// How many times.
+    pub count: u64,
+    /// First seen.
+    pub first: time::OffsetDateTime,
+    /// Last seen.
+    pub last: time::OffsetDateTime,
+}
+
+/// One batch of poll tallies to write.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct PollTallies {
+    /// Known challenges.
+    pub known: Vec<KnownPollTally>,
+    /// Unknown hosts and tokens.
+    pub unknown: Vec<UnknownPollTally>,
+    /// Unknown rows to keep after the write.
+    pub unknown_rows: u64,
+}
+
+impl PollTallies {
+    /// Number of tallies in the batch.
+    pub fn len(&self) -> usize {
+        self.known.len() + self.unknown.len()
+    }
+
+    /// Whether there is nothing to write.
+    pub fn is_empty(&self) -> bool {
+        self.known.is_empty() && self.unknown.is_empty()
+    }
 }
