@@ -28,6 +28,8 @@ pub struct Config {
     pub redis: RedisConfig,
     /// OpenResty/nginx servers whose certificate cache peter expires.
     pub nginx: NginxConfig,
+    /// Certificates accepted in an imported or uploaded chain.
+    pub max_chain_certificates: usize,
 }
 
 /// nginx/OpenResty cache settings.
@@ -90,6 +92,41 @@ impl Default for RedisConfig {
 pub struct ServerConfig {
     /// Listen address.
     pub listen: String,
+    /// Runtime worker threads; 0 means one per CPU core.
+    pub workers: usize,
+    /// Seconds allowed for a request's headers to arrive.
+    pub header_read_timeout_seconds: u64,
+    /// Seconds allowed for an admin request's body to arrive.
+    pub body_timeout_seconds: u64,
+    /// Seconds a connection may stay without traffic.
+    pub idle_timeout_seconds: u64,
+    /// Connections open at once (kept below the descriptor limit).
+    pub max_connections: usize,
+    /// Requests served on one connection before it is closed.
+    pub max_requests_per_connection: u64,
+}
+
+impl ServerConfig {
+    /// The connection limits these settings describe.
+    pub fn limits(&self) -> peter_http::ServerLimits {
+        use std::time::Duration;
+        peter_http::ServerLimits::default()
+            .with_timeouts(
+                Duration::from_secs(self.header_read_timeout_seconds.max(1)),
+                Duration::from_secs(self.idle_timeout_seconds.max(1)),
+            )
+            .with_max_connections(self.max_connections.max(1))
+            .with_max_requests_per_connection(self.max_requests_per_connection.max(1))
+    }
+
+    /// Worker threads to run: the configured number, or one per core.
+    pub fn worker_threads(&self) -> usize {
+        if self.workers > 0 {
+            self.workers
+        } else {
+            std::thread::available_parallelism().map_or(2, |n| n.get())
+        }
+    }
 }
 
 /// Admin API settings.
@@ -131,6 +168,7 @@ impl Default for Config {
             admin: AdminConfig::default(),
             redis: RedisConfig::default(),
             nginx: NginxConfig::default(),
+            max_chain_certificates: peter_core::app::DEFAULT_MAX_CHAIN_CERTIFICATES,
         }
     }
 }
@@ -139,6 +177,12 @@ impl Default for ServerConfig {
     fn default() -> Self {
         Self {
             listen: "127.0.0.1:7201".into(),
+            workers: 0,
+            header_read_timeout_seconds: 30,
+            body_timeout_seconds: 60,
+            idle_timeout_seconds: 60,
+            max_connections: 4096,
+            max_requests_per_connection: 1000,
         }
     }
 }
@@ -213,6 +257,35 @@ impl Config {
         }
         if let Some(v) = get("PETER_LISTEN") {
             self.server.listen = v;
+        }
+        fn number<T: std::str::FromStr>(name: &'static str, v: &str) -> Result<T, ConfigError> {
+            v.trim().parse().map_err(|_| ConfigError::Env {
+                name,
+                message: format!("`{v}` is not a whole number"),
+            })
+        }
+        if let Some(v) = get("PETER_MAX_CHAIN_CERTIFICATES") {
+            self.max_chain_certificates = number("PETER_MAX_CHAIN_CERTIFICATES", &v)?;
+        }
+        if let Some(v) = get("PETER_WORKERS") {
+            self.server.workers = number("PETER_WORKERS", &v)?;
+        }
+        if let Some(v) = get("PETER_HEADER_READ_TIMEOUT_SECONDS") {
+            self.server.header_read_timeout_seconds =
+                number("PETER_HEADER_READ_TIMEOUT_SECONDS", &v)?;
+        }
+        if let Some(v) = get("PETER_BODY_TIMEOUT_SECONDS") {
+            self.server.body_timeout_seconds = number("PETER_BODY_TIMEOUT_SECONDS", &v)?;
+        }
+        if let Some(v) = get("PETER_IDLE_TIMEOUT_SECONDS") {
+            self.server.idle_timeout_seconds = number("PETER_IDLE_TIMEOUT_SECONDS", &v)?;
+        }
+        if let Some(v) = get("PETER_MAX_CONNECTIONS") {
+            self.server.max_connections = number("PETER_MAX_CONNECTIONS", &v)?;
+        }
+        if let Some(v) = get("PETER_MAX_REQUESTS_PER_CONNECTION") {
+            self.server.max_requests_per_connection =
+                number("PETER_MAX_REQUESTS_PER_CONNECTION", &v)?;
         }
         if let Some(v) = get("PETER_REDIS_URL") {
             self.redis.url = v;

@@ -111,8 +111,7 @@ pub enum Command {
     },
 }
 
-#[tokio::main(flavor = "multi_thread", worker_threads = 2)]
-async fn main() -> ExitCode {
+fn main() -> ExitCode {
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
         Err(e) if !e.use_stderr() => {
@@ -144,8 +143,26 @@ async fn main() -> ExitCode {
         )
         .with_writer(std::io::stderr)
         .init();
+    // The runtime's size comes from the configuration (`server.workers`,
+    // PETER_WORKERS); a configuration that does not load is reported by the
+    // command itself.
+    let workers = config::Config::load(&cli.data_dir).map_or_else(
+        |_| config::ServerConfig::default().worker_threads(),
+        |c| c.server.worker_threads(),
+    );
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(workers)
+        .enable_all()
+        .build()
+    {
+        Ok(runtime) => runtime,
+        Err(e) => {
+            eprintln!("peter: error: cannot start the runtime: {e}");
+            return ExitCode::from(1);
+        }
+    };
     let json = cli.json;
-    match commands::run(cli).await {
+    match runtime.block_on(commands::run(cli)) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             if json {

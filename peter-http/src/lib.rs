@@ -33,14 +33,28 @@
 //! lock, so concurrent validation fetches are answered concurrently.
 
 #![warn(missing_docs)]
+// Input meets numbers and indexes here: no silent overflow, no panic
+// outside tests (the workspace lint run makes these errors).
+#![cfg_attr(
+    not(test),
+    warn(
+        clippy::arithmetic_side_effects,
+        clippy::unwrap_used,
+        clippy::expect_used,
+        clippy::panic,
+        clippy::indexing_slicing
+    )
+)]
 
 pub mod admin;
 #[cfg(feature = "fake-server")]
 pub mod fake;
 pub mod nginx;
 mod public;
+mod server;
 pub mod views;
 mod wire;
 
 pub use admin::{ADMIN_PREFIX, AccessError, AdminAccess, AdminState};
 pub use public::{PublicServer, PublicState, public_routes, routes};
+pub use server::{ServerLimits, serve};

@@ -4,9 +4,10 @@ use std::net::SocketAddr;
 
 use peter_core::app::{ChallengeRequest, Peter};
 use poem::http::{HeaderValue, StatusCode, header};
-use poem::listener::{Acceptor, Listener, TcpListener};
 use poem::web::{Data, Path};
-use poem::{Endpoint, EndpointExt, IntoResponse, Request, Response, Route, Server, get, handler};
+use poem::{Endpoint, EndpointExt, IntoResponse, Request, Response, Route, get, handler};
+
+use crate::ServerLimits;
 
 /// What the public routes need.
 #[derive(Clone)]
@@ -27,12 +28,14 @@ impl PublicState {
     }
 }
 
-/// The host a request was made for: the Host header without its port,
-/// lowercased.
+/// The host a request was made for, lowercased and without its port: the
+/// host of an absolute-form target if there is one (RFC 9112 §3.2.2 lets it
+/// override Host), else the Host header.
 fn request_host(req: &Request) -> String {
     let host = req
-        .header(header::HOST)
-        .or_else(|| req.uri().host())
+        .uri()
+        .host()
+        .or_else(|| req.header(header::HOST))
         .unwrap_or_default();
     let without_port = if let Some(rest) = host.strip_prefix('[') {
         rest.split(']').next().unwrap_or(rest)
@@ -111,6 +114,19 @@ fn whoami(req: &Request) -> Response {
     text(StatusCode::OK, request_host(req))
 }
 
+/// Why a request's Host is refused (RFC 9112 §3.2: an HTTP/1.1 request has
+/// exactly one Host header), or `None`.
+fn bad_host(req: &Request) -> Option<&'static str> {
+    if req.version() != poem::http::Version::HTTP_11 {
+        return None;
+    }
+    match req.headers().get_all(header::HOST).iter().count() {
+        0 if req.uri().authority().is_none() => Some("an HTTP/1.1 request needs a Host header\n"),
+        0 | 1 => None,
+        _ => Some("a request has one Host header\n"),
+    }
+}
+
 /// The public routes, with `X-Peter-SSLers: <environment>` on every response.
 pub fn public_routes(state: PublicState) -> impl Endpoint {
     routes(state, None)
@@ -131,11 +147,19 @@ pub fn routes(state: PublicState, admin: Option<crate::AdminState>) -> impl Endp
     route.data(state).around(move |ep, req| {
         let environment = environment.clone();
         async move {
-            let mut response = match ep.call(req).await {
-                Ok(r) => r.into_response(),
-                Err(e) => e.into_response(),
+            let mut response = match bad_host(&req) {
+                Some(why) => text(StatusCode::BAD_REQUEST, why.to_string()),
+                None => match ep.call(req).await {
+                    Ok(r) => r.into_response(),
+                    Err(e) => e.into_response(),
+                },
             };
-            response.headers_mut().insert("X-Peter-SSLers", environment);
+            let headers = response.headers_mut();
+            headers.insert("X-Peter-SSLers", environment);
+            headers.insert(
+                header::X_CONTENT_TYPE_OPTIONS,
+                HeaderValue::from_static("nosniff"),
+            );
             Ok(response)
         }
     })
@@ -166,12 +190,19 @@ impl PublicServer {
         state: PublicState,
         admin: Option<crate::AdminState>,
     ) -> std::io::Result<Self> {
-        let acceptor = TcpListener::bind(addr).into_acceptor().await?;
-        let local_addr = acceptor
-            .local_addr()
-            .first()
-            .and_then(|a| a.as_socket_addr().copied())
-            .unwrap_or(addr);
+        Self::start_with_limits(addr, state, admin, ServerLimits::default()).await
+    }
+
+    /// Like [`PublicServer::start_with_admin`], with every connection held
+    /// to `limits`.
+    pub async fn start_with_limits(
+        addr: SocketAddr,
+        state: PublicState,
+        admin: Option<crate::AdminState>,
+        limits: ServerLimits,
+    ) -> std::io::Result<Self> {
+        let listener = tokio::net::TcpListener::bind(addr).await?;
+        let local_addr = listener.local_addr()?;
         let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
         let peter = state.peter.clone();
         let flusher = {
@@ -189,17 +220,15 @@ impl PublicServer {
                 }
             })
         };
-        let task = tokio::spawn(async move {
-            Server::new_with_acceptor(acceptor)
-                .run_with_graceful_shutdown(
-                    routes(state, admin),
-                    async move {
-                        let _ = stopped.await;
-                    },
-                    Some(std::time::Duration::from_secs(5)),
-                )
-                .await
-        });
+        let task = tokio::spawn(crate::server::serve(
+            listener,
+            routes(state, admin),
+            limits,
+            async move {
+                let _ = stopped.await;
+            },
+            std::time::Duration::from_secs(5),
+        ));
         Ok(Self {
             local_addr,
             stop: Some(stop),

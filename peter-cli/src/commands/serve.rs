@@ -36,7 +36,8 @@ pub async fn run(
     })?;
     let state = PublicState::new(ctx.peter.clone(), ctx.config.environment.clone());
     let with_admin = admin_state.is_some();
-    let server = PublicServer::start_with_admin(addr, state, admin_state)
+    let limits = ctx.config.server.limits();
+    let server = PublicServer::start_with_limits(addr, state, admin_state, limits)
         .await
         .map_err(|e| CliError::Usage(format!("cannot listen on {addr}: {e}")))?;
     if with_admin {
@@ -103,5 +104,9 @@ async fn admin_state(cli: &Cli, ctx: &Context) -> Result<AdminState, CliError> {
             .with_gateway_token(ctx.config.admin.gateway_token.clone())
             .map_err(usage)?;
     }
-    Ok(AdminState::new(ctx.peter.clone(), access).max_body_bytes(ctx.config.admin.max_body_bytes))
+    Ok(AdminState::new(ctx.peter.clone(), access)
+        .max_body_bytes(ctx.config.admin.max_body_bytes)
+        .body_timeout(std::time::Duration::from_secs(
+            ctx.config.server.body_timeout_seconds.max(1),
+        )))
 }

@@ -55,6 +55,9 @@ pub struct AdminState {
     pub access: Arc<AdminAccess>,
     /// Largest request body accepted (413 beyond).
     pub max_body_bytes: usize,
+    /// Time allowed for a request body to arrive once its headers have
+    /// (408 beyond; default 60 s).
+    pub body_timeout: std::time::Duration,
 }
 
 impl AdminState {
@@ -64,12 +67,19 @@ impl AdminState {
             peter,
             access: Arc::new(access),
             max_body_bytes: DEFAULT_MAX_BODY_BYTES,
+            body_timeout: std::time::Duration::from_secs(60),
         }
     }
 
     /// With another body limit.
     pub fn max_body_bytes(mut self, limit: usize) -> Self {
         self.max_body_bytes = limit;
+        self
+    }
+
+    /// With another deadline for request bodies.
+    pub fn body_timeout(mut self, timeout: std::time::Duration) -> Self {
+        self.body_timeout = timeout;
         self
     }
 }
@@ -202,28 +212,63 @@ fn json_error(e: poem::Error) -> Response {
 /// Reads at most `limit` bytes of a request body: a longer one (announced
 /// or not) is refused with 413 before any handler sees it. The refusal
 /// closes the connection, since the rest of the body was not read.
+/// Whether a request carries the admin or the gateway token.
+fn authenticated(req: &poem::Request, access: &AdminAccess) -> bool {
+    req.header(poem::http::header::AUTHORIZATION)
+        .and_then(|v| {
+            let (scheme, token) = v.split_once(' ')?;
+            scheme.eq_ignore_ascii_case("bearer").then(|| token.trim())
+        })
+        .is_some_and(|token| access.is_admin(token) || access.is_gateway(token))
+}
+
+/// Reads a request body only for an authenticated caller, within the size
+/// limit (413) and the deadline (408). An anonymous request is answered
+/// (401, or whatever the route says) without its body being read, so a
+/// stranger learns nothing from the size check and cannot hold a reader.
 async fn limit_body<E: Endpoint>(
     ep: Arc<E>,
     mut req: poem::Request,
+    access: Arc<AdminAccess>,
     limit: usize,
+    deadline: std::time::Duration,
 ) -> poem::Result<Response> {
-    let too_large = || {
-        let mut r = json_error(poem::Error::from_status(StatusCode::PAYLOAD_TOO_LARGE));
+    let closing = |status: StatusCode| {
+        let mut r = json_error(poem::Error::from_status(status));
         r.headers_mut().insert(
             poem::http::header::CONNECTION,
             poem::http::HeaderValue::from_static("close"),
         );
         r
     };
+    let has_body = req
+        .header(poem::http::header::CONTENT_LENGTH)
+        .is_some_and(|v| v.trim() != "0")
+        || req
+            .headers()
+            .contains_key(poem::http::header::TRANSFER_ENCODING);
+    if has_body && !authenticated(&req, &access) {
+        // The route refuses it; its body stays unread and the connection
+        // is not reused.
+        req.set_body(poem::Body::empty());
+        let mut response = ep.call(req).await?.into_response();
+        response.headers_mut().insert(
+            poem::http::header::CONNECTION,
+            poem::http::HeaderValue::from_static("close"),
+        );
+        return Ok(response);
+    }
     let announced = req
         .header(poem::http::header::CONTENT_LENGTH)
         .and_then(|v| v.parse::<usize>().ok());
     if announced.is_some_and(|n| n > limit) {
-        return Ok(too_large());
+        return Ok(closing(StatusCode::PAYLOAD_TOO_LARGE));
     }
     let body = req.take_body();
-    let Ok(bytes) = body.into_bytes_limit(limit).await else {
-        return Ok(too_large());
+    let bytes = match tokio::time::timeout(deadline, body.into_bytes_limit(limit)).await {
+        Err(_) => return Ok(closing(StatusCode::REQUEST_TIMEOUT)),
+        Ok(Err(_)) => return Ok(closing(StatusCode::PAYLOAD_TOO_LARGE)),
+        Ok(Ok(bytes)) => bytes,
     };
     req.set_body(bytes);
     Ok(ep.call(req).await?.into_response())
@@ -235,7 +280,9 @@ async fn limit_body<E: Endpoint>(
 /// data, so they need no token.
 pub fn admin_routes(state: AdminState) -> impl Endpoint {
     let access = state.access.clone();
+    let access_for_body = state.access.clone();
     let limit = state.max_body_bytes;
+    let deadline = state.body_timeout;
     let service = admin_api(state);
     let spec_json = service.spec();
     let spec = service.spec_endpoint();
@@ -249,7 +296,10 @@ pub fn admin_routes(state: AdminState) -> impl Endpoint {
     let known = Arc::new(semantics::KnownParameters::from_spec(&spec_json));
     route
         .data(access)
-        .around(move |ep, req| limit_body(ep, req, limit))
+        .around(move |ep, req| {
+            let access = access_for_body.clone();
+            limit_body(ep, req, access, limit, deadline)
+        })
         .around(move |ep, req| semantics::refuse_unknown_parameters(ep, req, known.clone()))
         .around(semantics::conditional_get)
         .catch_all_error(|e: poem::Error| async move { json_error(e) })
