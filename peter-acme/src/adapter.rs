@@ -675,7 +675,10 @@ impl AcmeClient for InstantAcmeClient {
         Ok(RenewalWindow {
             start,
             end,
-            retry_after: OffsetDateTime::now_utc() + time::Duration::seconds(retry),
+            retry_after: peter_core::model::rules::later_by(
+                OffsetDateTime::now_utc(),
+                time::Duration::seconds(retry),
+            ),
         })
     }
 

@@ -129,7 +129,7 @@ pub fn retry_after_seconds(headers: &::http::HeaderMap) -> Option<i64> {
     let format = time::format_description::well_known::Rfc2822;
     let at = time::OffsetDateTime::parse(value, &format).ok()?;
     Some(
-        (at - time::OffsetDateTime::now_utc())
+        peter_core::model::rules::between(time::OffsetDateTime::now_utc(), at)
             .whole_seconds()
             .max(0),
     )

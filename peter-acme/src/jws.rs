@@ -40,8 +40,10 @@ impl Signer {
     }
 
     fn jwk(&self) -> serde_json::Value {
+        // An uncompressed P-256 point: 0x04, then 32 bytes of x and 32 of y.
         let point = self.key.public_key().as_ref();
-        let (x, y) = point[1..].split_at(32);
+        let coordinates = point.get(1..).unwrap_or_default();
+        let (x, y) = coordinates.split_at(coordinates.len().min(32));
         serde_json::json!({
             "crv": "P-256",
             "kty": "EC",
@@ -54,10 +56,11 @@ impl Signer {
     pub fn thumbprint(&self) -> String {
         // Members in lexicographic order, no whitespace, as RFC 7638 requires.
         let jwk = self.jwk();
+        let member = |name: &str| jwk.get(name).and_then(|v| v.as_str()).unwrap_or_default();
         let canonical = format!(
             r#"{{"crv":"P-256","kty":"EC","x":"{}","y":"{}"}}"#,
-            jwk["x"].as_str().unwrap_or_default(),
-            jwk["y"].as_str().unwrap_or_default()
+            member("x"),
+            member("y")
         );
         let digest = aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, canonical.as_bytes());
         URL_SAFE_NO_PAD.encode(digest.as_ref())
@@ -71,11 +74,15 @@ impl Signer {
         url: &str,
         payload: Option<&serde_json::Value>,
     ) -> Result<Vec<u8>, AcmeError> {
-        let mut protected = serde_json::json!({"alg": "ES256", "nonce": nonce, "url": url});
+        let mut protected = serde_json::Map::new();
+        protected.insert("alg".into(), "ES256".into());
+        protected.insert("nonce".into(), nonce.into());
+        protected.insert("url".into(), url.into());
         match kid {
-            Some(kid) => protected["kid"] = kid.into(),
-            None => protected["jwk"] = self.jwk(),
-        }
+            Some(kid) => protected.insert("kid".into(), kid.into()),
+            None => protected.insert("jwk".into(), self.jwk()),
+        };
+        let protected = serde_json::Value::Object(protected);
         let protected = URL_SAFE_NO_PAD.encode(protected.to_string());
         let payload = match payload {
             Some(p) => URL_SAFE_NO_PAD.encode(p.to_string()),
@@ -156,9 +163,9 @@ pub async fn post(
     url: &str,
     payload: Option<&serde_json::Value>,
 ) -> Result<RawResponse, AcmeError> {
-    let mut attempt = 0;
+    let mut attempt = 0u32;
     loop {
-        attempt += 1;
+        attempt = attempt.saturating_add(1);
         let nonce = match nonces.take() {
             Some(n) => n,
             None => {

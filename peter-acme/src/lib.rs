@@ -35,11 +35,31 @@
 //! records a body, a JWS, a nonce or key material.
 
 #![warn(missing_docs)]
+// Input meets numbers and indexes here: no silent overflow, no panic
+// outside tests (the workspace lint run makes these errors).
+#![cfg_attr(
+    not(test),
+    warn(
+        clippy::arithmetic_side_effects,
+        clippy::unwrap_used,
+        clippy::expect_used,
+        clippy::panic,
+        clippy::indexing_slicing
+    )
+)]
 
 mod adapter;
 mod http;
 mod jws;
 #[cfg(feature = "testkit")]
+// Test support: panicking on a broken fixture is the point.
+#[allow(
+    clippy::arithmetic_side_effects,
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
 pub mod testkit;
 
 pub use adapter::InstantAcmeClient;

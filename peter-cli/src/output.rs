@@ -30,7 +30,10 @@ pub fn emit<T: Serialize>(json: bool, value: &T, human: impl FnOnce() -> String)
             Err(e) => eprintln!("peter: error: cannot encode output: {e}"),
         }
     } else {
-        let text = human();
+        // Human text holds names, subjects and messages from certificates
+        // and CAs: control characters in them (a terminal title, a screen
+        // clear) are shown escaped, never sent to the terminal.
+        let text = terminal_safe(&human());
         if !text.is_empty() {
             write_stdout(format!("{}\n", text.trim_end()).as_bytes());
         }
@@ -105,4 +108,36 @@ pub fn printable(text: &str) -> String {
             }
         })
         .collect()
+}
+
+/// `text` with every control character but line breaks and tabs escaped.
+pub fn terminal_safe(text: &str) -> String {
+    text.split('\n')
+        .map(|line| {
+            line.split('\t')
+                .map(printable)
+                .collect::<Vec<_>>()
+                .join("\t")
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn control_characters_from_certificates_never_reach_the_terminal() {
+        let hostile = "a.example.com\u{1b}]0;owned\u{7}\u{1b}[2J\r\u{9b}31m\nissuer: x\ty";
+        let shown = terminal_safe(hostile);
+        assert!(
+            !shown
+                .chars()
+                .any(|c| c.is_control() && c != '\n' && c != '\t'),
+            "{shown:?}"
+        );
+        assert_eq!(shown.lines().count(), 2);
+        assert!(shown.contains("\\u{1b}]0;owned\\u{7}"), "{shown}");
+    }
 }

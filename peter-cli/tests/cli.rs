@@ -102,6 +102,18 @@ fn init_is_idempotent_private_and_prints_the_token_once() {
         std::fs::read_to_string(data.join("peter.toml")).unwrap(),
         config_before
     );
+
+    // Files holding secrets that someone loosened are tightened, and said so.
+    for file in ["admin-token", "peter.sqlite", "peter.toml"] {
+        std::fs::set_permissions(data.join(file), std::fs::Permissions::from_mode(0o644)).unwrap();
+    }
+    let third = peter(&data, &["init"]);
+    assert!(third.status.success());
+    let said = String::from_utf8_lossy(&third.stderr);
+    for file in ["admin-token", "peter.sqlite", "peter.toml"] {
+        assert_eq!(mode(&data.join(file)), 0o600, "{file}");
+        assert!(said.contains(file), "init says it tightened {file}: {said}");
+    }
 }
 
 #[test]
@@ -205,6 +217,55 @@ fn bad_input_is_one_line_and_a_non_zero_exit() {
         2,
     );
     assert_one_line_error(&peter(&data, &["cert", "show", "999"]), 3);
+    // DER where PEM is expected: said so, with the conversion.
+    let der = dir.0.join("cert.der");
+    std::fs::write(&der, leaf.certificate.der()).unwrap();
+    let key_path = dir.write("key.pem", leaf.key.pem());
+    let out = peter(
+        &data,
+        &[
+            "import",
+            "cert",
+            "--cert",
+            der.to_str().unwrap(),
+            "--key",
+            key_path.to_str().unwrap(),
+        ],
+    );
+    assert_one_line_error(&out, 2);
+    assert!(String::from_utf8_lossy(&out.stderr).contains("is DER (binary), not PEM"));
+    // An empty chain file is an error, not "no chain".
+    let empty = dir.write("empty.pem", "");
+    let out = peter(
+        &data,
+        &[
+            "import",
+            "cert",
+            "--cert",
+            c,
+            "--key",
+            key_path.to_str().unwrap(),
+            "--chain",
+            empty.to_str().unwrap(),
+        ],
+    );
+    assert_one_line_error(&out, 2);
+    assert!(String::from_utf8_lossy(&out.stderr).contains("chain is empty"));
+    // Day counts that would overflow a date are refused, the parameter named.
+    for args in [
+        &["renew", "--dry-run", "--days", "3000000"][..],
+        &["cert", "list", "--expiring", "3000000"][..],
+        &["cert", "list", "--expiring=-1"][..],
+    ] {
+        let out = peter(&data, args);
+        assert_one_line_error(&out, 2);
+        assert!(
+            String::from_utf8_lossy(&out.stderr).contains("invalid days"),
+            "{args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    assert_one_line_error(&peter(&data, &["renew", "--lease-seconds", "0"]), 2);
     assert_one_line_error(&peter(&data, &["domain", "add", "bad_name.example.com"]), 2);
     // There is no mark that undoes a revocation: the marks are listed.
     let unrevoke = peter(&data, &["cert", "mark", "1", "unrevoke"]);
@@ -227,6 +288,23 @@ fn bad_input_is_one_line_and_a_non_zero_exit() {
         list["pagination"]["total_items"], 0,
         "nothing was half-written"
     );
+
+    // PETER_LOG is honoured below info, and the default stays quiet.
+    let logged = |filter: &str| {
+        let out = Command::new(env!("CARGO_BIN_EXE_peter"))
+            .arg("--data-dir")
+            .arg(&data)
+            .args(["cert", "list"])
+            .env_remove("PETER_DATABASE_URL")
+            .env("PETER_LOG", filter)
+            .output()
+            .unwrap();
+        assert!(out.status.success());
+        String::from_utf8_lossy(&out.stderr).into_owned()
+    };
+    assert!(logged("debug").contains("DEBUG"), "debug events are shown");
+    assert!(logged("trace").contains("TRACE"), "trace events are shown");
+    assert!(!logged("warn").contains("DEBUG"));
 }
 
 #[test]

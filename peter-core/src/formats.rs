@@ -92,6 +92,22 @@ pub enum FormatError {
     /// The certificate carries no usable DNS name.
     #[error("the certificate names no DNS name")]
     NoDomainNames,
+    /// A CA certificate (basic constraints CA:TRUE) was given as a leaf.
+    #[error(
+        "the certificate is a CA certificate (CA:TRUE), not a server certificate; give the leaf, and the CA certificates as its chain"
+    )]
+    CaCertificateAsLeaf,
+    /// A chain was given but holds no certificate.
+    #[error("the chain is empty; leave it out, or give the intermediate certificates in PEM")]
+    EmptyChain,
+    /// A chain longer than the limit.
+    #[error("the chain holds {count} certificates; at most {max} are accepted")]
+    ChainTooLong {
+        /// Certificates given.
+        count: usize,
+        /// The limit.
+        max: usize,
+    },
     /// A DNS name in the certificate or request is invalid.
     #[error("invalid domain name `{name}` in the {what}: {reason}")]
     InvalidDomainName {
@@ -118,12 +134,13 @@ pub enum FormatError {
 /// Lowercase hexadecimal of bytes.
 pub fn hex(bytes: &[u8]) -> String {
     use std::fmt::Write;
-    bytes
-        .iter()
-        .fold(String::with_capacity(bytes.len() * 2), |mut s, b| {
+    bytes.iter().fold(
+        String::with_capacity(bytes.len().saturating_mul(2)),
+        |mut s, b| {
             let _ = write!(s, "{b:02x}");
             s
-        })
+        },
+    )
 }
 
 /// SHA-1 of bytes, as lowercase hex (certificate fingerprints).
@@ -471,7 +488,9 @@ pub fn normalize_pem_bundle(text: &str) -> Result<String, FormatError> {
 /// Decodes the first PEM block of `text` to DER, checking its label.
 pub fn pem_to_der(text: &str, expected: &'static str) -> Result<Vec<u8>, FormatError> {
     let blocks = parse_pem_blocks(text, expected_what(expected))?;
-    let block = &blocks[0];
+    let block = blocks.first().ok_or(FormatError::NoPemBlock {
+        what: expected_what(expected),
+    })?;
     if block.tag() != expected {
         return Err(FormatError::WrongPemType {
             expected,
@@ -522,13 +541,12 @@ impl ParsedPrivateKey {
             .iter()
             .filter(|b| b.tag() != "EC PARAMETERS")
             .collect();
-        if keys.len() != 1 {
+        let [block] = keys.as_slice() else {
             return Err(FormatError::UnexpectedCount {
                 what: "private key",
                 count: keys.len(),
             });
-        }
-        let block = keys[0];
+        };
         let der = match block.tag() {
             PEM_PRIVATE_KEY => PrivateKeyDer::Pkcs8(block.contents().to_vec().into()),
             PEM_RSA_PRIVATE_KEY => PrivateKeyDer::Pkcs1(block.contents().to_vec().into()),
@@ -570,8 +588,12 @@ impl ParsedPrivateKey {
     }
 
     fn from_pkcs8(pkcs8: Vec<u8>) -> Result<Self, FormatError> {
-        let pair = KeyPair::try_from(pkcs8.as_slice())
-            .map_err(|e| FormatError::MalformedPrivateKey(e.to_string()))?;
+        let pair = KeyPair::try_from(pkcs8.as_slice()).map_err(|e| {
+            // Say what the key is when it parses but is not one we handle
+            // (RSA 16384 is refused by the crypto library, not misformed).
+            unsupported_rsa_size(&pkcs8)
+                .unwrap_or_else(|| FormatError::MalformedPrivateKey(e.to_string()))
+        })?;
         let spki_der = pair.subject_public_key_info();
         let technology = technology_of_spki(&spki_der)?;
         Ok(Self {
@@ -640,6 +662,31 @@ impl ParsedPrivateKey {
     }
 }
 
+/// `UnsupportedKey("RSA n bits")` for an RSA PKCS#8 key of a size peter
+/// does not manage; `None` for anything else.
+fn unsupported_rsa_size(pkcs8: &[u8]) -> Option<FormatError> {
+    use pkcs8::der::Decode;
+    let info = pkcs8::PrivateKeyInfo::from_der(pkcs8).ok()?;
+    if info.algorithm.oid != OID_RSA_ENCRYPTION {
+        return None;
+    }
+    let key = pkcs1::RsaPrivateKey::from_der(info.private_key).ok()?;
+    let bits = key.modulus.as_bytes().len().saturating_mul(8);
+    (!matches!(bits, 2048 | 3072 | 4096))
+        .then(|| FormatError::UnsupportedKey(format!("RSA {bits} bits")))
+}
+
+/// A readable name for an elliptic curve's OID.
+fn curve_name(oid: &str) -> String {
+    match oid {
+        "1.2.840.10045.3.1.7" => "EC P-256".into(),
+        "1.3.132.0.34" => "EC P-384".into(),
+        "1.3.132.0.35" => "EC P-521".into(),
+        "1.3.132.0.10" => "EC secp256k1".into(),
+        other => format!("EC curve {other}"),
+    }
+}
+
 fn technology_of_spki(spki_der: &[u8]) -> Result<KeyTechnology, FormatError> {
     let (_, spki) = x509_parser::x509::SubjectPublicKeyInfo::from_der(spki_der)
         .map_err(|e| FormatError::MalformedPrivateKey(e.to_string()))?;
@@ -649,7 +696,15 @@ fn technology_of_spki(spki_der: &[u8]) -> Result<KeyTechnology, FormatError> {
     KeyTechnology::from_public_key(&key).ok_or_else(|| {
         FormatError::UnsupportedKey(match key {
             x509_parser::public_key::PublicKey::RSA(rsa) => format!("RSA {} bits", rsa.key_size()),
-            x509_parser::public_key::PublicKey::EC(ec) => format!("EC {} bits", ec.key_size()),
+            x509_parser::public_key::PublicKey::EC(_) => spki
+                .algorithm
+                .parameters
+                .as_ref()
+                .and_then(|p| p.as_oid().ok())
+                .map_or_else(
+                    || "EC key on an unnamed curve".into(),
+                    |oid| curve_name(&oid.to_id_string()),
+                ),
             _ => "key algorithm".to_string(),
         })
     })
@@ -687,7 +742,7 @@ fn sec1_to_pkcs8(sec1: &[u8]) -> Result<Vec<u8>, FormatError> {
         }
     }
     Err(FormatError::UnsupportedKey(
-        "an EC key that is neither P-256 nor P-384, or a damaged SEC1 key".into(),
+        "an EC key that is neither P-256 nor P-384 (P-521, for one), or a damaged SEC1 key".into(),
     ))
 }
 
@@ -717,13 +772,12 @@ impl ParsedCsr {
     /// Parses a request from PEM text (`CERTIFICATE REQUEST`).
     pub fn from_pem(text: &str) -> Result<Self, FormatError> {
         let blocks = parse_pem_blocks(text, "certificate request")?;
-        if blocks.len() != 1 {
+        let [block] = blocks.as_slice() else {
             return Err(FormatError::UnexpectedCount {
                 what: "certificate request",
                 count: blocks.len(),
             });
-        }
-        let block = &blocks[0];
+        };
         if block.tag() != PEM_CERTIFICATE_REQUEST && block.tag() != "NEW CERTIFICATE REQUEST" {
             return Err(FormatError::WrongPemType {
                 expected: PEM_CERTIFICATE_REQUEST,
@@ -784,11 +838,12 @@ impl ParsedCsr {
     pub fn build(key: &ParsedPrivateKey, names: &UniqueFqdnSet) -> Result<Self, FormatError> {
         let crypto = |e: rcgen::Error| FormatError::Crypto(e.to_string());
         let list: Vec<String> = names.names().map(|n| n.as_str().to_string()).collect();
-        let mut params = rcgen::CertificateParams::new(list.clone()).map_err(crypto)?;
+        let first = list.first().cloned().ok_or(FormatError::NoDomainNames)?;
+        let mut params = rcgen::CertificateParams::new(list).map_err(crypto)?;
         params.distinguished_name = rcgen::DistinguishedName::new();
         params
             .distinguished_name
-            .push(rcgen::DnType::CommonName, list[0].clone());
+            .push(rcgen::DnType::CommonName, first);
         let pair = key.key_pair()?;
         let csr = params.serialize_request(&pair).map_err(crypto)?;
         Self::from_der(csr.der().as_ref())
@@ -818,14 +873,16 @@ pub fn private_key_from_jwk(json: &str) -> Result<ParsedPrivateKey, FormatError>
     let bad = |m: &str| FormatError::MalformedPrivateKey(format!("JWK: {m}"));
     let jwk: serde_json::Value = serde_json::from_str(json).map_err(|e| bad(&e.to_string()))?;
     let field = |name: &str| -> Result<Vec<u8>, FormatError> {
-        let text = jwk[name]
-            .as_str()
+        let text = jwk
+            .get(name)
+            .and_then(serde_json::Value::as_str)
             .ok_or_else(|| bad(&format!("missing `{name}`")))?;
         base64::engine::general_purpose::URL_SAFE_NO_PAD
             .decode(text.trim_end_matches('='))
             .map_err(|_| bad(&format!("`{name}` is not base64url")))
     };
-    match (jwk["kty"].as_str(), jwk["crv"].as_str()) {
+    let member = |name: &str| jwk.get(name).and_then(serde_json::Value::as_str);
+    match (member("kty"), member("crv")) {
         (Some("EC"), Some("P-256")) => {
             let (d, x, y) = (field("d")?, field("x")?, field("y")?);
             if d.len() != 32 || x.len() != 32 || y.len() != 32 {
@@ -850,5 +907,41 @@ pub fn private_key_from_jwk(json: &str) -> Result<ParsedPrivateKey, FormatError>
             kty.unwrap_or("?"),
             crv.unwrap_or("")
         ))),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// An RSA key whose modulus has 16,384 bits (the other fields are
+    /// placeholders: only the size is read before the key is refused;
+    /// generating a real one takes minutes).
+    fn rsa_16384_pkcs8() -> Vec<u8> {
+        use pkcs1::der::Encode;
+        use pkcs1::der::asn1::UintRef;
+        let modulus = vec![0xc5u8; 2048];
+        let small = [0x03u8];
+        let key = pkcs1::RsaPrivateKey {
+            modulus: UintRef::new(&modulus).unwrap(),
+            public_exponent: UintRef::new(&[0x01, 0x00, 0x01]).unwrap(),
+            private_exponent: UintRef::new(&modulus).unwrap(),
+            prime1: UintRef::new(&small).unwrap(),
+            prime2: UintRef::new(&small).unwrap(),
+            exponent1: UintRef::new(&small).unwrap(),
+            exponent2: UintRef::new(&small).unwrap(),
+            coefficient: UintRef::new(&small).unwrap(),
+            other_prime_infos: None,
+        };
+        wrap_pkcs1(&key.to_der().unwrap()).unwrap()
+    }
+
+    #[test]
+    fn an_rsa_key_too_large_is_named_by_its_size() {
+        let err = ParsedPrivateKey::from_bytes(&rsa_16384_pkcs8()).unwrap_err();
+        assert!(
+            matches!(&err, FormatError::UnsupportedKey(m) if m == "RSA 16384 bits"),
+            "{err}"
+        );
     }
 }

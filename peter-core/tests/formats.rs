@@ -310,3 +310,56 @@ fn jwk_keys_convert_when_p256_and_rsa_is_refused_clearly() {
         Err(FormatError::MalformedPrivateKey(_))
     ));
 }
+
+#[test]
+fn uploads_refuse_a_ca_as_leaf_an_empty_chain_and_an_overlong_chain() {
+    let pki = TestPki::new("limits");
+    let clock = clock();
+    let leaf = pki.issue(&["limits.example.com"], KeyTechnology::EcP256);
+    let root_key = pki.root_key().serialize_pem();
+    let ca_as_leaf = CertificateUpload {
+        certificate_pem: pki.root.pem(),
+        private_key_pem: &root_key,
+        chain_pem: None,
+    };
+    assert!(matches!(
+        prepare_certificate_import(ca_as_leaf, &clock),
+        Err(Error::Format(FormatError::CaCertificateAsLeaf))
+    ));
+    for empty in ["", "  \n\n"] {
+        assert!(matches!(
+            prepare_certificate_import(leaf.upload(Some(empty)), &clock),
+            Err(Error::Format(FormatError::EmptyChain))
+        ));
+    }
+    // The intermediate eleven times: refused by count, before any parsing.
+    let long = pki.chain_pem().repeat(11);
+    let err = prepare_certificate_import(leaf.upload(Some(&long)), &clock).unwrap_err();
+    assert!(
+        matches!(
+            err,
+            Error::Format(FormatError::ChainTooLong { count: 11, max: 10 })
+        ),
+        "{err}"
+    );
+    // A larger limit takes it (duplicates collapse into one link).
+    let ok = peter_core::services::import::prepare_certificate_import_with(
+        leaf.upload(Some(&long)),
+        &clock,
+        20,
+    )
+    .unwrap();
+    assert_eq!(ok.chain.intermediates.len(), 1);
+}
+
+#[test]
+fn unsupported_keys_are_named_for_what_they_are() {
+    use aws_lc_rs::signature::{ECDSA_P521_SHA512_ASN1_SIGNING, EcdsaKeyPair};
+    let p521 = EcdsaKeyPair::generate_pkcs8(
+        &ECDSA_P521_SHA512_ASN1_SIGNING,
+        &aws_lc_rs::rand::SystemRandom::new(),
+    )
+    .unwrap();
+    let err = ParsedPrivateKey::from_bytes(p521.as_ref()).unwrap_err();
+    assert!(err.to_string().contains("EC P-521"), "{err}");
+}

@@ -58,7 +58,8 @@ fn material(name: &str) -> Result<Material, String> {
         .unwrap_or_else(|_| "example.com".into());
     let key = ParsedPrivateKey::generate(KeyTechnology::EcP256).map_err(|e| e.to_string())?;
     let now = OffsetDateTime::now_utc();
-    let (not_before, not_after) = (now - Duration::hours(1), now + Duration::days(90));
+    let not_before = peter_core::model::rules::later_by(now, Duration::hours(-1));
+    let not_after = peter_core::model::rules::later_by(now, Duration::days(90));
     let cert = self_signed_certificate(&key, &[&name], not_before, not_after)
         .map_err(|e| e.to_string())?;
     Ok(Material {

@@ -81,7 +81,13 @@ impl NginxClient {
             Ok(response) => {
                 let status = response.status();
                 match response.json::<serde_json::Value>().await {
-                    Ok(json) if status.is_success() && json["result"] == "success" => Ok(json),
+                    Ok(json)
+                        if status.is_success()
+                            && json.get("result").and_then(serde_json::Value::as_str)
+                                == Some("success") =>
+                    {
+                        Ok(json)
+                    }
                     Ok(json) => Err(
                         serde_json::json!({"status": "error", "error": "response", "http_status": status.as_u16(), "response": json}),
                     ),

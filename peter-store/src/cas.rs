@@ -112,7 +112,7 @@ impl CaStore for SqlStore {
         certificate_ca_preference::Entity::insert(certificate_ca_preference::ActiveModel {
             id: NotSet,
             certificate_ca_id: Set(id.0),
-            slot: Set(max_slot.unwrap_or(0) + 1),
+            slot: Set(max_slot.unwrap_or(0).saturating_add(1)),
         })
         .on_conflict_do_nothing_on([certificate_ca_preference::Column::CertificateCaId])
         .exec(&txn)
@@ -163,7 +163,7 @@ impl CaStore for SqlStore {
             certificate_ca_preference::ActiveModel {
                 id: NotSet,
                 certificate_ca_id: Set(id.0),
-                slot: Set(slot as i32 + 1),
+                slot: Set(i32::try_from(slot).unwrap_or(i32::MAX).saturating_add(1)),
             }
             .insert(&txn)
             .await

@@ -198,7 +198,7 @@ fn write_lineages(root: &Path, items: &[ExportItem]) -> Result<ExportReport, Exp
             state.lineages.insert(set_id, lineage);
             continue;
         }
-        let version = lineage.versions.len() + 1;
+        let version = lineage.versions.len().saturating_add(1);
         let archive = root.join("archive").join(&lineage.name);
         let live = root.join("live").join(&lineage.name);
         private_dir(&archive)?;

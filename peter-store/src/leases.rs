@@ -53,7 +53,7 @@ impl LeaseStore for SqlStore {
             )
             .col_expr(
                 renewal_state::Column::LeaseExpiresAt,
-                Expr::value(now + ttl),
+                Expr::value(peter_core::model::rules::later_by(now, ttl)),
             )
             .filter(renewal_state::Column::UniqueFqdnSetId.eq(set.0))
             .filter(
@@ -99,7 +99,7 @@ impl LeaseStore for SqlStore {
     ) -> StoreResult<()> {
         let (_write, txn) = self.begin_write().await?;
         let row = self.renewal_row(&txn, set).await?;
-        let failures = row.failures + 1;
+        let failures = row.failures.saturating_add(1);
         let mut am: renewal_state::ActiveModel = row.into();
         am.failures = Set(failures);
         am.next_attempt_at = Set(Some(next_attempt_at));

@@ -29,6 +29,18 @@
 //! change that moves them.
 
 #![warn(missing_docs)]
+// Input meets numbers and indexes here: no silent overflow, no panic
+// outside tests (the workspace lint run makes these errors).
+#![cfg_attr(
+    not(test),
+    warn(
+        clippy::arithmetic_side_effects,
+        clippy::unwrap_used,
+        clippy::expect_used,
+        clippy::panic,
+        clippy::indexing_slicing
+    )
+)]
 
 mod accounts;
 mod cas;

@@ -220,7 +220,7 @@ impl ListingStore for SqlStore {
                         key_pem: key_pem.clone(),
                         chains: Vec::new(),
                     });
-                    certificates.len() - 1
+                    certificates.len().saturating_sub(1)
                 }
             };
             if let (Some(chain_id), Some(pem), Some(ids)) =
@@ -233,10 +233,12 @@ impl ListingStore for SqlStore {
                     display_name: row.chain_display_name.clone().unwrap_or_default(),
                     created_at: row.chain_created_at.unwrap_or(row.domain_created_at),
                 };
-                certificates[index].chains.push(CertificateChainOffer {
-                    chain,
-                    is_upstream_default: row.is_upstream_default.unwrap_or(false),
-                });
+                if let Some(certificate) = certificates.get_mut(index) {
+                    certificate.chains.push(CertificateChainOffer {
+                        chain,
+                        is_upstream_default: row.is_upstream_default.unwrap_or(false),
+                    });
+                }
             }
         }
         for c in &mut certificates {
@@ -289,7 +291,8 @@ impl ListingStore for SqlStore {
             } else {
                 "inactive"
             };
-            *by_state.entry(state.into()).or_default() += n as u64;
+            let counted = by_state.entry(state.into()).or_default();
+            *counted = counted.saturating_add(u64::try_from(n).unwrap_or(0));
         }
         let orders: Vec<(String, i64)> = acme_order::Entity::find()
             .select_only()

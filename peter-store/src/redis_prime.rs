@@ -132,13 +132,13 @@ impl RedisPrimer {
                 let k = format!("{pre}p:{}", p.private_key_id);
                 pipe.set(&k, &p.key_pem).ignore();
                 expire(pipe, &k);
-                report.cert += 1;
-                report.pkey += 1;
+                report.cert = report.cert.saturating_add(1);
+                report.pkey = report.pkey.saturating_add(1);
                 if let Some(chain) = p.certificate_ca_chain_id {
                     let i = format!("{pre}i:{chain}");
                     pipe.set(&i, &p.chain_pem).ignore();
                     expire(pipe, &i);
-                    report.certcachain += 1;
+                    report.certcachain = report.certcachain.saturating_add(1);
                 }
             }
             PrimeStyle::Two => {
@@ -149,7 +149,7 @@ impl RedisPrimer {
                 expire(pipe, &d);
             }
         }
-        report.domain += 1;
+        report.domain = report.domain.saturating_add(1);
     }
 
     /// Primes one domain; false when it has nothing to serve (no active
@@ -252,11 +252,11 @@ impl peter_core::ports::CachePublisher for RedisPrimer {
                 .await
                 .map_err(PrimeError::into_publish)?;
             if primed {
-                report.domain += 1;
+                report.domain = report.domain.saturating_add(1);
                 if style == PrimeStyle::One {
-                    report.cert += 1;
-                    report.pkey += 1;
-                    report.certcachain += 1;
+                    report.cert = report.cert.saturating_add(1);
+                    report.pkey = report.pkey.saturating_add(1);
+                    report.certcachain = report.certcachain.saturating_add(1);
                 }
             }
         }

@@ -317,7 +317,7 @@ impl SqlStore {
     /// that both back ends return the same instant that was written.
     pub(crate) fn now(&self) -> OffsetDateTime {
         let now = self.clock.now();
-        now.replace_nanosecond(now.nanosecond() / 1_000 * 1_000)
+        now.replace_nanosecond(now.nanosecond().saturating_sub(now.nanosecond() % 1_000))
             .unwrap_or(now)
     }
 
@@ -578,6 +578,11 @@ impl SqlStore {
             .collect::<Vec<_>>()
             .join(",");
         let chain_pem: String = cas.iter().map(|m| m.cert_pem.as_str()).collect();
+        let (Some(first), Some(last)) = (cas.first(), cas.last()) else {
+            return Err(StoreError::Corrupt(
+                "a chain holds at least one certificate".into(),
+            ));
+        };
         let row = find_or_insert(
             c,
             certificate_ca_chain::Entity::find()
@@ -586,9 +591,9 @@ impl SqlStore {
                 id: NotSet,
                 chain_pem: Set(chain_pem),
                 certificate_ca_ids: Set(ids),
-                chain_length: Set(cas.len() as i32),
-                certificate_ca_0_id: Set(cas[0].id),
-                certificate_ca_n_id: Set(cas[cas.len() - 1].id),
+                chain_length: Set(i32::try_from(cas.len()).unwrap_or(i32::MAX)),
+                certificate_ca_0_id: Set(first.id),
+                certificate_ca_n_id: Set(last.id),
                 display_name: Set(display_name.to_string()),
                 created_at: Set(self.now()),
             },
@@ -622,8 +627,8 @@ impl SqlStore {
                 .map(|l| l.unique_fqdn_set_id)
                 .collect();
             let mut latest = [None, None];
-            for (slot, single) in [(0usize, true), (1usize, false)] {
-                latest[slot] = certificate_signed::Entity::find()
+            for (slot, single) in latest.iter_mut().zip([true, false]) {
+                *slot = certificate_signed::Entity::find()
                     .select_only()
                     .column(certificate_signed::Column::Id)
                     .filter(certificate_signed::Column::UniqueFqdnSetId.is_in(set_ids.clone()))

@@ -5,7 +5,6 @@ use peter_core::model::rules::CertificateMark;
 use peter_core::model::{AcmeAccountId, CertificateFile, CertificateSigned, CertificateSignedId};
 use peter_core::ports::{CertificateFilter, CertificateStatus, Page, RevocationReason};
 use peter_http::views::{CertificateAnswer, CertificatesList};
-use time::Duration;
 
 use super::{CliError, Context};
 use crate::Cli;
@@ -111,9 +110,7 @@ pub async fn run(cli: &Cli, command: &CertCommand) -> Result<(), CliError> {
             per_page,
         } => {
             let mut filter = match (expiring, inactive) {
-                (Some(days), _) => {
-                    CertificateFilter::expiring_before(ctx.peter.now() + Duration::days(*days))
-                }
+                (Some(days), _) => CertificateFilter::expiring_within(ctx.peter.now(), *days)?,
                 (None, true) => CertificateFilter::inactive(),
                 (None, false) => CertificateFilter::all(),
             };

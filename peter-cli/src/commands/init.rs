@@ -23,6 +23,31 @@ struct InitReport {
     #[serde(skip_serializing_if = "Option::is_none")]
     admin_token: Option<String>,
     unset_global_default_accounts: Vec<i64>,
+    /// Files holding secrets whose permissions this run tightened to 0600.
+    tightened_to_0600: Vec<String>,
+}
+
+/// Sets files that hold secrets (the token, the configuration with its
+/// URLs and tokens, the SQLite store with every private key) that others
+/// may read back to 0600; returns those it changed and says so on stderr.
+fn tighten(paths: &[std::path::PathBuf]) -> Result<Vec<String>, CliError> {
+    let mut changed = Vec::new();
+    for path in paths {
+        let Ok(meta) = std::fs::metadata(path) else {
+            continue;
+        };
+        let mode = meta.permissions().mode() & 0o777;
+        if mode & 0o077 != 0 {
+            std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600))
+                .map_err(|e| CliError::io(path, e))?;
+            eprintln!(
+                "peter: {} was readable by others (mode {mode:o}): set to 600",
+                path.display()
+            );
+            changed.push(path.display().to_string());
+        }
+    }
+    Ok(changed)
 }
 
 fn new_token() -> String {
@@ -59,6 +84,15 @@ pub async fn run(cli: &Cli) -> Result<(), CliError> {
         Some(token)
     };
 
+    // Before the store is opened (which sets its own file's mode quietly).
+    let sqlite = dir.join(crate::config::SQLITE_FILE);
+    let tightened_to_0600 = tighten(&[
+        token_path.clone(),
+        config_path.clone(),
+        sqlite.clone(),
+        sqlite.with_extension("sqlite-wal"),
+        sqlite.with_extension("sqlite-shm"),
+    ])?;
     let ctx = Context::open(cli).await?;
     let startup = ctx.peter.apply_startup_rules().await?;
     let out = InitReport {
@@ -73,6 +107,7 @@ pub async fn run(cli: &Cli) -> Result<(), CliError> {
         admin_token_file: token_path.display().to_string(),
         admin_token: admin_token.clone(),
         unset_global_default_accounts: startup.unset_global_defaults.iter().map(|a| a.0).collect(),
+        tightened_to_0600,
     };
     emit(ctx.json, &out, || {
         let mut text = format!(

@@ -126,7 +126,8 @@ impl Context {
             std::env::var("HOSTNAME").unwrap_or_else(|_| "peter".into()),
             std::process::id()
         );
-        let mut settings = settings(node);
+        let mut settings =
+            settings(node).with_max_chain_certificates(config.max_chain_certificates.max(1));
         adjust(&mut config, &mut settings);
         let url = cli
             .database_url
@@ -139,7 +140,12 @@ impl Context {
             )));
         }
         let clock = clock();
+        tracing::debug!(
+            backend = url.split(':').next().unwrap_or_default(),
+            "opening the store"
+        );
         let store = SqlStore::connect(&url, clock.clone()).await?;
+        tracing::trace!("store open and migrated");
         let mut builder = Peter::builder()
             .store(store)
             .clock(clock)
@@ -269,7 +275,19 @@ pub async fn run(cli: Cli) -> Result<(), CliError> {
     }
 }
 
-/// Reads a text file given on the command line.
+/// Reads a text file given on the command line; binary DER where PEM text
+/// is expected gets a message saying so, and how to convert it.
 pub fn read_text(path: &Path) -> Result<String, CliError> {
-    std::fs::read_to_string(path).map_err(|e| CliError::io(path, e))
+    let bytes = std::fs::read(path).map_err(|e| CliError::io(path, e))?;
+    String::from_utf8(bytes).map_err(|e| {
+        let shown = crate::output::printable(&path.display().to_string());
+        CliError::Usage(if e.as_bytes().first() == Some(&0x30) {
+            format!(
+                "{shown} is DER (binary), not PEM text; convert it first \
+                 (openssl x509 -inform der -in FILE -out FILE.pem, or openssl pkey for a key)"
+            )
+        } else {
+            format!("{shown} is not text (not UTF-8); give a PEM file")
+        })
+    })
 }

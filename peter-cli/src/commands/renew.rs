@@ -13,7 +13,13 @@ pub async fn run(
     http_listen: Option<&str>,
     lease_seconds: u64,
 ) -> Result<(), CliError> {
-    let lease = time::Duration::seconds(i64::try_from(lease_seconds.max(1)).unwrap_or(i64::MAX));
+    // A lease outlives a crashed holder: a week at most.
+    if !(1..=7 * 86_400).contains(&lease_seconds) {
+        return Err(CliError::Usage(format!(
+            "--lease-seconds {lease_seconds}: give 1 to 604800 (a week)"
+        )));
+    }
+    let lease = time::Duration::seconds(i64::try_from(lease_seconds).unwrap_or(600));
     let ctx = Context::open_with(cli, |_, settings| {
         settings.renewal_lease = lease;
     })

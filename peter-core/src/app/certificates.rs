@@ -135,9 +135,13 @@ impl Certificates<'_> {
         &self,
         upload: CertificateUpload<'_>,
     ) -> Result<Changed<ImportOutcome>, Error> {
-        let outcome =
-            services::import::import_certificate(self.peter.store(), self.peter.clock(), upload)
-                .await?;
+        let outcome = services::import::import_certificate_with(
+            self.peter.store(),
+            self.peter.clock(),
+            upload,
+            self.peter.inner.settings.max_chain_certificates,
+        )
+        .await?;
         let affected = Affected::Certificates(vec![outcome.certificate_signed.id]);
         Ok(self.peter.changed(outcome, affected).await)
     }

@@ -50,7 +50,7 @@ impl PrivateKeys<'_> {
 
     /// Generates and records a key.
     pub async fn generate(&self, technology: KeyTechnology) -> Result<Created<PrivateKey>, Error> {
-        let key = ParsedPrivateKey::generate(technology)?;
+        let key = crate::offload::generate_key(technology).await?;
         self.record(key, PrivateKeySource::Generated).await
     }
 

@@ -39,6 +39,7 @@ use serde::Serialize;
 
 pub use crate::services::domains::split_names;
 pub use crate::services::downloads::Download;
+pub use crate::services::import::DEFAULT_MAX_CHAIN_CERTIFICATES;
 pub use crate::services::publish::{CertificateConfig, DomainConfig, DomainRef, PemRef};
 pub use accounts::{AccountRequest, Accounts, AcmeServers};
 pub use certificates::{
@@ -73,6 +74,8 @@ pub struct Settings {
     pub node_name: String,
     /// Bounds on recording requests to the public challenge route.
     pub polls: PollSettings,
+    /// Certificates accepted in an uploaded chain.
+    pub max_chain_certificates: usize,
 }
 
 impl Default for Settings {
@@ -82,6 +85,7 @@ impl Default for Settings {
             renewal_lease: time::Duration::minutes(10),
             node_name: "peter".into(),
             polls: PollSettings::default(),
+            max_chain_certificates: crate::services::import::DEFAULT_MAX_CHAIN_CERTIFICATES,
         }
     }
 }
@@ -90,6 +94,12 @@ impl Settings {
     /// The defaults with other order-processing settings.
     pub fn with_orders(mut self, orders: OrderSettings) -> Self {
         self.orders = orders;
+        self
+    }
+
+    /// These settings with another limit on uploaded chains.
+    pub fn with_max_chain_certificates(mut self, max: usize) -> Self {
+        self.max_chain_certificates = max;
         self
     }
 
@@ -297,6 +307,7 @@ impl<T> Changed<T> {
 }
 
 /// What is affected by a change, for re-publishing.
+#[derive(Debug)]
 pub(crate) enum Affected {
     /// These certificates' names.
     Certificates(Vec<CertificateSignedId>),
@@ -508,6 +519,7 @@ impl Peter {
 
     /// A committed change, with what re-publishing it did.
     pub(crate) async fn changed<T>(&self, value: T, affected: Affected) -> Changed<T> {
+        tracing::debug!(?affected, "a change was committed; publishing");
         let publication = self.publish(affected).await;
         Changed { value, publication }
     }

@@ -160,8 +160,10 @@ impl PollLedger {
         let rate = f64::from(self.settings.unknown_per_second);
         let burst = f64::from(self.settings.unknown_burst.max(1));
         if let Some(at) = bucket.at {
-            let elapsed = (now - at).as_seconds_f64().max(0.0);
-            bucket.tokens = (bucket.tokens + elapsed * rate).min(burst);
+            let elapsed = crate::model::rules::between(at, now)
+                .as_seconds_f64()
+                .max(0.0);
+            bucket.tokens = elapsed.mul_add(rate, bucket.tokens).min(burst);
         }
         bucket.at = Some(now);
         if bucket.tokens >= 1.0 {
@@ -264,7 +266,9 @@ impl PollLedger {
                     *last = Some(now);
                     return false;
                 }
-                Some(at) if now - at < self.settings.flush_every => return false,
+                Some(at) if crate::model::rules::between(at, now) < self.settings.flush_every => {
+                    return false;
+                }
                 Some(_) => {}
             }
         }

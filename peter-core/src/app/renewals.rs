@@ -28,6 +28,9 @@ impl Renewals<'_> {
     /// third of the lifetime left, or within `days` when given; and the
     /// active domains with no certificate (a revoked certificate's included).
     pub async fn plan(&self, days: Option<i64>) -> Result<RenewalPlan, Error> {
+        if let Some(days) = days {
+            crate::model::rules::days_after(self.peter.now(), days)?;
+        }
         let store = self.peter.store();
         let due = services::renewals::due_certificates(store, self.peter.now(), days).await?;
         let missing = services::renewals::missing_domains(store)
@@ -42,6 +45,9 @@ impl Renewals<'_> {
     /// under its set's lease so that nodes running this at once renew it
     /// once; failures back off (honouring the CA's Retry-After).
     pub async fn run(&self, days: Option<i64>) -> Result<Changed<RenewalReport>, Error> {
+        if let Some(days) = days {
+            crate::model::rules::days_after(self.peter.now(), days)?;
+        }
         let orders = self.peter.order_services()?;
         let started_at = self.peter.now();
         let report = services::renewals::renew_due(

@@ -56,6 +56,10 @@ pub enum TransitionError {
     /// The challenge is not in a triggerable status.
     #[error("a challenge in status `{0}` can not be triggered")]
     ChallengeNotTriggerable(AcmeChallengeStatus),
+    /// The challenge's authorization is closed (deactivated, invalid,
+    /// expired...): the CA would never validate it.
+    #[error("the challenge's authorization is `{0}`: it can not be triggered")]
+    ChallengeOfClosedAuthorization(AcmeAuthorizationStatus),
     /// The order status does not allow the action.
     #[error("an order in status `{status}` can not be {action}")]
     OrderStatus {
@@ -335,8 +339,17 @@ pub fn ensure_authorization_deactivatable(
     }
 }
 
-/// Fails unless the challenge may be triggered (only `pending` ones may).
-pub fn ensure_challenge_triggerable(status: AcmeChallengeStatus) -> Result<(), TransitionError> {
+/// Fails unless the challenge may be triggered: only `pending` ones may,
+/// and only while their authorization may still be validated.
+pub fn ensure_challenge_triggerable(
+    status: AcmeChallengeStatus,
+    authorization: AcmeAuthorizationStatus,
+) -> Result<(), TransitionError> {
+    if !AcmeAuthorizationStatus::POSSIBLY_PENDING.contains(&authorization) {
+        return Err(TransitionError::ChallengeOfClosedAuthorization(
+            authorization,
+        ));
+    }
     if status == AcmeChallengeStatus::Pending {
         Ok(())
     } else {
@@ -422,7 +435,7 @@ pub fn key_cycle_allows_reuse(
     match cycle {
         PrivateKeyCycle::SingleUse | PrivateKeyCycle::AccountDefault => false,
         PrivateKeyCycle::SingleUseReuse1Year => {
-            now >= created && now - created < time::Duration::days(365)
+            now >= created && between(created, now) < time::Duration::days(365)
         }
         PrivateKeyCycle::AccountDaily | PrivateKeyCycle::GlobalDaily => {
             created.date() == now.date()
@@ -461,8 +474,70 @@ pub fn choose_chain<'a>(
         .map(|o| &o.chain)
 }
 
+/// The largest number of days a caller may look ahead (about 2,700 years:
+/// far enough for any test of "everything is due", short of year 9999).
+pub const MAX_DAYS: i64 = 1_000_000;
+
+/// `now` plus `days` days, for a caller-given `days` (`peter renew --days`,
+/// `expiring?days=`): refused with an error naming `days` outside
+/// `0..=MAX_DAYS`, so no date arithmetic can overflow.
+pub fn days_after(now: OffsetDateTime, days: i64) -> Result<OffsetDateTime, crate::Error> {
+    if !(0..=MAX_DAYS).contains(&days) {
+        return Err(crate::Error::InvalidField {
+            field: "days",
+            message: format!("{days} is not a number of days from 0 to {MAX_DAYS}"),
+        });
+    }
+    now.checked_add(time::Duration::days(days))
+        .ok_or_else(|| crate::Error::InvalidField {
+            field: "days",
+            message: format!("{days} days from now is not a date"),
+        })
+}
+
+/// `at` plus `wait`, saturating at the largest date instead of overflowing
+/// (a CA may send any Retry-After).
+pub fn later_by(at: OffsetDateTime, wait: time::Duration) -> OffsetDateTime {
+    at.checked_add(wait).unwrap_or(if wait.is_negative() {
+        time::PrimitiveDateTime::MIN.assume_utc()
+    } else {
+        time::PrimitiveDateTime::MAX.assume_utc()
+    })
+}
+
+/// `later - earlier`. Never overflows: dates lie within ±9999 years, whose
+/// differences fit `time::Duration` (±2^63 seconds) many times over.
+#[allow(clippy::arithmetic_side_effects)]
+pub fn between(earlier: OffsetDateTime, later: OffsetDateTime) -> time::Duration {
+    later - earlier
+}
+
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn caller_given_days_are_range_checked_and_dates_saturate() {
+        let now = OffsetDateTime::UNIX_EPOCH;
+        assert_eq!(days_after(now, 2).unwrap(), now + time::Duration::days(2));
+        for bad in [-1, MAX_DAYS + 1, 3_000_000, i64::MAX] {
+            let e = days_after(now, bad).unwrap_err();
+            assert!(
+                matches!(e, crate::Error::InvalidField { field: "days", .. }),
+                "{bad}: {e}"
+            );
+        }
+        let huge = time::Duration::seconds(i64::MAX);
+        assert_eq!(
+            later_by(now, huge),
+            time::PrimitiveDateTime::MAX.assume_utc()
+        );
+        assert_eq!(
+            later_by(now, -huge),
+            time::PrimitiveDateTime::MIN.assume_utc()
+        );
+        assert_eq!(between(now, now + time::Duration::DAY), time::Duration::DAY);
+    }
+
     use super::*;
     use time::macros::datetime;
 
@@ -716,9 +791,21 @@ mod tests {
 
     #[test]
     fn only_pending_challenges_can_be_triggered() {
-        assert!(ensure_challenge_triggerable(AcmeChallengeStatus::Pending).is_ok());
-        assert!(ensure_challenge_triggerable(AcmeChallengeStatus::Gone).is_err());
-        assert!(ensure_challenge_triggerable(AcmeChallengeStatus::Valid).is_err());
+        let open = AcmeAuthorizationStatus::Pending;
+        assert!(ensure_challenge_triggerable(AcmeChallengeStatus::Pending, open).is_ok());
+        assert!(ensure_challenge_triggerable(AcmeChallengeStatus::Gone, open).is_err());
+        assert!(ensure_challenge_triggerable(AcmeChallengeStatus::Valid, open).is_err());
+        // A pending challenge of a deactivated authorization: refused here,
+        // instead of waiting for a CA that will never validate it.
+        assert_eq!(
+            ensure_challenge_triggerable(
+                AcmeChallengeStatus::Pending,
+                AcmeAuthorizationStatus::Deactivated
+            ),
+            Err(TransitionError::ChallengeOfClosedAuthorization(
+                AcmeAuthorizationStatus::Deactivated
+            ))
+        );
     }
 
     #[test]

@@ -69,7 +69,7 @@ pub async fn move_preference(
     let to = if earlier {
         at.saturating_sub(1)
     } else {
-        (at + 1).min(ids.len() - 1)
+        at.saturating_add(1).min(ids.len().saturating_sub(1))
     };
     ids.swap(at, to);
     Ok(store.set_ca_preferences(&ids).await?)

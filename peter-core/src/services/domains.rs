@@ -146,13 +146,13 @@ pub async fn certificate_if_needed(
 ) -> Result<CertificateIfNeeded, Error> {
     let store = orders.store;
     let names = split_names(domain_name);
-    if names.len() != 1 {
+    let [name] = names.as_slice() else {
         return Err(Error::InvalidField {
             field: "domain_name",
             message: "exactly one domain name is supported".into(),
         });
-    }
-    let name = DomainName::parse(&names[0])?;
+    };
+    let name = DomainName::parse(name)?;
     if store.is_domain_blocklisted(&name).await? {
         return Err(Error::Blocklisted(name.as_str().to_string()));
     }

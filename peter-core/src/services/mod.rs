@@ -26,9 +26,11 @@ where
     loop {
         match call().await {
             Err(e) if e.is_retryable() && attempt < attempts => {
-                attempt += 1;
+                attempt = attempt.saturating_add(1);
                 clock
-                    .sleep(std::time::Duration::from_millis(20 * u64::from(attempt)))
+                    .sleep(std::time::Duration::from_millis(
+                        20u64.saturating_mul(u64::from(attempt)),
+                    ))
                     .await;
             }
             other => return other,

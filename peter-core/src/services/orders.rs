@@ -25,6 +25,11 @@ pub struct OrderSettings {
     /// Attempts of one step when the server answers badNonce or the
     /// connection drops.
     pub step_attempts: u32,
+    /// When the CA has made an order invalid, deactivate its authorizations
+    /// still pending there (the order ends `processing_deactivated`), so
+    /// they do not linger at the CA. An order interrupted by transport
+    /// faults is never deactivated: it stays resumable.
+    pub deactivate_pending_on_failure: bool,
     /// Called at named checkpoints (`after_new_order`, `before_trigger`,
     /// `before_finalize`, `after_finalize`, `after_download`); tests use it
     /// to stop a process at a chosen point (test builds only).
@@ -38,10 +43,19 @@ impl Default for OrderSettings {
             poll_interval: Duration::from_millis(50),
             poll_timeout: Duration::from_secs(90),
             step_attempts: 5,
+            deactivate_pending_on_failure: true,
             #[cfg(feature = "testkit")]
             checkpoint: None,
         }
     }
+}
+
+/// Whether the CA itself refused (as opposed to a fault on the way).
+fn refused_by_ca(e: &Error) -> bool {
+    matches!(
+        e.kind(),
+        crate::error::ErrorKind::Upstream | crate::error::ErrorKind::RateLimited
+    )
 }
 
 /// What to order.
@@ -271,17 +285,31 @@ impl<'a> Orders<'a> {
                 )
             })
             .await;
+        // certificate-if-needed reports a CA's refusal as its `fail` result
+        // with the order, not as an error.
+        let reports_failure = request.order_type == AcmeOrderType::CertificateIfNeeded;
         let server_order = match created {
             Ok(o) => o,
             Err(e) => {
                 self.fail(order.id, &e).await?;
-                return Err(e.into());
+                let e = Error::from(e);
+                if reports_failure && refused_by_ca(&e) {
+                    return Ok(self.store.acme_order(order.id).await?);
+                }
+                return Err(e);
             }
         };
         self.checkpoint("after_new_order");
         let order = self.store.sync_acme_order(order.id, &server_order).await?;
         match request.strategy {
-            AcmeOrderProcessingStrategy::ProcessSingle => self.process_to_end(order.id).await,
+            AcmeOrderProcessingStrategy::ProcessSingle => {
+                match self.process_to_end(order.id).await {
+                    Err(e) if reports_failure && refused_by_ca(&e) => {
+                        Ok(self.store.acme_order(order.id).await?)
+                    }
+                    other => other,
+                }
+            }
             _ => Ok(order),
         }
     }
@@ -395,15 +423,20 @@ impl<'a> Orders<'a> {
             }
         };
         let order = self.store.sync_acme_order(id, &server_order).await?;
+        tracing::debug!(order = %id, status = %server_order.status, "order step");
         match server_order.status {
             AcmeOrderStatus::Invalid => {
+                let processing_status = if self.settings.deactivate_pending_on_failure {
+                    self.deactivate_pending(id).await?;
+                    AcmeOrderProcessingStatus::ProcessingDeactivated
+                } else {
+                    AcmeOrderProcessingStatus::ProcessingCompletedFailure
+                };
                 self.store
                     .update_acme_order(
                         id,
                         AcmeOrderUpdate {
-                            processing_status: Some(
-                                AcmeOrderProcessingStatus::ProcessingCompletedFailure,
-                            ),
+                            processing_status: Some(processing_status),
                             is_processing: Some(None),
                             ..Default::default()
                         },
@@ -612,7 +645,7 @@ impl<'a> Orders<'a> {
                 .into());
             }
             self.clock.sleep(delay).await;
-            delay = (delay * 2).min(self.settings.poll_interval);
+            delay = delay.saturating_mul(2).min(self.settings.poll_interval);
         }
     }
 
@@ -649,7 +682,7 @@ impl<'a> Orders<'a> {
         {
             return Ok(existing);
         }
-        let key = ParsedPrivateKey::generate(ctx.account.private_key_technology)?;
+        let key = crate::offload::generate_key(ctx.account.private_key_technology).await?;
         let stored = self
             .store
             .insert_private_key(NewPrivateKey {
@@ -917,6 +950,28 @@ impl<'a> Orders<'a> {
         self.sync_authorization_inner(&ctx, &auth, &server).await
     }
 
+    /// Deactivates, at the CA, the authorizations of a failed order it still
+    /// holds pending (best effort: one that cannot be deactivated is logged
+    /// and left to expire there). Returns how many were deactivated.
+    async fn deactivate_pending(&self, order_id: AcmeOrderId) -> Result<usize, Error> {
+        let mut deactivated = 0usize;
+        for auth in self.store.acme_authorizations_for_order(order_id).await? {
+            if !AcmeAuthorizationStatus::POSSIBLY_PENDING.contains(&auth.status) {
+                continue;
+            }
+            match self.deactivate_authorization(auth.id).await {
+                Ok(_) => deactivated = deactivated.saturating_add(1),
+                Err(e) => tracing::warn!(
+                    authorization = %auth.id,
+                    error = %e,
+                    "could not deactivate a pending authorization of a failed order"
+                ),
+            }
+        }
+        tracing::debug!(order = %order_id, deactivated, "failed order's pending authorizations");
+        Ok(deactivated)
+    }
+
     /// Deactivates every deactivatable authorization of an order and marks
     /// the order's processing as deactivated.
     pub async fn deactivate_authorizations(
@@ -946,12 +1001,22 @@ impl<'a> Orders<'a> {
         &self,
         id: AcmeChallengeId,
     ) -> Result<(AcmeChallenge, AccountContext, EventRefs), Error> {
+        self.challenge_with_authorization(id)
+            .await
+            .map(|(challenge, _, ctx, refs)| (challenge, ctx, refs))
+    }
+
+    async fn challenge_with_authorization(
+        &self,
+        id: AcmeChallengeId,
+    ) -> Result<(AcmeChallenge, AcmeAuthorization, AccountContext, EventRefs), Error> {
         let challenge = self.store.acme_challenge(id).await?;
-        let (_, ctx, refs) = self
+        let (auth, ctx, refs) = self
             .authorization_context(challenge.acme_authorization_id)
             .await?;
         Ok((
             challenge,
+            auth,
             ctx,
             EventRefs {
                 acme_challenge_id: Some(id),
@@ -976,8 +1041,8 @@ impl<'a> Orders<'a> {
 
     /// Tells the server a pending challenge is ready.
     pub async fn trigger_challenge(&self, id: AcmeChallengeId) -> Result<AcmeChallenge, Error> {
-        let (challenge, ctx, refs) = self.challenge_context(id).await?;
-        rules::ensure_challenge_triggerable(challenge.status)?;
+        let (challenge, auth, ctx, refs) = self.challenge_with_authorization(id).await?;
+        rules::ensure_challenge_triggerable(challenge.status, auth.status)?;
         let state = self
             .retrying(|| {
                 self.acme

@@ -74,7 +74,7 @@ fn point_in_window(
     start: OffsetDateTime,
     end: OffsetDateTime,
 ) -> OffsetDateTime {
-    let span = (end - start).whole_seconds().max(0) as u64;
+    let span = u64::try_from(rules::between(start, end).whole_seconds()).unwrap_or(0);
     if span == 0 {
         return start;
     }
@@ -83,7 +83,10 @@ fn point_in_window(
     x = (x ^ (x >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
     x = (x ^ (x >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
     x ^= x >> 31;
-    start + Duration::seconds((x % span) as i64)
+    rules::later_by(
+        start,
+        Duration::seconds(i64::try_from(x.checked_rem(span).unwrap_or(0)).unwrap_or(0)),
+    )
 }
 
 /// Why `cert` is due at `now`, if it is.
@@ -93,15 +96,16 @@ pub fn due_reason(
     days: Option<i64>,
 ) -> Option<String> {
     if let Some(days) = days {
-        return (cert.not_after < now + Duration::days(days))
-            .then(|| format!("expires within {days} days"));
+        // Callers validate `days` (rules::days_after); here it saturates.
+        let horizon = rules::later_by(now, Duration::days(days.clamp(0, rules::MAX_DAYS)));
+        return (cert.not_after < horizon).then(|| format!("expires within {days} days"));
     }
     if let (Some(start), Some(end)) = (cert.ari_window_start, cert.ari_window_end) {
         let at = point_in_window(cert.id, start, end);
         return (now >= at).then(|| format!("inside the CA's renewal window (chosen point {at})"));
     }
-    let lifetime = cert.not_after - cert.not_before;
-    (cert.not_after - now < lifetime / 3)
+    let lifetime = rules::between(cert.not_before, cert.not_after);
+    (rules::between(now, cert.not_after) < lifetime.checked_div(3).unwrap_or(lifetime))
         .then(|| "less than a third of its lifetime left".to_string())
 }
 
@@ -251,17 +255,23 @@ pub async fn renew_due(
                     .await?
                     .map(|(f, _)| f)
                     .unwrap_or(0);
-                let backoff = Duration::minutes(5 * 2i64.pow(failures.clamp(0, 8) as u32))
+                // 5 minutes, doubling per failure, at most a day.
+                let doublings = u32::try_from(failures.clamp(0, 8)).unwrap_or(8);
+                let backoff = Duration::minutes(5i64.checked_shl(doublings).unwrap_or(1280))
                     .min(Duration::days(1));
                 let wait = match &e {
                     Error::Acme(AcmeError::Server {
                         retry_after_seconds: Some(s),
                         ..
-                    }) => Duration::seconds(*s).max(backoff),
+                    }) => Duration::seconds((*s).clamp(0, 30 * 86_400)).max(backoff),
                     _ => backoff,
                 };
                 store
-                    .record_renewal_failure(item.unique_fqdn_set_id, now + wait, &e.to_string())
+                    .record_renewal_failure(
+                        item.unique_fqdn_set_id,
+                        rules::later_by(now, wait),
+                        &e.to_string(),
+                    )
                     .await?;
                 report.failed.push((id, e.to_string()));
             }
@@ -317,7 +327,11 @@ pub async fn renew_due(
                 }
                 Err(e) => {
                     store
-                        .record_renewal_failure(set_id, now + Duration::minutes(5), &e.to_string())
+                        .record_renewal_failure(
+                            set_id,
+                            rules::later_by(now, Duration::minutes(5)),
+                            &e.to_string(),
+                        )
                         .await?;
                     report
                         .ordered_missing

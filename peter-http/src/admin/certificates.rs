@@ -231,10 +231,9 @@ impl CertificatesApi {
         query: CertificateQuery,
         paging: Paging,
     ) -> ApiResult<Json<CertificatesList>> {
-        let days = i64::from(days.0.unwrap_or(28).min(3650));
-        let until = self.0.now() + time::Duration::days(days);
-        self.list_filtered(CertificateFilter::expiring_before(until), query, paging)
-            .await
+        let days = i64::from(days.0.unwrap_or(28));
+        let filter = CertificateFilter::expiring_within(self.0.now(), days)?;
+        self.list_filtered(filter, query, paging).await
     }
 
     /// Inactive certificates, newest first.

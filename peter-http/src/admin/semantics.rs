@@ -22,7 +22,7 @@ impl KnownParameters {
     pub(crate) fn from_spec(spec: &str) -> Self {
         let mut operations = Vec::new();
         let doc: serde_json::Value = serde_json::from_str(spec).unwrap_or_default();
-        if let Some(paths) = doc["paths"].as_object() {
+        if let Some(paths) = doc.get("paths").and_then(serde_json::Value::as_object) {
             for (path, item) in paths {
                 let Some(item) = item.as_object() else {
                     continue;

@@ -98,6 +98,15 @@ impl CertificateFilter {
         }
     }
 
+    /// Active certificates whose validity ends within `days` days of
+    /// `now`; `days` must lie in `0..=MAX_DAYS`, else a typed error naming
+    /// the `days` parameter.
+    pub fn expiring_within(now: OffsetDateTime, days: i64) -> Result<Self, crate::Error> {
+        Ok(Self::expiring_before(crate::model::rules::days_after(
+            now, days,
+        )?))
+    }
+
     /// Certificates covering `domain`.
     pub fn domain(domain: DomainId) -> Self {
         Self {

@@ -131,7 +131,8 @@ impl Page {
     /// Rows to skip (a page far past any list skips everything: the value
     /// saturates at what SQL's signed 64-bit OFFSET takes).
     pub fn offset(&self) -> u64 {
-        (self.page - 1)
+        self.page
+            .saturating_sub(1)
             .saturating_mul(self.per_page)
             .min(i64::MAX as u64)
     }

@@ -247,7 +247,7 @@ pub struct PollTallies {
 impl PollTallies {
     /// Number of tallies in the batch.
     pub fn len(&self) -> usize {
-        self.known.len() + self.unknown.len()
+        self.known.len().saturating_add(self.unknown.len())
     }
 
     /// Whether there is nothing to write.
