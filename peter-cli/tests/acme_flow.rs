@@ -886,3 +886,111 @@ async fn orders_can_be_marked_invalid_or_cancelled() {
     assert_eq!(retried.status, AcmeOrderStatus::Valid);
     assert_eq!(retried.acme_order_id_retry_of, Some(b.id));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_failed_order_deactivates_its_pending_authorizations_at_the_ca() {
+    // One name fails validation (nobody answers the challenge), which makes
+    // the whole order invalid at Pebble; the authorizations of the other
+    // names would stay pending there. peter deactivates them.
+    let mut w = World::new(PebbleOptions::default()).await;
+    w.server.take().unwrap().stop().await.unwrap();
+    let names: Vec<String> = (0..5).map(|i| format!("n{i}.failed.example")).collect();
+    let err = w
+        .orders()
+        .create(OrderRequest::new(
+            w.account.id,
+            names,
+            AcmeOrderProcessingStrategy::ProcessSingle,
+        ))
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(err, peter_core::Error::Acme(AcmeError::Server { .. })),
+        "{err}"
+    );
+    let orders = w
+        .store
+        .list_acme_orders(&OrderFilter::all(), Page::default())
+        .await
+        .unwrap();
+    let order = &orders.items[0];
+    assert_eq!(order.status, AcmeOrderStatus::Invalid);
+    assert_eq!(
+        order.processing_status,
+        AcmeOrderProcessingStatus::ProcessingDeactivated
+    );
+    let auths = w
+        .store
+        .acme_authorizations_for_order(order.id)
+        .await
+        .unwrap();
+    assert_eq!(auths.len(), 5);
+    let pending = auths
+        .iter()
+        .filter(|a| AcmeAuthorizationStatus::POSSIBLY_PENDING.contains(&a.status))
+        .count();
+    assert_eq!(pending, 0, "no authorization is left pending: {auths:?}");
+    let deactivated: Vec<_> = auths
+        .iter()
+        .filter(|a| a.status == AcmeAuthorizationStatus::Deactivated)
+        .collect();
+    assert!(!deactivated.is_empty(), "{auths:?}");
+    // The CA agrees.
+    for auth in &deactivated {
+        let upstream = w.orders().sync_authorization(auth.id).await.unwrap();
+        assert_eq!(upstream.status, AcmeAuthorizationStatus::Deactivated);
+    }
+
+    // A challenge of a deactivated authorization is refused here, without
+    // asking the CA.
+    let challenges = w
+        .store
+        .acme_challenges_for_authorization(deactivated[0].id)
+        .await
+        .unwrap();
+    let before = w
+        .store
+        .list_acme_events(Page::new(1, 1))
+        .await
+        .unwrap()
+        .total_items;
+    for challenge in challenges {
+        let err = w
+            .peter
+            .orders()
+            .trigger_challenge(challenge.id)
+            .await
+            .unwrap_err();
+        assert_eq!(err.kind(), peter_core::ErrorKind::Conflict, "{err}");
+    }
+    let after = w
+        .store
+        .list_acme_events(Page::new(1, 1))
+        .await
+        .unwrap()
+        .total_items;
+    assert_eq!(before, after, "nothing was sent to the CA");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn certificate_if_needed_reports_a_refused_order_as_fail_with_the_order() {
+    let mut w = World::new(PebbleOptions::default()).await;
+    w.server.take().unwrap().stop().await.unwrap();
+    let answer = w
+        .peter
+        .domains()
+        .certificate_if_needed("cin.failed.example", Some(w.account.id), None)
+        .await
+        .expect("a CA's refusal is an answer, not an error")
+        .value;
+    assert_eq!(answer.certificate_status, "fail");
+    assert_eq!(answer.certificate_signed_id, None);
+    let order = answer.acme_order_id.expect("the order is named");
+    let order = w.store.acme_order(AcmeOrderId(order)).await.unwrap();
+    assert_eq!(order.status, AcmeOrderStatus::Invalid);
+    assert!(
+        answer
+            .error
+            .is_some_and(|e| e.contains("urn:ietf:params:acme:error:"))
+    );
+}

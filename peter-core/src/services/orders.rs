@@ -314,17 +314,28 @@ impl<'a> Orders<'a> {
         }
     }
 
+    /// Records that the CA (or the way to it) failed the order; when the CA
+    /// itself refused, its authorizations still pending there are
+    /// deactivated first (see [`OrderSettings::deactivate_pending_on_failure`]).
     async fn fail(&self, id: AcmeOrderId, e: &AcmeError) -> Result<(), Error> {
         let problem = match e {
             AcmeError::Server { problem, .. } => serde_json::to_string(problem).unwrap_or_default(),
             other => serde_json::json!({"detail": other.to_string()}).to_string(),
+        };
+        let processing_status = if self.settings.deactivate_pending_on_failure
+            && matches!(e, AcmeError::Server { .. })
+        {
+            self.deactivate_pending(id).await?;
+            AcmeOrderProcessingStatus::ProcessingDeactivated
+        } else {
+            AcmeOrderProcessingStatus::ProcessingCompletedFailure
         };
         self.store
             .update_acme_order(
                 id,
                 AcmeOrderUpdate {
                     status: Some(AcmeOrderStatus::Invalid),
-                    processing_status: Some(AcmeOrderProcessingStatus::ProcessingCompletedFailure),
+                    processing_status: Some(processing_status),
                     is_processing: Some(None),
                     problem: Some(problem),
                     ..Default::default()
