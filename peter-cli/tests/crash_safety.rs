@@ -24,22 +24,27 @@ fn run(data: &Path, args: &[&str]) -> Output {
     peter(data).args(args).output().expect("run peter")
 }
 
-/// `peter init` killed (SIGKILL) at 20 instants spread over a whole run:
+/// `peter init` killed (SIGKILL) at 20 instants spread over the first five
+/// sixths of a run:
 /// every store is completed by the next `init` and then answers commands.
 /// (Before migrations ran in one transaction, about half of these stores
 /// refused every later command: "table acme_server already exists".)
 #[test]
 fn init_killed_at_any_instant_leaves_a_store_the_next_command_opens() {
     let root = scratch("init");
-    // How long a whole init takes here, to spread the kills over it.
-    let started = Instant::now();
-    let full = run(&root.join("timing"), &["init"]);
-    assert!(
-        full.status.success(),
-        "{}",
-        String::from_utf8_lossy(&full.stderr)
-    );
-    let whole = started.elapsed();
+    // How long a whole init takes here (the fastest of three: the machine
+    // may be busy with other tests), to spread the kills over it.
+    let mut whole = std::time::Duration::MAX;
+    for t in 0..3 {
+        let started = Instant::now();
+        let full = run(&root.join(format!("timing-{t}")), &["init"]);
+        assert!(
+            full.status.success(),
+            "{}",
+            String::from_utf8_lossy(&full.stderr)
+        );
+        whole = whole.min(started.elapsed());
+    }
     let mut killed_midway = 0;
     for i in 0..20u32 {
         let data = root.join(format!("kill-{i}"));
@@ -49,7 +54,7 @@ fn init_killed_at_any_instant_leaves_a_store_the_next_command_opens() {
             .stderr(std::process::Stdio::null())
             .spawn()
             .expect("spawn peter init");
-        std::thread::sleep(whole * i / 20);
+        std::thread::sleep(whole * i / 24);
         let finished = child.try_wait().expect("try_wait").is_some();
         child.kill().ok();
         child.wait().expect("reap");
@@ -60,21 +65,21 @@ fn init_killed_at_any_instant_leaves_a_store_the_next_command_opens() {
         assert!(
             again.status.success(),
             "init after a kill at {:?} (of {whole:?}): {}",
-            whole * i / 20,
+            whole * i / 24,
             String::from_utf8_lossy(&again.stderr)
         );
         let list = run(&data, &["--json", "cert", "list"]);
         assert!(
             list.status.success(),
             "a command after a kill at {:?}: {}",
-            whole * i / 20,
+            whole * i / 24,
             String::from_utf8_lossy(&list.stderr)
         );
         let listed: serde_json::Value = serde_json::from_slice(&list.stdout).unwrap();
         assert_eq!(listed["pagination"]["total_items"], 0);
     }
     assert!(
-        killed_midway >= 10,
+        killed_midway >= 8,
         "most kills must land inside the run: {killed_midway} of 20 (a whole init took {whole:?})"
     );
     let _ = std::fs::remove_dir_all(&root);
