@@ -185,7 +185,8 @@ where
         endpoint.into_endpoint().map_to_response(),
     ));
     let local = listener.local_addr()?;
-    let slots = Arc::new(Semaphore::new(connection_capacity(limits.max_connections)));
+    let capacity = connection_capacity(limits.max_connections);
+    let slots = Arc::new(Semaphore::new(capacity));
     let limits = Arc::new(limits);
     let (stop_tx, stop_rx) = watch::channel(false);
     let mut shutdown = std::pin::pin!(shutdown);
@@ -220,7 +221,7 @@ where
     drop(listener);
     let _ = stop_tx.send(true);
     // Every connection holds a slot: when all are back, all are done.
-    let all = u32::try_from(connection_capacity(limits.max_connections)).unwrap_or(u32::MAX);
+    let all = u32::try_from(capacity).unwrap_or(u32::MAX);
     let _ = tokio::time::timeout(grace, slots.acquire_many(all)).await;
     Ok(())
 }
@@ -276,8 +277,14 @@ async fn serve_connection(
     loop {
         tokio::select! {
             _ = &mut conn => return,
-            _ = ticks.tick(), if !closing => {
-                if activity.idle_for() >= limits.idle_timeout {
+            _ = ticks.tick() => {
+                let idle = activity.idle_for();
+                if closing && idle >= limits.idle_timeout.saturating_mul(2) {
+                    // A graceful end that does not come (a client that stopped
+                    // reading its answer): drop the connection.
+                    return;
+                }
+                if !closing && idle >= limits.idle_timeout {
                     conn.as_mut().graceful_shutdown();
                     closing = true;
                 }
