@@ -93,7 +93,7 @@ fn line(ctx: &Context, c: &CertificateSigned, names: &[String]) -> String {
             format!("{days}d")
         },
         c.not_after.date(),
-        crate::output::printable(&names.join(","))
+        names.join(",")
     )
 }
 
@@ -133,7 +133,7 @@ pub async fn run(cli: &Cli, command: &CertCommand) -> Result<(), CliError> {
                 format!(
                     "{}\nissuer: {}\nnot after: {}\nfingerprint sha1: {}\n",
                     line(&ctx, &cert, &names),
-                    crate::output::printable(&cert.cert_issuer),
+                    cert.cert_issuer,
                     cert.not_after,
                     cert.fingerprint_sha1
                 )

@@ -9,7 +9,7 @@ use peter_http::views::{DomainAnswer, DomainView, DomainsList, render};
 
 use super::{CliError, Context};
 use crate::Cli;
-use crate::output::{emit, emit_view, printable, publication_warnings};
+use crate::output::{emit, emit_view, publication_warnings};
 
 /// Domain subcommands.
 #[derive(Debug, Subcommand)]
@@ -62,7 +62,7 @@ fn line(d: &Domain) -> String {
         "{:>6}  {}  {}",
         d.id,
         if d.is_active { "active  " } else { "inactive" },
-        printable(&d.domain_name)
+        d.domain_name
     )
 }
 
