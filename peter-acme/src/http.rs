@@ -14,7 +14,7 @@ use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::rt::TokioExecutor;
 use instant_acme::{BodyWrapper, BytesResponse, HttpClient};
 use peter_core::model::{AcmeEvent, NewAcmeEventLog};
-use peter_core::ports::{AcmeError, EventRefs, EventStore};
+use peter_core::ports::{AcmeError, EventRefs, EventStore, Problem};
 use rustls_pki_types::CertificateDer;
 use rustls_pki_types::pem::PemObject;
 
@@ -242,7 +242,24 @@ impl LoggingClient {
         if let Err(e) = self.store.record_acme_event(log).await {
             tracing::warn!(error = %e, "could not record an ACME exchange");
         }
-        result
+        match result {
+            // A 5xx without a problem document comes from the CA's edge (a
+            // load balancer, a proxy): it is the CA failing, said so in a
+            // form every caller classifies the same way.
+            Ok(r) if r.status >= 500 && problem_of(&r.body).0.is_none() => Err(AcmeError::Server {
+                problem: Problem {
+                    problem_type: None,
+                    detail: Some(format!(
+                        "{url} answered HTTP {} without a problem document",
+                        r.status
+                    )),
+                    status: Some(r.status),
+                },
+                http_status: Some(r.status),
+                retry_after_seconds: retry_after_seconds(&r.headers),
+            }),
+            other => other,
+        }
     }
 }
 

@@ -56,6 +56,10 @@ pub struct Pebble {
     pub management_url: String,
     /// The CA that signed Pebble's TLS certificate (trust it for the directory).
     pub tls_ca_pem: String,
+    /// Pebble's TLS certificate (for 127.0.0.1 and localhost).
+    pub tls_leaf_pem: String,
+    /// Its private key (a throwaway made at start).
+    pub tls_leaf_key_pem: String,
     /// Where Pebble validates HTTP-01.
     pub http_port: u16,
 }
@@ -180,6 +184,8 @@ impl Pebble {
             directory_url: format!("https://127.0.0.1:{acme}/dir"),
             management_url: format!("https://127.0.0.1:{mgmt}"),
             tls_ca_pem: ca_pem,
+            tls_leaf_pem: leaf_pem,
+            tls_leaf_key_pem: leaf_key,
             http_port,
             dir,
         };

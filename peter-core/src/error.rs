@@ -61,11 +61,12 @@ pub enum ErrorKind {
     Conflict,
     /// Something the operation needs is not configured (HTTP 409; exit 2).
     Unconfigured,
-    /// A dependency is down (HTTP 503).
+    /// A dependency is down or failing: the store, a publisher, the ACME
+    /// server unreachable or answering 5xx (HTTP 503).
     Unavailable,
     /// A bug or corrupt data (HTTP 500).
     Internal,
-    /// The ACME server refused or failed (HTTP 502).
+    /// The ACME server refused, or answered nonsense (HTTP 502).
     Upstream,
     /// The ACME server asks to slow down (HTTP 429).
     RateLimited,
@@ -92,6 +93,7 @@ impl Error {
             Error::Acme(AcmeError::Transport(..)) | Error::Acme(AcmeError::Timeout(_)) => {
                 ErrorKind::Unavailable
             }
+            Error::Acme(e) if e.is_server_failure() => ErrorKind::Unavailable,
             Error::Acme(_) => ErrorKind::Upstream,
         }
     }

@@ -40,7 +40,8 @@ impl Problem {
 pub enum AcmeError {
     /// The server answered with a problem document.
     #[error(
-        "the ACME server refused: {} ({}){}",
+        "the ACME server {}: {} ({}){}",
+        if .http_status.is_some_and(|s| s >= 500) { "failed" } else { "refused" },
         .problem.detail.as_deref().unwrap_or("no detail"),
         .problem.problem_type.as_deref().unwrap_or("no type"),
         .retry_after_seconds.map(|s| format!("; retry after {s} s")).unwrap_or_default()
@@ -108,10 +109,32 @@ impl AcmeError {
         }
     }
 
-    /// Whether a retry of the same step may succeed (bad nonce, transport hiccup).
+    /// Whether a retry of the same step may succeed: a bad nonce, a
+    /// transport hiccup, or the CA failing (any 5xx answer).
     pub fn is_retryable(&self) -> bool {
         matches!(self.problem_short_type(), Some("badNonce"))
             || matches!(self, AcmeError::Transport(..))
+            || self.is_server_failure()
+    }
+
+    /// The CA (or its edge) answered 5xx: it failed, it did not decide.
+    pub fn is_server_failure(&self) -> bool {
+        matches!(
+            self,
+            AcmeError::Server {
+                http_status: Some(status),
+                ..
+            } if *status >= 500
+        )
+    }
+
+    /// Whether the CA itself decided against the request (a problem answered
+    /// with a 4xx, other than a rejected nonce). Only a refusal fails an
+    /// order; a fault on the way or a failing CA leaves it resumable.
+    pub fn is_refusal(&self) -> bool {
+        matches!(self, AcmeError::Server { .. })
+            && !self.is_server_failure()
+            && !matches!(self.problem_short_type(), Some("badNonce"))
     }
 }
 

@@ -218,7 +218,7 @@ impl<'a> Orders<'a> {
         let account =
             super::accounts::account_or_global_default(self.store, request.acme_account_id).await?;
         let ctx = self.context(account).await?;
-        let directory = self.acme.directory(&ctx.server).await?;
+        let directory = self.retrying(|| self.acme.directory(&ctx.server)).await?;
         if let Some(profile) = &request.profile
             && !directory.profiles.iter().any(|p| p == profile)
         {
@@ -291,7 +291,11 @@ impl<'a> Orders<'a> {
         let server_order = match created {
             Ok(o) => o,
             Err(e) => {
-                self.fail(order.id, &e).await?;
+                // A fault on the way leaves the order recorded without its
+                // URL: processing it again places it again.
+                if e.is_refusal() {
+                    self.fail(order.id, &e).await?;
+                }
                 let e = Error::from(e);
                 if reports_failure && refused_by_ca(&e) {
                     return Ok(self.store.acme_order(order.id).await?);
@@ -600,12 +604,31 @@ impl<'a> Orders<'a> {
         };
         if challenge.status == AcmeChallengeStatus::Pending {
             self.checkpoint("before_trigger");
-            let state = self
+            let state = match self
                 .retrying(|| {
                     self.acme
                         .trigger_challenge(ctx, &challenge.challenge_url, refs)
                 })
-                .await?;
+                .await
+            {
+                Ok(state) => state,
+                // A retry whose first attempt reached the CA (the answer was
+                // lost) is refused because the challenge is no longer
+                // pending: read where it stands; the wait below gets the verdict.
+                Err(e) if e.is_refusal() => {
+                    let state = self
+                        .retrying(|| {
+                            self.acme
+                                .fetch_challenge(ctx, &challenge.challenge_url, refs)
+                        })
+                        .await?;
+                    if state.challenge.status == AcmeChallengeStatus::Pending {
+                        return Err(e.into());
+                    }
+                    state
+                }
+                Err(e) => return Err(e.into()),
+            };
             self.store
                 .set_acme_challenge_status(challenge.id, state.challenge.status)
                 .await?;
@@ -760,7 +783,7 @@ impl<'a> Orders<'a> {
                 if e.problem_short_type() == Some("orderNotReady") {
                     return Ok(());
                 }
-                if matches!(e, AcmeError::Server { .. }) {
+                if e.is_refusal() {
                     self.fail(order.id, &e).await?;
                 }
                 return Err(e.into());
