@@ -552,6 +552,8 @@ pub mod renewal_state {
         pub unique_fqdn_set_id: i64,
         pub lease_holder: Option<String>,
         pub lease_expires_at: Option<TimeDateTimeWithTimeZone>,
+        /// Grows with every grant of the lease (the fencing token).
+        pub lease_token: i64,
         pub failures: i32,
         pub next_attempt_at: Option<TimeDateTimeWithTimeZone>,
         #[sea_orm(column_type = "Text")]

@@ -16,7 +16,8 @@ impl EventStore for SqlStore {
         let kind = event
             .event
             .ok_or_else(|| StoreError::Corrupt("an ACME event needs its kind".into()))?;
-        let (_write, txn) = self.begin_write().await?;
+        // Not fenced: the exchange happened, whoever holds the lease now.
+        let (_write, txn) = self.begin_write_unfenced().await?;
         let row = acme_event_log::ActiveModel {
             id: NotSet,
             event_at: Set(self.now()),

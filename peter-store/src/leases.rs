@@ -1,7 +1,7 @@
 //! Renewal leases and backoff, so that nodes sharing the store renew each set of names once.
 
 use async_trait::async_trait;
-use sea_orm::sea_query::Expr;
+use sea_orm::sea_query::{Expr, ExprTrait};
 use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, Set};
 
 use peter_core::model::*;
@@ -23,6 +23,7 @@ impl SqlStore {
                 unique_fqdn_set_id: Set(set.0),
                 lease_holder: Set(None),
                 lease_expires_at: Set(None),
+                lease_token: Set(0),
                 failures: Set(0),
                 next_attempt_at: Set(None),
                 last_error: Set(None),
@@ -41,11 +42,12 @@ impl LeaseStore for SqlStore {
         set: UniqueFqdnSetId,
         holder: &str,
         ttl: time::Duration,
-    ) -> StoreResult<bool> {
+    ) -> StoreResult<Option<Fence>> {
         let (_write, txn) = self.begin_write().await?;
         self.renewal_row(&txn, set).await?;
         let now = self.now();
-        // One conditional update: it succeeds for exactly one contender.
+        // One conditional update: it succeeds for exactly one contender,
+        // and every grant moves the token on.
         let taken = renewal_state::Entity::update_many()
             .col_expr(
                 renewal_state::Column::LeaseHolder,
@@ -54,6 +56,10 @@ impl LeaseStore for SqlStore {
             .col_expr(
                 renewal_state::Column::LeaseExpiresAt,
                 Expr::value(peter_core::model::rules::later_by(now, ttl)),
+            )
+            .col_expr(
+                renewal_state::Column::LeaseToken,
+                Expr::col(renewal_state::Column::LeaseToken).add(1),
             )
             .filter(renewal_state::Column::UniqueFqdnSetId.eq(set.0))
             .filter(
@@ -67,8 +73,23 @@ impl LeaseStore for SqlStore {
             .db()?
             .rows_affected
             == 1;
+        let fence = if taken {
+            let row = renewal_state::Entity::find_by_id(set.0)
+                .one(&txn)
+                .await
+                .db()?
+                .ok_or_else(|| StoreError::Corrupt("a lease row vanished".into()))?;
+            Some(Fence {
+                set,
+                holder: holder.to_string(),
+                token: row.lease_token,
+                ttl,
+            })
+        } else {
+            None
+        };
         txn.commit().await.db()?;
-        Ok(taken)
+        Ok(fence)
     }
 
     async fn release_renewal_lease(&self, set: UniqueFqdnSetId, holder: &str) -> StoreResult<()> {
@@ -141,5 +162,42 @@ impl LeaseStore for SqlStore {
             (f, Some(at)) if f > 0 => Some((f, at)),
             _ => None,
         }))
+    }
+}
+
+impl SqlStore {
+    /// The fencing check of a write under a lease (see [`LeaseStore`]): in
+    /// the write's own transaction, the lease must still be the fence's and
+    /// running; it is extended by the fence's ttl. On PostgreSQL the update
+    /// also locks the lease row until the write commits, so a takeover waits
+    /// for a write that passed its check.
+    pub(crate) async fn check_fence<C: sea_orm::ConnectionTrait>(
+        &self,
+        c: &C,
+        fence: &Fence,
+    ) -> StoreResult<()> {
+        let now = self.now();
+        let held = renewal_state::Entity::update_many()
+            .col_expr(
+                renewal_state::Column::LeaseExpiresAt,
+                Expr::value(peter_core::model::rules::later_by(now, fence.ttl)),
+            )
+            .filter(renewal_state::Column::UniqueFqdnSetId.eq(fence.set.0))
+            .filter(renewal_state::Column::LeaseHolder.eq(fence.holder.clone()))
+            .filter(renewal_state::Column::LeaseToken.eq(fence.token))
+            .filter(renewal_state::Column::LeaseExpiresAt.gt(now))
+            .exec(c)
+            .await
+            .db()?
+            .rows_affected
+            == 1;
+        if held {
+            Ok(())
+        } else {
+            Err(StoreError::Fenced(format!(
+                "{} no longer holds the lease of name set {} with token {}",
+                fence.holder, fence.set, fence.token
+            )))
+        }
     }
 }

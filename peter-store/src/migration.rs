@@ -16,7 +16,11 @@ pub struct Migrator;
 #[async_trait::async_trait]
 impl MigratorTrait for Migrator {
     fn migrations() -> Vec<Box<dyn MigrationTrait>> {
-        vec![Box::new(M0001Initial), Box::new(M0002PollTallies)]
+        vec![
+            Box::new(M0001Initial),
+            Box::new(M0002PollTallies),
+            Box::new(M0003LeaseTokens),
+        ]
     }
 
     fn migration_table_name() -> DynIden {
@@ -527,6 +531,47 @@ impl MigrationTrait for M0002PollTallies {
                 .await?;
             }
         }
+        Ok(())
+    }
+}
+
+/// Renewal leases carry a fencing token: a number that grows with every
+/// grant, checked by every write the holder makes under the lease.
+struct M0003LeaseTokens;
+
+impl MigrationName for M0003LeaseTokens {
+    fn name(&self) -> &str {
+        "m0003_lease_tokens"
+    }
+}
+
+#[async_trait::async_trait]
+impl MigrationTrait for M0003LeaseTokens {
+    fn use_transaction(&self) -> Option<bool> {
+        Some(true)
+    }
+
+    async fn up(&self, m: &SchemaManager) -> Result<(), DbErr> {
+        if !m.has_column("renewal_state", "lease_token").await? {
+            m.alter_table(
+                Table::alter()
+                    .table(t("renewal_state"))
+                    .add_column(big_integer("lease_token").default(0))
+                    .to_owned(),
+            )
+            .await?;
+        }
+        Ok(())
+    }
+
+    async fn down(&self, m: &SchemaManager) -> Result<(), DbErr> {
+        m.alter_table(
+            Table::alter()
+                .table(t("renewal_state"))
+                .drop_column(t("lease_token"))
+                .to_owned(),
+        )
+        .await?;
         Ok(())
     }
 }

@@ -219,6 +219,13 @@ impl SqlStore {
             });
         } else {
             options.max_connections(16).min_connections(1);
+            // A node cut off from the database in the middle of a
+            // transaction must not hold its locks (a renewal lease row, say)
+            // until TCP gives up: the server ends such a session after 10 s.
+            // peter's transactions never wait on anything but the database.
+            options.map_sqlx_postgres_opts(|opts| {
+                opts.options([("idle_in_transaction_session_timeout", "10s")])
+            });
         }
         let db = Database::connect(options)
             .await
@@ -324,6 +331,20 @@ impl SqlStore {
     /// Begins a write transaction: IMMEDIATE on SQLite so that writers queue
     /// on the database lock up front rather than fail on upgrade.
     pub(crate) async fn begin_write(&self) -> StoreResult<(WriteGuard<'_>, DatabaseTransaction)> {
+        let (guard, txn) = self.begin_write_unfenced().await?;
+        // A write under a renewal lease commits only while the lease holds.
+        if let Some(fence) = peter_core::ports::current_fence() {
+            self.check_fence(&txn, &fence).await?;
+        }
+        Ok((guard, txn))
+    }
+
+    /// Like [`begin_write`](Self::begin_write) without the fencing check:
+    /// only for the ACME exchange log, which records what was sent to the
+    /// CA whoever holds the lease by the time it is written.
+    pub(crate) async fn begin_write_unfenced(
+        &self,
+    ) -> StoreResult<(WriteGuard<'_>, DatabaseTransaction)> {
         let guard = match &self.write_lock {
             Some(lock) => Some(lock.lock().await),
             None => None,

@@ -71,6 +71,7 @@ on_both_backends!(
     account_keys_rotate_and_accounts_deactivate,
     domain_publications_pick_the_served_certificate,
     renewal_leases_are_exclusive_and_expire,
+    writes_under_a_lost_lease_are_fenced,
     domain_config_reads_everything_in_one_source,
     metrics_count_by_state_and_list_expirations,
 );
@@ -1562,6 +1563,7 @@ async fn renewal_leases_are_exclusive_and_expire(t: &TestStore) {
                 .try_acquire_renewal_lease(set, &format!("node-{i}"), Duration::minutes(5))
                 .await
                 .unwrap()
+                .is_some()
         }));
     }
     let mut winners = 0;
@@ -1577,22 +1579,26 @@ async fn renewal_leases_are_exclusive_and_expire(t: &TestStore) {
         s.try_acquire_renewal_lease(set, "late", Duration::minutes(5))
             .await
             .unwrap()
+            .is_some()
     );
     assert!(
         s.try_acquire_renewal_lease(set, "late", Duration::minutes(5))
             .await
             .unwrap()
+            .is_some()
     );
     assert!(
-        !s.try_acquire_renewal_lease(set, "other", Duration::minutes(5))
+        s.try_acquire_renewal_lease(set, "other", Duration::minutes(5))
             .await
             .unwrap()
+            .is_none()
     );
     s.release_renewal_lease(set, "other").await.unwrap();
     assert!(
-        !s.try_acquire_renewal_lease(set, "other", Duration::minutes(5))
+        s.try_acquire_renewal_lease(set, "other", Duration::minutes(5))
             .await
-            .unwrap(),
+            .unwrap()
+            .is_none(),
         "only the holder releases"
     );
     s.release_renewal_lease(set, "late").await.unwrap();
@@ -1600,6 +1606,7 @@ async fn renewal_leases_are_exclusive_and_expire(t: &TestStore) {
         s.try_acquire_renewal_lease(set, "other", Duration::minutes(5))
             .await
             .unwrap()
+            .is_some()
     );
 
     assert_eq!(s.renewal_backoff(set).await.unwrap(), None);
@@ -1615,6 +1622,87 @@ async fn renewal_leases_are_exclusive_and_expire(t: &TestStore) {
     assert!((at - later).abs() < Duration::milliseconds(1));
     s.clear_renewal_failures(set).await.unwrap();
     assert_eq!(s.renewal_backoff(set).await.unwrap(), None);
+}
+
+async fn writes_under_a_lost_lease_are_fenced(t: &TestStore) {
+    use peter_core::ports::under_fence;
+    let s = t.store.as_ref();
+    let set = s
+        .get_or_create_unique_fqdn_set(&UniqueFqdnSet::parse(["fence.example.com"]).unwrap())
+        .await
+        .unwrap()
+        .id
+        .id;
+    let first = s
+        .try_acquire_renewal_lease(set, "node-a", Duration::minutes(5))
+        .await
+        .unwrap()
+        .unwrap();
+    // A write under a held lease lands, and extends the lease.
+    t.clock.advance(Duration::minutes(4));
+    under_fence(
+        first.clone(),
+        s.get_or_create_domain(&name("a1.fence.example.com")),
+    )
+    .await
+    .unwrap();
+    t.clock.advance(Duration::minutes(4));
+    assert!(
+        s.try_acquire_renewal_lease(set, "node-b", Duration::minutes(5))
+            .await
+            .unwrap()
+            .is_none(),
+        "the write at minute 4 extended the lease past minute 8"
+    );
+    // Past its expiry another node takes it, with a greater token; the first
+    // holder's writes now fail and change nothing.
+    t.clock.advance(Duration::minutes(6));
+    let second = s
+        .try_acquire_renewal_lease(set, "node-b", Duration::minutes(5))
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(second.token > first.token);
+    let stale = under_fence(
+        first.clone(),
+        s.get_or_create_domain(&name("a2.fence.example.com")),
+    )
+    .await
+    .unwrap_err();
+    assert!(matches!(stale, StoreError::Fenced(_)), "{stale:?}");
+    assert!(
+        s.domain_by_name(&name("a2.fence.example.com"))
+            .await
+            .unwrap()
+            .is_none()
+    );
+    under_fence(
+        second.clone(),
+        s.get_or_create_domain(&name("b1.fence.example.com")),
+    )
+    .await
+    .unwrap();
+    // A holder granted its own lease again holds a new token: the old one is stale.
+    let again = s
+        .try_acquire_renewal_lease(set, "node-b", Duration::minutes(5))
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(again.token > second.token);
+    assert!(matches!(
+        under_fence(
+            second,
+            s.get_or_create_domain(&name("b2.fence.example.com"))
+        )
+        .await,
+        Err(StoreError::Fenced(_))
+    ));
+    // An expired lease nobody took is lost all the same.
+    t.clock.advance(Duration::minutes(6));
+    assert!(matches!(
+        under_fence(again, s.get_or_create_domain(&name("b3.fence.example.com"))).await,
+        Err(StoreError::Fenced(_))
+    ));
 }
 
 async fn domain_config_reads_everything_in_one_source(t: &TestStore) {

@@ -200,15 +200,15 @@ pub async fn renew_due(
                 .push((id, format!("backing off until {next}")));
             continue;
         }
-        if !store
+        let Some(fence) = store
             .try_acquire_renewal_lease(item.unique_fqdn_set_id, holder, lease)
             .await?
-        {
+        else {
             report
                 .skipped
                 .push((id, "another node is renewing it".into()));
             continue;
-        }
+        };
         // Another node may have renewed it since the list was made.
         let orders_now = store
             .list_acme_orders(&OrderFilter::all(), Page::new(1, 1000))
@@ -225,24 +225,40 @@ pub async fn renew_due(
         }
         // A renewal order a stopped run left in progress is resumed, not
         // placed again (the CA refuses a second order replacing the same
-        // certificate).
+        // certificate); that includes one recorded locally whose placing
+        // never got an answer (`*discovered*`), which processing places again.
+        let mut unfinished = OrderFilter::active();
+        unfinished.statuses.push(AcmeOrderStatus::Discovered);
         let in_progress = store
-            .list_acme_orders(&OrderFilter::active(), Page::new(1, 1000))
+            .list_acme_orders(&unfinished, Page::new(1, 1000))
             .await?
             .items
             .into_iter()
             .find(|o| {
                 o.certificate_signed_id_renewal_of == Some(id) && o.is_processing == Some(true)
             });
-        let outcome = match in_progress {
-            Some(order) => orders.process_to_end(order.id).await,
-            None => {
-                orders
-                    .renew_certificate(id, None, AcmeOrderProcessingStrategy::ProcessSingle)
-                    .await
+        // Everything the renewal writes is fenced by the lease: should this
+        // node lose it (cut off from the store past its expiry), its later
+        // writes fail and whoever holds the lease next resumes the order.
+        let outcome = under_fence(fence.clone(), async {
+            match in_progress {
+                Some(order) => orders.process_to_end(order.id).await,
+                None => {
+                    orders
+                        .renew_certificate(id, None, AcmeOrderProcessingStrategy::ProcessSingle)
+                        .await
+                }
             }
-        };
+        })
+        .await;
         match outcome {
+            Err(Error::Store(StoreError::Fenced(why))) => {
+                tracing::warn!(certificate = %id, %why, "renewal lease lost; another node resumes it");
+                report
+                    .skipped
+                    .push((id, format!("lease lost mid-renewal: {why}")));
+                continue;
+            }
             Ok(order) => {
                 store
                     .clear_renewal_failures(item.unique_fqdn_set_id)
@@ -266,13 +282,24 @@ pub async fn renew_due(
                     }) => Duration::seconds((*s).clamp(0, 30 * 86_400)).max(backoff),
                     _ => backoff,
                 };
-                store
-                    .record_renewal_failure(
+                // Recorded only while the lease is still this node's: a
+                // node that lost it reports nothing over the new holder's work.
+                let recorded = under_fence(
+                    fence,
+                    store.record_renewal_failure(
                         item.unique_fqdn_set_id,
                         rules::later_by(now, wait),
                         &e.to_string(),
-                    )
-                    .await?;
+                    ),
+                )
+                .await;
+                if let Err(StoreError::Fenced(why)) = &recorded {
+                    report
+                        .skipped
+                        .push((id, format!("lease lost mid-renewal: {why} (after: {e})")));
+                    continue;
+                }
+                recorded?;
                 report.failed.push((id, e.to_string()));
             }
         }
@@ -300,12 +327,12 @@ pub async fn renew_due(
             {
                 continue;
             }
-            if !store
+            let Some(fence) = store
                 .try_acquire_renewal_lease(set_id, holder, lease)
                 .await?
-            {
+            else {
                 continue;
-            }
+            };
             // Another node may have ordered it meanwhile.
             let fresh = store.domain(d.id).await?;
             if fresh.certificate_signed_id_latest_single.is_some()
@@ -320,7 +347,11 @@ pub async fn renew_due(
                 AcmeOrderProcessingStrategy::ProcessSingle,
             );
             request.order_type = AcmeOrderType::Automated;
-            match orders.create(request).await {
+            match under_fence(fence, orders.create(request)).await {
+                Err(Error::Store(StoreError::Fenced(why))) => {
+                    tracing::warn!(domain = %d.domain_name, %why, "renewal lease lost; another node resumes it");
+                    continue;
+                }
                 Ok(order) => {
                     store.clear_renewal_failures(set_id).await?;
                     report.ordered_missing.push((d.domain_name, Ok(order.id)));

@@ -6,19 +6,62 @@ use time::OffsetDateTime;
 use super::StoreResult;
 use crate::model::*;
 
+/// A granted renewal lease, and the proof its holder shows with every write
+/// it makes under the lease.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Fence {
+    /// The set of names being renewed.
+    pub set: UniqueFqdnSetId,
+    /// Who holds the lease.
+    pub holder: String,
+    /// The fencing token: grows with every grant of this set's lease, so a
+    /// holder whose lease was granted again to anyone (itself included)
+    /// holds a stale token.
+    pub token: i64,
+    /// How long each write under the lease extends it.
+    pub ttl: time::Duration,
+}
+
+tokio::task_local! {
+    static FENCE: Fence;
+}
+
+/// Runs `work` under `fence`: every store write it makes commits only while
+/// the fence holds (see [`LeaseStore`]).
+pub async fn under_fence<F: std::future::Future>(fence: Fence, work: F) -> F::Output {
+    FENCE.scope(fence, work).await
+}
+
+/// The fence the current task writes under, if any (for store adapters).
+pub fn current_fence() -> Option<Fence> {
+    FENCE.try_with(Fence::clone).ok()
+}
+
 /// Renewal coordination between nodes: leases and backoff per set of names.
+///
+/// Fencing contract: a write made inside [`under_fence`] checks, in its own
+/// transaction and before anything else, that the fence's holder still
+/// holds the set's lease with the fence's token and that it has not
+/// expired; the check extends the lease by the fence's ttl (a holder making
+/// progress keeps its lease). When the check fails the write fails with
+/// [`StoreError::Fenced`](super::StoreError::Fenced) and changes nothing.
+/// A node cut off from the store past its lease therefore writes nothing
+/// when it comes back, even in the middle of an order. The one exception is
+/// the ACME exchange log ([`EventStore::record_acme_event`](super::EventStore::record_acme_event)):
+/// a request the node did send to the CA is recorded all the same.
 #[async_trait]
 pub trait LeaseStore: Send + Sync {
     /// Takes the renewal lease of a set of names for `holder` until
-    /// `now + ttl`, unless another holder's lease is still running. True when
-    /// taken. Several nodes renewing from one store use it so that each
-    /// renewal happens once; a crashed holder's lease simply expires.
+    /// `now + ttl`, unless another holder's lease is still running; the
+    /// grant comes with the next fencing token. Several nodes renewing from
+    /// one store use it so that each renewal happens once; a crashed
+    /// holder's lease simply expires.
     async fn try_acquire_renewal_lease(
         &self,
         set: UniqueFqdnSetId,
         holder: &str,
         ttl: time::Duration,
-    ) -> StoreResult<bool>;
+    ) -> StoreResult<Option<Fence>>;
     /// Gives a lease back (only the holder's own).
     async fn release_renewal_lease(&self, set: UniqueFqdnSetId, holder: &str) -> StoreResult<()>;
     /// Records a failed renewal: no new attempt before `next_attempt_at`.

@@ -54,6 +54,10 @@ pub enum StoreError {
     /// Stored data violates an invariant.
     #[error("stored data is inconsistent: {0}")]
     Corrupt(String),
+    /// A write under a renewal lease that this node no longer holds (it
+    /// expired, or another node took it over): nothing was written.
+    #[error("the renewal lease was lost: {0}")]
+    Fenced(String),
     /// A fault injected by a test (test builds only).
     #[cfg(feature = "testkit")]
     #[error("injected fault at {0}")]
@@ -65,7 +69,9 @@ impl StoreError {
     pub fn kind(&self) -> ErrorKind {
         match self {
             StoreError::NotFound { .. } => ErrorKind::NotFound,
-            StoreError::Conflict(_) | StoreError::Transition(_) => ErrorKind::Conflict,
+            StoreError::Conflict(_) | StoreError::Transition(_) | StoreError::Fenced(_) => {
+                ErrorKind::Conflict
+            }
             StoreError::Unavailable(..) => ErrorKind::Unavailable,
             StoreError::Backend(..) | StoreError::Corrupt(_) => ErrorKind::Internal,
             #[cfg(feature = "testkit")]
