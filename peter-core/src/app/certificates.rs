@@ -205,7 +205,14 @@ impl Certificates<'_> {
         chain: Option<CertificateCaChainId>,
         id_only: bool,
     ) -> Result<CertificateConfig, Error> {
-        services::publish::certificate_config(self.peter.store(), id, chain, id_only).await
+        self.peter
+            .serving(services::publish::certificate_config(
+                self.peter.store(),
+                id,
+                chain,
+                id_only,
+            ))
+            .await
     }
 
     /// The four files of a certificate's `config.zip`, named like certbot's.

@@ -127,7 +127,13 @@ impl Domains<'_> {
         identifier: &str,
         id_only: bool,
     ) -> Result<services::publish::DomainConfig, Error> {
-        services::publish::domain_config(self.peter.store(), identifier, id_only).await
+        self.peter
+            .serving(services::publish::domain_config(
+                self.peter.store(),
+                identifier,
+                id_only,
+            ))
+            .await
     }
 
     /// The domain's certificates, newest first.

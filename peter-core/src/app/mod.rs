@@ -76,6 +76,10 @@ pub struct Settings {
     pub polls: PollSettings,
     /// Certificates accepted in an uploaded chain.
     pub max_chain_certificates: usize,
+    /// How long a read that serves a web node (a challenge answer, a
+    /// `config.json`) waits for the store before it is answered
+    /// unavailable: a node cut off from its store fails closed, fast.
+    pub serving_deadline: std::time::Duration,
 }
 
 impl Default for Settings {
@@ -86,6 +90,7 @@ impl Default for Settings {
             node_name: "peter".into(),
             polls: PollSettings::default(),
             max_chain_certificates: crate::services::import::DEFAULT_MAX_CHAIN_CERTIFICATES,
+            serving_deadline: std::time::Duration::from_millis(1500),
         }
     }
 }
@@ -112,6 +117,12 @@ impl Settings {
     /// The defaults with other bounds on poll recording.
     pub fn with_polls(mut self, polls: PollSettings) -> Self {
         self.polls = polls;
+        self
+    }
+
+    /// These settings with another deadline for serving reads.
+    pub fn with_serving_deadline(mut self, deadline: std::time::Duration) -> Self {
+        self.serving_deadline = deadline;
         self
     }
 
@@ -406,6 +417,33 @@ impl Peter {
 
     pub(crate) fn store(&self) -> &dyn Store {
         self.inner.store.as_ref()
+    }
+
+    /// Runs a read that serves a web node under the serving deadline
+    /// ([`Settings::serving_deadline`]): a store that has not answered by
+    /// then makes it fail as unavailable (503) instead of holding the
+    /// request; nothing is cached, so nothing stale is served either.
+    pub(crate) async fn serving<T>(
+        &self,
+        read: impl std::future::Future<Output = Result<T, Error>>,
+    ) -> Result<T, Error> {
+        use std::task::Poll;
+        let deadline = self.inner.settings.serving_deadline;
+        let mut read = std::pin::pin!(read);
+        let mut timer = self.inner.clock.sleep(deadline);
+        std::future::poll_fn(|cx| {
+            if let Poll::Ready(result) = read.as_mut().poll(cx) {
+                return Poll::Ready(result);
+            }
+            if timer.as_mut().poll(cx).is_ready() {
+                return Poll::Ready(Err(Error::Store(StoreError::Unavailable(
+                    format!("the store did not answer within {deadline:?}"),
+                    None,
+                ))));
+            }
+            Poll::Pending
+        })
+        .await
     }
 
     pub(crate) fn clock(&self) -> &dyn Clock {

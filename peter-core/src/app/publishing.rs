@@ -192,8 +192,13 @@ impl Challenges<'_> {
     pub async fn answer(&self, request: ChallengeRequest<'_>) -> Result<ChallengeAnswer, Error> {
         let found = if valid_token(request.token) {
             self.peter
-                .store()
-                .challenge_answer(request.host, request.token)
+                .serving(async {
+                    Ok(self
+                        .peter
+                        .store()
+                        .challenge_answer(request.host, request.token)
+                        .await?)
+                })
                 .await?
         } else {
             None
