@@ -38,7 +38,7 @@ pub enum Fault {
     /// The request reaches Pebble and takes effect; the connection is then
     /// closed without an answer.
     LostReply,
-    /// The answer comes 0.2 to 1.2 s late.
+    /// The answer comes late (0.2 to 1.2 s unless [`FaultProxy::set_delay`] says otherwise).
     Delay,
     /// A 5xx is answered instead of forwarding: half of them a
     /// `serverInternal` problem with `Retry-After: 1`, half a bare 502 page.
@@ -88,6 +88,10 @@ impl FaultCounts {
 struct State {
     /// Chance per connection (Reset) and per request (the others), in 1/1000.
     rate_per_mille: AtomicU32,
+    /// The faults to pick from (default: all).
+    kinds: Mutex<Vec<Fault>>,
+    /// Shortest and longest injected delay, in milliseconds.
+    delay_ms: Mutex<(u64, u64)>,
     rng: Mutex<fastrand::Rng>,
     connections: AtomicU64,
     requests: AtomicU64,
@@ -101,9 +105,15 @@ struct State {
 
 impl State {
     fn roll(&self, kinds: &[Fault]) -> Option<Fault> {
+        let allowed = self.kinds.lock().unwrap().clone();
+        let kinds: Vec<Fault> = kinds
+            .iter()
+            .copied()
+            .filter(|k| allowed.contains(k))
+            .collect();
         let rate = self.rate_per_mille.load(Ordering::SeqCst);
         let mut rng = self.rng.lock().unwrap();
-        if rate == 0 || rng.u32(0..1000) >= rate {
+        if kinds.is_empty() || rate == 0 || rng.u32(0..1000) >= rate {
             return None;
         }
         let fault = kinds[rng.usize(0..kinds.len())];
@@ -154,6 +164,8 @@ impl FaultProxy {
         let upstream = pebble.directory_url.trim_end_matches("/dir").to_string();
         let state = Arc::new(State {
             rate_per_mille: AtomicU32::new(rate_per_mille),
+            kinds: Mutex::new(ALL_FAULTS.to_vec()),
+            delay_ms: Mutex::new((200, 1200)),
             rng: Mutex::new(fastrand::Rng::with_seed(seed)),
             connections: AtomicU64::new(0),
             requests: AtomicU64::new(0),
@@ -206,6 +218,18 @@ impl FaultProxy {
         self.state
             .rate_per_mille
             .store(rate_per_mille, Ordering::SeqCst);
+    }
+
+    /// Injects only `kinds` from now on (the rate stays).
+    pub fn set_kinds(&self, kinds: &[Fault]) {
+        *self.state.kinds.lock().unwrap() = kinds.to_vec();
+    }
+
+    /// Injected delays last from `shortest` to `longest`.
+    pub fn set_delay(&self, shortest: Duration, longest: Duration) {
+        let low = shortest.as_millis() as u64;
+        let high = (longest.as_millis() as u64).max(low.saturating_add(1));
+        *self.state.delay_ms.lock().unwrap() = (low, high);
     }
 
     /// What was injected so far.
@@ -288,7 +312,8 @@ async fn handle(
         return Ok(response);
     }
     if fault == Some(Fault::Delay) {
-        let ms = state.rng.lock().unwrap().u64(200..1200);
+        let (low, high) = *state.delay_ms.lock().unwrap();
+        let ms = state.rng.lock().unwrap().u64(low..high);
         tokio::time::sleep(Duration::from_millis(ms)).await;
     }
     let (parts, body) = request.into_parts();

@@ -59,6 +59,18 @@ pub enum Command {
         /// Mount the admin API.
         #[arg(long)]
         admin: bool,
+        /// Also renew what is due every SECONDS (as `peter renew` would,
+        /// under the same leases), so a fleet needs no cron.
+        #[arg(long, value_name = "SECONDS")]
+        renew_every: Option<u64>,
+        /// With --renew-every: renew what expires within this many days
+        /// instead of by ARI window or remaining lifetime.
+        #[arg(long, requires = "renew_every")]
+        renew_days: Option<i64>,
+        /// With --renew-every: how long this node may hold one renewal
+        /// without progress before another node takes it over.
+        #[arg(long, default_value_t = 600, requires = "renew_every")]
+        lease_seconds: u64,
     },
     /// Register and list ACME servers.
     #[command(subcommand, name = "acme-server")]

@@ -221,7 +221,16 @@ pub async fn run(cli: Cli) -> Result<(), CliError> {
             listen,
             public_only,
             admin,
-        } => serve::run(&cli, listen.as_deref(), *public_only, *admin).await,
+            renew_every,
+            renew_days,
+            lease_seconds,
+        } => {
+            let renewals = match renew_every {
+                Some(every) => Some(serve::Renewals::new(*every, *renew_days, *lease_seconds)?),
+                None => None,
+            };
+            serve::run(&cli, listen.as_deref(), *public_only, *admin, renewals).await
+        }
         crate::Command::AcmeServer(c) => acme::run_server(&cli, c).await,
         crate::Command::Account(c) => acme::run_account(&cli, c).await,
         crate::Command::Order(c) => order::run(&cli, c).await,

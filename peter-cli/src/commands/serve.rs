@@ -9,18 +9,91 @@ use crate::config::ADMIN_TOKEN_FILE;
 use super::{CliError, Context};
 use crate::Cli;
 
+/// Renewals run inside `peter serve` (`--renew-every`).
+pub struct Renewals {
+    every: std::time::Duration,
+    days: Option<i64>,
+    lease: time::Duration,
+}
+
+impl Renewals {
+    /// Checks the flags' ranges.
+    pub fn new(
+        every_seconds: u64,
+        days: Option<i64>,
+        lease_seconds: u64,
+    ) -> Result<Self, CliError> {
+        if !(1..=7 * 86_400).contains(&every_seconds) {
+            return Err(CliError::Usage(format!(
+                "--renew-every {every_seconds}: give 1 to 604800 seconds (a week)"
+            )));
+        }
+        if !(1..=7 * 86_400).contains(&lease_seconds) {
+            return Err(CliError::Usage(format!(
+                "--lease-seconds {lease_seconds}: give 1 to 604800 (a week)"
+            )));
+        }
+        Ok(Self {
+            every: std::time::Duration::from_secs(every_seconds),
+            days,
+            lease: time::Duration::seconds(i64::try_from(lease_seconds).unwrap_or(600)),
+        })
+    }
+}
+
+/// Renews what is due every `renewals.every`, one run at a time, until the
+/// task is dropped; each outcome is one line on stderr.
+async fn renew_periodically(peter: peter_core::app::Peter, renewals: Renewals) {
+    let mut tick = tokio::time::interval(renewals.every);
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tick.tick().await;
+        match peter.renewals().run(renewals.days).await {
+            Ok(changed) => {
+                crate::output::publication_warnings(&changed.publication);
+                let report = changed.value;
+                for (old, order) in &report.renewed {
+                    eprintln!("peter: renewal: certificate {old} renewed by order {order}");
+                }
+                for (old, why) in &report.failed {
+                    eprintln!("peter: renewal: certificate {old} failed: {why}");
+                }
+                for (old, why) in &report.skipped {
+                    if why.starts_with("lease lost") {
+                        eprintln!("peter: renewal: certificate {old} left to another node: {why}");
+                    }
+                }
+                for (name, result) in &report.ordered_missing {
+                    match result {
+                        Ok(order) => eprintln!("peter: renewal: {name} ordered by order {order}"),
+                        Err(e) => eprintln!("peter: renewal: {name} failed: {e}"),
+                    }
+                }
+            }
+            Err(e) => eprintln!("peter: renewal run failed: {e}"),
+        }
+    }
+}
+
 pub async fn run(
     cli: &Cli,
     listen: Option<&str>,
     public_only: bool,
     admin: bool,
+    renewals: Option<Renewals>,
 ) -> Result<(), CliError> {
     if public_only && admin {
         return Err(CliError::Usage(
             "--public-only and --admin cannot be given together".into(),
         ));
     }
-    let ctx = Context::open(cli).await?;
+    let lease = renewals.as_ref().map(|r| r.lease);
+    let ctx = Context::open_with(cli, |_, settings| {
+        if let Some(lease) = lease {
+            settings.renewal_lease = lease;
+        }
+    })
+    .await?;
     let admin_state = if admin || (ctx.config.admin.enabled && !public_only) {
         Some(admin_state(cli, &ctx).await?)
     } else {
@@ -53,12 +126,21 @@ pub async fn run(
             server.local_addr
         );
     }
+    let renewing = renewals.map(|r| {
+        eprintln!("peter: renewing what is due every {} s", r.every.as_secs());
+        tokio::spawn(renew_periodically(ctx.peter.clone(), r))
+    });
     // SIGINT or SIGTERM: stop gracefully (answers in flight finish, poll
-    // tallies are written).
-    server
+    // tallies are written); a renewal in flight stops where it is and is
+    // resumed by the next run on any node.
+    let served = server
         .serve_until(shutdown_signal())
         .await
-        .map_err(|e| CliError::Usage(e.to_string()))
+        .map_err(|e| CliError::Usage(e.to_string()));
+    if let Some(task) = renewing {
+        task.abort();
+    }
+    served
 }
 
 /// Completes on SIGINT or SIGTERM.
