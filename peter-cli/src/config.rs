@@ -104,6 +104,9 @@ pub struct ServerConfig {
     pub max_connections: usize,
     /// Requests served on one connection before it is closed.
     pub max_requests_per_connection: u64,
+    /// Milliseconds a challenge answer or config.json waits for the store
+    /// before answering 503.
+    pub store_deadline_milliseconds: u64,
 }
 
 impl ServerConfig {
@@ -183,6 +186,7 @@ impl Default for ServerConfig {
             idle_timeout_seconds: 60,
             max_connections: 4096,
             max_requests_per_connection: 1000,
+            store_deadline_milliseconds: 1500,
         }
     }
 }
@@ -276,6 +280,10 @@ impl Config {
         }
         if let Some(v) = get("PETER_BODY_TIMEOUT_SECONDS") {
             self.server.body_timeout_seconds = number("PETER_BODY_TIMEOUT_SECONDS", &v)?;
+        }
+        if let Some(v) = get("PETER_STORE_DEADLINE_MILLISECONDS") {
+            self.server.store_deadline_milliseconds =
+                number("PETER_STORE_DEADLINE_MILLISECONDS", &v)?;
         }
         if let Some(v) = get("PETER_IDLE_TIMEOUT_SECONDS") {
             self.server.idle_timeout_seconds = number("PETER_IDLE_TIMEOUT_SECONDS", &v)?;

@@ -126,8 +126,11 @@ impl Context {
             std::env::var("HOSTNAME").unwrap_or_else(|_| "peter".into()),
             std::process::id()
         );
-        let mut settings =
-            settings(node).with_max_chain_certificates(config.max_chain_certificates.max(1));
+        let mut settings = settings(node)
+            .with_max_chain_certificates(config.max_chain_certificates.max(1))
+            .with_serving_deadline(std::time::Duration::from_millis(
+                config.server.store_deadline_milliseconds.clamp(10, 60_000),
+            ));
         adjust(&mut config, &mut settings);
         let url = cli
             .database_url
