@@ -107,6 +107,8 @@ pub struct ServerConfig {
     /// Milliseconds a challenge answer or config.json waits for the store
     /// before answering 503.
     pub store_deadline_milliseconds: u64,
+    /// Megabytes of domain config.json answers `serve` keeps in memory (0: none).
+    pub config_cache_megabytes: usize,
 }
 
 impl ServerConfig {
@@ -187,6 +189,7 @@ impl Default for ServerConfig {
             max_connections: 4096,
             max_requests_per_connection: 1000,
             store_deadline_milliseconds: 1500,
+            config_cache_megabytes: 16,
         }
     }
 }
@@ -284,6 +287,9 @@ impl Config {
         if let Some(v) = get("PETER_STORE_DEADLINE_MILLISECONDS") {
             self.server.store_deadline_milliseconds =
                 number("PETER_STORE_DEADLINE_MILLISECONDS", &v)?;
+        }
+        if let Some(v) = get("PETER_CONFIG_CACHE_MEGABYTES") {
+            self.server.config_cache_megabytes = number("PETER_CONFIG_CACHE_MEGABYTES", &v)?;
         }
         if let Some(v) = get("PETER_IDLE_TIMEOUT_SECONDS") {
             self.server.idle_timeout_seconds = number("PETER_IDLE_TIMEOUT_SECONDS", &v)?;

@@ -376,8 +376,6 @@ async fn fleet_drill_a_node_cut_off_mid_renewal_does_nothing_twice_and_serves_no
         );
         tokio::time::sleep(Duration::from_millis(20)).await;
     };
-    nodes[0].relay.cut();
-    let t_cut = Instant::now();
     let held_domain = sql(
         &direct,
         &format!(
@@ -385,6 +383,10 @@ async fn fleet_drill_a_node_cut_off_mid_renewal_does_nothing_twice_and_serves_no
              where l.unique_fqdn_set_id = {held_set}"
         ),
     );
+    // Node 1 has the domain's config.json in its cache when it is cut off.
+    assert_eq!(nodes[0].config_json(&held_domain).await.0, 200);
+    nodes[0].relay.cut();
+    let t_cut = Instant::now();
     let lease_expiry = sql(
         &direct,
         &format!(
@@ -393,7 +395,9 @@ async fn fleet_drill_a_node_cut_off_mid_renewal_does_nothing_twice_and_serves_no
         ),
     );
 
-    // Cut off, node 1 fails closed: 503 within 2 s for what it cannot read.
+    // Cut off, node 1 fails closed: 503 within 2 s for what it cannot read,
+    // its cached config.json included once the 250 ms freshness bound passed.
+    tokio::time::sleep(Duration::from_millis(300)).await;
     let (status, _, took) = nodes[0]
         .get("/.well-known/acme-challenge/drill-unknown-token")
         .await;

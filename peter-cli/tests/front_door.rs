@@ -389,10 +389,43 @@ impl Door {
         Some((pick(true), pick(false)))
     }
 
+    /// config.json once it shows `expected`: a change made by another
+    /// process (the CLI) reaches the server's cache within 250 ms, so this
+    /// polls for up to 2 s and returns the last answer either way.
+    async fn settled_config(
+        &self,
+        name: &str,
+        expected: Option<(Option<i64>, Option<i64>)>,
+    ) -> (u16, Value) {
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(2);
+        loop {
+            let (status, config) = self.config(name).await;
+            let id = |slot: &str| {
+                config[slot]["id"]
+                    .as_str()
+                    .and_then(|id| id.parse::<i64>().ok())
+            };
+            let settled = match expected {
+                None => status == 404,
+                Some(ids) => {
+                    status == 200
+                        && (
+                            id("certificate_signed__latest_single"),
+                            id("certificate_signed__latest_multi"),
+                        ) == ids
+                }
+            };
+            if settled || std::time::Instant::now() > deadline {
+                return (status, config);
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        }
+    }
+
     async fn check(&self, step: &str) {
         for name in NAMES {
             let expected = self.expected(name).await;
-            let (status, config) = self.config(name).await;
+            let (status, config) = self.settled_config(name, expected).await;
             let Some((single, multi)) = expected else {
                 assert_eq!(status, 404, "{step}: {name} is unknown: {config}");
                 self.assert_not_in_redis(step, name);

@@ -173,6 +173,7 @@ pub struct PublicServer {
     task: tokio::task::JoinHandle<std::io::Result<()>>,
     /// Writes poll tallies on a timer, so quiet periods are written too.
     flusher: tokio::task::JoinHandle<()>,
+    follower: tokio::task::JoinHandle<()>,
     peter: Peter,
 }
 
@@ -220,6 +221,12 @@ impl PublicServer {
                 }
             })
         };
+        // Domain config.json answers come from memory while this follows
+        // the store's change feed (and from the store when it cannot).
+        let follower = {
+            let peter = peter.clone();
+            tokio::spawn(async move { peter.follow_config_changes().await })
+        };
         let task = tokio::spawn(crate::server::serve(
             listener,
             routes(state, admin),
@@ -234,6 +241,7 @@ impl PublicServer {
             stop: Some(stop),
             task,
             flusher,
+            follower,
             peter,
         })
     }
@@ -274,6 +282,7 @@ impl PublicServer {
 
     async fn finish(&self) {
         self.flusher.abort();
+        self.follower.abort();
         if let Err(e) = self.peter.challenges().flush_polls(false).await {
             tracing::warn!(error = %e, "could not write challenge poll tallies");
         }

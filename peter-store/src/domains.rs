@@ -17,6 +17,99 @@ use crate::sql_store::{DbResultExt, SqlStore, paginate};
 
 #[async_trait]
 impl DomainStore for SqlStore {
+    async fn record_config_change(&self, names: Option<&[DomainName]>) -> StoreResult<()> {
+        let now = self.now();
+        let rows: Vec<config_change::ActiveModel> = match names {
+            None => vec![config_change::ActiveModel {
+                id: NotSet,
+                domain_name: Set(None),
+                changed_at: Set(now),
+            }],
+            Some(names) => names
+                .iter()
+                .map(|n| config_change::ActiveModel {
+                    id: NotSet,
+                    domain_name: Set(Some(n.as_str().to_string())),
+                    changed_at: Set(now),
+                })
+                .collect(),
+        };
+        if rows.is_empty() {
+            return Ok(());
+        }
+        // Not fenced: a change that committed must reach every cache.
+        let (_write, txn) = self.begin_write_unfenced().await?;
+        config_change::Entity::insert_many(rows)
+            .exec(&txn)
+            .await
+            .db()?;
+        txn.commit().await.db()?;
+        Ok(())
+    }
+
+    async fn config_changes_since(
+        &self,
+        after: Option<i64>,
+        limit: u64,
+    ) -> StoreResult<ConfigChanges> {
+        use sea_orm::QuerySelect;
+        let Some(after) = after else {
+            let latest = config_change::Entity::find()
+                .order_by_desc(config_change::Column::Id)
+                .one(&self.db)
+                .await
+                .db()?
+                .map(|r| r.id)
+                .unwrap_or(0);
+            return Ok(ConfigChanges {
+                latest,
+                names: Some(Vec::new()),
+            });
+        };
+        let rows = config_change::Entity::find()
+            .filter(config_change::Column::Id.gt(after))
+            .order_by_asc(config_change::Column::Id)
+            .limit(limit.saturating_add(1))
+            .all(&self.db)
+            .await
+            .db()?;
+        let Some(last) = rows.last() else {
+            return Ok(ConfigChanges {
+                latest: after,
+                names: Some(Vec::new()),
+            });
+        };
+        let too_many = rows.len() as u64 > limit;
+        let latest = if too_many {
+            // Everything is dropped anyway: go on from the end of the feed.
+            config_change::Entity::find()
+                .order_by_desc(config_change::Column::Id)
+                .one(&self.db)
+                .await
+                .db()?
+                .map(|r| r.id)
+                .unwrap_or(last.id)
+        } else {
+            last.id
+        };
+        let everything = too_many || rows.iter().any(|r| r.domain_name.is_none());
+        Ok(ConfigChanges {
+            latest,
+            names: (!everything).then(|| rows.into_iter().filter_map(|r| r.domain_name).collect()),
+        })
+    }
+
+    async fn prune_config_changes(&self, before: time::OffsetDateTime) -> StoreResult<u64> {
+        let (_write, txn) = self.begin_write_unfenced().await?;
+        let done = config_change::Entity::delete_many()
+            .filter(config_change::Column::ChangedAt.lt(before))
+            .exec(&txn)
+            .await
+            .db()?;
+        txn.commit().await.db()?;
+        Ok(done.rows_affected)
+    }
+
     async fn get_or_create_domain(&self, name: &DomainName) -> StoreResult<Created<Domain>> {
         let (_write, txn) = self.begin_write().await?;
         let row = self.domain_in(&txn, name.as_str()).await?;
@@ -91,6 +184,14 @@ impl DomainStore for SqlStore {
         let mut am: domain::ActiveModel = row.into();
         am.is_active = Set(next);
         let row = am.update(&txn).await.db()?;
+        config_change::ActiveModel {
+            id: NotSet,
+            domain_name: Set(Some(row.domain_name.clone())),
+            changed_at: Set(self.now()),
+        }
+        .insert(&txn)
+        .await
+        .db()?;
         self.operations_event_in(
             &txn,
             OperationsEventType::DomainMark,

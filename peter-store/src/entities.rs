@@ -542,6 +542,26 @@ pub mod operations_event {
     impl ActiveModelBehavior for ActiveModel {}
 }
 
+pub mod config_change {
+    use sea_orm::entity::prelude::*;
+
+    /// One change of what domains serve, for other processes' caches.
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "config_change")]
+    pub struct Model {
+        #[sea_orm(primary_key)]
+        pub id: i64,
+        /// The domain's name; `None`: every domain.
+        pub domain_name: Option<String>,
+        pub changed_at: TimeDateTimeWithTimeZone,
+    }
+
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}
+
 pub mod renewal_state {
     use sea_orm::entity::prelude::*;
 

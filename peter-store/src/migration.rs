@@ -20,6 +20,7 @@ impl MigratorTrait for Migrator {
             Box::new(M0001Initial),
             Box::new(M0002PollTallies),
             Box::new(M0003LeaseTokens),
+            Box::new(M0004ConfigChanges),
         ]
     }
 
@@ -572,6 +573,49 @@ impl MigrationTrait for M0003LeaseTokens {
                 .to_owned(),
         )
         .await?;
+        Ok(())
+    }
+}
+
+/// A feed of changes to what domains serve, which every process's
+/// config.json cache follows.
+struct M0004ConfigChanges;
+
+impl MigrationName for M0004ConfigChanges {
+    fn name(&self) -> &str {
+        "m0004_config_changes"
+    }
+}
+
+#[async_trait::async_trait]
+impl MigrationTrait for M0004ConfigChanges {
+    fn use_transaction(&self) -> Option<bool> {
+        Some(true)
+    }
+
+    async fn up(&self, m: &SchemaManager) -> Result<(), DbErr> {
+        m.create_table(
+            Table::create()
+                .table(t("config_change"))
+                .if_not_exists()
+                .col(id())
+                .col(string_null("domain_name"))
+                .col(timestamp_with_time_zone("changed_at"))
+                .to_owned(),
+        )
+        .await?;
+        m.create_index(
+            index("config_change", &["changed_at"], false)
+                .if_not_exists()
+                .to_owned(),
+        )
+        .await?;
+        Ok(())
+    }
+
+    async fn down(&self, m: &SchemaManager) -> Result<(), DbErr> {
+        m.drop_table(Table::drop().table(t("config_change")).to_owned())
+            .await?;
         Ok(())
     }
 }

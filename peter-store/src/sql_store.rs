@@ -662,6 +662,23 @@ impl SqlStore {
                     .await
                     .db()?;
             }
+            // What the domain serves changes: note it in the change feed in
+            // this same transaction, so every process's cache drops it even
+            // if this one stops right after the commit.
+            let before = domain::Entity::find_by_id(domain_id).one(c).await.db()?;
+            if let Some(before) = &before
+                && (before.certificate_signed_id_latest_single != latest[0]
+                    || before.certificate_signed_id_latest_multi != latest[1])
+            {
+                config_change::ActiveModel {
+                    id: NotSet,
+                    domain_name: Set(Some(before.domain_name.clone())),
+                    changed_at: Set(self.now()),
+                }
+                .insert(c)
+                .await
+                .db()?;
+            }
             domain::Entity::update_many()
                 .col_expr(
                     domain::Column::CertificateSignedIdLatestSingle,

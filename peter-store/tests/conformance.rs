@@ -72,6 +72,7 @@ on_both_backends!(
     domain_publications_pick_the_served_certificate,
     renewal_leases_are_exclusive_and_expire,
     writes_under_a_lost_lease_are_fenced,
+    the_config_change_feed_names_what_changed,
     domain_config_reads_everything_in_one_source,
     metrics_count_by_state_and_list_expirations,
 );
@@ -1703,6 +1704,81 @@ async fn writes_under_a_lost_lease_are_fenced(t: &TestStore) {
         under_fence(again, s.get_or_create_domain(&name("b3.fence.example.com"))).await,
         Err(StoreError::Fenced(_))
     ));
+}
+
+async fn the_config_change_feed_names_what_changed(t: &TestStore) {
+    let s = t.store.as_ref();
+    let start = s.config_changes_since(None, 100).await.unwrap();
+    assert_eq!(start.names, Some(vec![]));
+    // An import moves the domain's latest certificate: the feed says so,
+    // written in the import's own transaction.
+    let pki = TestPki::new("feed");
+    let leaf = pki.issue(&["feed.example.com"], KeyTechnology::EcP256);
+    import_leaf(t, &leaf, Some(&pki.chain_pem())).await;
+    let after_import = s
+        .config_changes_since(Some(start.latest), 100)
+        .await
+        .unwrap();
+    assert!(after_import.latest > start.latest);
+    assert_eq!(
+        after_import.names,
+        Some(vec!["feed.example.com".to_string()])
+    );
+    // Nothing new: nothing named, the position stays.
+    let quiet = s
+        .config_changes_since(Some(after_import.latest), 100)
+        .await
+        .unwrap();
+    assert_eq!(
+        (quiet.latest, quiet.names),
+        (after_import.latest, Some(vec![]))
+    );
+    // A domain mark, a recorded change, "everything", and more than the limit.
+    let domain = s
+        .domain_by_name(&name("feed.example.com"))
+        .await
+        .unwrap()
+        .unwrap();
+    s.set_domain_active(domain.id, false).await.unwrap();
+    s.record_config_change(Some(&[name("other.example.com")]))
+        .await
+        .unwrap();
+    let two = s
+        .config_changes_since(Some(quiet.latest), 100)
+        .await
+        .unwrap();
+    assert_eq!(
+        two.names,
+        Some(vec![
+            "feed.example.com".to_string(),
+            "other.example.com".to_string()
+        ])
+    );
+    assert_eq!(
+        s.config_changes_since(Some(quiet.latest), 1)
+            .await
+            .unwrap()
+            .names,
+        None,
+        "over the limit: everything"
+    );
+    s.record_config_change(None).await.unwrap();
+    let all = s.config_changes_since(Some(two.latest), 100).await.unwrap();
+    assert_eq!(all.names, None);
+    // Pruning forgets old entries only.
+    assert_eq!(
+        s.prune_config_changes(t.clock.now() - Duration::minutes(1))
+            .await
+            .unwrap(),
+        0
+    );
+    t.clock.advance(Duration::minutes(2));
+    assert!(
+        s.prune_config_changes(t.clock.now() - Duration::minutes(1))
+            .await
+            .unwrap()
+            >= 4
+    );
 }
 
 async fn domain_config_reads_everything_in_one_source(t: &TestStore) {

@@ -130,7 +130,14 @@ impl Context {
             .with_max_chain_certificates(config.max_chain_certificates.max(1))
             .with_serving_deadline(std::time::Duration::from_millis(
                 config.server.store_deadline_milliseconds.clamp(10, 60_000),
-            ));
+            ))
+            .with_config_cache_bytes(
+                config
+                    .server
+                    .config_cache_megabytes
+                    .min(4096)
+                    .saturating_mul(1024 * 1024),
+            );
         adjust(&mut config, &mut settings);
         let url = cli
             .database_url

@@ -127,13 +127,39 @@ impl Domains<'_> {
         identifier: &str,
         id_only: bool,
     ) -> Result<services::publish::DomainConfig, Error> {
-        self.peter
+        // By name (what gateways ask), answered from memory while this
+        // process follows the change feed; by id, always from the store.
+        let cache = &self.peter.inner.config_cache;
+        let key = match services::publish::DomainIdentifier::parse(identifier)? {
+            services::publish::DomainIdentifier::Name(name) if cache.enabled() => {
+                Some(name.as_str().to_string())
+            }
+            _ => None,
+        };
+        if let Some(key) = &key
+            && let Some(hit) = cache.get(key, id_only, self.peter.now())
+        {
+            return Ok(hit.as_ref().clone());
+        }
+        let generation = cache.generation();
+        let config = self
+            .peter
             .serving(services::publish::domain_config(
                 self.peter.store(),
                 identifier,
                 id_only,
             ))
-            .await
+            .await?;
+        if let Some(key) = key {
+            cache.insert(
+                key,
+                id_only,
+                std::sync::Arc::new(config.clone()),
+                generation,
+                self.peter.now(),
+            );
+        }
+        Ok(config)
     }
 
     /// The domain's certificates, newest first.

@@ -25,6 +25,7 @@
 
 mod accounts;
 mod certificates;
+mod config_cache;
 mod domains;
 mod keys;
 mod logs;
@@ -80,6 +81,9 @@ pub struct Settings {
     /// `config.json`) waits for the store before it is answered
     /// unavailable: a node cut off from its store fails closed, fast.
     pub serving_deadline: std::time::Duration,
+    /// Bytes of domain `config.json` answers kept in memory (0: none). The
+    /// cache is used only while [`Peter::follow_config_changes`] runs.
+    pub config_cache_bytes: usize,
 }
 
 impl Default for Settings {
@@ -91,6 +95,7 @@ impl Default for Settings {
             polls: PollSettings::default(),
             max_chain_certificates: crate::services::import::DEFAULT_MAX_CHAIN_CERTIFICATES,
             serving_deadline: std::time::Duration::from_millis(1500),
+            config_cache_bytes: 16 * 1024 * 1024,
         }
     }
 }
@@ -117,6 +122,12 @@ impl Settings {
     /// The defaults with other bounds on poll recording.
     pub fn with_polls(mut self, polls: PollSettings) -> Self {
         self.polls = polls;
+        self
+    }
+
+    /// These settings with another config.json cache size (0: off).
+    pub fn with_config_cache_bytes(mut self, bytes: usize) -> Self {
+        self.config_cache_bytes = bytes;
         self
     }
 
@@ -151,6 +162,7 @@ struct Inner {
     redis: Option<RedisPublishing>,
     nginx: Option<Arc<dyn CacheExpirer>>,
     polls: polls::PollLedger,
+    config_cache: config_cache::ConfigCache,
 }
 
 /// peter's application facade. Cheap to clone: clones share one state.
@@ -254,6 +266,7 @@ impl PeterBuilder {
                 acme,
                 clock,
                 polls: polls::PollLedger::new(self.settings.polls.clone()),
+                config_cache: config_cache::ConfigCache::new(self.settings.config_cache_bytes),
                 settings: self.settings,
                 redis: self.redis,
                 nginx: self.nginx,
@@ -471,9 +484,6 @@ impl Peter {
     pub(crate) async fn publish(&self, affected: Affected) -> Publication {
         let redis = self.inner.redis.as_ref().filter(|r| r.on_change);
         let nginx = self.inner.nginx.as_ref();
-        if redis.is_none() && nginx.is_none() {
-            return Publication::default();
-        }
         let names: Option<Vec<DomainName>> = match affected {
             Affected::Everything => None,
             Affected::Domains(names) => Some(names),
@@ -499,6 +509,10 @@ impl Peter {
             }
         };
         if names.as_ref().is_some_and(|n| n.is_empty()) {
+            return Publication::default();
+        }
+        self.invalidate_config(names.as_deref()).await;
+        if redis.is_none() && nginx.is_none() {
             return Publication::default();
         }
         let mut publication = Publication {
@@ -534,6 +548,57 @@ impl Peter {
             });
         }
         self.record_publication(publication).await
+    }
+
+    /// Drops the cached config.json of `names` (`None`: all) here, and
+    /// tells every other process sharing the store through its change feed.
+    async fn invalidate_config(&self, names: Option<&[DomainName]>) {
+        let keys: Option<Vec<String>> =
+            names.map(|n| n.iter().map(|d| d.as_str().to_string()).collect());
+        self.inner.config_cache.evict(keys.as_deref());
+        if let Err(e) = self.store().record_config_change(names).await {
+            tracing::warn!(error = %e, "could not record a config change for other nodes");
+        }
+    }
+
+    /// Follows the store's change feed so that this process may answer
+    /// domain `config.json` from memory (see [`Settings::config_cache_bytes`]):
+    /// reads the feed every 100 ms, drops the answers of the domains that
+    /// changed elsewhere, and prunes the feed's old entries now and then.
+    /// Runs until dropped; servers spawn it. Without it the cache is unused.
+    pub async fn follow_config_changes(&self) {
+        let cache = &self.inner.config_cache;
+        if !cache.enabled() {
+            return;
+        }
+        let mut rounds: u32 = 0;
+        loop {
+            let read = self
+                .serving(async {
+                    Ok(self
+                        .store()
+                        .config_changes_since(cache.feed_position(), 1000)
+                        .await?)
+                })
+                .await;
+            match read {
+                Ok(changes) => cache.checked(changes, self.now()),
+                Err(e) => tracing::debug!(error = %e, "could not read the config change feed"),
+            }
+            rounds = rounds.wrapping_add(1);
+            if rounds.is_multiple_of(600) {
+                let before = self.now().saturating_sub(time::Duration::minutes(10));
+                if let Err(e) = self.store().prune_config_changes(before).await {
+                    tracing::debug!(error = %e, "could not prune the config change feed");
+                }
+            }
+            self.inner.clock.sleep(config_cache::CHECK_EVERY).await;
+        }
+    }
+
+    /// The config.json cache: answers held and their bytes.
+    pub fn config_cache_usage(&self) -> (usize, usize) {
+        self.inner.config_cache.usage()
     }
 
     async fn record_publication(&self, publication: Publication) -> Publication {

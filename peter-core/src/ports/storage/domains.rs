@@ -15,9 +15,32 @@ pub struct DomainFilter {
     pub active: Option<bool>,
 }
 
+/// Changes to what domains serve since a point of the change feed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConfigChanges {
+    /// The feed's newest point (where the next read starts).
+    pub latest: i64,
+    /// The names whose answers changed; `None`: possibly every name (a
+    /// change to everything, more changes than the limit, or a gap since
+    /// the point asked about was pruned).
+    pub names: Option<Vec<String>>,
+}
+
 /// Domains, the blocklist and the sets of names certificates cover.
 #[async_trait]
 pub trait DomainStore: Send + Sync {
+    /// Adds to the change feed that what `names` serve changed (`None`:
+    /// every domain), for the caches of every process sharing the store.
+    async fn record_config_change(&self, names: Option<&[DomainName]>) -> StoreResult<()>;
+    /// The changes after point `after` (`None`: only where the feed is now),
+    /// at most `limit` names before it reports "everything".
+    async fn config_changes_since(
+        &self,
+        after: Option<i64>,
+        limit: u64,
+    ) -> StoreResult<ConfigChanges>;
+    /// Forgets changes older than `before`.
+    async fn prune_config_changes(&self, before: time::OffsetDateTime) -> StoreResult<u64>;
     /// The domain of that name, created when new.
     async fn get_or_create_domain(&self, name: &DomainName) -> StoreResult<Created<Domain>>;
     /// One domain.
