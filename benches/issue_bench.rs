@@ -2,6 +2,10 @@
 //! HTTP-01, `PEBBLE_VA_NOSLEEP=1`, `PEBBLE_AUTHZREUSE=0`,
 //! `PEBBLE_WFE_NONCEREJECT=0`), EC P-256 keys, SQLite store, at concurrency
 //! 1 and 8; reports p50/p99 per certificate and certificates per second.
+//! Then, against the same Pebble in the same run, the floor Pebble sets:
+//! `../shared/tools/acme-floor.py` (a minimal keep-alive ACME client; path
+//! overridable with `PETER_ACME_FLOOR`) with 1 and 8 workers, and peter's
+//! ratio to it.
 //!
 //! ```text
 //! cargo run --release -p peter-benches --bin issue_bench -- 200
@@ -36,7 +40,7 @@ async fn main() {
         .acme(peter_acme::InstantAcme)
         .build()
         .unwrap();
-    let _server = PublicServer::start(
+    let server = PublicServer::start(
         SocketAddr::from(([127, 0, 0, 1], pebble.http_port)),
         PublicState::new(peter.clone(), "bench"),
     )
@@ -104,6 +108,47 @@ async fn main() {
             "p99_ms": percentile(&times, 0.99).round(),
         }));
     }
-    println!("{}", serde_json::to_string_pretty(&results).unwrap());
+    // The floor: the yardstick answers HTTP-01 itself on Pebble's port.
+    server.stop().await.unwrap();
+    let floor_tool = std::env::var("PETER_ACME_FLOOR")
+        .unwrap_or_else(|_| "../shared/tools/acme-floor.py".to_string());
+    let ca = dir.join("pebble-ca.pem");
+    std::fs::write(&ca, &pebble.tls_ca_pem).unwrap();
+    let mut floors = Vec::new();
+    for (workers, peter_run) in [(1usize, &results[0]), (8, &results[1])] {
+        let out = std::process::Command::new("python3")
+            .arg(&floor_tool)
+            .args(["--dir", &pebble.directory_url])
+            .arg("--ca")
+            .arg(&ca)
+            .args(["--certs", &n.to_string(), "--names", "2"])
+            .args(["--http-addr", &format!("127.0.0.1:{}", pebble.http_port)])
+            .args(["--workers", &workers.to_string()])
+            .args(["--prefix", &format!("floor{workers}")])
+            .output()
+            .expect("python3 and acme-floor.py");
+        assert!(
+            out.status.success(),
+            "{floor_tool}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let floor: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        let floor_rate = floor["certs_per_s"].as_f64().unwrap();
+        let floor_p50 = floor["per_cert_ms"]["median"].as_f64().unwrap_or(f64::NAN);
+        let rate = peter_run["certificates_per_second"].as_f64().unwrap();
+        let p50 = peter_run["p50_ms"].as_f64().unwrap();
+        floors.push(serde_json::json!({
+            "workers": workers,
+            "floor_certificates_per_second": (floor_rate * 10.0).round() / 10.0,
+            "floor_p50_ms": floor_p50.round(),
+            "peter_rate_over_floor": (rate / floor_rate * 100.0).round() / 100.0,
+            "peter_p50_over_floor_p50": (p50 / floor_p50 * 100.0).round() / 100.0,
+        }));
+    }
+    println!(
+        "{}",
+        serde_json::to_string_pretty(&serde_json::json!({"peter": results, "floor": floors}))
+            .unwrap()
+    );
     std::fs::remove_dir_all(&dir).ok();
 }

@@ -6,8 +6,13 @@
 # then nginx (one worker) serving a static file of config.json's size, on
 # the same machine, for scale. Reports requests/s, latency and peter's RSS.
 #
-#   benches/http/run.sh            # 100,000 domains, 10 s per run, 64 connections
-#   PETER_BENCH_DOMAINS=10000 PETER_BENCH_SECONDS=5 benches/http/run.sh
+# config.json is measured on one name (from peter's in-memory cache), with
+# If-None-Match (304), and over random names; nginx serves the same bytes
+# from a file with one worker and with one per core, and the ratio to nginx
+# is printed.
+#
+#   benches/http/run.sh            # 100,000 domains, wrk -t1 -c32 -d5s
+#   PETER_BENCH_DOMAINS=1000 benches/http/run.sh
 #
 # The seeded store is kept in $PETER_BENCH_DATA (default /tmp/peter-http-bench)
 # and reused by later runs with the same N.
@@ -15,8 +20,9 @@ set -euo pipefail
 cd "$(dirname "$0")/../.."
 
 N="${PETER_BENCH_DOMAINS:-100000}"
-SECONDS_PER_RUN="${PETER_BENCH_SECONDS:-10}"
-CONNECTIONS="${PETER_BENCH_CONNECTIONS:-64}"
+SECONDS_PER_RUN="${PETER_BENCH_SECONDS:-5}"
+CONNECTIONS="${PETER_BENCH_CONNECTIONS:-32}"
+THREADS="${PETER_BENCH_THREADS:-1}"
 DATA="${PETER_BENCH_DATA:-/tmp/peter-http-bench}"
 command -v wrk >/dev/null || { echo "FATAL: wrk is missing (scripts/install-test-deps.sh)" >&2; exit 1; }
 command -v nginx >/dev/null || { echo "FATAL: nginx is missing (scripts/install-test-deps.sh)" >&2; exit 1; }
@@ -53,11 +59,13 @@ echo "$sample" | grep -q '"certificate_signed__latest_single":{' || { echo "FATA
 size=${#sample}
 
 rps() { awk '/Requests\/sec/ {print $2}'; }
-run_wrk() { # label, then wrk arguments
+declare -A RPS
+run_wrk() { # label, then wrk arguments (PETER_BENCH_ALLOW_3XX=1: 304s expected)
     local label=$1; shift
     local out
-    out="$(wrk -t2 -c"$CONNECTIONS" -d"${SECONDS_PER_RUN}s" --latency "$@")"
-    if echo "$out" | grep -q 'Non-2xx'; then
+    out="$(wrk -t"$THREADS" -c"$CONNECTIONS" -d"${SECONDS_PER_RUN}s" --latency "$@")"
+    RPS[$label]="$(echo "$out" | rps)"
+    if [ -z "${PETER_BENCH_ALLOW_3XX:-}" ] && echo "$out" | grep -q 'Non-2xx'; then
         echo "$out" >&2
         echo "FATAL: $label had non-2xx answers" >&2
         exit 1
@@ -68,9 +76,16 @@ run_wrk() { # label, then wrk arguments
 
 export PETER_BENCH_DOMAINS="$N" PETER_BENCH_TOKEN="$TOKEN"
 # warm up (page cache, connection pool)
-wrk -t2 -c"$CONNECTIONS" -d2s -s benches/http/random_domain.lua "http://127.0.0.1:$port" >/dev/null
+wrk -t"$THREADS" -c"$CONNECTIONS" -d2s -s benches/http/random_domain.lua "http://127.0.0.1:$port" >/dev/null
 
-echo "machine: $(nproc) cores, $(awk '/model name/ {$1=$2=$3=""; print; exit}' /proc/cpuinfo | sed 's/^ *//'); $N domains; wrk -t2 -c$CONNECTIONS -d${SECONDS_PER_RUN}s on the same machine"
+one="http://127.0.0.1:$port/.well-known/peter_sslers/domain/d1.bench.example/config.json"
+etag="$(curl -fsS -D - -o /dev/null -H "Authorization: Bearer $TOKEN" "$one" | awk 'tolower($1)=="etag:" {sub(/\r$/, "", $2); print $2}')"
+[ -n "$etag" ] || { echo "FATAL: config.json has no ETag" >&2; exit 1; }
+[ "$(curl -s -o /dev/null -w '%{http_code}' -H "Authorization: Bearer $TOKEN" -H "If-None-Match: $etag" "$one")" = 304 ] \
+    || { echo "FATAL: If-None-Match did not give 304" >&2; exit 1; }
+echo "machine: $(nproc) cores, $(awk '/model name/ {$1=$2=$3=""; print; exit}' /proc/cpuinfo | sed 's/^ *//'); $N domains; wrk -t$THREADS -c$CONNECTIONS -d${SECONDS_PER_RUN}s on the same machine"
+run_wrk "peter config.json (one name)" -H "Authorization: Bearer $TOKEN" "$one"
+PETER_BENCH_ALLOW_3XX=1 run_wrk "peter config.json (304)" -H "Authorization: Bearer $TOKEN" -H "If-None-Match: $etag" "$one"
 run_wrk "peter config.json (random names)" -s benches/http/random_domain.lua "http://127.0.0.1:$port"
 run_wrk "peter whoami" "http://127.0.0.1:$port/.well-known/public/whoami"
 echo "peter RSS after the runs: $(awk '/VmRSS/ {print $2, $3}' /proc/$pid/status) (peak $(awk '/VmHWM/ {print $2, $3}' /proc/$pid/status))"
@@ -78,10 +93,11 @@ echo "peter RSS after the runs: $(awk '/VmRSS/ {print $2, $3}' /proc/$pid/status
 nginx_dir="$(mktemp -d)"
 mkdir -p "$nginx_dir/logs" "$nginx_dir/www"
 chmod 755 "$nginx_dir" "$nginx_dir/www"
-head -c "$size" /dev/zero | tr '\0' 'x' >"$nginx_dir/www/config.json"
+printf '%s' "$sample" >"$nginx_dir/www/config.json"
 nport=$(( port + 1 ))
-cat >"$nginx_dir/nginx.conf" <<CONF
-worker_processes 1;
+for workers in 1 auto; do
+    cat >"$nginx_dir/nginx.conf" <<CONF
+worker_processes $workers;
 error_log $nginx_dir/logs/error.log;
 pid $nginx_dir/nginx.pid;
 events { worker_connections 1024; }
@@ -93,6 +109,13 @@ http {
     }
 }
 CONF
-nginx -p "$nginx_dir" -c nginx.conf
-sleep 0.3
-run_wrk "nginx static file ($size bytes, 1 worker)" "http://127.0.0.1:$nport/config.json"
+    nginx -p "$nginx_dir" -c nginx.conf
+    sleep 0.3
+    run_wrk "nginx same bytes ($size, $workers worker)" "http://127.0.0.1:$nport/config.json"
+    nginx -p "$nginx_dir" -c nginx.conf -s stop
+    sleep 0.3
+done
+for workers in 1 auto; do
+    awk -v p="${RPS[peter config.json (one name)]}" -v n="${RPS[nginx same bytes ($size, $workers worker)]}" -v w="$workers" \
+        'BEGIN { printf "ratio peter config.json (one name) / nginx (%s worker): %.2f\n", w, p / n }'
+done

@@ -53,49 +53,44 @@ impl DomainStore for SqlStore {
         limit: u64,
     ) -> StoreResult<ConfigChanges> {
         use sea_orm::QuerySelect;
+        let end_of_feed = || async {
+            Ok::<_, StoreError>(
+                config_change::Entity::find()
+                    .order_by_desc(config_change::Column::Id)
+                    .one(&self.db)
+                    .await
+                    .db()?
+                    .map(|r| r.id)
+                    .unwrap_or(0),
+            )
+        };
         let Some(after) = after else {
-            let latest = config_change::Entity::find()
-                .order_by_desc(config_change::Column::Id)
-                .one(&self.db)
-                .await
-                .db()?
-                .map(|r| r.id)
-                .unwrap_or(0);
             return Ok(ConfigChanges {
-                latest,
-                names: Some(Vec::new()),
+                latest: end_of_feed().await?,
+                entries: Vec::new(),
+                truncated: false,
             });
         };
-        let rows = config_change::Entity::find()
+        let mut rows = config_change::Entity::find()
             .filter(config_change::Column::Id.gt(after))
             .order_by_asc(config_change::Column::Id)
             .limit(limit.saturating_add(1))
             .all(&self.db)
             .await
             .db()?;
-        let Some(last) = rows.last() else {
-            return Ok(ConfigChanges {
-                latest: after,
-                names: Some(Vec::new()),
-            });
-        };
-        let too_many = rows.len() as u64 > limit;
-        let latest = if too_many {
-            // Everything is dropped anyway: go on from the end of the feed.
-            config_change::Entity::find()
-                .order_by_desc(config_change::Column::Id)
-                .one(&self.db)
-                .await
-                .db()?
-                .map(|r| r.id)
-                .unwrap_or(last.id)
+        let truncated = rows.len() as u64 > limit;
+        if truncated {
+            rows.truncate(usize::try_from(limit).unwrap_or(usize::MAX));
+        }
+        let latest = if truncated {
+            end_of_feed().await?
         } else {
-            last.id
+            rows.last().map_or(after, |r| r.id)
         };
-        let everything = too_many || rows.iter().any(|r| r.domain_name.is_none());
         Ok(ConfigChanges {
             latest,
-            names: (!everything).then(|| rows.into_iter().filter_map(|r| r.domain_name).collect()),
+            entries: rows.into_iter().map(|r| (r.id, r.domain_name)).collect(),
+            truncated,
         })
     }
 

@@ -192,20 +192,26 @@ impl RedisPrimer {
         style: PrimeStyle,
     ) -> Result<PrimeReport, PrimeError> {
         let mut report = PrimeReport::default();
-        let mut after = DomainId(0);
         let mut conn = self.conn().await?;
-        loop {
-            let page = store.domain_publications(after, PAGE, None).await?;
-            let Some(last) = page.last() else { break };
-            after = last.domain_id;
+        let mut page = store.domain_publications(DomainId(0), PAGE, None).await?;
+        // Each page is written while the next one is read from the store.
+        while let Some(last) = page.last() {
+            let after = last.domain_id;
+            let more = page.len() as u64 >= PAGE;
             let mut pipe = redis::pipe();
             for p in &page {
                 self.add(&mut pipe, p, style, &mut report);
             }
-            pipe.query_async::<()>(&mut conn).await?;
-            if (page.len() as u64) < PAGE {
+            if !more {
+                pipe.query_async::<()>(&mut conn).await?;
                 break;
             }
+            let (written, next) = tokio::join!(
+                pipe.query_async::<()>(&mut conn),
+                store.domain_publications(after, PAGE, None)
+            );
+            written?;
+            page = next?;
         }
         Ok(report)
     }

@@ -29,6 +29,10 @@ pub const MAX_AGE: time::Duration = time::Duration::seconds(60);
 /// A process that has not read the feed for this long drops everything when
 /// it reads it again (the changes it missed may have been pruned).
 const RESYNC_AFTER: time::Duration = time::Duration::seconds(5);
+/// How many points back each read of the feed looks: on PostgreSQL a point
+/// can become visible after a greater one (its transaction committed later),
+/// so recent points are read again and only the ones not seen yet count.
+pub(crate) const LOOKBACK: i64 = 256;
 
 struct Entry {
     config: Arc<DomainConfig>,
@@ -45,6 +49,8 @@ struct State {
     feed_at: Option<i64>,
     /// The last successful read of the feed.
     checked_at: Option<OffsetDateTime>,
+    /// Points of the feed already applied (within the look-back).
+    seen: std::collections::BTreeSet<i64>,
 }
 
 impl State {
@@ -80,6 +86,7 @@ impl ConfigCache {
                 generation: 0,
                 feed_at: None,
                 checked_at: None,
+                seen: std::collections::BTreeSet::new(),
             }),
         }
     }
@@ -128,11 +135,9 @@ impl ConfigCache {
         generation: u64,
         now: OffsetDateTime,
     ) {
-        let bytes = serde_json::to_vec(config.as_ref())
-            .map(|v| v.len())
-            .unwrap_or(usize::MAX)
+        let bytes = size_of_config(&config)
             .saturating_add(name.len().saturating_mul(2))
-            .saturating_add(128);
+            .saturating_add(256);
         if bytes > self.capacity_bytes / 8 {
             return;
         }
@@ -175,9 +180,12 @@ impl ConfigCache {
         }
     }
 
-    /// Where the next read of the change feed starts.
+    /// Where the next read of the change feed starts (looking back
+    /// [`LOOKBACK`] points before the newest one applied).
     pub(crate) fn feed_position(&self) -> Option<i64> {
-        self.state().feed_at
+        self.state()
+            .feed_at
+            .map(|at| at.saturating_sub(LOOKBACK).max(0))
     }
 
     /// Applies a successful read of the change feed made at `now`.
@@ -187,18 +195,26 @@ impl ConfigCache {
             || state
                 .checked_at
                 .is_none_or(|at| crate::model::rules::between(at, now) > RESYNC_AFTER);
-        match changes.names {
-            _ if resync => state.clear(),
-            None => state.clear(),
-            Some(names) if !names.is_empty() => {
-                state.generation = state.generation.wrapping_add(1);
-                for name in &names {
+        let fresh: Vec<(i64, Option<String>)> = changes
+            .entries
+            .into_iter()
+            .filter(|(id, _)| !state.seen.contains(id))
+            .collect();
+        if resync || changes.truncated || fresh.iter().any(|(_, name)| name.is_none()) {
+            state.clear();
+        } else if !fresh.is_empty() {
+            state.generation = state.generation.wrapping_add(1);
+            for (_, name) in &fresh {
+                if let Some(name) = name {
                     state.remove(name);
                 }
             }
-            Some(_) => {}
         }
-        state.feed_at = Some(changes.latest);
+        let latest = state.feed_at.unwrap_or(0).max(changes.latest);
+        state.seen.extend(fresh.iter().map(|(id, _)| *id));
+        let floor = latest.saturating_sub(LOOKBACK.saturating_mul(2));
+        state.seen = state.seen.split_off(&floor);
+        state.feed_at = Some(latest);
         state.checked_at = Some(now);
     }
 
@@ -207,6 +223,31 @@ impl ConfigCache {
         let state = self.state();
         (state.entries.len(), state.bytes)
     }
+}
+
+/// The heap an answer holds, about (its strings; the PEMs dominate).
+fn size_of_config(config: &DomainConfig) -> usize {
+    use crate::services::publish::{CertificateConfig, PemRef};
+    let pem = |p: &PemRef| {
+        p.id.len()
+            .saturating_add(p.pem.as_ref().map_or(0, String::len))
+            .saturating_add(48)
+    };
+    let cert = |c: &CertificateConfig| {
+        c.id.len()
+            .saturating_add(pem(&c.private_key))
+            .saturating_add(pem(&c.certificate))
+            .saturating_add(c.chain.as_ref().map_or(0, pem))
+            .saturating_add(pem(&c.fullchain))
+    };
+    config
+        .domain
+        .id
+        .len()
+        .saturating_add(config.domain.domain_name.len())
+        .saturating_add(config.latest_single.as_ref().map_or(0, cert))
+        .saturating_add(config.latest_multi.as_ref().map_or(0, cert))
+        .saturating_add(std::mem::size_of::<DomainConfig>())
 }
 
 #[cfg(test)]
@@ -226,8 +267,28 @@ mod tests {
         })
     }
 
+    /// A read of the feed up to point `at`, naming `names` (`None`: a
+    /// change to everything) at the points just before it.
     fn checked(cache: &ConfigCache, at: i64, names: Option<Vec<String>>, now: OffsetDateTime) {
-        cache.checked(ConfigChanges { latest: at, names }, now);
+        let entries = match names {
+            None => vec![(at, None)],
+            Some(names) => {
+                let n = names.len() as i64;
+                names
+                    .into_iter()
+                    .enumerate()
+                    .map(|(i, name)| (at - n + 1 + i as i64, Some(name)))
+                    .collect()
+            }
+        };
+        cache.checked(
+            ConfigChanges {
+                latest: at,
+                entries,
+                truncated: false,
+            },
+            now,
+        );
     }
 
     #[test]
@@ -249,7 +310,7 @@ mod tests {
         checked(&cache, 8, Some(vec!["a.example".into()]), later);
         assert!(cache.get("a.example", false, later).is_none());
         assert!(cache.get("b.example", false, later).is_some());
-        assert_eq!(cache.feed_position(), Some(8));
+        assert_eq!(cache.feed_position(), Some(0), "8 less the look-back, at least 0");
         // An answer read before an eviction is not kept.
         let before = cache.generation();
         cache.evict(Some(&["c.example".to_string()]));
@@ -263,21 +324,70 @@ mod tests {
     #[test]
     fn the_size_bound_holds_and_old_entries_expire() {
         let t0 = OffsetDateTime::UNIX_EPOCH;
-        let cache = ConfigCache::new(4096);
+        let cache = ConfigCache::new(64 * 1024);
         checked(&cache, 1, Some(vec![]), t0);
-        for i in 0..100 {
+        for i in 0..1000 {
             let g = cache.generation();
             cache.insert(format!("n{i}.example"), false, config("x"), g, t0);
         }
         let (entries, bytes) = cache.usage();
         assert!(
-            bytes <= 4096 && entries < 100 && entries > 0,
+            bytes <= 64 * 1024 && entries < 1000 && entries > 10,
             "{entries} {bytes}"
         );
         // The most recent is held; after MAX_AGE nothing is served.
-        assert!(cache.get("n99.example", false, t0).is_some());
+        assert!(cache.get("n999.example", false, t0).is_some());
+        assert!(
+            cache.get("n0.example", false, t0).is_none(),
+            "the oldest went first"
+        );
         let old = t0 + MAX_AGE + time::Duration::seconds(1);
         checked(&cache, 1, Some(vec![]), old);
-        assert!(cache.get("n99.example", false, old).is_none());
+        assert!(cache.get("n999.example", false, old).is_none());
+    }
+
+    #[test]
+    fn a_change_that_becomes_visible_late_still_evicts_and_a_reread_one_does_not() {
+        let t0 = OffsetDateTime::UNIX_EPOCH;
+        let cache = ConfigCache::new(1 << 20);
+        checked(&cache, 10, Some(vec![]), t0);
+        let put = |name: &str| {
+            let g = cache.generation();
+            cache.insert(name.into(), false, config(name), g, t0);
+        };
+        put("a.example");
+        put("b.example");
+        // Point 12 is read first; point 11 (another transaction that
+        // committed later) only on the next read, which looks back.
+        let read = |entries: Vec<(i64, Option<String>)>, latest| {
+            cache.checked(
+                ConfigChanges {
+                    latest,
+                    entries,
+                    truncated: false,
+                },
+                t0,
+            )
+        };
+        assert_eq!(cache.feed_position(), Some(0));
+        read(vec![(12, Some("b.example".into()))], 12);
+        assert!(cache.get("b.example", false, t0).is_none());
+        assert!(cache.get("a.example", false, t0).is_some());
+        put("b.example");
+        read(
+            vec![
+                (11, Some("a.example".into())),
+                (12, Some("b.example".into())),
+            ],
+            12,
+        );
+        assert!(
+            cache.get("a.example", false, t0).is_none(),
+            "the late point"
+        );
+        assert!(
+            cache.get("b.example", false, t0).is_some(),
+            "a point already applied is not applied again"
+        );
     }
 }

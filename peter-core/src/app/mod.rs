@@ -435,7 +435,7 @@ impl Peter {
     /// Runs a read that serves a web node under the serving deadline
     /// ([`Settings::serving_deadline`]): a store that has not answered by
     /// then makes it fail as unavailable (503) instead of holding the
-    /// request; nothing is cached, so nothing stale is served either.
+    /// request.
     pub(crate) async fn serving<T>(
         &self,
         read: impl std::future::Future<Output = Result<T, Error>>,
@@ -577,7 +577,10 @@ impl Peter {
                 .serving(async {
                     Ok(self
                         .store()
-                        .config_changes_since(cache.feed_position(), 1000)
+                        .config_changes_since(
+                            cache.feed_position(),
+                            config_cache::LOOKBACK.unsigned_abs().saturating_add(1000),
+                        )
                         .await?)
                 })
                 .await;

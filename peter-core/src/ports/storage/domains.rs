@@ -15,15 +15,16 @@ pub struct DomainFilter {
     pub active: Option<bool>,
 }
 
-/// Changes to what domains serve since a point of the change feed.
+/// Changes to what domains serve, read from the change feed.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ConfigChanges {
-    /// The feed's newest point (where the next read starts).
+    /// The feed's newest point read (where the next read may start).
     pub latest: i64,
-    /// The names whose answers changed; `None`: possibly every name (a
-    /// change to everything, more changes than the limit, or a gap since
-    /// the point asked about was pruned).
-    pub names: Option<Vec<String>>,
+    /// The changes read, oldest first: their point and the name whose
+    /// answers changed (`None`: every name).
+    pub entries: Vec<(i64, Option<String>)>,
+    /// More changes followed than the limit allowed: treat as everything.
+    pub truncated: bool,
 }
 
 /// Domains, the blocklist and the sets of names certificates cover.
@@ -32,8 +33,10 @@ pub trait DomainStore: Send + Sync {
     /// Adds to the change feed that what `names` serve changed (`None`:
     /// every domain), for the caches of every process sharing the store.
     async fn record_config_change(&self, names: Option<&[DomainName]>) -> StoreResult<()>;
-    /// The changes after point `after` (`None`: only where the feed is now),
-    /// at most `limit` names before it reports "everything".
+    /// The changes after point `after` (`None`: only where the feed is
+    /// now), at most `limit` of them. Points are given in insertion order,
+    /// but on PostgreSQL a point may become visible after a greater one (its
+    /// transaction committed later): readers look back over recent points.
     async fn config_changes_since(
         &self,
         after: Option<i64>,
