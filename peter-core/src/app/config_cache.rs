@@ -310,7 +310,11 @@ mod tests {
         checked(&cache, 8, Some(vec!["a.example".into()]), later);
         assert!(cache.get("a.example", false, later).is_none());
         assert!(cache.get("b.example", false, later).is_some());
-        assert_eq!(cache.feed_position(), Some(0), "8 less the look-back, at least 0");
+        assert_eq!(
+            cache.feed_position(),
+            Some(0),
+            "8 less the look-back, at least 0"
+        );
         // An answer read before an eviction is not kept.
         let before = cache.generation();
         cache.evict(Some(&["c.example".to_string()]));
