@@ -275,6 +275,10 @@ impl PeterBuilder {
     }
 }
 
+/// How long the config change feed keeps an entry (readers that fell
+/// further behind drop their whole cache anyway).
+const FEED_KEPT: time::Duration = time::Duration::minutes(10);
+
 /// What re-publishing after a change did. A publisher that is not
 /// configured (or, for Redis, not asked to prime on change) is `None`.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
@@ -559,6 +563,12 @@ impl Peter {
         if let Err(e) = self.store().record_config_change(names).await {
             tracing::warn!(error = %e, "could not record a config change for other nodes");
         }
+        // The feed is pruned here too, so that it stays small where no
+        // server follows it (a CLI-only installation).
+        let before = self.now().saturating_sub(FEED_KEPT);
+        if let Err(e) = self.store().prune_config_changes(before).await {
+            tracing::debug!(error = %e, "could not prune the config change feed");
+        }
     }
 
     /// Follows the store's change feed so that this process may answer
@@ -590,7 +600,7 @@ impl Peter {
             }
             rounds = rounds.wrapping_add(1);
             if rounds.is_multiple_of(600) {
-                let before = self.now().saturating_sub(time::Duration::minutes(10));
+                let before = self.now().saturating_sub(FEED_KEPT);
                 if let Err(e) = self.store().prune_config_changes(before).await {
                     tracing::debug!(error = %e, "could not prune the config change feed");
                 }
