@@ -28,7 +28,7 @@ use rustls_pki_types::pem::PemObject;
 use rustls_pki_types::{CertificateDer, PrivateKeyDer};
 use tokio::net::TcpListener;
 
-use crate::testkit::Pebble;
+use super::Pebble;
 
 /// A fault the proxy can inject.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -49,15 +49,6 @@
 )]
 
 mod adapter;
-#[cfg(feature = "testkit")]
-#[allow(
-    clippy::arithmetic_side_effects,
-    clippy::unwrap_used,
-    clippy::expect_used,
-    clippy::panic,
-    clippy::indexing_slicing
-)]
-pub mod faults;
 mod http;
 mod jws;
 #[cfg(feature = "testkit")]

@@ -4,6 +4,10 @@
 //! port the test chooses. Pebble must be installed (scripts/install-test-deps.sh);
 //! a missing Pebble is a test failure, never a skip.
 
+// The fault-injecting proxy lives in src/faults.rs, under testkit's lints.
+#[path = "faults.rs"]
+pub mod faults;
+
 use std::net::{TcpListener, UdpSocket};
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};

@@ -3,7 +3,7 @@
 //! Pebble answers every request correctly, so the faults a network and a
 //! CA's edge produce (resets, replies lost after the request took effect,
 //! delays, 5xx, truncated bodies, bad nonces) come from an in-process proxy
-//! (`peter_acme::faults`); everything else is real: Pebble, its HTTP-01
+//! (`peter_acme::testkit::faults`); everything else is real: Pebble, its HTTP-01
 //! validation against peter's public routes, the SQLite store.
 //!
 //! Phase one orders through the faults with few retries per step, so that
@@ -17,7 +17,7 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 
 use peter_acme::InstantAcme;
-use peter_acme::faults::{ALL_FAULTS, FaultProxy};
+use peter_acme::testkit::faults::{ALL_FAULTS, FaultProxy};
 use peter_acme::testkit::{Pebble, PebbleOptions};
 use peter_core::app::{AccountRequest, OrderRequest, OrderSettings, Peter, ProcessSteps, Settings};
 use peter_core::formats::{ParsedCertificate, ParsedPrivateKey};

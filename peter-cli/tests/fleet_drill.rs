@@ -21,7 +21,7 @@ use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use peter_acme::faults::{Fault, FaultProxy};
+use peter_acme::testkit::faults::{Fault, FaultProxy};
 use peter_acme::testkit::{Pebble, PebbleOptions, free_port};
 use peter_core::model::KeyTechnology;
 use peter_core::testkit::TestPki;

@@ -59,7 +59,7 @@ async fn renew_periodically(peter: peter_core::app::Peter, renewals: Renewals) {
                     eprintln!("peter: renewal: certificate {old} failed: {why}");
                 }
                 for (old, why) in &report.skipped {
-                    if why.starts_with("lease lost") {
+                    if why.starts_with(peter_core::app::LEASE_LOST) {
                         eprintln!("peter: renewal: certificate {old} left to another node: {why}");
                     }
                 }

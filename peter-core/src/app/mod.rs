@@ -52,7 +52,7 @@ pub use logs::Logs;
 pub use orders::{OrderRequest, Orders, ProcessSteps, Step};
 pub use polls::{PollCounters, PollSettings, Tallied};
 pub use publishing::{ChallengeAnswer, ChallengeRequest, Challenges, Publishing, ServedDomain};
-pub use renewals::{DueCertificate, RenewalPlan, RenewalReport, Renewals};
+pub use renewals::{DueCertificate, LEASE_LOST, RenewalPlan, RenewalReport, Renewals};
 
 use crate::dns::DomainName;
 use crate::error::Error;

@@ -7,7 +7,7 @@ use crate::error::Error;
 use crate::model::*;
 use crate::services;
 
-pub use crate::services::renewals::{DueCertificate, RenewalReport};
+pub use crate::services::renewals::{DueCertificate, LEASE_LOST, RenewalReport};
 
 /// What a renewal run would do.
 #[derive(Debug, Clone, Serialize)]

@@ -168,6 +168,10 @@ pub async fn due_certificates(
     Ok(due)
 }
 
+/// How a skipped renewal's reason starts when this node lost its lease in
+/// the middle of it (another node resumes the work).
+pub const LEASE_LOST: &str = "lease lost mid-renewal";
+
 /// Renews every due certificate once, as `holder` (a name unique to this
 /// process), holding each set's lease for at most `lease` while renewing.
 /// Only certificates that existed when the run started (`started_at`) are
@@ -254,9 +258,7 @@ pub async fn renew_due(
         match outcome {
             Err(Error::Store(StoreError::Fenced(why))) => {
                 tracing::warn!(certificate = %id, %why, "renewal lease lost; another node resumes it");
-                report
-                    .skipped
-                    .push((id, format!("lease lost mid-renewal: {why}")));
+                report.skipped.push((id, format!("{LEASE_LOST}: {why}")));
                 continue;
             }
             Ok(order) => {
@@ -296,7 +298,7 @@ pub async fn renew_due(
                 if let Err(StoreError::Fenced(why)) = &recorded {
                     report
                         .skipped
-                        .push((id, format!("lease lost mid-renewal: {why} (after: {e})")));
+                        .push((id, format!("{LEASE_LOST}: {why} (after: {e})")));
                     continue;
                 }
                 recorded?;
