@@ -361,7 +361,10 @@ impl ListingStore for SqlStore {
                 .column(certificate_signed::Column::Id)
                 .column(certificate_signed::Column::NotAfter)
                 .column(certificate_signed::Column::UniqueFqdnSetId)
-                .filter(certificate_signed::Column::IsActive.eq(true))
+                // `<> false` rather than `= true`: SQLite would otherwise
+                // walk the (is_active, not_after) index and sort every
+                // active certificate for each page.
+                .filter(certificate_signed::Column::IsActive.ne(false))
                 .filter(certificate_signed::Column::Id.gt(after.0))
                 .order_by_asc(certificate_signed::Column::Id)
                 .limit(limit)
@@ -392,6 +395,138 @@ impl ListingStore for SqlStore {
                     .to_string(),
                 not_after,
             })
+            .collect())
+    }
+
+    async fn active_expiry_summary(
+        &self,
+        horizons: &[time::OffsetDateTime],
+    ) -> StoreResult<(Vec<u64>, Option<time::OffsetDateTime>)> {
+        use sea_orm::{PaginatorTrait, QuerySelect};
+        let active = || {
+            certificate_signed::Entity::find().filter(certificate_signed::Column::IsActive.eq(true))
+        };
+        let mut counts = Vec::with_capacity(horizons.len());
+        for horizon in horizons {
+            let n = active()
+                .filter(certificate_signed::Column::NotAfter.lt(*horizon))
+                .count(&self.db)
+                .await
+                .db()?;
+            counts.push(n);
+        }
+        let earliest: Option<time::OffsetDateTime> = active()
+            .select_only()
+            .column(certificate_signed::Column::NotAfter)
+            .order_by_asc(certificate_signed::Column::NotAfter)
+            .limit(1)
+            .into_tuple()
+            .one(&self.db)
+            .await
+            .db()?;
+        Ok((counts, earliest))
+    }
+
+    async fn renewal_candidates(
+        &self,
+        after: CertificateSignedId,
+        limit: u64,
+    ) -> StoreResult<Vec<RenewalCandidate>> {
+        use sea_orm::{FromQueryResult, Statement};
+        #[derive(Debug, FromQueryResult)]
+        struct Row {
+            id: i64,
+            unique_fqdn_set_id: i64,
+            domain_names: String,
+            not_before: sea_orm::prelude::TimeDateTimeWithTimeZone,
+            not_after: sea_orm::prelude::TimeDateTimeWithTimeZone,
+            ari_window_start: Option<sea_orm::prelude::TimeDateTimeWithTimeZone>,
+            ari_window_end: Option<sea_orm::prelude::TimeDateTimeWithTimeZone>,
+        }
+        let backend = self.db.get_database_backend();
+        let (p1, p2) = if backend == sea_orm::DbBackend::Postgres {
+            ("$1", "$2")
+        } else {
+            ("?", "?")
+        };
+        // One page of certificates with their names. `<> FALSE` rather
+        // than `= TRUE` keeps SQLite on the primary key: with the
+        // (is_active, not_after) index it sorts every active certificate
+        // for each page.
+        let sql = format!(
+            "SELECT cs.id, cs.unique_fqdn_set_id, s.domain_names, cs.not_before, cs.not_after, \
+                    cs.ari_window_start, cs.ari_window_end \
+             FROM certificate_signed cs \
+             JOIN unique_fqdn_set s ON s.id = cs.unique_fqdn_set_id \
+             WHERE cs.is_active <> FALSE AND cs.id > {p1} \
+             ORDER BY cs.id LIMIT {p2}"
+        );
+        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+        let rows = Row::find_by_statement(Statement::from_sql_and_values(
+            backend,
+            sql,
+            [after.0.into(), limit.into()],
+        ))
+        .all(&self.db)
+        .await
+        .db()?;
+        Ok(rows
+            .into_iter()
+            .map(|r| RenewalCandidate {
+                id: CertificateSignedId(r.id),
+                unique_fqdn_set_id: UniqueFqdnSetId(r.unique_fqdn_set_id),
+                domain_names: r.domain_names,
+                not_before: r.not_before,
+                not_after: r.not_after,
+                ari_window_start: r.ari_window_start,
+                ari_window_end: r.ari_window_end,
+            })
+            .collect())
+    }
+
+    async fn sets_with_inactive_domains(&self) -> StoreResult<Vec<UniqueFqdnSetId>> {
+        use sea_orm::{FromQueryResult, Statement};
+        #[derive(Debug, FromQueryResult)]
+        struct Row {
+            unique_fqdn_set_id: i64,
+        }
+        // Inactive domains are few: one pass over them, then the sets they
+        // belong to through the domain_id index (once per run, where a
+        // per-certificate subquery costs a plan per page).
+        let rows = Row::find_by_statement(Statement::from_string(
+            self.db.get_database_backend(),
+            "SELECT DISTINCT sd.unique_fqdn_set_id FROM domain d \
+             JOIN unique_fqdn_set_domain sd ON sd.domain_id = d.id \
+             WHERE d.is_active = FALSE ORDER BY sd.unique_fqdn_set_id",
+        ))
+        .all(&self.db)
+        .await
+        .db()?;
+        Ok(rows
+            .into_iter()
+            .map(|r| UniqueFqdnSetId(r.unique_fqdn_set_id))
+            .collect())
+    }
+
+    async fn domains_without_certificate(
+        &self,
+        after: DomainId,
+        limit: u64,
+    ) -> StoreResult<Vec<Domain>> {
+        use sea_orm::QuerySelect;
+        Ok(domain::Entity::find()
+            .filter(domain::Column::IsActive.eq(true))
+            .filter(domain::Column::CertificateSignedIdLatestSingle.is_null())
+            .filter(domain::Column::CertificateSignedIdLatestMulti.is_null())
+            .filter(domain::Column::DomainName.not_like("*.%"))
+            .filter(domain::Column::Id.gt(after.0))
+            .order_by_asc(domain::Column::Id)
+            .limit(limit)
+            .all(&self.db)
+            .await
+            .db()?
+            .into_iter()
+            .map(convert::domain)
             .collect())
     }
 

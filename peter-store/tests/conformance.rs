@@ -75,6 +75,7 @@ on_both_backends!(
     the_config_change_feed_names_what_changed,
     domain_config_reads_everything_in_one_source,
     metrics_count_by_state_and_list_expirations,
+    renewal_reads_page_by_id_with_names_and_activity,
 );
 
 fn name(s: &str) -> DomainName {
@@ -1911,4 +1912,96 @@ async fn metrics_count_by_state_and_list_expirations(t: &TestStore) {
             .unwrap()
             .is_empty()
     );
+    // The bounded summary counts only the active certificate, by its end.
+    let (counts, earliest) = s
+        .active_expiry_summary(&[cert.not_after, cert.not_after + time::Duration::seconds(1)])
+        .await
+        .unwrap();
+    assert_eq!(counts, vec![0, 1], "strictly before each horizon");
+    assert_eq!(earliest, Some(cert.not_after));
+}
+
+async fn renewal_reads_page_by_id_with_names_and_activity(t: &TestStore) {
+    let s = t.store.as_ref();
+    let pki = TestPki::new("renewal-reads");
+    let a = import_leaf(
+        t,
+        &pki.issue(&["r2.example.com", "r1.example.com"], KeyTechnology::EcP256),
+        None,
+    )
+    .await;
+    let b = import_leaf(
+        t,
+        &pki.issue(&["r3.example.com"], KeyTechnology::EcP256),
+        None,
+    )
+    .await;
+    let c = import_leaf(
+        t,
+        &pki.issue(&["r4.example.com"], KeyTechnology::EcP256),
+        None,
+    )
+    .await;
+    s.mark_certificate_signed(c.certificate_signed.id, CertificateMark::Inactive)
+        .await
+        .unwrap();
+    let r1 = s
+        .domain_by_name(&name("r1.example.com"))
+        .await
+        .unwrap()
+        .unwrap();
+    s.set_domain_active(r1.id, false).await.unwrap();
+
+    let all = s
+        .renewal_candidates(CertificateSignedId(0), 10)
+        .await
+        .unwrap();
+    let ids: Vec<_> = all.iter().map(|r| r.id).collect();
+    assert_eq!(
+        ids,
+        vec![a.certificate_signed.id, b.certificate_signed.id],
+        "active certificates only, in id order"
+    );
+    assert_eq!(all[0].domain_names, "r1.example.com,r2.example.com");
+    assert_eq!(
+        s.sets_with_inactive_domains().await.unwrap(),
+        vec![all[0].unique_fqdn_set_id],
+        "r1 is inactive"
+    );
+    let stored = s.certificate_signed(b.certificate_signed.id).await.unwrap();
+    assert_eq!(all[1].not_after, stored.not_after);
+    assert_eq!(all[1].unique_fqdn_set_id, stored.unique_fqdn_set_id);
+    let next = s
+        .renewal_candidates(CertificateSignedId(0), 1)
+        .await
+        .unwrap();
+    assert_eq!(next.len(), 1, "the limit holds");
+    let rest = s.renewal_candidates(next[0].id, 10).await.unwrap();
+    assert_eq!(rest.len(), 1);
+    assert_eq!(
+        rest[0].id, b.certificate_signed.id,
+        "keyset continues after"
+    );
+
+    // r4's only certificate is inactive; r1 is inactive itself; a wildcard
+    // is never ordered alone.
+    let bare = s
+        .get_or_create_domain(&name("r5.example.com"))
+        .await
+        .unwrap();
+    s.get_or_create_domain(&name("*.r6.example.com"))
+        .await
+        .unwrap();
+    let without = s
+        .domains_without_certificate(DomainId(0), 10)
+        .await
+        .unwrap();
+    let names: Vec<_> = without.iter().map(|d| d.domain_name.as_str()).collect();
+    assert_eq!(names, vec!["r4.example.com", "r5.example.com"]);
+    let after = s
+        .domains_without_certificate(without[0].id, 10)
+        .await
+        .unwrap();
+    assert_eq!(after.len(), 1);
+    assert_eq!(after[0].id, bare.id.id);
 }

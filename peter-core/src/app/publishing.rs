@@ -148,10 +148,18 @@ impl Publishing<'_> {
         Ok(out)
     }
 
-    /// Monitoring in the Prometheus text format.
-    pub async fn metrics(&self) -> Result<String, Error> {
+    /// Monitoring in the Prometheus text format: a bounded set of series
+    /// whatever the store's size, plus one expiry series per active
+    /// certificate when `per_certificate` is set.
+    pub async fn metrics(&self, per_certificate: bool) -> Result<String, Error> {
         let polls = self.peter.inner.polls.counters();
-        services::metrics::render_prometheus(self.peter.store(), polls).await
+        services::metrics::render_prometheus(
+            self.peter.store(),
+            polls,
+            self.peter.now(),
+            per_certificate,
+        )
+        .await
     }
 }
 

@@ -1,7 +1,8 @@
 //! Monitoring in the Prometheus text format (version 0.0.4), built from a
-//! handful of store aggregates. Series are bounded: certificate expirations
-//! are one per *active* certificate; everything else is keyed by small,
-//! closed sets (states, statuses, ACME endpoint kinds).
+//! handful of store aggregates. Every series is keyed by a small, closed set
+//! (states, statuses, ACME endpoint kinds, expiry horizons), so a store of a
+//! million domains scrapes as a few dozen lines. One series per active
+//! certificate (its expiry) is there only when asked for.
 
 use std::fmt::Write;
 
@@ -22,10 +23,17 @@ fn header(out: &mut String, name: &str, kind: &str, help: &str) {
     let _ = writeln!(out, "# TYPE {name} {kind}");
 }
 
+/// The horizons `peter_certificates_expiring` counts, in days.
+const EXPIRY_HORIZONS_DAYS: [i64; 5] = [1, 7, 14, 30, 60];
+
 /// Renders every metric; `polls` are this process's public-route counters.
+/// `per_certificate` adds one expiry series per active certificate (as many
+/// series as certificates: for small stores, or scrapes that want them).
 pub async fn render_prometheus(
     store: &dyn Store,
     polls: crate::app::PollCounters,
+    now: time::OffsetDateTime,
+    per_certificate: bool,
 ) -> Result<String, Error> {
     let m = store.metrics().await?;
     let mut out = String::new();
@@ -104,27 +112,58 @@ pub async fn render_prometheus(
     );
     let _ = writeln!(out, "peter_renewal_failures {}", m.renewal_failures);
 
+    let horizons =
+        EXPIRY_HORIZONS_DAYS.map(|d| crate::model::rules::later_by(now, time::Duration::days(d)));
+    let (expiring, earliest) = store.active_expiry_summary(&horizons).await?;
     header(
         &mut out,
-        "peter_certificate_expiration_timestamp_seconds",
+        "peter_certificates_expiring",
         "gauge",
-        "End of validity of each active certificate (Unix time).",
+        "Active certificates whose validity ends within the given number of days.",
     );
-    let mut after = CertificateSignedId(0);
-    loop {
-        let page = store.active_certificate_expirations(after, 1000).await?;
-        for e in &page {
-            let _ = writeln!(
-                out,
-                "peter_certificate_expiration_timestamp_seconds{{id=\"{}\",domain=\"{}\"}} {}",
-                e.id,
-                label(&e.first_domain),
-                e.not_after.unix_timestamp()
-            );
-        }
-        match page.last() {
-            Some(last) if page.len() == 1000 => after = last.id,
-            _ => break,
+    for (count, days) in expiring.iter().zip(EXPIRY_HORIZONS_DAYS) {
+        let _ = writeln!(
+            out,
+            "peter_certificates_expiring{{within_days=\"{days}\"}} {count}"
+        );
+    }
+    header(
+        &mut out,
+        "peter_certificate_earliest_expiration_timestamp_seconds",
+        "gauge",
+        "End of validity of the active certificate that ends first (Unix time; absent without one).",
+    );
+    if let Some(t) = earliest {
+        let _ = writeln!(
+            out,
+            "peter_certificate_earliest_expiration_timestamp_seconds {}",
+            t.unix_timestamp()
+        );
+    }
+    if per_certificate {
+        header(
+            &mut out,
+            "peter_certificate_expiration_timestamp_seconds",
+            "gauge",
+            "End of validity of each active certificate (Unix time).",
+        );
+        // Keyset pages of three columns: a page costs its own rows.
+        let mut after = CertificateSignedId(0);
+        loop {
+            let page = store.active_certificate_expirations(after, 1000).await?;
+            for e in &page {
+                let _ = writeln!(
+                    out,
+                    "peter_certificate_expiration_timestamp_seconds{{id=\"{}\",domain=\"{}\"}} {}",
+                    e.id,
+                    label(&e.first_domain),
+                    e.not_after.unix_timestamp()
+                );
+            }
+            match page.last() {
+                Some(last) if page.len() == 1000 => after = last.id,
+                _ => break,
+            }
         }
     }
     Ok(out)

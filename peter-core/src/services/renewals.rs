@@ -31,28 +31,24 @@ pub struct DueCertificate {
 /// Active domains with no active certificate: the renewal routine orders them.
 pub async fn missing_domains(store: &dyn Store) -> Result<Vec<Domain>, Error> {
     let mut out = Vec::new();
-    let mut page = 1;
+    let mut after = DomainId(0);
     loop {
-        let listed = store
-            .list_domains(&Default::default(), Page::new(page, 500))
-            .await?;
-        for d in listed.items.iter() {
-            if d.is_active
-                && d.certificate_signed_id_latest_single.is_none()
-                && d.certificate_signed_id_latest_multi.is_none()
-                && !d.domain_name.starts_with("*.")
-                && !store.is_domain_blocklisted(&d.domain_name.parse()?).await?
-            {
+        let page = store.domains_without_certificate(after, PAGE).await?;
+        for d in &page {
+            if !store.is_domain_blocklisted(&d.domain_name.parse()?).await? {
                 out.push(d.clone());
             }
         }
-        match listed.page_next() {
-            Some(next) => page = next,
-            None => break,
+        match page.last() {
+            Some(last) if page.len() as u64 == PAGE => after = last.id,
+            _ => break,
         }
     }
     Ok(out)
 }
+
+/// Rows per store read when the routine walks every certificate or domain.
+const PAGE: u64 = 1000;
 
 /// What a renewal run did.
 #[derive(Debug, Clone, Default, Serialize)]
@@ -89,18 +85,49 @@ fn point_in_window(
     )
 }
 
-/// Why `cert` is due at `now`, if it is.
-pub fn due_reason(
-    cert: &CertificateSigned,
-    now: OffsetDateTime,
-    days: Option<i64>,
-) -> Option<String> {
+/// The dates that decide whether a certificate is due.
+#[derive(Debug, Clone, Copy)]
+pub struct Timing {
+    /// The certificate (it seeds the point chosen in an ARI window).
+    pub id: CertificateSignedId,
+    /// Start of validity.
+    pub not_before: OffsetDateTime,
+    /// End of validity.
+    pub not_after: OffsetDateTime,
+    /// The CA's renewal window, when known.
+    pub ari_window: Option<(OffsetDateTime, OffsetDateTime)>,
+}
+
+impl From<&CertificateSigned> for Timing {
+    fn from(c: &CertificateSigned) -> Self {
+        Timing {
+            id: c.id,
+            not_before: c.not_before,
+            not_after: c.not_after,
+            ari_window: c.ari_window_start.zip(c.ari_window_end),
+        }
+    }
+}
+
+impl From<&RenewalCandidate> for Timing {
+    fn from(c: &RenewalCandidate) -> Self {
+        Timing {
+            id: c.id,
+            not_before: c.not_before,
+            not_after: c.not_after,
+            ari_window: c.ari_window_start.zip(c.ari_window_end),
+        }
+    }
+}
+
+/// Why a certificate with these dates is due at `now`, if it is.
+pub fn due_reason(cert: Timing, now: OffsetDateTime, days: Option<i64>) -> Option<String> {
     if let Some(days) = days {
         // Callers validate `days` (rules::days_after); here it saturates.
         let horizon = rules::later_by(now, Duration::days(days.clamp(0, rules::MAX_DAYS)));
         return (cert.not_after < horizon).then(|| format!("expires within {days} days"));
     }
-    if let (Some(start), Some(end)) = (cert.ari_window_start, cert.ari_window_end) {
+    if let Some((start, end)) = cert.ari_window {
         let at = point_in_window(cert.id, start, end);
         return (now >= at).then(|| format!("inside the CA's renewal window (chosen point {at})"));
     }
@@ -144,27 +171,51 @@ pub async fn due_certificates(
     now: OffsetDateTime,
     days: Option<i64>,
 ) -> Result<Vec<DueCertificate>, Error> {
-    let newest = newest_active_certificates(store).await?;
+    // Newest active certificate per set, read in keyset pages of the
+    // columns the decision needs (never whole certificates).
+    let mut newest: std::collections::BTreeMap<UniqueFqdnSetId, RenewalCandidate> =
+        std::collections::BTreeMap::new();
+    let mut after = CertificateSignedId(0);
+    loop {
+        let page = store.renewal_candidates(after, PAGE).await?;
+        let full = page.len() as u64 == PAGE;
+        if let Some(last) = page.last() {
+            after = last.id;
+        }
+        for cert in page {
+            match newest.get(&cert.unique_fqdn_set_id) {
+                Some(kept) if kept.id >= cert.id => {}
+                _ => {
+                    newest.insert(cert.unique_fqdn_set_id, cert);
+                }
+            }
+        }
+        if !full {
+            break;
+        }
+    }
+    // An inactive domain stops its sets' certificates renewing.
+    let stopped: std::collections::HashSet<UniqueFqdnSetId> = store
+        .sets_with_inactive_domains()
+        .await?
+        .into_iter()
+        .collect();
     let mut due = Vec::new();
-    for cert in newest {
-        let Some(reason) = due_reason(&cert, now, days) else {
+    for cert in newest.into_values() {
+        if stopped.contains(&cert.unique_fqdn_set_id) {
+            continue;
+        }
+        let Some(reason) = due_reason(Timing::from(&cert), now, days) else {
             continue;
         };
-        let set = store.unique_fqdn_set(cert.unique_fqdn_set_id).await?;
-        let mut all_active = true;
-        for id in &set.domain_ids {
-            all_active &= store.domain(*id).await?.is_active;
-        }
-        if !all_active {
-            continue;
-        }
         due.push(DueCertificate {
             certificate_signed_id: cert.id,
             unique_fqdn_set_id: cert.unique_fqdn_set_id,
-            domains: set.set.canonical_string(),
+            domains: cert.domain_names,
             reason,
         });
     }
+    due.sort_by_key(|d| d.certificate_signed_id);
     Ok(due)
 }
 
@@ -417,13 +468,13 @@ mod tests {
             datetime!(2026-01-01 0:00 UTC),
             datetime!(2026-04-01 0:00 UTC),
         );
-        assert!(due_reason(&c, datetime!(2026-02-28 0:00 UTC), None).is_none());
-        assert!(due_reason(&c, datetime!(2026-03-05 0:00 UTC), None).is_some());
+        assert!(due_reason(Timing::from(&c), datetime!(2026-02-28 0:00 UTC), None).is_none());
+        assert!(due_reason(Timing::from(&c), datetime!(2026-03-05 0:00 UTC), None).is_some());
         assert!(
-            due_reason(&c, datetime!(2026-01-02 0:00 UTC), Some(100)).is_some(),
+            due_reason(Timing::from(&c), datetime!(2026-01-02 0:00 UTC), Some(100)).is_some(),
             "--days overrides"
         );
-        assert!(due_reason(&c, datetime!(2026-01-02 0:00 UTC), Some(30)).is_none());
+        assert!(due_reason(Timing::from(&c), datetime!(2026-01-02 0:00 UTC), Some(30)).is_none());
     }
 
     #[test]
@@ -443,7 +494,7 @@ mod tests {
         );
         c.ari_window_start = Some(start);
         c.ari_window_end = Some(end);
-        assert!(due_reason(&c, start - Duration::seconds(1), None).is_none());
-        assert!(due_reason(&c, end, None).is_some());
+        assert!(due_reason(Timing::from(&c), start - Duration::seconds(1), None).is_none());
+        assert!(due_reason(Timing::from(&c), end, None).is_some());
     }
 }

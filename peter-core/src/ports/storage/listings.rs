@@ -111,6 +111,26 @@ pub struct CertificateExpiration {
     pub not_after: OffsetDateTime,
 }
 
+/// What the renewal routine reads of an active certificate: its dates, the
+/// CA's renewal window and its names.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RenewalCandidate {
+    /// The certificate.
+    pub id: CertificateSignedId,
+    /// Its set of names.
+    pub unique_fqdn_set_id: UniqueFqdnSetId,
+    /// Its names, comma-separated in name order.
+    pub domain_names: String,
+    /// Start of validity.
+    pub not_before: OffsetDateTime,
+    /// End of validity.
+    pub not_after: OffsetDateTime,
+    /// The CA's suggested renewal window (ARI), when known.
+    pub ari_window_start: Option<OffsetDateTime>,
+    /// End of that window.
+    pub ari_window_end: Option<OffsetDateTime>,
+}
+
 /// Read models that span aggregates: admin listings, the source of a domain's config.json, what gateways are sent, and monitoring counts.
 #[async_trait]
 pub trait ListingStore: Send + Sync {
@@ -154,6 +174,31 @@ pub trait ListingStore: Send + Sync {
         after: CertificateSignedId,
         limit: u64,
     ) -> StoreResult<Vec<CertificateExpiration>>;
+    /// How many active certificates end before each of `horizons` (in the
+    /// same order), and the earliest end among them: a few index range
+    /// counts, whatever the number of certificates.
+    async fn active_expiry_summary(
+        &self,
+        horizons: &[OffsetDateTime],
+    ) -> StoreResult<(Vec<u64>, Option<OffsetDateTime>)>;
+    /// Every active certificate as the renewal routine sees it, in id order
+    /// after `after` (keyset pagination), at most `limit`.
+    async fn renewal_candidates(
+        &self,
+        after: CertificateSignedId,
+        limit: u64,
+    ) -> StoreResult<Vec<RenewalCandidate>>;
+    /// The name sets with at least one inactive domain (their certificates
+    /// are not renewed), in id order.
+    async fn sets_with_inactive_domains(&self) -> StoreResult<Vec<UniqueFqdnSetId>>;
+    /// Active domains with neither a latest single- nor multi-name
+    /// certificate, wildcards left out, in id order after `after`, at most
+    /// `limit`.
+    async fn domains_without_certificate(
+        &self,
+        after: DomainId,
+        limit: u64,
+    ) -> StoreResult<Vec<Domain>>;
     /// Publications of active domains with an active certificate, in id
     /// order after `after` (keyset pagination), at most `limit`; or only the
     /// one for `name`.
