@@ -1305,7 +1305,16 @@ async fn every_admin_route_is_exercised_against_pebble() {
         );
     }
 
-    let metrics = w.get("metrics").await.expect(200);
+    // By default the series are bounded: no per-certificate expiry, but
+    // counts by horizon and the earliest expiry.
+    let bounded = w.get("metrics").await.expect(200).text();
+    assert!(
+        !bounded.contains("peter_certificate_expiration_timestamp_seconds{"),
+        "{bounded}"
+    );
+    assert!(bounded.contains("peter_certificates_expiring{within_days=\"30\"}"));
+    assert!(bounded.contains("peter_certificate_earliest_expiration_timestamp_seconds "));
+    let metrics = w.get("metrics?per_certificate=true").await.expect(200);
     assert!(
         metrics
             .content_type()

@@ -191,12 +191,24 @@ impl OperationsApi {
         }))
     }
 
-    /// Monitoring in the Prometheus text format: certificates by state,
-    /// each active certificate's expiry, orders by status, ACME requests by
-    /// endpoint and status, renewal failures.
+    /// Monitoring in the Prometheus text format: certificates by state and
+    /// by expiry horizon, the earliest expiry, domains, orders by status,
+    /// ACME requests by endpoint and status, renewal failures. A bounded set
+    /// of series whatever the store's size; `per_certificate=true` adds one
+    /// expiry series per active certificate.
     #[oai(path = "/metrics", method = "get", operation_id = "metrics")]
-    async fn metrics(&self, _auth: AdminToken) -> ApiResult<MetricsText> {
-        let text = self.0.publishing().metrics().await?;
+    async fn metrics(
+        &self,
+        _auth: AdminToken,
+        /// Add `peter_certificate_expiration_timestamp_seconds{id,domain}`,
+        /// one series per active certificate (default false).
+        per_certificate: poem_openapi::param::Query<Option<bool>>,
+    ) -> ApiResult<MetricsText> {
+        let text = self
+            .0
+            .publishing()
+            .metrics(per_certificate.0.unwrap_or(false))
+            .await?;
         Ok(MetricsText::Text(poem_openapi::payload::PlainText(text)))
     }
 
