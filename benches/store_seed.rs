@@ -10,7 +10,13 @@
 //! `sqlite:/path/file.sqlite` seeds (and keeps) that file instead of a
 //! throw-away one. PostgreSQL: `PETER_TEST_POSTGRES_URL` (default
 //! `postgres://postgres@127.0.0.1:5432/postgres`) names a server where a
-//! fresh database is created for the run and dropped afterwards.
+//! fresh database is created for the run and dropped afterwards;
+//! `postgres:NAME` creates (and keeps) database NAME instead.
+//!
+//! `--names K` gives each certificate K names (default 1), so N
+//! certificates cover N×K domains: `-- sqlite 100000 --names 10` is the
+//! million-domain store. Certificate `i` names `d{i·K}` .. `d{i·K+K-1}`
+//! under `bench.example`. The store's size on disk is reported.
 
 use peter_core::ports::CertificateStore;
 use std::sync::Arc;
@@ -35,15 +41,34 @@ fn percentile(sorted: &[f64], p: f64) -> f64 {
 
 #[tokio::main(flavor = "multi_thread", worker_threads = 2)]
 async fn main() {
-    let mut args = std::env::args().skip(1);
+    let mut positional = Vec::new();
+    let mut names_per_cert: usize = 1;
+    let mut raw = std::env::args().skip(1);
+    while let Some(arg) = raw.next() {
+        if arg == "--names" {
+            names_per_cert = raw
+                .next()
+                .and_then(|s| s.parse().ok())
+                .filter(|k| (1..=100).contains(k))
+                .expect("--names takes 1 to 100");
+        } else {
+            positional.push(arg);
+        }
+    }
+    let mut args = positional.clone().into_iter();
     let backend = args.next().unwrap_or_else(|| "sqlite".into());
     let count: usize = args.next().and_then(|s| s.parse().ok()).unwrap_or(100_000);
+    let redis_arg = args.next();
+    let domains = count * names_per_cert;
+    let mut kept_pg: Option<String> = None;
+    let mut sqlite_file: Option<std::path::PathBuf> = None;
 
     let (url, cleanup) = match backend.as_str() {
         "sqlite" => {
             let dir = std::env::temp_dir().join(format!("peter-bench-{}", std::process::id()));
             let _ = std::fs::remove_dir_all(&dir);
             std::fs::create_dir_all(&dir).unwrap();
+            sqlite_file = Some(dir.join("bench.sqlite"));
             (
                 peter_store::sqlite_url_for_path(&dir.join("bench.sqlite")),
                 Some(dir),
@@ -66,21 +91,52 @@ async fn main() {
             // A store file that outlives the run (the HTTP load benchmark
             // serves it afterwards).
             let path = std::path::PathBuf::from(other.trim_start_matches("sqlite:"));
+            sqlite_file = Some(path.clone());
             (peter_store::sqlite_url_for_path(&path), None)
+        }
+        other if other.starts_with("postgres:") => {
+            // A database that outlives the run, for the scale benchmark.
+            let name = other.trim_start_matches("postgres:").to_string();
+            let admin = std::env::var("PETER_TEST_POSTGRES_URL")
+                .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into());
+            let db = Database::connect(&admin)
+                .await
+                .expect("PostgreSQL must be running");
+            db.execute_unprepared(&format!("CREATE DATABASE \"{name}\""))
+                .await
+                .ok();
+            let base = admin.rsplit_once('/').unwrap().0.to_string();
+            kept_pg = Some(name.clone());
+            (format!("{base}/{name}"), None)
         }
         other => {
             panic!("unknown backend {other}; use sqlite, sqlite:/path/file.sqlite or postgres")
         }
     };
 
-    eprintln!("generating {count} certificates and keys...");
+    eprintln!("generating {count} certificates and keys ({names_per_cert} names each)...");
     let t0 = Instant::now();
     let pki = Arc::new(TestPki::new("bench"));
     let chain = pki.chain_pem();
     let clock = SystemClock;
     let imports: Vec<CertificateImport> = (0..count)
         .map(|i| {
-            let leaf = pki.issue(&[&format!("d{i}.bench.example")], KeyTechnology::EcP256);
+            let names: Vec<String> = (0..names_per_cert)
+                .map(|j| format!("d{}.bench.example", i * names_per_cert + j))
+                .collect();
+            let names: Vec<&str> = names.iter().map(String::as_str).collect();
+            // 90-day certificates expiring over the next 89 days: about a
+            // third of them have less than a third of their lifetime left,
+            // so they are due for renewal.
+            let now = time::OffsetDateTime::now_utc();
+            let days = i64::try_from(1 + i % 89).unwrap();
+            let not_after = now + time::Duration::days(days);
+            let leaf = pki.issue_window(
+                &names,
+                KeyTechnology::EcP256,
+                not_after - time::Duration::days(90),
+                not_after,
+            );
             prepare_certificate_import(leaf.upload(Some(&chain)), &clock).expect("prepare")
         })
         .collect();
@@ -113,7 +169,7 @@ async fn main() {
     let mut rng = rand::rng();
     let names: Vec<DomainName> = (0..LOOKUPS)
         .map(|_| {
-            DomainName::parse(&format!("d{}.bench.example", rng.random_range(0..count))).unwrap()
+            DomainName::parse(&format!("d{}.bench.example", rng.random_range(0..domains))).unwrap()
         })
         .collect();
     // Warm the connection pool and caches.
@@ -129,9 +185,34 @@ async fn main() {
     }
     micros.sort_by(|a, b| a.partial_cmp(b).unwrap());
 
+    let store_bytes: u64 = if let Some(file) = &sqlite_file {
+        // The main file plus its write-ahead log, as the process left them.
+        ["", "-wal"]
+            .iter()
+            .filter_map(|suffix| {
+                std::fs::metadata(format!("{}{suffix}", file.display()))
+                    .ok()
+                    .map(|m| m.len())
+            })
+            .sum()
+    } else {
+        let db = Database::connect(&url).await.unwrap();
+        let row = db
+            .query_one_raw(sea_orm::Statement::from_string(
+                sea_orm::DatabaseBackend::Postgres,
+                "SELECT pg_database_size(current_database())::BIGINT AS size",
+            ))
+            .await
+            .unwrap()
+            .unwrap();
+        u64::try_from(row.try_get::<i64>("", "size").unwrap()).unwrap()
+    };
     let result = serde_json::json!({
         "backend": backend,
         "certificates": count,
+        "names_per_certificate": names_per_cert,
+        "domains": domains,
+        "store_megabytes": (store_bytes as f64 / 1e5).round() / 10.0,
         "import_seconds": (import_secs * 10.0).round() / 10.0,
         "imports_per_second": (count as f64 / import_secs).round(),
         "lookups": LOOKUPS,
@@ -143,7 +224,7 @@ async fn main() {
 
     // Optionally, Redis priming of every domain (a dedicated database number,
     // flushed afterwards): `... -- postgres 100000 redis://127.0.0.1:6379/15`.
-    if let Some(redis_url) = std::env::args().nth(3) {
+    if let Some(redis_url) = redis_arg {
         use peter_core::ports::CachePublisher;
         use peter_store::redis_prime::{PrimeStyle, RedisPrimer};
         let primer = RedisPrimer::connect(&redis_url, "", None)
@@ -179,7 +260,7 @@ async fn main() {
 
     if let Some(dir) = cleanup {
         std::fs::remove_dir_all(dir).ok();
-    } else if backend.starts_with("sqlite:") {
+    } else if backend.starts_with("sqlite:") || kept_pg.is_some() {
         // kept
     } else if let Ok(admin) = std::env::var("PETER_TEST_POSTGRES_URL")
         .or_else(|_| Ok::<_, ()>("postgres://postgres@127.0.0.1:5432/postgres".into()))

@@ -27,8 +27,9 @@ DATA="${PETER_BENCH_DATA:-/tmp/peter-http-bench}"
 command -v wrk >/dev/null || { echo "FATAL: wrk is missing (scripts/install-test-deps.sh)" >&2; exit 1; }
 command -v nginx >/dev/null || { echo "FATAL: nginx is missing (scripts/install-test-deps.sh)" >&2; exit 1; }
 
-cargo build --release --locked -q -p peter-cli --bin peter
-cargo build --release --locked -q -p peter-benches --bin store_seed
+# One build of both packages (built apart, features unify differently and
+# much of the tree compiles twice).
+cargo build --release --locked -q -p peter-cli -p peter-benches
 PETER=target/release/peter
 
 if [ ! -f "$DATA/.seeded-$N" ]; then
