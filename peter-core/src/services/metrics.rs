@@ -23,6 +23,9 @@ fn header(out: &mut String, name: &str, kind: &str, help: &str) {
     let _ = writeln!(out, "# TYPE {name} {kind}");
 }
 
+/// Certificates per store read for the per-certificate series.
+const PAGE: u64 = 1000;
+
 /// The horizons `peter_certificates_expiring` counts, in days.
 const EXPIRY_HORIZONS_DAYS: [i64; 5] = [1, 7, 14, 30, 60];
 
@@ -150,7 +153,7 @@ pub async fn render_prometheus(
         // Keyset pages of three columns: a page costs its own rows.
         let mut after = CertificateSignedId(0);
         loop {
-            let page = store.active_certificate_expirations(after, 1000).await?;
+            let page = store.active_certificate_expirations(after, PAGE).await?;
             for e in &page {
                 let _ = writeln!(
                     out,
@@ -161,7 +164,7 @@ pub async fn render_prometheus(
                 );
             }
             match page.last() {
-                Some(last) if page.len() == 1000 => after = last.id,
+                Some(last) if page.len() as u64 == PAGE => after = last.id,
                 _ => break,
             }
         }

@@ -182,13 +182,10 @@ pub async fn due_certificates(
         if let Some(last) = page.last() {
             after = last.id;
         }
+        // Pages come in id order, so the last certificate seen of a set is
+        // its newest.
         for cert in page {
-            match newest.get(&cert.unique_fqdn_set_id) {
-                Some(kept) if kept.id >= cert.id => {}
-                _ => {
-                    newest.insert(cert.unique_fqdn_set_id, cert);
-                }
-            }
+            newest.insert(cert.unique_fqdn_set_id, cert);
         }
         if !full {
             break;
