@@ -42,6 +42,8 @@ struct DirectoryMeta {
     terms_of_service: Option<String>,
     #[serde(default)]
     profiles: HashMap<String, serde_json::Value>,
+    #[serde(default)]
+    external_account_required: bool,
 }
 
 struct ServerState {
@@ -54,12 +56,14 @@ struct AccountState {
     account: Account,
     signer: Signer,
     kid: String,
+    /// The server connection it was built on (an edited server gets a new one).
+    server: Arc<ServerState>,
 }
 
 /// The ACME client peter uses.
 pub struct InstantAcmeClient {
     store: Arc<dyn EventStore>,
-    servers: tokio::sync::Mutex<HashMap<i64, Arc<ServerState>>>,
+    servers: tokio::sync::Mutex<HashMap<(i64, u64), Arc<ServerState>>>,
     accounts: tokio::sync::Mutex<HashMap<(i64, String), Arc<AccountState>>>,
     thumbprints: Mutex<HashMap<String, String>>,
 }
@@ -97,6 +101,18 @@ fn acme_err(e: instant_acme::Error) -> AcmeError {
         instant_acme::Error::Timeout(_) => AcmeError::Timeout("the ACME server".into()),
         instant_acme::Error::KeyRejected => AcmeError::Key("the account key was rejected".into()),
         other => AcmeError::protocol_from(other.to_string(), other),
+    }
+}
+
+fn directory_info(directory: &Directory) -> DirectoryInfo {
+    let meta = directory.meta.clone().unwrap_or_default();
+    let mut profiles: Vec<String> = meta.profiles.keys().cloned().collect();
+    profiles.sort();
+    DirectoryInfo {
+        profiles,
+        supports_ari: directory.renewal_info.is_some(),
+        terms_of_service: meta.terms_of_service,
+        external_account_required: meta.external_account_required,
     }
 }
 
@@ -218,43 +234,69 @@ impl InstantAcmeClient {
         }
     }
 
-    async fn server(&self, server: &AcmeServer) -> Result<Arc<ServerState>, AcmeError> {
-        if let Some(s) = self.servers.lock().await.get(&server.id.0) {
-            return Ok(s.clone());
-        }
-        // Fetched without holding the cache lock, so a slow CA delays only
-        // the calls that need it.
-        let client = LoggingClient::new(self.store.clone(), server.ca_bundle_pem.as_deref())?;
-        let request = ::http::Request::get(&server.directory_url)
+    /// Reads a directory with a new client trusting `ca_bundle_pem`.
+    async fn fetch_directory(
+        &self,
+        directory_url: &str,
+        ca_bundle_pem: Option<&str>,
+    ) -> Result<ServerState, AcmeError> {
+        let client = LoggingClient::new(self.store.clone(), ca_bundle_pem)?;
+        let request = ::http::Request::get(directory_url)
             .header("user-agent", "peter")
             .body(instant_acme::BodyWrapper::default())
-            .map_err(|e| AcmeError::transport_from(format!("{}: {e}", server.directory_url), e))?;
+            .map_err(|e| AcmeError::transport_from(format!("{directory_url}: {e}"), e))?;
         let response = scoped(
             (AcmeEvent::Directory, EventRefs::default()),
             client.send(request),
         )
         .await?;
+        let is_problem = response
+            .headers
+            .get("content-type")
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|t| t.starts_with("application/problem+json"));
         if response.status >= 400 {
-            return Err(server_error(&response));
+            return Err(if is_problem {
+                server_error(&response)
+            } else {
+                AcmeError::protocol(format!(
+                    "{directory_url} answered HTTP {}: not an ACME directory",
+                    response.status
+                ))
+            });
         }
         let directory: Directory = serde_json::from_slice(&response.body).map_err(|e| {
-            AcmeError::protocol(format!(
-                "{} is not an ACME directory: {e}",
-                server.directory_url
-            ))
+            AcmeError::protocol(format!("{directory_url} is not an ACME directory: {e}"))
         })?;
-        let state = Arc::new(ServerState {
+        Ok(ServerState {
             client,
             directory,
             nonces: NoncePool::default(),
-        });
-        Ok(self
-            .servers
-            .lock()
-            .await
-            .entry(server.id.0)
-            .or_insert(state)
-            .clone())
+        })
+    }
+
+    async fn server(&self, server: &AcmeServer) -> Result<Arc<ServerState>, AcmeError> {
+        // Keyed by what decides the connection too: an edited server (new
+        // CA bundle, new URL) gets a new client.
+        let key = {
+            use std::hash::{Hash, Hasher};
+            let mut h = std::collections::hash_map::DefaultHasher::new();
+            server.directory_url.hash(&mut h);
+            server.ca_bundle_pem.hash(&mut h);
+            (server.id.0, h.finish())
+        };
+        if let Some(s) = self.servers.lock().await.get(&key) {
+            return Ok(s.clone());
+        }
+        // Fetched without holding the cache lock, so a slow CA delays only
+        // the calls that need it.
+        let state = Arc::new(
+            self.fetch_directory(&server.directory_url, server.ca_bundle_pem.as_deref())
+                .await?,
+        );
+        let mut servers = self.servers.lock().await;
+        servers.retain(|(id, _), _| *id != server.id.0);
+        Ok(servers.entry(key).or_insert(state).clone())
     }
 
     async fn account(
@@ -269,7 +311,9 @@ impl InstantAcmeClient {
             .ok_or_else(|| AcmeError::Key("the account is not registered".into()))?;
         let cache_key = (ctx.account.id.0, ctx.account.key.spki_sha256.clone());
         let mut accounts = self.accounts.lock().await;
-        if let Some(a) = accounts.get(&cache_key) {
+        if let Some(a) = accounts.get(&cache_key)
+            && Arc::ptr_eq(&a.server, &server)
+        {
             return Ok((server, a.clone()));
         }
         let key = ParsedPrivateKey::from_pem(&ctx.account.key.key_pem)
@@ -298,9 +342,58 @@ impl InstantAcmeClient {
             account,
             signer,
             kid,
+            server: server.clone(),
         });
         accounts.insert(cache_key, state.clone());
         Ok((server, state))
+    }
+
+    /// newAccount with an external account binding, through peter's JWS
+    /// layer (instant-acme binds only accounts whose key it generates).
+    async fn register_bound_account(
+        &self,
+        state: &ServerState,
+        signer: &Signer,
+        contact: Option<&str>,
+        binding: &ExternalAccountBinding,
+        refs: EventRefs,
+    ) -> Result<String, AcmeError> {
+        let url = &state.directory.new_account;
+        let contacts: Vec<String> = contact
+            .filter(|c| !c.is_empty())
+            .map(|c| {
+                if c.starts_with("mailto:") {
+                    c.to_string()
+                } else {
+                    format!("mailto:{c}")
+                }
+            })
+            .into_iter()
+            .collect();
+        let payload = serde_json::json!({
+            "termsOfServiceAgreed": true,
+            "contact": contacts,
+            "externalAccountBinding": signer.external_account_binding(binding, url),
+        });
+        let response = scoped(
+            (AcmeEvent::NewAccount, refs),
+            post(
+                &state.client,
+                &state.nonces,
+                &state.directory.new_nonce,
+                signer,
+                None,
+                url,
+                Some(&payload),
+            ),
+        )
+        .await?;
+        response
+            .headers
+            .get("location")
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_string)
+            .ok_or_else(|| AcmeError::protocol("newAccount gave no Location"))
     }
 
     async fn jws_post(
@@ -315,7 +408,7 @@ impl InstantAcmeClient {
             &server.nonces,
             &server.directory.new_nonce,
             &account.signer,
-            &account.kid,
+            Some(&account.kid),
             url,
             payload,
         )
@@ -326,15 +419,16 @@ impl InstantAcmeClient {
 #[async_trait]
 impl AcmeClient for InstantAcmeClient {
     async fn directory(&self, server: &AcmeServer) -> Result<DirectoryInfo, AcmeError> {
-        let state = self.server(server).await?;
-        let meta = state.directory.meta.clone().unwrap_or_default();
-        let mut profiles: Vec<String> = meta.profiles.keys().cloned().collect();
-        profiles.sort();
-        Ok(DirectoryInfo {
-            profiles,
-            supports_ari: state.directory.renewal_info.is_some(),
-            terms_of_service: meta.terms_of_service,
-        })
+        Ok(directory_info(&self.server(server).await?.directory))
+    }
+
+    async fn probe_directory(
+        &self,
+        directory_url: &str,
+        ca_bundle_pem: Option<&str>,
+    ) -> Result<DirectoryInfo, AcmeError> {
+        let state = self.fetch_directory(directory_url, ca_bundle_pem).await?;
+        Ok(directory_info(&state.directory))
     }
 
     async fn register_account(
@@ -343,10 +437,16 @@ impl AcmeClient for InstantAcmeClient {
         key: &ParsedPrivateKey,
         contact: Option<&str>,
         only_return_existing: bool,
+        binding: Option<&ExternalAccountBinding>,
         refs: EventRefs,
     ) -> Result<String, AcmeError> {
         let state = self.server(server).await?;
-        Signer::from_pkcs8(key.pkcs8_der())?;
+        let signer = Signer::from_pkcs8(key.pkcs8_der())?;
+        if let Some(binding) = binding {
+            return self
+                .register_bound_account(&state, &signer, contact, binding, refs)
+                .await;
+        }
         let ia_key =
             instant_acme::Key::from_pkcs8_der(PrivatePkcs8KeyDer::from(key.pkcs8_der().to_vec()))
                 .map_err(|_| AcmeError::Key("ACME account keys must be EC P-256".into()))?;
@@ -661,6 +761,8 @@ impl AcmeClient for InstantAcmeClient {
         #[serde(rename_all = "camelCase")]
         struct Info {
             suggested_window: Window,
+            #[serde(default, rename = "explanationURL")]
+            explanation_url: Option<String>,
         }
         let info: Info = serde_json::from_slice(&response.body)
             .map_err(|e| AcmeError::protocol_from(format!("renewalInfo: {e}"), e))?;
@@ -672,13 +774,17 @@ impl AcmeClient for InstantAcmeClient {
         let retry = crate::http::retry_after_seconds(&response.headers)
             .unwrap_or(21_600)
             .clamp(0, 30 * 86_400);
+        let now = OffsetDateTime::now_utc();
+        // Only a web address is kept: it is shown to operators as a link.
+        let explanation_url = info
+            .explanation_url
+            .filter(|u| (u.starts_with("https://") || u.starts_with("http://")) && u.len() <= 2048);
         Ok(RenewalWindow {
             start,
             end,
-            retry_after: peter_core::model::rules::later_by(
-                OffsetDateTime::now_utc(),
-                time::Duration::seconds(retry),
-            ),
+            retry_after: peter_core::model::rules::later_by(now, time::Duration::seconds(retry)),
+            explanation_url,
+            fetched_at: now,
         })
     }
 

@@ -147,6 +147,41 @@ fn event_for(method: &::http::Method, url: &str) -> AcmeEvent {
     }
 }
 
+/// Names what went wrong on the way to the server: an untrusted TLS
+/// certificate, a refused connection, or another transport failure, with
+/// the innermost cause spelled out.
+fn connection_error(url: &str, e: hyper_util::client::legacy::Error) -> AcmeError {
+    let mut refused = false;
+    let mut tls: Option<String> = None;
+    let mut innermost = e.to_string();
+    let mut next: Option<&(dyn std::error::Error + 'static)> = Some(&e);
+    while let Some(err) = next {
+        innermost = err.to_string();
+        if let Some(r) = err.downcast_ref::<rustls::Error>() {
+            tls = Some(r.to_string());
+        }
+        next = match err.downcast_ref::<std::io::Error>() {
+            Some(io) => {
+                refused |= io.kind() == std::io::ErrorKind::ConnectionRefused;
+                // An io::Error's `source()` skips the error it wraps (which
+                // may be another io::Error around rustls's): step into it.
+                match io.get_ref() {
+                    Some(inner) => Some(inner as &(dyn std::error::Error + 'static)),
+                    None => err.source(),
+                }
+            }
+            None => err.source(),
+        };
+    }
+    if let Some(why) = tls {
+        return AcmeError::Untrusted(format!("{url}: {why}"), Some(std::sync::Arc::new(e)));
+    }
+    if refused {
+        return AcmeError::transport_from(format!("{url}: connection refused"), e);
+    }
+    AcmeError::transport_from(format!("{url}: {innermost}"), e)
+}
+
 impl LoggingClient {
     /// A client trusting `ca_bundle_pem` (or the public roots), recording into `store`.
     pub fn new(store: Arc<dyn EventStore>, ca_bundle_pem: Option<&str>) -> Result<Self, AcmeError> {
@@ -190,9 +225,7 @@ impl LoggingClient {
         let started = Instant::now();
         let fut = self.inner.request(request);
         let result = tokio::time::timeout(self.timeout, async {
-            let response = fut
-                .await
-                .map_err(|e| AcmeError::transport_from(format!("{url}: {e}"), e))?;
+            let response = fut.await.map_err(|e| connection_error(&url, e))?;
             let (parts, body) = response.into_parts();
             let body = body
                 .collect()

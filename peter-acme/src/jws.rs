@@ -66,6 +66,30 @@ impl Signer {
         URL_SAFE_NO_PAD.encode(digest.as_ref())
     }
 
+    /// The external account binding for a newAccount request (RFC 8555
+    /// §7.3.4): this key's JWK as payload, MACed with the CA's HMAC key
+    /// (HS256) under its key id, for the newAccount `url`.
+    pub fn external_account_binding(
+        &self,
+        binding: &peter_core::ports::ExternalAccountBinding,
+        url: &str,
+    ) -> serde_json::Value {
+        let protected = serde_json::json!({
+            "alg": "HS256",
+            "kid": binding.key_id(),
+            "url": url,
+        });
+        let protected = URL_SAFE_NO_PAD.encode(protected.to_string());
+        let payload = URL_SAFE_NO_PAD.encode(self.jwk().to_string());
+        let key = aws_lc_rs::hmac::Key::new(aws_lc_rs::hmac::HMAC_SHA256, binding.hmac_key());
+        let tag = aws_lc_rs::hmac::sign(&key, format!("{protected}.{payload}").as_bytes());
+        serde_json::json!({
+            "protected": protected,
+            "payload": payload,
+            "signature": URL_SAFE_NO_PAD.encode(tag.as_ref()),
+        })
+    }
+
     /// A flattened JWS: `kid` when given, else the public `jwk`.
     pub fn sign(
         &self,
@@ -159,7 +183,7 @@ pub async fn post(
     nonces: &NoncePool,
     new_nonce_url: &str,
     signer: &Signer,
-    kid: &str,
+    kid: Option<&str>,
     url: &str,
     payload: Option<&serde_json::Value>,
 ) -> Result<RawResponse, AcmeError> {
@@ -178,7 +202,7 @@ pub async fn post(
                     .ok_or_else(|| AcmeError::protocol("newNonce gave no Replay-Nonce"))?
             }
         };
-        let body = signer.sign(Some(kid), &nonce, url, payload)?;
+        let body = signer.sign(kid, &nonce, url, payload)?;
         let request = ::http::Request::post(url)
             .header("content-type", "application/jose+json")
             .header("user-agent", "peter")

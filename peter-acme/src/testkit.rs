@@ -47,6 +47,9 @@ pub struct PebbleOptions {
     pub http_port: Option<u16>,
     /// Extra environment (`PEBBLE_ALTERNATE_ROOTS`, `PEBBLE_WFE_NONCEREJECT`, ...).
     pub env: Vec<(String, String)>,
+    /// External account binding MAC keys (key id, base64url HMAC key); when
+    /// any are given, Pebble requires a binding for every new account.
+    pub eab_mac_keys: Vec<(String, String)>,
 }
 
 /// A running Pebble; stopped on drop.
@@ -135,7 +138,8 @@ impl Pebble {
             "httpPort": http_port,
             "tlsPort": tls,
             "ocspResponderURL": "",
-            "externalAccountBindingRequired": false,
+            "externalAccountBindingRequired": !options.eab_mac_keys.is_empty(),
+            "externalAccountMACKeys": options.eab_mac_keys.iter().cloned().collect::<std::collections::BTreeMap<String, String>>(),
             "profiles": {
                 "default": {"description": "default profile", "validityPeriod": 7776000, "promoteCommonName": true},
                 "shortlived": {"description": "short-lived profile", "validityPeriod": 518400, "promoteCommonName": true}
@@ -293,9 +297,20 @@ impl Pebble {
         serde_json::from_slice(&body).expect("JSON")
     }
 
-    /// Overrides the ARI window Pebble serves for a certificate.
-    pub async fn set_renewal_info(&self, certificate_pem: &str, start: &str, end: &str) {
-        let ari = serde_json::json!({"suggestedWindow": {"start": start, "end": end}}).to_string();
+    /// Overrides the ARI window Pebble serves for a certificate (RFC 3339
+    /// `start` and `end`), with an explanation URL when given.
+    pub async fn set_renewal_info(
+        &self,
+        certificate_pem: &str,
+        start: &str,
+        end: &str,
+        explanation_url: Option<&str>,
+    ) {
+        let mut ari = serde_json::json!({"suggestedWindow": {"start": start, "end": end}});
+        if let Some(url) = explanation_url {
+            ari["explanationURL"] = url.into();
+        }
+        let ari = ari.to_string();
         let body =
             serde_json::json!({"certificate": certificate_pem, "ariResponse": ari}).to_string();
         let request = ::http::Request::post(format!("{}/set-renewal-info/", self.management_url))

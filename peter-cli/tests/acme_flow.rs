@@ -7,7 +7,7 @@ use std::sync::Arc;
 
 use peter_acme::InstantAcme;
 use peter_acme::testkit::{Pebble, PebbleOptions};
-use peter_core::app::{AccountRequest, OrderRequest, Peter, ProcessSteps, Step};
+use peter_core::app::{AccountRequest, OrderRequest, Peter, ProcessSteps, ServerEdit, Step};
 use peter_core::model::rules::{OrderMark, PrivateKeyMark};
 use peter_core::model::*;
 use peter_core::ports::*;
@@ -539,6 +539,66 @@ async fn the_renewal_names_the_certificate_it_replaces_and_ari_is_stored() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_renewal_run_asks_for_the_window_again_and_renews_one_moved_into_the_past() {
+    let w = World::new(PebbleOptions::default()).await;
+    let order = issue(&w, &["ari-moved.example"]).await;
+    let old = order.certificate_signed_id.unwrap();
+    let cert = w.store.certificate_signed(old).await.unwrap();
+    let first_check = cert
+        .ari_checked_at
+        .expect("the window was fetched at issuance");
+
+    // Pebble's window for a fresh 90-day certificate is weeks away: a run
+    // asks again, stores the answer, and renews nothing.
+    let plan = w.peter.renewals().plan(None).await.unwrap();
+    assert_eq!(plan.ari.polled, vec![old]);
+    assert!(plan.due.is_empty(), "{:?}", plan.due);
+    let asked = w.store.certificate_signed(old).await.unwrap();
+    assert!(asked.ari_checked_at.unwrap() > first_check);
+
+    // The CA moves the window into the past (a mass revocation drill).
+    let now = time::OffsetDateTime::now_utc();
+    let fmt = |t: time::OffsetDateTime| {
+        t.format(&time::format_description::well_known::Rfc3339)
+            .unwrap()
+    };
+    w.pebble
+        .set_renewal_info(
+            &cert.cert_pem,
+            &fmt(now - time::Duration::days(2)),
+            &fmt(now - time::Duration::days(1)),
+            Some("https://ca.example/incidents/drill"),
+        )
+        .await;
+    let report = w.peter.renewals().run(None).await.unwrap().value;
+    assert_eq!(report.ari.polled, vec![old]);
+    assert_eq!(report.ari.moved_into_past.len(), 1, "{:?}", report.ari);
+    let moved = &report.ari.moved_into_past[0];
+    assert_eq!(moved.certificate_signed_id, old);
+    assert_eq!(
+        moved.explanation_url.as_deref(),
+        Some("https://ca.example/incidents/drill")
+    );
+    assert!(moved.previous_start > now && moved.start < now);
+    // The same run renewed it.
+    assert_eq!(report.renewed.len(), 1, "{report:?}");
+    assert_eq!(report.renewed[0].0, old);
+    let stored = w.store.certificate_signed(old).await.unwrap();
+    assert_eq!(
+        stored.ari_explanation_url.as_deref(),
+        Some("https://ca.example/incidents/drill")
+    );
+    assert!(stored.ari_window_end.unwrap() < now);
+
+    // A timer-driven run honours the CA's Retry-After: the new certificate
+    // was asked for at issuance, so it is not asked again yet.
+    let scheduled = w.peter.renewals().run_scheduled(None).await.unwrap().value;
+    assert!(scheduled.ari.polled.is_empty(), "{:?}", scheduled.ari);
+    assert_eq!(scheduled.ari.deferred, 1);
+    assert!(scheduled.renewed.is_empty());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_unoffered_profile_is_refused_before_any_new_order() {
     let w = World::new(PebbleOptions::default()).await;
     let mut request = OrderRequest::new(
@@ -784,7 +844,7 @@ async fn an_unreachable_or_untrusted_directory_is_a_typed_error() {
         })
         .await
         .unwrap();
-    for server in [untrusted.id, closed.id] {
+    for (server, tls) in [(untrusted.id, true), (closed.id, false)] {
         let err = peter
             .accounts()
             .create(AccountRequest {
@@ -793,10 +853,18 @@ async fn an_unreachable_or_untrusted_directory_is_a_typed_error() {
             })
             .await
             .unwrap_err();
-        assert!(
-            matches!(err, peter_core::Error::Acme(AcmeError::Transport(..))),
-            "{err}"
-        );
+        // An untrusted certificate and a refused connection are told apart.
+        if tls {
+            assert!(
+                matches!(err, peter_core::Error::Acme(AcmeError::Untrusted(..))),
+                "{err}"
+            );
+        } else {
+            assert!(
+                matches!(&err, peter_core::Error::Acme(AcmeError::Transport(m, _)) if m.contains("connection refused")),
+                "{err}"
+            );
+        }
         assert_eq!(err.kind(), peter_core::ErrorKind::Unavailable);
     }
     // Both attempts are in the event log.
@@ -809,6 +877,290 @@ async fn an_unreachable_or_untrusted_directory_is_a_typed_error() {
             .count()
             >= 2
     );
+    std::fs::remove_dir_all(dir).ok();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_ca_requiring_external_account_binding_takes_only_a_bound_account() {
+    // Pebble configured as ZeroSSL-like CAs are: newAccount needs a binding
+    // MACed with a key it issued.
+    let hmac = "zWNDZM6eQGHWpSRTPal5eIUYFTu7EajVIoguysqZ9wG44nMEtx3MUAsUDkMTQ12W";
+    let pebble = Pebble::start(PebbleOptions {
+        eab_mac_keys: vec![("kid-1".into(), hmac.into())],
+        ..Default::default()
+    })
+    .await;
+    let dir = std::env::temp_dir().join(format!("peter-eab-{}", pebble.http_port));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let clock: Arc<dyn Clock> = Arc::new(SystemClock);
+    let store = Arc::new(
+        SqlStore::connect(
+            &peter_store::sqlite_url_for_path(&dir.join("s.sqlite")),
+            clock.clone(),
+        )
+        .await
+        .unwrap(),
+    );
+    let peter = facade(store.clone(), clock);
+    let _server = PublicServer::start(
+        SocketAddr::from(([127, 0, 0, 1], pebble.http_port)),
+        PublicState::new(peter.clone(), "test"),
+    )
+    .await
+    .unwrap();
+    let server = peter
+        .acme_servers()
+        .add(NewAcmeServer {
+            name: "pebble-eab".into(),
+            directory_url: pebble.directory_url.clone(),
+            ca_bundle_pem: Some(pebble.tls_ca_pem.clone()),
+            is_default: true,
+        })
+        .await
+        .unwrap();
+    let new_account_events = || async {
+        store
+            .list_acme_events(Page::new(1, 100))
+            .await
+            .unwrap()
+            .items
+            .into_iter()
+            .filter(|e| e.event == AcmeEvent::NewAccount)
+            .count()
+    };
+
+    // Without a binding: refused before anything is sent, naming the flags.
+    let err = peter
+        .accounts()
+        .create(AccountRequest::default())
+        .await
+        .unwrap_err();
+    assert_eq!(err.kind(), peter_core::ErrorKind::InvalidInput, "{err}");
+    assert!(
+        err.to_string().contains("external account binding"),
+        "{err}"
+    );
+    assert_eq!(new_account_events().await, 0);
+
+    // A malformed key is refused locally, and never echoed.
+    let err = ExternalAccountBinding::parse("kid-1", "not base64!").unwrap_err();
+    assert_eq!(err.kind(), peter_core::ErrorKind::InvalidInput, "{err}");
+
+    // A wrong HMAC key: the CA refuses, with its problem.
+    let wrong = "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA";
+    let err = peter
+        .accounts()
+        .create(AccountRequest {
+            external_account: Some(ExternalAccountBinding::parse("kid-1", wrong).unwrap()),
+            ..Default::default()
+        })
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(&err, peter_core::Error::Acme(e) if e.is_refusal()),
+        "{err}"
+    );
+    assert!(
+        !format!("{err:?}").contains(wrong),
+        "the key must not be echoed"
+    );
+    // An unknown key id: refused too.
+    let err = peter
+        .accounts()
+        .create(AccountRequest {
+            external_account: Some(ExternalAccountBinding::parse("kid-9", hmac).unwrap()),
+            ..Default::default()
+        })
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(&err, peter_core::Error::Acme(e) if e.is_refusal()),
+        "{err}"
+    );
+    assert!(
+        peter
+            .accounts()
+            .list(Page::new(1, 10))
+            .await
+            .unwrap()
+            .items
+            .is_empty()
+    );
+
+    // The right binding: the account is created and orders.
+    let account = peter
+        .accounts()
+        .create(AccountRequest {
+            contact: Some("ops@example.com".into()),
+            global_default: true,
+            external_account: Some(ExternalAccountBinding::parse("kid-1", hmac).unwrap()),
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    assert!(account.account_url.is_some());
+    assert_eq!(account.acme_server_id, server.id);
+    let order = peter
+        .orders()
+        .create(OrderRequest::new(
+            account.id,
+            vec!["eab.example".into()],
+            AcmeOrderProcessingStrategy::ProcessSingle,
+        ))
+        .await
+        .unwrap()
+        .value;
+    assert_eq!(order.status, AcmeOrderStatus::Valid);
+    std::fs::remove_dir_all(dir).ok();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn acme_servers_are_read_on_add_and_can_be_named_edited_and_removed() {
+    let (first, second) = tokio::join!(
+        Pebble::start(PebbleOptions::default()),
+        Pebble::start(PebbleOptions::default())
+    );
+    let dir = std::env::temp_dir().join(format!("peter-servers-{}", first.http_port));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let clock: Arc<dyn Clock> = Arc::new(SystemClock);
+    let store = Arc::new(
+        SqlStore::connect(
+            &peter_store::sqlite_url_for_path(&dir.join("s.sqlite")),
+            clock.clone(),
+        )
+        .await
+        .unwrap(),
+    );
+    let peter = facade(store.clone(), clock);
+    let servers = peter.acme_servers();
+    let new = |name: &str, url: &str, bundle: Option<&str>| NewAcmeServer {
+        name: name.into(),
+        directory_url: url.into(),
+        ca_bundle_pem: bundle.map(str::to_string),
+        is_default: false,
+    };
+
+    // Three distinct failures, none of them recorded.
+    let closed = format!("https://127.0.0.1:{}/dir", peter_acme::testkit::free_port());
+    let err = servers
+        .add(new("closed", &closed, Some(&first.tls_ca_pem)))
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(&err, peter_core::Error::Acme(AcmeError::Transport(m, _)) if m.contains("connection refused")),
+        "{err}"
+    );
+    let err = servers
+        .add(new("untrusted", &first.directory_url, None))
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(&err, peter_core::Error::Acme(AcmeError::Untrusted(..))),
+        "{err}"
+    );
+    let not_acme = format!("{}/roots/0", first.management_url);
+    let err = servers
+        .add(new("not-acme", &not_acme, Some(&first.tls_ca_pem)))
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(&err, peter_core::Error::Acme(AcmeError::Protocol(m, _)) if m.contains("not an ACME directory")),
+        "{err}"
+    );
+    for bad in ["1234", "a b", ""] {
+        let err = servers
+            .add(new(bad, &first.directory_url, Some(&first.tls_ca_pem)))
+            .await
+            .unwrap_err();
+        assert_eq!(
+            err.kind(),
+            peter_core::ErrorKind::InvalidInput,
+            "{bad:?}: {err}"
+        );
+    }
+    assert!(servers.list().await.unwrap().is_empty());
+
+    // Recorded with what the directory offers.
+    let a = servers
+        .add(new("first", &first.directory_url, Some(&first.tls_ca_pem)))
+        .await
+        .unwrap();
+    let offered = a.directory.clone().expect("directory recorded");
+    assert!(offered.supports_ari && !offered.external_account_required);
+    assert_eq!(offered.profiles, vec!["default", "shortlived"]);
+    assert!(a.is_default, "the first server is the default");
+    let b = servers
+        .add(new(
+            "second",
+            &second.directory_url,
+            Some(&second.tls_ca_pem),
+        ))
+        .await
+        .unwrap();
+    assert!(!b.is_default);
+
+    // Names and ids both find a server.
+    assert_eq!(servers.find("second").await.unwrap().id, b.id);
+    assert_eq!(servers.find(&b.id.0.to_string()).await.unwrap().id, b.id);
+    assert_eq!(
+        servers.find("nope").await.unwrap_err().kind(),
+        peter_core::ErrorKind::NotFound
+    );
+
+    // Rename; a bundle that does not verify the server is refused and not stored.
+    let b = servers
+        .edit(
+            b.id,
+            ServerEdit {
+                name: Some("backup".into()),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+    assert_eq!(b.name, "backup");
+    assert!(servers.find("second").await.is_err());
+    let err = servers
+        .edit(
+            a.id,
+            ServerEdit {
+                ca_bundle_pem: Some(Some(second.tls_ca_pem.clone())),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(&err, peter_core::Error::Acme(AcmeError::Untrusted(..))),
+        "{err}"
+    );
+    assert_eq!(
+        servers.get(a.id).await.unwrap().ca_bundle_pem.as_deref(),
+        Some(first.tls_ca_pem.as_str())
+    );
+
+    // The default moves; a server with accounts stays; an unused one goes.
+    let b = servers.set_default(b.id).await.unwrap();
+    assert!(b.is_default && !servers.get(a.id).await.unwrap().is_default);
+    let account = peter
+        .accounts()
+        .create(AccountRequest::default())
+        .await
+        .unwrap();
+    assert_eq!(account.acme_server_id, b.id);
+    let err = servers.remove(b.id).await.unwrap_err();
+    assert_eq!(err.kind(), peter_core::ErrorKind::Conflict, "{err}");
+    servers.remove(a.id).await.unwrap();
+    let left: Vec<_> = servers
+        .list()
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|s| s.id)
+        .collect();
+    assert_eq!(left, vec![b.id]);
     std::fs::remove_dir_all(dir).ok();
 }
 

@@ -52,6 +52,7 @@ async fn every_admin_route_is_exercised_against_pebble() {
             ("PEBBLE_ALTERNATE_ROOTS".into(), "1".into()),
             ("PEBBLE_AUTHZREUSE".into(), "0".into()),
         ],
+        ..Default::default()
     })
     .await;
     // Redis priming on every change (style 2, under a prefix of this run)
@@ -101,6 +102,34 @@ async fn every_admin_route_is_exercised_against_pebble() {
     let servers = w.get("acme-servers").await.expect(200).json();
     assert_eq!(servers["AcmeServers"].as_array().unwrap().len(), 1);
     w.get(&format!("acme-server/{server_id}")).await.expect(200);
+    // Named as well as numbered; its directory was read when it was added.
+    let by_name = w.get("acme-server/pebble").await.expect(200).json();
+    assert_eq!(id(&by_name["AcmeServer"]), server_id);
+    assert_eq!(by_name["AcmeServer"]["supports_ari"], true);
+    let renamed = w
+        .post("acme-server/pebble/edit", json!({"name": "pebble-main"}))
+        .await
+        .expect(200)
+        .json();
+    assert_eq!(renamed["AcmeServer"]["name"], "pebble-main");
+    w.post("acme-server/pebble-main/edit", json!({"name": "12"}))
+        .await
+        .expect(422);
+    w.post("acme-server/pebble-main/edit", json!({"name": "pebble"}))
+        .await
+        .expect(200);
+    w.post("acme-server/nope/check", json!({}))
+        .await
+        .expect(404);
+    let checked = w
+        .post(&format!("acme-server/{server_id}/check"), json!({}))
+        .await
+        .expect(200)
+        .json();
+    assert!(checked["AcmeServer"]["directory_checked_at"].is_string());
+    w.post("acme-server/pebble/set-default", json!({}))
+        .await
+        .expect(200);
 
     let account = w
         .post(
@@ -118,6 +147,10 @@ async fn every_admin_route_is_exercised_against_pebble() {
             .starts_with("https://127.0.0.1")
     );
     assert_eq!(account["AcmeAccount"]["is_global_default"], true);
+    // A server with accounts is not removed.
+    w.post("acme-server/pebble/remove", json!({}))
+        .await
+        .expect(409);
 
     // ---- domains
     let d = w

@@ -87,6 +87,8 @@ impl Node {
         self.json(&[
             "account",
             "new",
+            "--server",
+            "pebble",
             "--contact",
             "ops@example.com",
             "--global-default",
@@ -126,6 +128,10 @@ async fn a_user_issues_lists_and_downloads_a_certificate() {
     let pebble = Pebble::start(PebbleOptions::default()).await;
     let node = Node::new("user", None);
     node.setup(&pebble);
+    // The server is named wherever an id is; its directory was read on add.
+    let shown = node.json(&["acme-server", "show", "pebble"]);
+    assert_eq!(shown["AcmeServer"]["supports_ari"], true, "{shown}");
+    assert_eq!(shown["AcmeServer"]["external_account_required"], false);
     let listen = format!("127.0.0.1:{}", pebble.http_port);
     let order = node.json(&[
         "order",

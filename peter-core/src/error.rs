@@ -90,9 +90,9 @@ impl Error {
             Error::Acme(e) if e.problem_short_type() == Some("rateLimited") => {
                 ErrorKind::RateLimited
             }
-            Error::Acme(AcmeError::Transport(..)) | Error::Acme(AcmeError::Timeout(_)) => {
-                ErrorKind::Unavailable
-            }
+            Error::Acme(AcmeError::Transport(..))
+            | Error::Acme(AcmeError::Untrusted(..))
+            | Error::Acme(AcmeError::Timeout(_)) => ErrorKind::Unavailable,
             Error::Acme(e) if e.is_server_failure() => ErrorKind::Unavailable,
             Error::Acme(_) => ErrorKind::Upstream,
         }

@@ -30,10 +30,23 @@ pub struct AcmeServerView {
     pub is_default: bool,
     pub is_enabled: bool,
     pub created_at: Timestamp,
+    /// When the directory was last read (null: never since it was recorded).
+    #[oai(nullable)]
+    pub directory_checked_at: Option<Timestamp>,
+    /// The terms of service the directory named.
+    #[oai(nullable)]
+    pub terms_of_service: Option<String>,
+    /// Whether new accounts need an external account binding (`eab_kid`, `eab_hmac_key`).
+    pub external_account_required: bool,
+    /// Profiles the directory offers.
+    pub profiles: Vec<String>,
+    /// Whether the directory offers renewal information (ARI).
+    pub supports_ari: bool,
 }
 
 impl From<&AcmeServer> for AcmeServerView {
     fn from(s: &AcmeServer) -> Self {
+        let d = s.directory.as_ref();
         Self {
             id: s.id.0,
             name: s.name.clone(),
@@ -42,6 +55,11 @@ impl From<&AcmeServer> for AcmeServerView {
             is_default: s.is_default,
             is_enabled: s.is_enabled,
             created_at: Timestamp(s.created_at),
+            directory_checked_at: d.map(|d| Timestamp(d.checked_at)),
+            terms_of_service: d.and_then(|d| d.terms_of_service.clone()),
+            external_account_required: d.is_some_and(|d| d.external_account_required),
+            profiles: d.map(|d| d.profiles.clone()).unwrap_or_default(),
+            supports_ari: d.is_some_and(|d| d.supports_ari),
         }
     }
 }
@@ -220,6 +238,12 @@ pub struct CertificateSignedView {
     pub ari_window_start: Option<Timestamp>,
     #[oai(nullable)]
     pub ari_window_end: Option<Timestamp>,
+    /// The CA's page explaining its renewal window, when it gave one.
+    #[oai(nullable)]
+    pub ari_explanation_url: Option<String>,
+    /// When the renewal window was last asked of the CA.
+    #[oai(nullable)]
+    pub ari_checked_at: Option<Timestamp>,
     pub private_key_id: i64,
     pub unique_fqdn_set_id: i64,
     #[oai(nullable)]
@@ -248,6 +272,8 @@ impl From<&CertificateSigned> for CertificateSignedView {
             timestamp_revoked_upstream: c.revoked_upstream_at.map(Timestamp),
             ari_window_start: c.ari_window_start.map(Timestamp),
             ari_window_end: c.ari_window_end.map(Timestamp),
+            ari_explanation_url: c.ari_explanation_url.clone(),
+            ari_checked_at: c.ari_checked_at.map(Timestamp),
             private_key_id: c.private_key_id.0,
             unique_fqdn_set_id: c.unique_fqdn_set_id.0,
             certificate_request_id: c.certificate_request_id.map(|r| r.0),

@@ -2,7 +2,10 @@
 
 use async_trait::async_trait;
 use sea_orm::sea_query::Expr;
-use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, NotSet, QueryFilter, QueryOrder, Set};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, EntityTrait, NotSet, PaginatorTrait, QueryFilter, QueryOrder,
+    Set,
+};
 
 use peter_core::model::rules::{self};
 use peter_core::model::*;
@@ -33,6 +36,11 @@ impl AccountStore for SqlStore {
             is_default: Set(is_default),
             is_enabled: Set(true),
             created_at: Set(self.now()),
+            terms_of_service: Set(None),
+            external_account_required: Set(false),
+            profiles: Set(None),
+            supports_ari: Set(false),
+            directory_checked_at: Set(None),
         }
         .insert(&txn)
         .await
@@ -108,6 +116,109 @@ impl AccountStore for SqlStore {
         .await?;
         txn.commit().await.db()?;
         Ok(convert::server(row))
+    }
+
+    async fn edit_acme_server(
+        &self,
+        id: AcmeServerId,
+        name: Option<String>,
+        ca_bundle_pem: Option<Option<String>>,
+    ) -> StoreResult<AcmeServer> {
+        let (_write, txn) = self.begin_write().await?;
+        let row = acme_server::Entity::find_by_id(id.0)
+            .one(&txn)
+            .await
+            .db()?
+            .ok_or_else(|| StoreError::not_found("AcmeServer", id))?;
+        let mut am: acme_server::ActiveModel = row.into();
+        if let Some(name) = &name {
+            am.name = Set(name.trim().to_string());
+        }
+        if let Some(bundle) = ca_bundle_pem {
+            am.ca_bundle_pem = Set(bundle);
+        }
+        let row = am.update(&txn).await.map_err(|e| match db_err(e) {
+            StoreError::Conflict(_) => StoreError::Conflict(format!(
+                "an ACME server named `{}` already exists",
+                name.as_deref().unwrap_or_default()
+            )),
+            other => other,
+        })?;
+        self.operations_event_in(
+            &txn,
+            OperationsEventType::AcmeServerEdit,
+            serde_json::json!({"acme_server.id": row.id, "name": row.name}),
+            None,
+        )
+        .await?;
+        txn.commit().await.db()?;
+        Ok(convert::server(row))
+    }
+
+    async fn record_acme_server_directory(
+        &self,
+        id: AcmeServerId,
+        directory: &ServerDirectory,
+    ) -> StoreResult<AcmeServer> {
+        let (_write, txn) = self.begin_write().await?;
+        let row = acme_server::Entity::find_by_id(id.0)
+            .one(&txn)
+            .await
+            .db()?
+            .ok_or_else(|| StoreError::not_found("AcmeServer", id))?;
+        let mut am: acme_server::ActiveModel = row.into();
+        am.terms_of_service = Set(directory.terms_of_service.clone());
+        am.external_account_required = Set(directory.external_account_required);
+        am.profiles = Set(Some(directory.profiles.join(",")));
+        am.supports_ari = Set(directory.supports_ari);
+        am.directory_checked_at = Set(Some(directory.checked_at));
+        let row = am.update(&txn).await.db()?;
+        txn.commit().await.db()?;
+        Ok(convert::server(row))
+    }
+
+    async fn remove_acme_server(&self, id: AcmeServerId) -> StoreResult<()> {
+        let (_write, txn) = self.begin_write().await?;
+        let row = acme_server::Entity::find_by_id(id.0)
+            .one(&txn)
+            .await
+            .db()?
+            .ok_or_else(|| StoreError::not_found("AcmeServer", id))?;
+        let accounts = acme_account::Entity::find()
+            .filter(acme_account::Column::AcmeServerId.eq(id.0))
+            .count(&txn)
+            .await
+            .db()?;
+        if accounts > 0 {
+            return Err(StoreError::Conflict(format!(
+                "the ACME server `{}` has {accounts} account(s); it cannot be removed while they exist (disable it instead)",
+                row.name
+            )));
+        }
+        let others = acme_server::Entity::find()
+            .filter(acme_server::Column::Id.ne(id.0))
+            .count(&txn)
+            .await
+            .db()?;
+        if row.is_default && others > 0 {
+            return Err(StoreError::Conflict(format!(
+                "the ACME server `{}` is the default: make another server the default first",
+                row.name
+            )));
+        }
+        acme_server::Entity::delete_by_id(id.0)
+            .exec(&txn)
+            .await
+            .db()?;
+        self.operations_event_in(
+            &txn,
+            OperationsEventType::AcmeServerRemove,
+            serde_json::json!({"acme_server.id": row.id, "name": row.name}),
+            None,
+        )
+        .await?;
+        txn.commit().await.db()?;
+        Ok(())
     }
 
     async fn set_acme_server_enabled(

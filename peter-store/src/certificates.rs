@@ -243,6 +243,8 @@ impl CertificateStore for SqlStore {
                 ari_window_start: Set(None),
                 ari_window_end: Set(None),
                 ari_retry_after: Set(None),
+                ari_explanation_url: Set(None),
+                ari_checked_at: Set(None),
                 private_key_id: Set(key.id.id),
                 unique_fqdn_set_id: Set(set.id.id),
                 certificate_request_id: Set(None),
@@ -504,6 +506,8 @@ impl CertificateStore for SqlStore {
         am.ari_window_start = Set(Some(window.start));
         am.ari_window_end = Set(Some(window.end));
         am.ari_retry_after = Set(Some(window.retry_after));
+        am.ari_explanation_url = Set(window.explanation_url.clone());
+        am.ari_checked_at = Set(Some(window.fetched_at));
         let row = am.update(&txn).await.db()?;
         txn.commit().await.db()?;
         convert::certificate(row)

@@ -24,6 +24,20 @@ pub(crate) fn server(m: acme_server::Model) -> AcmeServer {
         is_default: m.is_default,
         is_enabled: m.is_enabled,
         created_at: m.created_at,
+        directory: m.directory_checked_at.map(|checked_at| ServerDirectory {
+            terms_of_service: m.terms_of_service,
+            external_account_required: m.external_account_required,
+            profiles: m
+                .profiles
+                .as_deref()
+                .unwrap_or_default()
+                .split(',')
+                .filter(|p| !p.is_empty())
+                .map(str::to_string)
+                .collect(),
+            supports_ari: m.supports_ari,
+            checked_at,
+        }),
     }
 }
 
@@ -133,6 +147,8 @@ pub(crate) fn certificate(m: certificate_signed::Model) -> Result<CertificateSig
         ari_window_start: m.ari_window_start,
         ari_window_end: m.ari_window_end,
         ari_retry_after: m.ari_retry_after,
+        ari_explanation_url: m.ari_explanation_url,
+        ari_checked_at: m.ari_checked_at,
         private_key_id: PrivateKeyId(m.private_key_id),
         unique_fqdn_set_id: UniqueFqdnSetId(m.unique_fqdn_set_id),
         certificate_request_id: m.certificate_request_id.map(CertificateRequestId),

@@ -18,6 +18,11 @@ pub mod acme_server {
         pub is_default: bool,
         pub is_enabled: bool,
         pub created_at: TimeDateTimeWithTimeZone,
+        pub terms_of_service: Option<String>,
+        pub external_account_required: bool,
+        pub profiles: Option<String>,
+        pub supports_ari: bool,
+        pub directory_checked_at: Option<TimeDateTimeWithTimeZone>,
     }
 
     #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
@@ -234,6 +239,8 @@ pub mod certificate_signed {
         pub ari_window_start: Option<TimeDateTimeWithTimeZone>,
         pub ari_window_end: Option<TimeDateTimeWithTimeZone>,
         pub ari_retry_after: Option<TimeDateTimeWithTimeZone>,
+        pub ari_explanation_url: Option<String>,
+        pub ari_checked_at: Option<TimeDateTimeWithTimeZone>,
         pub private_key_id: i64,
         pub unique_fqdn_set_id: i64,
         pub certificate_request_id: Option<i64>,

@@ -442,6 +442,8 @@ impl ListingStore for SqlStore {
             not_after: sea_orm::prelude::TimeDateTimeWithTimeZone,
             ari_window_start: Option<sea_orm::prelude::TimeDateTimeWithTimeZone>,
             ari_window_end: Option<sea_orm::prelude::TimeDateTimeWithTimeZone>,
+            ari_retry_after: Option<sea_orm::prelude::TimeDateTimeWithTimeZone>,
+            acme_server_id: Option<i64>,
         }
         let backend = self.db.get_database_backend();
         let (p1, p2) = if backend == sea_orm::DbBackend::Postgres {
@@ -452,10 +454,15 @@ impl ListingStore for SqlStore {
         // One page of certificates with their names. `<> FALSE` rather
         // than `= TRUE` keeps SQLite on the primary key: with the
         // (is_active, not_after) index it sorts every active certificate
-        // for each page.
+        // for each page. The issuing server comes from the order that
+        // produced the certificate (indexed by certificate), when peter ordered it.
         let sql = format!(
             "SELECT cs.id, cs.unique_fqdn_set_id, s.domain_names, cs.not_before, cs.not_after, \
-                    cs.ari_window_start, cs.ari_window_end \
+                    cs.ari_window_start, cs.ari_window_end, cs.ari_retry_after, \
+                    (SELECT a.acme_server_id FROM acme_order o \
+                       JOIN acme_account a ON a.id = o.acme_account_id \
+                      WHERE o.certificate_signed_id = cs.id \
+                      ORDER BY o.id LIMIT 1) AS acme_server_id \
              FROM certificate_signed cs \
              JOIN unique_fqdn_set s ON s.id = cs.unique_fqdn_set_id \
              WHERE cs.is_active <> FALSE AND cs.id > {p1} \
@@ -480,6 +487,8 @@ impl ListingStore for SqlStore {
                 not_after: r.not_after,
                 ari_window_start: r.ari_window_start,
                 ari_window_end: r.ari_window_end,
+                ari_retry_after: r.ari_retry_after,
+                acme_server_id: r.acme_server_id.map(AcmeServerId),
             })
             .collect())
     }

@@ -21,6 +21,8 @@ impl MigratorTrait for Migrator {
             Box::new(M0002PollTallies),
             Box::new(M0003LeaseTokens),
             Box::new(M0004ConfigChanges),
+            Box::new(M0005AriAnswers),
+            Box::new(M0006ServerDirectories),
         ]
     }
 
@@ -616,6 +618,139 @@ impl MigrationTrait for M0004ConfigChanges {
     async fn down(&self, m: &SchemaManager) -> Result<(), DbErr> {
         m.drop_table(Table::drop().table(t("config_change")).to_owned())
             .await?;
+        Ok(())
+    }
+}
+
+/// Every renewal run asks the CA for each certificate's window again: its
+/// explanation and the time of the last answer are kept, and the issuing
+/// order of a certificate is found by index.
+struct M0005AriAnswers;
+
+impl MigrationName for M0005AriAnswers {
+    fn name(&self) -> &str {
+        "m0005_ari_answers"
+    }
+}
+
+#[async_trait::async_trait]
+impl MigrationTrait for M0005AriAnswers {
+    fn use_transaction(&self) -> Option<bool> {
+        Some(true)
+    }
+
+    async fn up(&self, m: &SchemaManager) -> Result<(), DbErr> {
+        // One column per statement: SQLite alters one thing at a time.
+        if !m
+            .has_column("certificate_signed", "ari_explanation_url")
+            .await?
+        {
+            m.alter_table(
+                Table::alter()
+                    .table(t("certificate_signed"))
+                    .add_column(string_null("ari_explanation_url"))
+                    .to_owned(),
+            )
+            .await?;
+        }
+        if !m.has_column("certificate_signed", "ari_checked_at").await? {
+            m.alter_table(
+                Table::alter()
+                    .table(t("certificate_signed"))
+                    .add_column(timestamp_with_time_zone_null("ari_checked_at"))
+                    .to_owned(),
+            )
+            .await?;
+        }
+        m.create_index(
+            index("acme_order", &["certificate_signed_id"], false)
+                .if_not_exists()
+                .to_owned(),
+        )
+        .await?;
+        Ok(())
+    }
+
+    async fn down(&self, m: &SchemaManager) -> Result<(), DbErr> {
+        for column in ["ari_explanation_url", "ari_checked_at"] {
+            m.alter_table(
+                Table::alter()
+                    .table(t("certificate_signed"))
+                    .drop_column(t(column))
+                    .to_owned(),
+            )
+            .await?;
+        }
+        Ok(())
+    }
+}
+
+/// What each ACME server's directory offered when last read: terms,
+/// external account binding, profiles, ARI.
+struct M0006ServerDirectories;
+
+impl MigrationName for M0006ServerDirectories {
+    fn name(&self) -> &str {
+        "m0006_server_directories"
+    }
+}
+
+#[async_trait::async_trait]
+impl MigrationTrait for M0006ServerDirectories {
+    fn use_transaction(&self) -> Option<bool> {
+        Some(true)
+    }
+
+    async fn up(&self, m: &SchemaManager) -> Result<(), DbErr> {
+        let columns = [
+            ("terms_of_service", string_null("terms_of_service")),
+            (
+                "external_account_required",
+                boolean("external_account_required")
+                    .default(false)
+                    .to_owned(),
+            ),
+            ("profiles", text_null("profiles")),
+            (
+                "supports_ari",
+                boolean("supports_ari").default(false).to_owned(),
+            ),
+            (
+                "directory_checked_at",
+                timestamp_with_time_zone_null("directory_checked_at"),
+            ),
+        ];
+        // One column per statement: SQLite alters one thing at a time.
+        for (name, mut column) in columns {
+            if !m.has_column("acme_server", name).await? {
+                m.alter_table(
+                    Table::alter()
+                        .table(t("acme_server"))
+                        .add_column(&mut column)
+                        .to_owned(),
+                )
+                .await?;
+            }
+        }
+        Ok(())
+    }
+
+    async fn down(&self, m: &SchemaManager) -> Result<(), DbErr> {
+        for column in [
+            "terms_of_service",
+            "external_account_required",
+            "profiles",
+            "supports_ari",
+            "directory_checked_at",
+        ] {
+            m.alter_table(
+                Table::alter()
+                    .table(t("acme_server"))
+                    .drop_column(t(column))
+                    .to_owned(),
+            )
+            .await?;
+        }
         Ok(())
     }
 }

@@ -1413,12 +1413,19 @@ async fn certificate_requests_keys_by_cycle_and_upstream_marks(t: &TestStore) {
         start: now + Duration::days(50),
         end: now + Duration::days(52),
         retry_after: now + Duration::hours(6),
+        explanation_url: Some("https://ca.example/incident".into()),
+        fetched_at: now,
     };
     let cert = s
         .set_certificate_renewal_window(out.certificate_signed.id, &window)
         .await
         .unwrap();
     assert!((cert.ari_window_start.unwrap() - window.start).abs() < Duration::milliseconds(1));
+    assert_eq!(
+        cert.ari_explanation_url.as_deref(),
+        Some("https://ca.example/incident")
+    );
+    assert!((cert.ari_checked_at.unwrap() - now).abs() < Duration::milliseconds(1));
     let revoked = s
         .set_certificate_revoked_upstream(out.certificate_signed.id)
         .await

@@ -3,9 +3,9 @@
 use std::path::PathBuf;
 
 use clap::Subcommand;
-use peter_core::app::AccountRequest;
+use peter_core::app::{AccountRequest, DIRECTORY_SHORTCUTS, ServerEdit};
 use peter_core::formats::ParsedPrivateKey;
-use peter_core::model::{AcmeAccountId, AcmeServerId, NewAcmeServer, PrivateKeyCycle};
+use peter_core::model::{AcmeAccountId, NewAcmeServer, PrivateKeyCycle};
 use peter_core::ports::Page;
 use peter_http::views::{AcmeAccountAnswer, AcmeAccountsList, AcmeServerAnswer, AcmeServersList};
 
@@ -17,13 +17,16 @@ use crate::values::closed;
 /// ACME server subcommands.
 #[derive(Debug, Subcommand)]
 pub enum AcmeServerCommand {
-    /// Register an ACME directory.
+    /// Register an ACME directory: it is read at once, and what it offers
+    /// (terms, external account binding, profiles, ARI) is recorded.
     Add {
-        /// Short unique name.
+        /// Short unique name (not all digits).
         name: String,
-        /// Directory URL.
+        /// Directory URL, or a public CA's shortcut: letsencrypt,
+        /// letsencrypt-staging, zerossl, google, google-staging, buypass,
+        /// buypass-staging (default: the name, when it is a shortcut).
         #[arg(long)]
-        directory: String,
+        directory: Option<String>,
         /// PEM bundle to trust for the server's TLS (test CAs such as Pebble).
         #[arg(long)]
         ca_bundle: Option<PathBuf>,
@@ -33,6 +36,40 @@ pub enum AcmeServerCommand {
     },
     /// List ACME servers.
     List,
+    /// Show one server (by id or name).
+    Show {
+        /// Server id or name.
+        server: String,
+    },
+    /// Rename a server or change the CA bundle trusted for its TLS.
+    Edit {
+        /// Server id or name.
+        server: String,
+        /// New name.
+        #[arg(long)]
+        name: Option<String>,
+        /// New PEM bundle to trust (tried against the directory first).
+        #[arg(long, conflicts_with = "public_roots")]
+        ca_bundle: Option<PathBuf>,
+        /// Drop the CA bundle: trust the public roots again.
+        #[arg(long)]
+        public_roots: bool,
+    },
+    /// Read the directory again and record what it offers.
+    Check {
+        /// Server id or name.
+        server: String,
+    },
+    /// Make a server the default.
+    SetDefault {
+        /// Server id or name.
+        server: String,
+    },
+    /// Remove a server no account uses.
+    Remove {
+        /// Server id or name.
+        server: String,
+    },
 }
 
 /// Account subcommands.
@@ -43,9 +80,9 @@ pub enum AccountCommand {
         /// Contact e-mail.
         #[arg(long)]
         contact: Option<String>,
-        /// Server id (default: the default server).
+        /// Server id or name (default: the default server).
         #[arg(long)]
-        server: Option<i64>,
+        server: Option<String>,
         /// Register this PEM key (EC P-256) instead of generating one.
         #[arg(long)]
         key: Option<PathBuf>,
@@ -55,6 +92,20 @@ pub enum AccountCommand {
         /// Make it the global default account.
         #[arg(long)]
         global_default: bool,
+        /// External account binding: the key id the CA issued (ZeroSSL,
+        /// Google Trust Services and others require one).
+        #[arg(long, requires = "eab_hmac_key")]
+        eab_kid: Option<String>,
+        /// External account binding: the HMAC key the CA issued, base64url.
+        /// Prefer the environment variable: a command line is visible to
+        /// other users of the machine.
+        #[arg(
+            long,
+            env = "PETER_EAB_HMAC_KEY",
+            hide_env_values = true,
+            requires = "eab_kid"
+        )]
+        eab_hmac_key: Option<String>,
     },
     /// Record an account that already exists upstream (nothing new is
     /// registered): from a PEM key, or a certbot account directory.
@@ -65,9 +116,9 @@ pub enum AccountCommand {
         /// A certbot account directory (private_key.json, regr.json, meta.json).
         #[arg(long)]
         certbot: Option<PathBuf>,
-        /// Server id (default: the default server).
+        /// Server id or name (default: the default server).
         #[arg(long)]
-        server: Option<i64>,
+        server: Option<String>,
     },
     /// Ask the server whether it knows the account.
     Check {
@@ -102,25 +153,90 @@ pub async fn run_server(cli: &Cli, command: &AcmeServerCommand) -> Result<(), Cl
             default,
         } => {
             let bundle = ca_bundle.as_deref().map(read_text).transpose()?;
+            let directory = match directory {
+                Some(d) => d.clone(),
+                None if DIRECTORY_SHORTCUTS.iter().any(|(n, _)| n == name) => name.clone(),
+                None => {
+                    return Err(CliError::Usage(format!(
+                        "give --directory URL (or a shortcut: {})",
+                        DIRECTORY_SHORTCUTS
+                            .iter()
+                            .map(|(n, _)| *n)
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    )));
+                }
+            };
             let ctx = Context::open(cli).await?;
             let server = ctx
                 .peter
                 .acme_servers()
                 .add(NewAcmeServer {
                     name: name.clone(),
-                    directory_url: directory.clone(),
+                    directory_url: directory,
                     ca_bundle_pem: bundle,
                     is_default: *default,
                 })
                 .await?;
             emit_view(ctx.json, &AcmeServerAnswer::of(&server), || {
-                format!(
-                    "acme server {} `{}` {}{}",
-                    server.id,
-                    server.name,
-                    server.directory_url,
-                    if server.is_default { " (default)" } else { "" }
-                )
+                server_text(&server)
+            });
+        }
+        AcmeServerCommand::Show { server } => {
+            let ctx = Context::open(cli).await?;
+            let server = ctx.peter.acme_servers().find(server).await?;
+            emit_view(ctx.json, &AcmeServerAnswer::of(&server), || {
+                server_text(&server)
+            });
+        }
+        AcmeServerCommand::Edit {
+            server,
+            name,
+            ca_bundle,
+            public_roots,
+        } => {
+            let bundle = ca_bundle.as_deref().map(read_text).transpose()?;
+            let ctx = Context::open(cli).await?;
+            let servers = ctx.peter.acme_servers();
+            let found = servers.find(server).await?;
+            let edit = ServerEdit {
+                name: name.clone(),
+                ca_bundle_pem: match (bundle, *public_roots) {
+                    (Some(pem), _) => Some(Some(pem)),
+                    (None, true) => Some(None),
+                    (None, false) => None,
+                },
+            };
+            let edited = servers.edit(found.id, edit).await?;
+            emit_view(ctx.json, &AcmeServerAnswer::of(&edited), || {
+                server_text(&edited)
+            });
+        }
+        AcmeServerCommand::Check { server } => {
+            let ctx = Context::open(cli).await?;
+            let servers = ctx.peter.acme_servers();
+            let found = servers.find(server).await?;
+            let checked = servers.check(found.id).await?;
+            emit_view(ctx.json, &AcmeServerAnswer::of(&checked), || {
+                server_text(&checked)
+            });
+        }
+        AcmeServerCommand::SetDefault { server } => {
+            let ctx = Context::open(cli).await?;
+            let servers = ctx.peter.acme_servers();
+            let found = servers.find(server).await?;
+            let server = servers.set_default(found.id).await?;
+            emit_view(ctx.json, &AcmeServerAnswer::of(&server), || {
+                server_text(&server)
+            });
+        }
+        AcmeServerCommand::Remove { server } => {
+            let ctx = Context::open(cli).await?;
+            let servers = ctx.peter.acme_servers();
+            let found = servers.find(server).await?;
+            servers.remove(found.id).await?;
+            emit_view(ctx.json, &AcmeServerAnswer::of(&found), || {
+                format!("acme server {} `{}` removed", found.id, found.name)
             });
         }
         AcmeServerCommand::List => {
@@ -145,6 +261,29 @@ pub async fn run_server(cli: &Cli, command: &AcmeServerCommand) -> Result<(), Cl
     Ok(())
 }
 
+/// One server for people: id, name, URL, default mark, and what its
+/// directory offered when last read.
+fn server_text(server: &peter_core::model::AcmeServer) -> String {
+    let mut text = format!(
+        "acme server {} `{}` {}{}",
+        server.id,
+        server.name,
+        server.directory_url,
+        if server.is_default { " (default)" } else { "" }
+    );
+    if let Some(d) = &server.directory {
+        text.push_str(&format!(
+            "\n  external account binding: {}\n  renewal information (ARI): {}\n  profiles: {}\n  terms: {}\n  directory read: {}",
+            if d.external_account_required { "required" } else { "not required" },
+            if d.supports_ari { "offered" } else { "not offered" },
+            if d.profiles.is_empty() { "none".to_string() } else { d.profiles.join(", ") },
+            d.terms_of_service.as_deref().unwrap_or("none"),
+            d.checked_at
+        ));
+    }
+    text
+}
+
 fn certbot_account(dir: &std::path::Path) -> Result<(ParsedPrivateKey, Option<String>), CliError> {
     let jwk = read_text(&dir.join("private_key.json"))?;
     read_text(&dir.join("meta.json"))?;
@@ -165,7 +304,16 @@ pub async fn run_account(cli: &Cli, command: &AccountCommand) -> Result<(), CliE
             key,
             key_cycle,
             global_default,
+            eab_kid,
+            eab_hmac_key,
         } => {
+            let external_account = match (eab_kid, eab_hmac_key) {
+                (Some(kid), Some(hmac)) => Some(
+                    peter_core::ports::ExternalAccountBinding::parse(kid, hmac)
+                        .map_err(CliError::from)?,
+                ),
+                _ => None,
+            };
             let key = match key {
                 Some(path) => Some(
                     ParsedPrivateKey::from_pem(&read_text(path)?)
@@ -174,15 +322,20 @@ pub async fn run_account(cli: &Cli, command: &AccountCommand) -> Result<(), CliE
                 None => None,
             };
             let ctx = Context::open(cli).await?;
+            let acme_server_id = match server {
+                Some(s) => Some(ctx.peter.acme_servers().find(s).await?.id),
+                None => None,
+            };
             let account = ctx
                 .peter
                 .accounts()
                 .create(AccountRequest {
-                    acme_server_id: server.map(AcmeServerId),
+                    acme_server_id,
                     contact: contact.clone(),
                     key,
                     private_key_cycle: *key_cycle,
                     global_default: *global_default,
+                    external_account,
                     ..Default::default()
                 })
                 .await?;
@@ -211,10 +364,14 @@ pub async fn run_account(cli: &Cli, command: &AccountCommand) -> Result<(), CliE
                 }
             };
             let ctx = Context::open(cli).await?;
+            let acme_server_id = match server {
+                Some(s) => Some(ctx.peter.acme_servers().find(s).await?.id),
+                None => None,
+            };
             let account = ctx
                 .peter
                 .accounts()
-                .import(server.map(AcmeServerId), parsed, contact)
+                .import(acme_server_id, parsed, contact)
                 .await?;
             emit_view(ctx.json, &AcmeAccountAnswer::of(&account), || {
                 format!(

@@ -29,9 +29,10 @@ pub async fn run(
         let plan = renewals.plan(days).await?;
         emit(
             ctx.json,
-            &serde_json::json!({"result": "success", "dry_run": true, "due": plan.due, "missing": plan.missing}),
+            &serde_json::json!({"result": "success", "dry_run": true, "due": plan.due, "missing": plan.missing, "ari": plan.ari}),
             || {
-                let mut text: String = plan
+                let mut text = ari_text(&plan.ari);
+                text += &plan
                     .due
                     .iter()
                     .map(|d| {
@@ -40,7 +41,7 @@ pub async fn run(
                             d.certificate_signed_id, d.domains, d.reason
                         )
                     })
-                    .collect();
+                    .collect::<String>();
                 for m in &plan.missing {
                     text.push_str(&format!("domain {m}: no certificate yet\n"));
                 }
@@ -82,7 +83,8 @@ pub async fn run(
         &serde_json::json!({"result": "success", "renewal": report}),
         || {
             format!(
-                "{} renewed, {} failed, {} skipped",
+                "{}{} renewed, {} failed, {} skipped",
+                ari_text(&report.ari),
                 report.renewed.len(),
                 report.failed.len(),
                 report.skipped.len()
@@ -97,4 +99,30 @@ pub async fn run(
             report.failed.len()
         )))
     }
+}
+
+/// What the CAs said about renewal windows, for people: moved windows and
+/// failed polls one per line.
+fn ari_text(ari: &peter_core::app::AriReport) -> String {
+    let mut text = String::new();
+    for moved in &ari.moved_into_past {
+        text.push_str(&format!(
+            "certificate {} ({}): the CA moved its renewal window to {} .. {}{}\n",
+            moved.certificate_signed_id,
+            moved.domains,
+            moved.start,
+            moved.end,
+            moved
+                .explanation_url
+                .as_deref()
+                .map(|u| format!(" (explanation: {u})"))
+                .unwrap_or_default()
+        ));
+    }
+    for (id, why) in &ari.failed {
+        text.push_str(&format!(
+            "certificate {id}: renewal window not fetched: {why}\n"
+        ));
+    }
+    text
 }

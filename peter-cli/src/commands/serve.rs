@@ -48,7 +48,7 @@ async fn renew_periodically(peter: peter_core::app::Peter, renewals: Renewals) {
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
         tick.tick().await;
-        match peter.renewals().run(renewals.days).await {
+        match peter.renewals().run_scheduled(renewals.days).await {
             Ok(changed) => {
                 crate::output::publication_warnings(&changed.publication);
                 let report = changed.value;

@@ -9,7 +9,7 @@ use crate::ports::*;
 use crate::services;
 use crate::services::downloads::Download;
 
-pub use crate::services::accounts::AccountRequest;
+pub use crate::services::accounts::{AccountRequest, DIRECTORY_SHORTCUTS, ServerEdit};
 
 /// ACME server operations.
 pub struct AcmeServers<'a> {
@@ -27,10 +27,61 @@ impl AcmeServers<'_> {
         Ok(self.peter.store().acme_server(id).await?)
     }
 
-    /// Records a server after checking what can be checked locally: a name,
-    /// an http(s) directory URL and a CA bundle that parses.
+    /// The server a reference names: its id (all digits) or its name.
+    pub async fn find(&self, reference: &str) -> Result<AcmeServer, Error> {
+        services::accounts::find_acme_server(self.peter.store(), reference).await
+    }
+
+    /// Records a server: its name (never all digits), an http(s) directory
+    /// URL or a public CA's shortcut (`letsencrypt`, `zerossl`, ...; see
+    /// [`DIRECTORY_SHORTCUTS`]) and a CA bundle that parses are checked, then
+    /// the directory is read at once (a refused connection, an untrusted TLS
+    /// certificate and an answer that is not an ACME directory are distinct
+    /// errors, and nothing is recorded); what it offers (terms, external
+    /// account binding, profiles, ARI) is recorded with the server.
     pub async fn add(&self, new: NewAcmeServer) -> Result<AcmeServer, Error> {
-        services::accounts::add_acme_server(self.peter.store(), new).await
+        services::accounts::add_acme_server(
+            self.peter.store(),
+            self.peter.acme()?,
+            self.peter.clock(),
+            new,
+        )
+        .await
+    }
+
+    /// Renames a server or changes the CA bundle trusted for its TLS; a new
+    /// bundle is tried against the directory first.
+    pub async fn edit(&self, id: AcmeServerId, edit: ServerEdit) -> Result<AcmeServer, Error> {
+        services::accounts::edit_acme_server(
+            self.peter.store(),
+            self.peter.acme()?,
+            self.peter.clock(),
+            id,
+            edit,
+        )
+        .await
+    }
+
+    /// Reads the directory again and records what it offers now.
+    pub async fn check(&self, id: AcmeServerId) -> Result<AcmeServer, Error> {
+        services::accounts::check_acme_server(
+            self.peter.store(),
+            self.peter.acme()?,
+            self.peter.clock(),
+            id,
+        )
+        .await
+    }
+
+    /// Makes the server the default (enabling it).
+    pub async fn set_default(&self, id: AcmeServerId) -> Result<AcmeServer, Error> {
+        Ok(self.peter.store().set_default_acme_server(id).await?)
+    }
+
+    /// Removes a server that no account uses; the default server only when
+    /// it is the last one.
+    pub async fn remove(&self, id: AcmeServerId) -> Result<(), Error> {
+        Ok(self.peter.store().remove_acme_server(id).await?)
     }
 }
 

@@ -42,7 +42,7 @@ pub use crate::services::domains::split_names;
 pub use crate::services::downloads::Download;
 pub use crate::services::import::DEFAULT_MAX_CHAIN_CERTIFICATES;
 pub use crate::services::publish::{CertificateConfig, DomainConfig, DomainRef, PemRef};
-pub use accounts::{AccountRequest, Accounts, AcmeServers};
+pub use accounts::{AccountRequest, Accounts, AcmeServers, DIRECTORY_SHORTCUTS, ServerEdit};
 pub use certificates::{
     CertificateAuthorities, CertificateSummary, CertificateUpload, Certificates, PreferenceMove,
 };
@@ -52,7 +52,10 @@ pub use logs::Logs;
 pub use orders::{OrderRequest, Orders, ProcessSteps, Step};
 pub use polls::{PollCounters, PollSettings, Tallied};
 pub use publishing::{ChallengeAnswer, ChallengeRequest, Challenges, Publishing, ServedDomain};
-pub use renewals::{DueCertificate, LEASE_LOST, RenewalPlan, RenewalReport, Renewals};
+pub use renewals::{
+    AriPolling, AriReport, DueCertificate, LEASE_LOST, MovedWindow, RenewalPlan, RenewalReport,
+    Renewals,
+};
 
 use crate::dns::DomainName;
 use crate::error::Error;

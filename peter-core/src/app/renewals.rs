@@ -7,7 +7,9 @@ use crate::error::Error;
 use crate::model::*;
 use crate::services;
 
-pub use crate::services::renewals::{DueCertificate, LEASE_LOST, RenewalReport};
+pub use crate::services::renewals::{
+    AriPolling, AriReport, DueCertificate, LEASE_LOST, MovedWindow, RenewalReport,
+};
 
 /// What a renewal run would do.
 #[derive(Debug, Clone, Serialize)]
@@ -16,6 +18,8 @@ pub struct RenewalPlan {
     pub due: Vec<DueCertificate>,
     /// Active domains without a certificate (ordered by the global default account).
     pub missing: Vec<String>,
+    /// What the CAs said about renewal windows (asked again for this plan).
+    pub ari: AriReport,
 }
 
 /// Renewal operations.
@@ -27,24 +31,56 @@ impl Renewals<'_> {
     /// What is due now: inside the CA's renewal window (ARI), else with a
     /// third of the lifetime left, or within `days` when given; and the
     /// active domains with no certificate (a revoked certificate's included).
+    /// Each certificate's window is asked of its CA again first (and the
+    /// answer stored), so a window the CA moved shows at once; without an
+    /// ACME client, the stored windows decide.
     pub async fn plan(&self, days: Option<i64>) -> Result<RenewalPlan, Error> {
         if let Some(days) = days {
             crate::model::rules::days_after(self.peter.now(), days)?;
         }
         let store = self.peter.store();
-        let due = services::renewals::due_certificates(store, self.peter.now(), days).await?;
+        let mut candidates = services::renewals::renewal_candidates(store).await?;
+        let ari = match self.peter.order_services() {
+            Ok(orders) => {
+                services::renewals::refresh_renewal_windows(
+                    &orders,
+                    &mut candidates,
+                    AriPolling::Always,
+                )
+                .await?
+            }
+            Err(_) => AriReport::default(),
+        };
+        let due = services::renewals::due_among(&candidates, self.peter.now(), days);
         let missing = services::renewals::missing_domains(store)
             .await?
             .into_iter()
             .map(|d| d.domain_name)
             .collect();
-        Ok(RenewalPlan { due, missing })
+        Ok(RenewalPlan { due, missing, ari })
     }
 
     /// Renews every due certificate and orders every missing domain, each
     /// under its set's lease so that nodes running this at once renew it
-    /// once; failures back off (honouring the CA's Retry-After).
+    /// once; failures back off (honouring the CA's Retry-After). Every
+    /// certificate's renewal window is asked of its CA first, so a window
+    /// moved into the past is renewed by this run.
     pub async fn run(&self, days: Option<i64>) -> Result<Changed<RenewalReport>, Error> {
+        self.run_with(days, AriPolling::Always).await
+    }
+
+    /// As [`Renewals::run`], for a process that renews on a timer: a
+    /// renewal window is asked for again only once the CA's Retry-After
+    /// has passed.
+    pub async fn run_scheduled(&self, days: Option<i64>) -> Result<Changed<RenewalReport>, Error> {
+        self.run_with(days, AriPolling::AfterRetryAfter).await
+    }
+
+    async fn run_with(
+        &self,
+        days: Option<i64>,
+        polling: AriPolling,
+    ) -> Result<Changed<RenewalReport>, Error> {
         if let Some(days) = days {
             crate::model::rules::days_after(self.peter.now(), days)?;
         }
@@ -56,6 +92,7 @@ impl Renewals<'_> {
             days,
             self.peter.inner.settings.renewal_lease,
             started_at,
+            polling,
         )
         .await?;
         let new_orders = report.renewed.iter().map(|(_, order)| *order).chain(

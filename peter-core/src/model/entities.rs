@@ -24,6 +24,24 @@ pub struct AcmeServer {
     pub is_enabled: bool,
     /// When it was recorded.
     pub created_at: OffsetDateTime,
+    /// What its directory offered when last read (`None`: never read
+    /// since it was recorded).
+    pub directory: Option<ServerDirectory>,
+}
+
+/// What an ACME server's directory offered when peter last read it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ServerDirectory {
+    /// Terms of service URL.
+    pub terms_of_service: Option<String>,
+    /// Whether new accounts need an external account binding.
+    pub external_account_required: bool,
+    /// Profile names it offers, sorted.
+    pub profiles: Vec<String>,
+    /// Whether it offers renewal information (ARI).
+    pub supports_ari: bool,
+    /// When the directory was read.
+    pub checked_at: OffsetDateTime,
 }
 
 /// What is needed to record an ACME server.
@@ -281,6 +299,10 @@ pub struct CertificateSigned {
     pub ari_window_end: Option<OffsetDateTime>,
     /// When to ask the CA for the window again.
     pub ari_retry_after: Option<OffsetDateTime>,
+    /// The CA's explanation of its window (a mass revocation, say), when given.
+    pub ari_explanation_url: Option<String>,
+    /// When the window was last fetched from the CA.
+    pub ari_checked_at: Option<OffsetDateTime>,
     /// The key it was issued for.
     pub private_key_id: PrivateKeyId,
     /// The names it covers.

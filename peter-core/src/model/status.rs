@@ -474,6 +474,10 @@ coded_enum!(
         AcmeServerInsert = 1100 => "AcmeServer__insert",
         /// The default ACME server changed.
         AcmeServerMarkDefault = 1101 => "AcmeServer__mark__default",
+        /// An ACME server's name or trusted CA bundle changed.
+        AcmeServerEdit = 1102 => "AcmeServer__edit",
+        /// An ACME server was removed.
+        AcmeServerRemove = 1103 => "AcmeServer__remove",
         /// Certificates were imported in bulk.
         CertificateImport = 1010 => "CertificateSigned__import",
         /// Domains were re-published (Redis, nginx) after a change.

@@ -54,9 +54,13 @@ pub enum AcmeError {
         /// Retry-After in seconds, when given.
         retry_after_seconds: Option<i64>,
     },
-    /// The server could not be reached or its TLS certificate is not trusted.
+    /// The server could not be reached (refused, reset, no route, DNS).
     #[error("cannot reach the ACME server: {0}")]
     Transport(String, #[source] Option<Cause>),
+    /// The server's TLS certificate is not trusted: give the CA bundle that
+    /// signed it, or fix the URL. Retrying does not help.
+    #[error("the ACME server's TLS certificate is not trusted: {0}")]
+    Untrusted(String, #[source] Option<Cause>),
     /// The server's answer did not make sense.
     #[error("unexpected answer from the ACME server: {0}")]
     Protocol(String, #[source] Option<Cause>),
@@ -138,6 +142,72 @@ impl AcmeError {
     }
 }
 
+/// The credentials a CA gives for binding a new ACME account to an account
+/// held with it (RFC 8555 §7.3.4, "external account binding"): a key id
+/// and an HMAC key. The key never appears in `Debug` output.
+#[derive(Clone, PartialEq, Eq)]
+pub struct ExternalAccountBinding {
+    key_id: String,
+    hmac_key: Vec<u8>,
+}
+
+impl std::fmt::Debug for ExternalAccountBinding {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ExternalAccountBinding")
+            .field("key_id", &self.key_id)
+            .field("hmac_key", &"<redacted>")
+            .finish()
+    }
+}
+
+impl ExternalAccountBinding {
+    /// Parses the key id and the HMAC key as CAs hand them out: base64url
+    /// (padding and the standard alphabet are accepted too).
+    pub fn parse(key_id: &str, hmac_key: &str) -> Result<Self, crate::Error> {
+        use base64::Engine;
+        let key_id = key_id.trim();
+        if key_id.is_empty() || key_id.len() > 512 || key_id.chars().any(char::is_control) {
+            return Err(crate::Error::InvalidField {
+                field: "eab_kid",
+                message: "give the key id the CA showed (1 to 512 printable characters)".into(),
+            });
+        }
+        let text: String = hmac_key
+            .trim()
+            .trim_end_matches('=')
+            .chars()
+            .map(|c| match c {
+                '+' => '-',
+                '/' => '_',
+                c => c,
+            })
+            .collect();
+        let hmac_key = base64::engine::general_purpose::URL_SAFE_NO_PAD
+            .decode(text.as_bytes())
+            .ok()
+            .filter(|k| (16..=512).contains(&k.len()))
+            .ok_or_else(|| crate::Error::InvalidField {
+                field: "eab_hmac_key",
+                message: "give the HMAC key the CA showed, base64url-encoded (16 to 512 bytes)"
+                    .into(),
+            })?;
+        Ok(Self {
+            key_id: key_id.to_string(),
+            hmac_key,
+        })
+    }
+
+    /// The key id (`kid` of the binding).
+    pub fn key_id(&self) -> &str {
+        &self.key_id
+    }
+
+    /// The raw HMAC key.
+    pub fn hmac_key(&self) -> &[u8] {
+        &self.hmac_key
+    }
+}
+
 /// What the directory offers.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct DirectoryInfo {
@@ -147,6 +217,9 @@ pub struct DirectoryInfo {
     pub supports_ari: bool,
     /// Terms of service URL.
     pub terms_of_service: Option<String>,
+    /// Whether new accounts must be bound to an external account
+    /// (`meta.externalAccountRequired`).
+    pub external_account_required: bool,
 }
 
 /// An account as the adapter needs it to sign requests.
@@ -237,7 +310,7 @@ pub struct DownloadedCertificate {
 }
 
 /// A renewal window (RFC 9773).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct RenewalWindow {
     /// Start of the suggested window.
     pub start: OffsetDateTime,
@@ -245,6 +318,10 @@ pub struct RenewalWindow {
     pub end: OffsetDateTime,
     /// When to ask again (from Retry-After).
     pub retry_after: OffsetDateTime,
+    /// The CA's page explaining the window, when it gives one (`explanationURL`).
+    pub explanation_url: Option<String>,
+    /// When the CA gave this answer.
+    pub fetched_at: OffsetDateTime,
 }
 
 crate::model::closed_set!(
@@ -279,14 +356,22 @@ impl RevocationReason {
 pub trait AcmeClient: Send + Sync {
     /// Reads the server's directory.
     async fn directory(&self, server: &AcmeServer) -> Result<DirectoryInfo, AcmeError>;
-    /// Registers an account for `key` (or, with `only_return_existing`, looks it up);
-    /// returns its URL.
+    /// Reads a directory that is not recorded yet (or afresh, for a server
+    /// being edited), trusting `ca_bundle_pem` when given; nothing is cached.
+    async fn probe_directory(
+        &self,
+        directory_url: &str,
+        ca_bundle_pem: Option<&str>,
+    ) -> Result<DirectoryInfo, AcmeError>;
+    /// Registers an account for `key` (or, with `only_return_existing`, looks it up),
+    /// bound to an external account when `binding` is given; returns its URL.
     async fn register_account(
         &self,
         server: &AcmeServer,
         key: &ParsedPrivateKey,
         contact: Option<&str>,
         only_return_existing: bool,
+        binding: Option<&ExternalAccountBinding>,
         refs: EventRefs,
     ) -> Result<String, AcmeError>;
     /// Deactivates the account upstream (permanent).

@@ -20,6 +20,8 @@ pub struct AccountRequest {
     pub private_key_cycle: PrivateKeyCycle,
     /// Make it the global default account.
     pub global_default: bool,
+    /// Bind it to an account held with the CA (required by some CAs).
+    pub external_account: Option<ExternalAccountBinding>,
 }
 
 impl Default for AccountRequest {
@@ -31,29 +33,207 @@ impl Default for AccountRequest {
             private_key_technology: KeyTechnology::EcP256,
             private_key_cycle: PrivateKeyCycle::SingleUse,
             global_default: false,
+            external_account: None,
         }
     }
 }
 
-/// Records an ACME server after checking what can be checked locally: a
-/// name, an http(s) directory URL, and a CA bundle that parses.
-pub async fn add_acme_server(store: &dyn Store, new: NewAcmeServer) -> Result<AcmeServer, Error> {
-    if new.name.trim().is_empty() {
-        return Err(Error::InvalidField {
+/// Directory URLs of public CAs, by the short name `acme-server add` accepts
+/// in place of a URL.
+pub const DIRECTORY_SHORTCUTS: &[(&str, &str)] = &[
+    (
+        "letsencrypt",
+        "https://acme-v02.api.letsencrypt.org/directory",
+    ),
+    (
+        "letsencrypt-staging",
+        "https://acme-staging-v02.api.letsencrypt.org/directory",
+    ),
+    ("zerossl", "https://acme.zerossl.com/v2/DV90"),
+    ("google", "https://dv.acme-v02.api.pki.goog/directory"),
+    (
+        "google-staging",
+        "https://dv.acme-v02.test-api.pki.goog/directory",
+    ),
+    ("buypass", "https://api.buypass.com/acme/directory"),
+    (
+        "buypass-staging",
+        "https://api.test4.buypass.no/acme/directory",
+    ),
+];
+
+/// The directory URL a shortcut names, or `given` itself.
+pub fn directory_url_for(given: &str) -> String {
+    let given = given.trim();
+    DIRECTORY_SHORTCUTS
+        .iter()
+        .find(|(name, _)| name.eq_ignore_ascii_case(given))
+        .map(|(_, url)| (*url).to_string())
+        .unwrap_or_else(|| given.to_string())
+}
+
+/// Checks an ACME server's name: 1 to 64 of `A-Z a-z 0-9 . _ -`, not all
+/// digits (so that a name never reads as an id).
+pub fn check_server_name(name: &str) -> Result<(), Error> {
+    let name = name.trim();
+    let fail = |message: &str| {
+        Err(Error::InvalidField {
             field: "name",
-            message: "must not be empty".into(),
-        });
+            message: message.into(),
+        })
+    };
+    if name.is_empty() || name.len() > 64 {
+        return fail("give 1 to 64 characters");
     }
-    if !(new.directory_url.starts_with("https://") || new.directory_url.starts_with("http://")) {
+    if name.bytes().all(|b| b.is_ascii_digit()) {
+        return fail(
+            "must not be all digits (names and ids are both accepted where a server is named)",
+        );
+    }
+    if !name
+        .bytes()
+        .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'-'))
+    {
+        return fail("use letters, digits, `.`, `_` and `-` only");
+    }
+    Ok(())
+}
+
+fn check_directory_url(url: &str) -> Result<(), Error> {
+    if !(url.starts_with("https://") || url.starts_with("http://")) || url.len() > 2048 {
         return Err(Error::InvalidField {
             field: "directory_url",
-            message: "must be an http(s) URL".into(),
+            message: "must be an http(s) URL (or a shortcut: letsencrypt, letsencrypt-staging, zerossl, google, google-staging, buypass, buypass-staging)".into(),
         });
     }
+    Ok(())
+}
+
+fn recorded_directory(info: DirectoryInfo, now: time::OffsetDateTime) -> ServerDirectory {
+    ServerDirectory {
+        terms_of_service: info.terms_of_service,
+        external_account_required: info.external_account_required,
+        profiles: info.profiles,
+        supports_ari: info.supports_ari,
+        checked_at: now,
+    }
+}
+
+/// Records a server after checking its name, its URL (a shortcut names a
+/// public CA's), its CA bundle, and that the directory answers as an ACME
+/// directory; what the directory offers is recorded with it.
+pub async fn add_acme_server(
+    store: &dyn Store,
+    acme: &dyn AcmeClient,
+    clock: &dyn Clock,
+    mut new: NewAcmeServer,
+) -> Result<AcmeServer, Error> {
+    check_server_name(&new.name)?;
+    new.name = new.name.trim().to_string();
+    new.directory_url = directory_url_for(&new.directory_url);
+    check_directory_url(&new.directory_url)?;
     if let Some(bundle) = &new.ca_bundle_pem {
         crate::formats::parse_certificates_pem(bundle)?;
     }
-    Ok(store.create_acme_server(new).await?)
+    if store.acme_server_by_name(&new.name).await?.is_some() {
+        return Err(crate::ports::StoreError::Conflict(format!(
+            "an ACME server named `{}` already exists",
+            new.name
+        ))
+        .into());
+    }
+    let info = acme
+        .probe_directory(&new.directory_url, new.ca_bundle_pem.as_deref())
+        .await?;
+    let server = store.create_acme_server(new).await?;
+    Ok(store
+        .record_acme_server_directory(server.id, &recorded_directory(info, clock.now()))
+        .await?)
+}
+
+/// What can change on a recorded ACME server.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ServerEdit {
+    /// A new name.
+    pub name: Option<String>,
+    /// A new CA bundle (`Some(None)`: trust the public roots again).
+    pub ca_bundle_pem: Option<Option<String>>,
+}
+
+/// Renames a server or changes the CA bundle trusted for it. A new bundle
+/// is tried against the directory before it is recorded.
+pub async fn edit_acme_server(
+    store: &dyn Store,
+    acme: &dyn AcmeClient,
+    clock: &dyn Clock,
+    id: AcmeServerId,
+    edit: ServerEdit,
+) -> Result<AcmeServer, Error> {
+    let server = store.acme_server(id).await?;
+    if edit.name.is_none() && edit.ca_bundle_pem.is_none() {
+        return Err(Error::InvalidField {
+            field: "name",
+            message: "nothing to change: give a new name or CA bundle".into(),
+        });
+    }
+    if let Some(name) = &edit.name {
+        check_server_name(name)?;
+    }
+    let mut info = None;
+    if let Some(bundle) = &edit.ca_bundle_pem {
+        if let Some(pem) = bundle {
+            crate::formats::parse_certificates_pem(pem)?;
+        }
+        info = Some(
+            acme.probe_directory(&server.directory_url, bundle.as_deref())
+                .await?,
+        );
+    }
+    let edited = store
+        .edit_acme_server(
+            id,
+            edit.name.map(|n| n.trim().to_string()),
+            edit.ca_bundle_pem,
+        )
+        .await?;
+    match info {
+        Some(info) => Ok(store
+            .record_acme_server_directory(id, &recorded_directory(info, clock.now()))
+            .await?),
+        None => Ok(edited),
+    }
+}
+
+/// Reads the server's directory again and records what it offers.
+pub async fn check_acme_server(
+    store: &dyn Store,
+    acme: &dyn AcmeClient,
+    clock: &dyn Clock,
+    id: AcmeServerId,
+) -> Result<AcmeServer, Error> {
+    let server = store.acme_server(id).await?;
+    let info = acme
+        .probe_directory(&server.directory_url, server.ca_bundle_pem.as_deref())
+        .await?;
+    Ok(store
+        .record_acme_server_directory(id, &recorded_directory(info, clock.now()))
+        .await?)
+}
+
+/// The server a reference names: an id (all digits) or a name.
+pub async fn find_acme_server(store: &dyn Store, reference: &str) -> Result<AcmeServer, Error> {
+    let reference = reference.trim();
+    if !reference.is_empty() && reference.bytes().all(|b| b.is_ascii_digit()) {
+        let id = reference.parse::<i64>().map_err(|_| Error::InvalidField {
+            field: "acme_server",
+            message: format!("`{reference}` is not an id"),
+        })?;
+        return Ok(store.acme_server(AcmeServerId(id)).await?);
+    }
+    store
+        .acme_server_by_name(reference)
+        .await?
+        .ok_or_else(|| crate::ports::StoreError::not_found("AcmeServer", reference).into())
 }
 
 /// The account named, or else the global default account.
@@ -116,12 +296,22 @@ pub async fn create_account(
         .into());
     }
     let directory = super::retry_acme(clock, 5, || acme.directory(&server)).await?;
+    if directory.external_account_required && request.external_account.is_none() {
+        return Err(Error::InvalidField {
+            field: "eab_kid",
+            message: format!(
+                "the ACME server `{}` requires external account binding: give the key id and HMAC key the CA issued (--eab-kid, --eab-hmac-key)",
+                server.name
+            ),
+        });
+    }
     let url = super::retry_acme(clock, 5, || {
         acme.register_account(
             &server,
             &key,
             request.contact.as_deref(),
             false,
+            request.external_account.as_ref(),
             EventRefs::default(),
         )
     })
@@ -160,7 +350,7 @@ pub async fn check_account(
         ..Default::default()
     };
     match super::retry_acme(clock, 5, || {
-        acme.register_account(&server, &key, None, true, refs)
+        acme.register_account(&server, &key, None, true, None, refs)
     })
     .await
     {
@@ -223,7 +413,7 @@ pub async fn import_account(
 ) -> Result<AcmeAccount, Error> {
     let server = resolve_server(store, server_id).await?;
     let url = match super::retry_acme(clock, 5, || {
-        acme.register_account(&server, &key, None, true, EventRefs::default())
+        acme.register_account(&server, &key, None, true, None, EventRefs::default())
     })
     .await
     {
@@ -248,4 +438,58 @@ pub async fn import_account(
             private_key_cycle: PrivateKeyCycle::SingleUse,
         })
         .await?)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn shortcuts_name_public_directories_and_urls_pass_through() {
+        assert_eq!(
+            directory_url_for("letsencrypt"),
+            "https://acme-v02.api.letsencrypt.org/directory"
+        );
+        assert_eq!(
+            directory_url_for(" ZeroSSL "),
+            "https://acme.zerossl.com/v2/DV90"
+        );
+        assert_eq!(
+            directory_url_for("https://ca.example/dir"),
+            "https://ca.example/dir"
+        );
+        for (_, url) in DIRECTORY_SHORTCUTS {
+            assert!(check_directory_url(url).is_ok());
+        }
+    }
+
+    #[test]
+    fn server_names_are_never_all_digits() {
+        for good in ["pebble", "le-staging", "ca_2.example", "1a"] {
+            assert!(check_server_name(good).is_ok(), "{good}");
+        }
+        for bad in ["", "12", "a b", "ü", &"x".repeat(65)] {
+            assert!(check_server_name(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn a_binding_key_is_base64url_and_never_shown() {
+        let b = ExternalAccountBinding::parse("kid-1", "zWNDZM6eQGHWpSRTPal5eIUYFTu7EajV").unwrap();
+        assert_eq!(b.key_id(), "kid-1");
+        assert_eq!(b.hmac_key().len(), 24);
+        assert!(!format!("{b:?}").contains("zWND"));
+        // Padding and the standard alphabet are accepted.
+        assert_eq!(
+            ExternalAccountBinding::parse("k", "+/+/+/+/+/+/+/+/+/+/+w==")
+                .unwrap()
+                .hmac_key(),
+            ExternalAccountBinding::parse("k", "-_-_-_-_-_-_-_-_-_-_-w")
+                .unwrap()
+                .hmac_key()
+        );
+        assert!(ExternalAccountBinding::parse("", "zWNDZM6eQGHWpSRTPal5eIUY").is_err());
+        assert!(ExternalAccountBinding::parse("k", "short").is_err());
+        assert!(ExternalAccountBinding::parse("k", "not base64 at all!!").is_err());
+    }
 }

@@ -61,6 +61,8 @@ pub struct RenewalReport {
     pub skipped: Vec<(CertificateSignedId, String)>,
     /// Domains that had no certificate: (name, new order, or the error).
     pub ordered_missing: Vec<(String, Result<AcmeOrderId, String>)>,
+    /// What the CAs said about renewal windows at the start of the run.
+    pub ari: AriReport,
 }
 
 /// The point inside `[start, end]` at which this certificate renews: fixed
@@ -165,12 +167,9 @@ pub async fn newest_active_certificates(
     Ok(newest.into_values().collect())
 }
 
-/// The newest active certificate of each set whose domains are all active, when due.
-pub async fn due_certificates(
-    store: &dyn Store,
-    now: OffsetDateTime,
-    days: Option<i64>,
-) -> Result<Vec<DueCertificate>, Error> {
+/// The newest active certificate of each set whose domains are all active,
+/// in id order, as the columns the due decision needs.
+pub async fn renewal_candidates(store: &dyn Store) -> Result<Vec<RenewalCandidate>, Error> {
     // Newest active certificate per set, read in keyset pages of the
     // columns the decision needs (never whole certificates).
     let mut newest: std::collections::BTreeMap<UniqueFqdnSetId, RenewalCandidate> =
@@ -197,23 +196,152 @@ pub async fn due_certificates(
         .await?
         .into_iter()
         .collect();
-    let mut due = Vec::new();
-    for cert in newest.into_values() {
-        if stopped.contains(&cert.unique_fqdn_set_id) {
-            continue;
-        }
-        let Some(reason) = due_reason(Timing::from(&cert), now, days) else {
+    let mut out: Vec<RenewalCandidate> = newest
+        .into_values()
+        .filter(|c| !stopped.contains(&c.unique_fqdn_set_id))
+        .collect();
+    out.sort_by_key(|c| c.id);
+    Ok(out)
+}
+
+/// The candidates that are due at `now`, and why.
+pub fn due_among(
+    candidates: &[RenewalCandidate],
+    now: OffsetDateTime,
+    days: Option<i64>,
+) -> Vec<DueCertificate> {
+    candidates
+        .iter()
+        .filter_map(|cert| {
+            let reason = due_reason(Timing::from(cert), now, days)?;
+            Some(DueCertificate {
+                certificate_signed_id: cert.id,
+                unique_fqdn_set_id: cert.unique_fqdn_set_id,
+                domains: cert.domain_names.clone(),
+                reason,
+            })
+        })
+        .collect()
+}
+
+/// When a renewal run asks CAs for renewal windows (RFC 9773).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AriPolling {
+    /// Ask for every certificate considered (a `peter renew` run).
+    Always,
+    /// Ask only where the CA's Retry-After has passed (a long-running
+    /// process renewing on a timer).
+    AfterRetryAfter,
+}
+
+/// A renewal window the CA moved so that a renewal that was not yet due is
+/// due now (what a CA does before a mass revocation).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct MovedWindow {
+    /// The certificate.
+    pub certificate_signed_id: CertificateSignedId,
+    /// Its names.
+    pub domains: String,
+    /// The window's start before.
+    #[serde(with = "time::serde::rfc3339")]
+    pub previous_start: OffsetDateTime,
+    /// The new window's start.
+    #[serde(with = "time::serde::rfc3339")]
+    pub start: OffsetDateTime,
+    /// The new window's end.
+    #[serde(with = "time::serde::rfc3339")]
+    pub end: OffsetDateTime,
+    /// The CA's explanation, when given.
+    pub explanation_url: Option<String>,
+}
+
+/// What asking the CAs for renewal windows found.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct AriReport {
+    /// Certificates whose window was fetched and stored.
+    pub polled: Vec<CertificateSignedId>,
+    /// Certificates not asked because the CA's Retry-After had not passed.
+    pub deferred: u64,
+    /// Windows that could not be fetched, with the error (the stored window stays).
+    pub failed: Vec<(CertificateSignedId, String)>,
+    /// Windows moved so that the renewal is due now.
+    pub moved_into_past: Vec<MovedWindow>,
+}
+
+/// Asks each candidate's issuing CA for its current renewal window, stores
+/// every answer and updates `candidates` in place, so the decision that
+/// follows uses what the CA says now. Certificates peter did not order, and
+/// CAs without ARI, are left alone.
+pub async fn refresh_renewal_windows(
+    orders: &Orders<'_>,
+    candidates: &mut [RenewalCandidate],
+    polling: AriPolling,
+) -> Result<AriReport, Error> {
+    let store = orders.store;
+    let mut report = AriReport::default();
+    // Per server: the server when it offers ARI, or why it cannot be asked.
+    let mut servers: std::collections::HashMap<AcmeServerId, Result<Option<AcmeServer>, String>> =
+        std::collections::HashMap::new();
+    for cert in candidates.iter_mut() {
+        let Some(server_id) = cert.acme_server_id else {
             continue;
         };
-        due.push(DueCertificate {
-            certificate_signed_id: cert.id,
-            unique_fqdn_set_id: cert.unique_fqdn_set_id,
-            domains: cert.domain_names,
-            reason,
-        });
+        if let std::collections::hash_map::Entry::Vacant(slot) = servers.entry(server_id) {
+            let server = store.acme_server(server_id).await?;
+            slot.insert(match orders.acme.directory(&server).await {
+                Ok(directory) => Ok(directory.supports_ari.then_some(server)),
+                Err(e) => Err(e.to_string()),
+            });
+        }
+        let server = match servers.get(&server_id) {
+            Some(Ok(Some(server))) => server,
+            Some(Err(why)) => {
+                report.failed.push((cert.id, why.clone()));
+                continue;
+            }
+            _ => continue,
+        };
+        let now = orders.clock.now();
+        if polling == AriPolling::AfterRetryAfter && cert.ari_retry_after.is_some_and(|r| r > now) {
+            report.deferred = report.deferred.saturating_add(1);
+            continue;
+        }
+        let stored = store.certificate_signed(cert.id).await?;
+        let der = crate::formats::pem_to_der(&stored.cert_pem, crate::formats::PEM_CERTIFICATE)?;
+        let refs = EventRefs {
+            certificate_signed_id: Some(cert.id),
+            ..Default::default()
+        };
+        let window = match orders.acme.renewal_info(server, &der, refs).await {
+            Ok(window) => window,
+            Err(e) => {
+                report.failed.push((cert.id, e.to_string()));
+                continue;
+            }
+        };
+        store
+            .set_certificate_renewal_window(cert.id, &window)
+            .await?;
+        if let Some(previous_start) = cert.ari_window_start
+            && previous_start > now
+            && window.start <= now
+        {
+            tracing::warn!(certificate = %cert.id, start = %window.start, "the CA moved the renewal window into the past");
+            report.moved_into_past.push(MovedWindow {
+                certificate_signed_id: cert.id,
+                domains: cert.domain_names.clone(),
+                previous_start,
+                start: window.start,
+                end: window.end,
+                explanation_url: window.explanation_url.clone(),
+            });
+        }
+        cert.ari_window_start = Some(window.start);
+        cert.ari_window_end = Some(window.end);
+        cert.ari_retry_after = Some(window.retry_after);
+        report.polled.push(cert.id);
     }
-    due.sort_by_key(|d| d.certificate_signed_id);
-    Ok(due)
+    Ok(report)
 }
 
 /// How a skipped renewal's reason starts when this node lost its lease in
@@ -231,11 +359,14 @@ pub async fn renew_due(
     days: Option<i64>,
     lease: Duration,
     started_at: OffsetDateTime,
+    polling: AriPolling,
 ) -> Result<RenewalReport, Error> {
     let store = orders.store;
-    let now = orders.clock.now();
     let mut report = RenewalReport::default();
-    for item in due_certificates(store, now, days).await? {
+    let mut candidates = renewal_candidates(store).await?;
+    report.ari = refresh_renewal_windows(orders, &mut candidates, polling).await?;
+    let now = orders.clock.now();
+    for item in due_among(&candidates, now, days) {
         let id = item.certificate_signed_id;
         if store.certificate_signed(id).await?.created_at > started_at {
             report.skipped.push((
@@ -451,6 +582,8 @@ mod tests {
             ari_window_start: None,
             ari_window_end: None,
             ari_retry_after: None,
+            ari_explanation_url: None,
+            ari_checked_at: None,
             private_key_id: PrivateKeyId(1),
             unique_fqdn_set_id: UniqueFqdnSetId(1),
             certificate_request_id: None,

@@ -1,8 +1,9 @@
 //! ACME servers and accounts.
 
-use peter_core::app::{AccountRequest, Peter};
+use peter_core::app::{AccountRequest, Peter, ServerEdit};
 use peter_core::model::rules::AccountMark;
 use peter_core::model::*;
+use peter_core::ports::ExternalAccountBinding;
 use poem_openapi::param::Path;
 use poem_openapi::payload::Json;
 use poem_openapi::{Object, OpenApi};
@@ -30,12 +31,29 @@ pub struct AcmeServerNewFields {
     pub is_default: Option<bool>,
 }
 
-/// A new account, registered with its server.
+/// Changes to an ACME server.
 #[derive(Debug, Object, Deserialize)]
+pub struct AcmeServerEditFields {
+    /// A new name (never all digits).
+    #[serde(default, deserialize_with = "empty_as_none")]
+    pub name: Option<String>,
+    /// A new PEM bundle to trust for the server's TLS.
+    #[serde(default, deserialize_with = "empty_as_none")]
+    pub ca_bundle_pem: Option<String>,
+    /// Drop the CA bundle and trust the public roots again.
+    #[serde(default, deserialize_with = "empty_as_none")]
+    pub trust_public_roots: Option<bool>,
+}
+
+/// A new account, registered with its server.
+#[derive(Object, Deserialize)]
 pub struct AcmeAccountNewFields {
     /// The server (default: the default server).
     #[serde(default, deserialize_with = "empty_as_none")]
     pub acme_server_id: Option<i64>,
+    /// The server by name or id, instead of `acme_server_id`.
+    #[serde(default, deserialize_with = "empty_as_none")]
+    pub acme_server: Option<String>,
     /// Contact email.
     #[serde(default)]
     pub contact: Option<String>,
@@ -48,6 +66,28 @@ pub struct AcmeAccountNewFields {
     /// Make it the global default account.
     #[serde(default, deserialize_with = "empty_as_none")]
     pub global_default: Option<bool>,
+    /// External account binding: the key id the CA issued (give with `eab_hmac_key`).
+    #[serde(default, deserialize_with = "empty_as_none")]
+    pub eab_kid: Option<String>,
+    /// External account binding: the HMAC key the CA issued, base64url.
+    #[serde(default, deserialize_with = "empty_as_none")]
+    pub eab_hmac_key: Option<String>,
+}
+
+impl std::fmt::Debug for AcmeAccountNewFields {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AcmeAccountNewFields")
+            .field("acme_server_id", &self.acme_server_id)
+            .field("acme_server", &self.acme_server)
+            .field("contact", &self.contact)
+            .field("global_default", &self.global_default)
+            .field("eab_kid", &self.eab_kid)
+            .field(
+                "eab_hmac_key",
+                &self.eab_hmac_key.as_ref().map(|_| "<redacted>"),
+            )
+            .finish_non_exhaustive()
+    }
 }
 
 /// An account key upload (P-256; it is registered with the server).
@@ -56,6 +96,9 @@ pub struct AcmeAccountUploadFields {
     /// The server (default: the default server).
     #[serde(default, deserialize_with = "empty_as_none")]
     pub acme_server_id: Option<i64>,
+    /// The server by name or id, instead of `acme_server_id`.
+    #[serde(default, deserialize_with = "empty_as_none")]
+    pub acme_server: Option<String>,
     /// The account key, PEM.
     pub account_key_file_pem: String,
     /// Contact email.
@@ -86,6 +129,23 @@ fn non_empty(s: Option<String>) -> Option<String> {
     s.filter(|c| !c.trim().is_empty())
 }
 
+/// The server a request names by id or by name (either field, not both).
+async fn named_server(
+    peter: &Peter,
+    id: Option<i64>,
+    reference: Option<String>,
+) -> Result<Option<AcmeServerId>, peter_core::Error> {
+    match (id, reference) {
+        (Some(_), Some(_)) => Err(peter_core::Error::InvalidField {
+            field: "acme_server",
+            message: "give acme_server_id or acme_server, not both".into(),
+        }),
+        (Some(id), None) => Ok(Some(AcmeServerId(id))),
+        (None, Some(reference)) => Ok(Some(peter.acme_servers().find(&reference).await?.id)),
+        (None, None) => Ok(None),
+    }
+}
+
 /// ACME server and account routes.
 pub struct AccountsApi(pub Peter);
 
@@ -102,7 +162,7 @@ impl AccountsApi {
         Ok(Json(AcmeServersList::whole(&servers)))
     }
 
-    /// One ACME server.
+    /// One ACME server, by id or name.
     #[oai(
         path = "/acme-server/:id",
         method = "get",
@@ -111,13 +171,112 @@ impl AccountsApi {
     async fn server_focus(
         &self,
         _auth: AdminToken,
-        id: Path<i64>,
+        /// The server's id or name.
+        id: Path<String>,
     ) -> ApiResult<Json<AcmeServerAnswer>> {
-        let server = self.0.acme_servers().get(AcmeServerId(id.0)).await?;
+        let server = self.0.acme_servers().find(&id.0).await?;
         Ok(Json(AcmeServerAnswer::of(&server)))
     }
 
-    /// Records an ACME server (name, http(s) directory URL, CA bundle checked).
+    /// Renames a server or changes the CA bundle trusted for its TLS (a new
+    /// bundle is tried against the directory first).
+    #[oai(
+        path = "/acme-server/:id/edit",
+        method = "post",
+        operation_id = "acme_server_edit"
+    )]
+    async fn server_edit(
+        &self,
+        _auth: AdminToken,
+        /// The server's id or name.
+        id: Path<String>,
+        body: JsonOrForm<AcmeServerEditFields>,
+    ) -> ApiResult<Json<AcmeServerAnswer>> {
+        let f = body.into_inner();
+        let servers = self.0.acme_servers();
+        let server = servers.find(&id.0).await?;
+        let ca_bundle_pem = match (f.ca_bundle_pem, f.trust_public_roots.unwrap_or(false)) {
+            (Some(_), true) => {
+                return Err(peter_core::Error::InvalidField {
+                    field: "trust_public_roots",
+                    message: "give a CA bundle or trust_public_roots, not both".into(),
+                }
+                .into());
+            }
+            (Some(pem), false) => Some(non_empty(Some(pem))),
+            (None, true) => Some(None),
+            (None, false) => None,
+        };
+        let edited = servers
+            .edit(
+                server.id,
+                ServerEdit {
+                    name: non_empty(f.name),
+                    ca_bundle_pem,
+                },
+            )
+            .await?;
+        Ok(Json(AcmeServerAnswer::of(&edited)))
+    }
+
+    /// Reads the server's directory again and records what it offers.
+    #[oai(
+        path = "/acme-server/:id/check",
+        method = "post",
+        operation_id = "acme_server_check"
+    )]
+    async fn server_check(
+        &self,
+        _auth: AdminToken,
+        /// The server's id or name.
+        id: Path<String>,
+    ) -> ApiResult<Json<AcmeServerAnswer>> {
+        let servers = self.0.acme_servers();
+        let server = servers.find(&id.0).await?;
+        Ok(Json(AcmeServerAnswer::of(&servers.check(server.id).await?)))
+    }
+
+    /// Makes the server the default.
+    #[oai(
+        path = "/acme-server/:id/set-default",
+        method = "post",
+        operation_id = "acme_server_set_default"
+    )]
+    async fn server_set_default(
+        &self,
+        _auth: AdminToken,
+        /// The server's id or name.
+        id: Path<String>,
+    ) -> ApiResult<Json<AcmeServerAnswer>> {
+        let servers = self.0.acme_servers();
+        let server = servers.find(&id.0).await?;
+        Ok(Json(AcmeServerAnswer::of(
+            &servers.set_default(server.id).await?,
+        )))
+    }
+
+    /// Removes a server no account uses (409 otherwise); the default server
+    /// only when it is the last one.
+    #[oai(
+        path = "/acme-server/:id/remove",
+        method = "post",
+        operation_id = "acme_server_remove"
+    )]
+    async fn server_remove(
+        &self,
+        _auth: AdminToken,
+        /// The server's id or name.
+        id: Path<String>,
+    ) -> ApiResult<Json<AcmeServerAnswer>> {
+        let servers = self.0.acme_servers();
+        let server = servers.find(&id.0).await?;
+        servers.remove(server.id).await?;
+        Ok(Json(AcmeServerAnswer::of(&server)))
+    }
+
+    /// Records an ACME server: the name and URL (or a public CA's shortcut,
+    /// such as `letsencrypt`) are checked and the directory is read at once;
+    /// what it offers is recorded.
     #[oai(
         path = "/acme-server/new",
         method = "post",
@@ -225,9 +384,20 @@ impl AccountsApi {
     ) -> ApiResult<Json<AcmeAccountAnswer>> {
         let f = body.into_inner();
         let mut request = AccountRequest {
-            acme_server_id: f.acme_server_id.map(AcmeServerId),
+            acme_server_id: named_server(&self.0, f.acme_server_id, f.acme_server).await?,
             contact: non_empty(f.contact),
             global_default: f.global_default.unwrap_or(false),
+            external_account: match (f.eab_kid.as_deref(), f.eab_hmac_key.as_deref()) {
+                (None, None) => None,
+                (Some(kid), Some(key)) => Some(ExternalAccountBinding::parse(kid, key)?),
+                _ => {
+                    return Err(peter_core::Error::InvalidField {
+                        field: "eab_kid",
+                        message: "give both eab_kid and eab_hmac_key, or neither".into(),
+                    }
+                    .into());
+                }
+            },
             ..AccountRequest::default()
         };
         if let Some(t) = f.private_key_technology {
@@ -253,14 +423,11 @@ impl AccountsApi {
         body: JsonOrForm<AcmeAccountUploadFields>,
     ) -> ApiResult<Json<AcmeAccountAnswer>> {
         let f = body.into_inner();
+        let server = named_server(&self.0, f.acme_server_id, f.acme_server).await?;
         let account = self
             .0
             .accounts()
-            .upload(
-                f.acme_server_id.map(AcmeServerId),
-                &f.account_key_file_pem,
-                non_empty(f.contact),
-            )
+            .upload(server, &f.account_key_file_pem, non_empty(f.contact))
             .await?;
         Ok(Json(AcmeAccountAnswer::of(&account)))
     }

@@ -26,6 +26,23 @@ pub trait AccountStore: Send + Sync {
     async fn list_acme_servers(&self) -> StoreResult<Vec<AcmeServer>>;
     /// Makes a server the only default.
     async fn set_default_acme_server(&self, id: AcmeServerId) -> StoreResult<AcmeServer>;
+    /// Renames a server and/or replaces the CA bundle trusted for its TLS
+    /// (`Some(None)` trusts the public roots again). A taken name is a conflict.
+    async fn edit_acme_server(
+        &self,
+        id: AcmeServerId,
+        name: Option<String>,
+        ca_bundle_pem: Option<Option<String>>,
+    ) -> StoreResult<AcmeServer>;
+    /// Records what the server's directory offers now.
+    async fn record_acme_server_directory(
+        &self,
+        id: AcmeServerId,
+        directory: &ServerDirectory,
+    ) -> StoreResult<AcmeServer>;
+    /// Removes a server no account uses (a conflict otherwise). The default
+    /// server is removed only when it is the last one.
+    async fn remove_acme_server(&self, id: AcmeServerId) -> StoreResult<()>;
     /// Enables or disables a server.
     async fn set_acme_server_enabled(
         &self,

@@ -129,6 +129,11 @@ pub struct RenewalCandidate {
     pub ari_window_start: Option<OffsetDateTime>,
     /// End of that window.
     pub ari_window_end: Option<OffsetDateTime>,
+    /// When the CA asked to be asked again about the window.
+    pub ari_retry_after: Option<OffsetDateTime>,
+    /// The ACME server that issued it, when peter ordered it (where its
+    /// renewal window is asked for).
+    pub acme_server_id: Option<AcmeServerId>,
 }
 
 /// Read models that span aggregates: admin listings, the source of a domain's config.json, what gateways are sent, and monitoring counts.
