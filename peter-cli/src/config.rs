@@ -30,6 +30,35 @@ pub struct Config {
     pub nginx: NginxConfig,
     /// Certificates accepted in an imported or uploaded chain.
     pub max_chain_certificates: usize,
+    /// Where renewal runs send alerts.
+    pub alerts: AlertsConfig,
+}
+
+/// Alert targets: a webhook and/or a command.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(default, deny_unknown_fields)]
+pub struct AlertsConfig {
+    /// URL that receives each alert as a signed JSON POST (empty: none).
+    pub webhook_url: String,
+    /// Key of the `X-Peter-Signature` HMAC (at least 16 characters); prefer
+    /// `PETER_ALERT_WEBHOOK_SECRET` to keeping it in the file.
+    pub webhook_secret: String,
+    /// A command run per alert, the JSON document on its standard input
+    /// (program and arguments, no shell; empty: none).
+    pub exec: Vec<String>,
+    /// How long one try may take.
+    pub timeout_seconds: u64,
+}
+
+impl Default for AlertsConfig {
+    fn default() -> Self {
+        Self {
+            webhook_url: String::new(),
+            webhook_secret: String::new(),
+            exec: Vec::new(),
+            timeout_seconds: 10,
+        }
+    }
 }
 
 /// nginx/OpenResty cache settings.
@@ -174,6 +203,7 @@ impl Default for Config {
             redis: RedisConfig::default(),
             nginx: NginxConfig::default(),
             max_chain_certificates: peter_core::app::DEFAULT_MAX_CHAIN_CERTIFICATES,
+            alerts: AlertsConfig::default(),
         }
     }
 }
@@ -256,6 +286,12 @@ impl Config {
         &mut self,
         get: impl Fn(&'static str) -> Option<String>,
     ) -> Result<(), ConfigError> {
+        if let Some(v) = get("PETER_ALERT_WEBHOOK_URL") {
+            self.alerts.webhook_url = v;
+        }
+        if let Some(v) = get("PETER_ALERT_WEBHOOK_SECRET") {
+            self.alerts.webhook_secret = v;
+        }
         if let Some(v) = get("PETER_ENVIRONMENT") {
             self.environment = v;
         }

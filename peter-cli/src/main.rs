@@ -108,6 +108,13 @@ pub enum Command {
         #[arg(long, default_value_t = 600)]
         lease_seconds: u64,
     },
+    /// List the alerts renewal runs sent (newest first), with each
+    /// delivery's status.
+    Alerts {
+        /// Page number.
+        #[arg(long, default_value_t = 1)]
+        page: u64,
+    },
     /// Serve canned but valid answers at the real public and admin paths
     /// (X-Peter-SSLers: fakeserver), for testing proxies without a store.
     #[cfg(feature = "fake-server")]

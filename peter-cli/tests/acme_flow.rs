@@ -1346,3 +1346,256 @@ async fn certificate_if_needed_reports_a_refused_order_as_fail_with_the_order() 
             .is_some_and(|e| e.contains("urn:ietf:params:acme:error:"))
     );
 }
+
+/// A webhook receiver that checks every alert's signature: it records
+/// (condition, signature valid) per request and answers 500 while `failing`.
+async fn alert_receiver(
+    secret: &str,
+) -> (
+    String,
+    Arc<std::sync::Mutex<Vec<(String, bool)>>>,
+    Arc<std::sync::atomic::AtomicUsize>,
+) {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}/hook", listener.local_addr().unwrap());
+    let seen = Arc::new(std::sync::Mutex::new(Vec::new()));
+    // How many more requests get a 500.
+    let failing = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let key = aws_lc_rs::hmac::Key::new(aws_lc_rs::hmac::HMAC_SHA256, secret.as_bytes());
+    let (log, fail) = (seen.clone(), failing.clone());
+    tokio::spawn(async move {
+        loop {
+            let Ok((mut socket, _)) = listener.accept().await else {
+                return;
+            };
+            let mut buf = Vec::new();
+            let mut chunk = [0u8; 4096];
+            // Headers, then Content-Length bytes of body.
+            let (head, body) = loop {
+                let n = socket.read(&mut chunk).await.unwrap_or(0);
+                if n == 0 {
+                    break (String::new(), Vec::new());
+                }
+                buf.extend_from_slice(&chunk[..n]);
+                if let Some(end) = buf.windows(4).position(|w| w == b"\r\n\r\n") {
+                    let head = String::from_utf8_lossy(&buf[..end]).to_string();
+                    let length: usize = head
+                        .lines()
+                        .find_map(|l| {
+                            let (k, v) = l.split_once(':')?;
+                            k.eq_ignore_ascii_case("content-length")
+                                .then(|| v.trim().parse().ok())?
+                        })
+                        .unwrap_or(0);
+                    while buf.len() < end + 4 + length {
+                        let n = socket.read(&mut chunk).await.unwrap_or(0);
+                        if n == 0 {
+                            break;
+                        }
+                        buf.extend_from_slice(&chunk[..n]);
+                    }
+                    break (head, buf[end + 4..].to_vec());
+                }
+            };
+            let signature = head
+                .lines()
+                .find_map(|l| {
+                    let (k, v) = l.split_once(':')?;
+                    k.eq_ignore_ascii_case("x-peter-signature")
+                        .then(|| v.trim().to_string())
+                })
+                .unwrap_or_default();
+            let expected = aws_lc_rs::hmac::sign(&key, &body);
+            let hex: String = expected
+                .as_ref()
+                .iter()
+                .map(|b| format!("{b:02x}"))
+                .collect();
+            let valid = signature == format!("sha256={hex}");
+            let condition = serde_json::from_slice::<serde_json::Value>(&body)
+                .ok()
+                .and_then(|v| v["condition"].as_str().map(str::to_string))
+                .unwrap_or_default();
+            log.lock().unwrap().push((condition, valid));
+            let status = if fail
+                .fetch_update(
+                    std::sync::atomic::Ordering::SeqCst,
+                    std::sync::atomic::Ordering::SeqCst,
+                    |n| n.checked_sub(1),
+                )
+                .is_ok()
+            {
+                "500 Internal Server Error"
+            } else {
+                "200 OK"
+            };
+            let _ = socket
+                .write_all(
+                    format!("HTTP/1.1 {status}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n")
+                        .as_bytes(),
+                )
+                .await;
+        }
+    });
+    (url, seen, failing)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn renewal_trouble_alerts_a_signed_webhook_and_a_hook_retrying_failed_deliveries() {
+    let mut w = World::new(PebbleOptions::default()).await;
+    let secret = "a shared secret of the receiver";
+    let (url, seen, failing) = alert_receiver(secret).await;
+    let hook_log = w._dir.join("hook.log");
+    let exec = peter_http::alerts::ExecAlerts::new(
+        &[
+            "sh".into(),
+            "-c".into(),
+            format!(
+                "printf '%s ' \"$PETER_ALERT_CONDITION\" >> {0}; cat >> {0}; echo >> {0}",
+                hook_log.display()
+            ),
+        ],
+        std::time::Duration::from_secs(10),
+    )
+    .unwrap();
+    let webhook =
+        peter_http::alerts::WebhookAlerts::new(&url, secret, std::time::Duration::from_secs(5))
+            .unwrap();
+    // The same store, with alert targets.
+    let alerting = Peter::builder()
+        .shared_store(w.store.clone())
+        .acme(InstantAcme)
+        .alert_target(Arc::new(webhook))
+        .alert_target(Arc::new(exec))
+        .build()
+        .unwrap();
+
+    // 1. The CA moves a window into the past: the run alerts and renews.
+    let a = issue(&w, &["alert-moved.example"]).await;
+    let b = issue(&w, &["alert-fail.example"]).await;
+    let a_cert = w
+        .store
+        .certificate_signed(a.certificate_signed_id.unwrap())
+        .await
+        .unwrap();
+    let now = time::OffsetDateTime::now_utc();
+    let fmt = |t: time::OffsetDateTime| {
+        t.format(&time::format_description::well_known::Rfc3339)
+            .unwrap()
+    };
+    w.pebble
+        .set_renewal_info(
+            &a_cert.cert_pem,
+            &fmt(now - time::Duration::hours(2)),
+            &fmt(now - time::Duration::hours(1)),
+            None,
+        )
+        .await;
+    // The receiver fails the first try: the delivery is tried again.
+    failing.store(1, std::sync::atomic::Ordering::SeqCst);
+    let report = alerting.renewals().run(None).await.unwrap().value;
+    assert_eq!(report.renewed.len(), 1, "{report:?}");
+    let moved: Vec<_> = report
+        .alerts
+        .iter()
+        .filter(|o| o.condition == AlertCondition::AriWindowMoved)
+        .collect();
+    assert_eq!(moved.len(), 2, "one per target: {:?}", report.alerts);
+    assert!(moved.iter().all(|o| o.status == AlertStatus::Delivered));
+    assert_eq!(
+        *seen.lock().unwrap(),
+        vec![
+            ("ari_window_moved".to_string(), true),
+            ("ari_window_moved".to_string(), true)
+        ]
+    );
+    let listed = alerting
+        .alerts()
+        .list(Page::new(1, 10))
+        .await
+        .unwrap()
+        .items;
+    let via_webhook = listed.iter().find(|d| d.target == "webhook").unwrap();
+    assert_eq!(via_webhook.attempts, 2, "retried once");
+    let hook = std::fs::read_to_string(&hook_log).unwrap();
+    assert!(hook.starts_with("ari_window_moved {"), "{hook}");
+
+    // 2. Renewals fail (nobody answers HTTP-01) while the webhook is down:
+    // each failure is alerted with the CA's problem; the webhook's
+    // deliveries fail three times and are recorded as failed.
+    w.server.take().unwrap().stop().await.unwrap();
+    failing.store(usize::MAX, std::sync::atomic::Ordering::SeqCst);
+    let report = alerting.renewals().run(Some(100)).await.unwrap().value;
+    assert_eq!(report.failed.len(), 2, "{report:?}");
+    assert!(
+        report
+            .failed
+            .iter()
+            .any(|(id, _)| Some(*id) == b.certificate_signed_id)
+    );
+    let failed_webhook: Vec<_> = report
+        .alerts
+        .iter()
+        .filter(|o| o.condition == AlertCondition::RenewalFailed && o.target == "webhook")
+        .collect();
+    assert_eq!(failed_webhook.len(), 2, "{:?}", report.alerts);
+    assert!(
+        failed_webhook
+            .iter()
+            .all(|o| o.status == AlertStatus::Failed)
+    );
+    let listed = alerting
+        .alerts()
+        .list(Page::new(1, 20))
+        .await
+        .unwrap()
+        .items;
+    let b_alert = listed
+        .iter()
+        .find(|d| {
+            d.certificate_signed_id == b.certificate_signed_id
+                && d.condition == AlertCondition::RenewalFailed
+                && d.target == "exec"
+        })
+        .unwrap();
+    assert_eq!(b_alert.status, AlertStatus::Delivered);
+    let payload: serde_json::Value = serde_json::from_str(&b_alert.payload).unwrap();
+    assert!(
+        payload["problem"]["type"]
+            .as_str()
+            .unwrap_or_default()
+            .starts_with("urn:ietf:params:acme:error:"),
+        "{payload}"
+    );
+    assert!(
+        listed
+            .iter()
+            .filter(|d| d.target == "webhook" && d.condition == AlertCondition::RenewalFailed)
+            .all(|d| d.attempts == 3 && d.status == AlertStatus::Failed)
+    );
+
+    // 3. The next run (the renewals back off) delivers what failed, and
+    // raises nothing new: one alert per certificate and condition per day.
+    failing.store(0, std::sync::atomic::Ordering::SeqCst);
+    let before = seen.lock().unwrap().len();
+    let report = alerting.renewals().run(Some(100)).await.unwrap().value;
+    assert!(report.failed.is_empty(), "backing off: {report:?}");
+    assert_eq!(report.alerts.len(), 2, "{:?}", report.alerts);
+    assert!(report.alerts.iter().all(
+        |o| o.status == AlertStatus::Delivered && o.condition == AlertCondition::RenewalFailed
+    ));
+    let after = seen.lock().unwrap().clone();
+    assert_eq!(after.len(), before + 2);
+    assert!(
+        after.iter().all(|(_, valid)| *valid),
+        "every signature checks"
+    );
+    let total = alerting
+        .alerts()
+        .list(Page::new(1, 50))
+        .await
+        .unwrap()
+        .total_items;
+    assert_eq!(total, 6, "2 moved + 4 failed (2 certificates x 2 targets)");
+}

@@ -962,6 +962,8 @@ async fn every_admin_route_is_exercised_against_pebble() {
         .await
         .expect(200);
     w.get("operations-events").await.expect(200);
+    let alerts = w.get("alerts").await.expect(200).json();
+    assert!(alerts["AlertDeliveries"].as_array().is_some(), "{alerts}");
     assert!(
         w.get("acme-authorizations").await.expect(200).json()["pagination"]["total_items"]
             .as_u64()

@@ -47,6 +47,7 @@
 )]
 
 pub mod admin;
+pub mod alerts;
 #[cfg(feature = "fake-server")]
 pub mod fake;
 pub mod nginx;

@@ -622,6 +622,49 @@ impl From<&OperationsEvent> for OperationsEventView {
     }
 }
 
+/// An alert delivered (or to be delivered) to one target.
+#[derive(Debug, Clone, Object)]
+pub struct AlertDeliveryView {
+    pub id: i64,
+    pub condition: Wire<AlertCondition>,
+    /// What it concerns (`certificate:12`, `account:3`).
+    pub subject: String,
+    #[oai(nullable)]
+    pub certificate_signed_id: Option<i64>,
+    #[oai(nullable)]
+    pub acme_account_id: Option<i64>,
+    /// The target (`webhook`, `exec`).
+    pub target: String,
+    /// The JSON document sent.
+    pub payload: serde_json::Value,
+    pub status: Wire<AlertStatus>,
+    pub attempts: i32,
+    #[oai(nullable)]
+    pub last_error: Option<String>,
+    pub timestamp_created: Timestamp,
+    #[oai(nullable)]
+    pub timestamp_delivered: Option<Timestamp>,
+}
+
+impl From<&AlertDelivery> for AlertDeliveryView {
+    fn from(d: &AlertDelivery) -> Self {
+        Self {
+            id: d.id.0,
+            condition: Wire(d.condition),
+            subject: d.subject.clone(),
+            certificate_signed_id: d.certificate_signed_id.map(|c| c.0),
+            acme_account_id: d.acme_account_id.map(|a| a.0),
+            target: d.target.clone(),
+            payload: serde_json::from_str(&d.payload).unwrap_or(serde_json::Value::Null),
+            status: Wire(d.status),
+            attempts: d.attempts,
+            last_error: d.last_error.clone(),
+            timestamp_created: Timestamp(d.created_at),
+            timestamp_delivered: d.delivered_at.map(Timestamp),
+        }
+    }
+}
+
 /// A chain a certificate was offered with.
 impl From<&CertificateChainOffer> for CertificateChainOfferView {
     fn from(o: &CertificateChainOffer) -> Self {
@@ -916,6 +959,7 @@ list_answer!(
     "OperationsEvents",
     OperationsEventView
 );
+list_answer!(AlertDeliveriesList, "AlertDeliveries", AlertDeliveryView);
 list_answer!(CertificateCasList, "CertificateCAs", CertificateCaItemView);
 object_answer!(CertificateCaAnswer, "CertificateCA", CertificateCaView);
 list_answer!(

@@ -224,6 +224,23 @@ pub(crate) fn operations_event(m: operations_event::Model) -> Result<OperationsE
     })
 }
 
+pub(crate) fn alert(m: alert_delivery::Model) -> Result<AlertDelivery, StoreError> {
+    Ok(AlertDelivery {
+        id: AlertDeliveryId(m.id),
+        condition: parse_enum(&m.condition, "alert condition")?,
+        subject: m.subject,
+        certificate_signed_id: m.certificate_signed_id.map(CertificateSignedId),
+        acme_account_id: m.acme_account_id.map(AcmeAccountId),
+        target: m.target,
+        payload: m.payload,
+        status: parse_enum(&m.status, "alert status")?,
+        attempts: m.attempts,
+        last_error: m.last_error,
+        created_at: m.created_at,
+        delivered_at: m.delivered_at,
+    })
+}
+
 pub(crate) fn order(m: acme_order::Model) -> Result<AcmeOrder, StoreError> {
     Ok(AcmeOrder {
         id: AcmeOrderId(m.id),

@@ -592,3 +592,32 @@ pub mod renewal_state {
 
     impl ActiveModelBehavior for ActiveModel {}
 }
+
+pub mod alert_delivery {
+    use sea_orm::entity::prelude::*;
+
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "alert_delivery")]
+    pub struct Model {
+        #[sea_orm(primary_key)]
+        pub id: i64,
+        pub condition: String,
+        pub subject: String,
+        pub certificate_signed_id: Option<i64>,
+        pub acme_account_id: Option<i64>,
+        pub target: String,
+        #[sea_orm(column_type = "Text")]
+        pub payload: String,
+        pub status: String,
+        pub attempts: i32,
+        #[sea_orm(column_type = "Text")]
+        pub last_error: Option<String>,
+        pub created_at: TimeDateTimeWithTimeZone,
+        pub delivered_at: Option<TimeDateTimeWithTimeZone>,
+    }
+
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}

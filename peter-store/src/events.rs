@@ -111,4 +111,109 @@ impl EventStore for SqlStore {
             page,
         })
     }
+
+    async fn record_alert(
+        &self,
+        new: NewAlertDelivery,
+        since: time::OffsetDateTime,
+    ) -> StoreResult<Option<AlertDelivery>> {
+        // Checked and written in one write transaction: two nodes raising
+        // the same alert at once record it once.
+        let (_write, txn) = self.begin_write().await?;
+        let earlier = alert_delivery::Entity::find()
+            .filter(alert_delivery::Column::Subject.eq(new.subject.as_str()))
+            .filter(alert_delivery::Column::Condition.eq(new.condition.as_str()))
+            .filter(alert_delivery::Column::Target.eq(new.target.as_str()))
+            .filter(alert_delivery::Column::CreatedAt.gte(since))
+            .one(&txn)
+            .await
+            .db()?;
+        if earlier.is_some() {
+            return Ok(None);
+        }
+        let row = alert_delivery::ActiveModel {
+            id: NotSet,
+            condition: Set(new.condition.as_str().to_string()),
+            subject: Set(new.subject),
+            certificate_signed_id: Set(new.certificate_signed_id.map(|c| c.0)),
+            acme_account_id: Set(new.acme_account_id.map(|a| a.0)),
+            target: Set(new.target),
+            payload: Set(new.payload),
+            status: Set(AlertStatus::Pending.as_str().to_string()),
+            attempts: Set(0),
+            last_error: Set(None),
+            created_at: Set(self.now()),
+            delivered_at: Set(None),
+        }
+        .insert(&txn)
+        .await
+        .db()?;
+        txn.commit().await.db()?;
+        convert::alert(row).map(Some)
+    }
+
+    async fn record_alert_attempt(
+        &self,
+        id: AlertDeliveryId,
+        delivered: bool,
+        error: Option<&str>,
+    ) -> StoreResult<AlertDelivery> {
+        let (_write, txn) = self.begin_write().await?;
+        let row = alert_delivery::Entity::find_by_id(id.0)
+            .one(&txn)
+            .await
+            .db()?
+            .ok_or_else(|| StoreError::not_found("AlertDelivery", id))?;
+        let attempts = row.attempts.saturating_add(1);
+        let mut am: alert_delivery::ActiveModel = row.into();
+        am.attempts = Set(attempts);
+        if delivered {
+            am.status = Set(AlertStatus::Delivered.as_str().to_string());
+            am.delivered_at = Set(Some(self.now()));
+            am.last_error = Set(None);
+        } else {
+            am.status = Set(AlertStatus::Failed.as_str().to_string());
+            // Bounded: a target's error text is not trusted to be short.
+            am.last_error = Set(error.map(|e| e.chars().take(1000).collect()));
+        }
+        let row = am.update(&txn).await.db()?;
+        txn.commit().await.db()?;
+        convert::alert(row)
+    }
+
+    async fn undelivered_alerts(
+        &self,
+        since: time::OffsetDateTime,
+        limit: u64,
+    ) -> StoreResult<Vec<AlertDelivery>> {
+        use sea_orm::QuerySelect;
+        alert_delivery::Entity::find()
+            .filter(alert_delivery::Column::Status.ne(AlertStatus::Delivered.as_str()))
+            .filter(alert_delivery::Column::CreatedAt.gte(since))
+            .order_by_asc(alert_delivery::Column::Id)
+            .limit(limit)
+            .all(&self.db)
+            .await
+            .db()?
+            .into_iter()
+            .map(convert::alert)
+            .collect()
+    }
+
+    async fn list_alerts(&self, page: Page) -> StoreResult<Paged<AlertDelivery>> {
+        let (rows, total) = paginate(
+            alert_delivery::Entity::find().order_by_desc(alert_delivery::Column::Id),
+            page,
+            &self.db,
+        )
+        .await?;
+        Ok(Paged {
+            items: rows
+                .into_iter()
+                .map(convert::alert)
+                .collect::<Result<_, _>>()?,
+            total_items: total,
+            page,
+        })
+    }
 }

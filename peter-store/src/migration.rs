@@ -23,6 +23,7 @@ impl MigratorTrait for Migrator {
             Box::new(M0004ConfigChanges),
             Box::new(M0005AriAnswers),
             Box::new(M0006ServerDirectories),
+            Box::new(M0007AlertDeliveries),
         ]
     }
 
@@ -751,6 +752,61 @@ impl MigrationTrait for M0006ServerDirectories {
             )
             .await?;
         }
+        Ok(())
+    }
+}
+
+/// Alerts raised by renewal runs, one row per target, with their tries.
+struct M0007AlertDeliveries;
+
+impl MigrationName for M0007AlertDeliveries {
+    fn name(&self) -> &str {
+        "m0007_alert_deliveries"
+    }
+}
+
+#[async_trait::async_trait]
+impl MigrationTrait for M0007AlertDeliveries {
+    fn use_transaction(&self) -> Option<bool> {
+        Some(true)
+    }
+
+    async fn up(&self, m: &SchemaManager) -> Result<(), DbErr> {
+        m.create_table(
+            Table::create()
+                .table(t("alert_delivery"))
+                .if_not_exists()
+                .col(id())
+                .col(string("condition"))
+                .col(string("subject"))
+                .col(big_integer_null("certificate_signed_id"))
+                .col(big_integer_null("acme_account_id"))
+                .col(string("target"))
+                .col(text("payload"))
+                .col(string("status"))
+                .col(integer("attempts").default(0))
+                .col(text_null("last_error"))
+                .col(timestamp_with_time_zone("created_at"))
+                .col(timestamp_with_time_zone_null("delivered_at"))
+                .to_owned(),
+        )
+        .await?;
+        for mut ix in [
+            index(
+                "alert_delivery",
+                &["subject", "condition", "created_at"],
+                false,
+            ),
+            index("alert_delivery", &["status", "created_at"], false),
+        ] {
+            m.create_index(ix.if_not_exists().to_owned()).await?;
+        }
+        Ok(())
+    }
+
+    async fn down(&self, m: &SchemaManager) -> Result<(), DbErr> {
+        m.drop_table(Table::drop().table(t("alert_delivery")).to_owned())
+            .await?;
         Ok(())
     }
 }

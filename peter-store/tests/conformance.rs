@@ -64,6 +64,7 @@ on_both_backends!(
     certificate_listings_filter_and_paginate,
     ca_certificates_chains_and_preferences,
     acme_and_operations_events_are_recorded,
+    alerts_are_recorded_once_per_period_and_track_their_tries,
     every_table_matches_its_entity,
     unknown_ids_are_not_found,
     orders_authorizations_challenges_and_polls,
@@ -979,6 +980,70 @@ async fn ca_certificates_chains_and_preferences(t: &TestStore) {
     ));
 }
 
+async fn alerts_are_recorded_once_per_period_and_track_their_tries(t: &TestStore) {
+    let s = t.store.as_ref();
+    let now = t.clock.now();
+    let new = |target: &str| NewAlertDelivery {
+        condition: AlertCondition::RenewalFailed,
+        subject: "certificate:7".into(),
+        certificate_signed_id: Some(CertificateSignedId(7)),
+        acme_account_id: None,
+        target: target.into(),
+        payload: r#"{"condition":"renewal_failed"}"#.into(),
+    };
+    let day_ago = now - Duration::days(1);
+    let first = s
+        .record_alert(new("webhook"), day_ago)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(first.status, AlertStatus::Pending);
+    // The same subject, condition and target within the period: not again.
+    assert!(
+        s.record_alert(new("webhook"), day_ago)
+            .await
+            .unwrap()
+            .is_none()
+    );
+    // Another target, or a period that starts after it: recorded.
+    assert!(
+        s.record_alert(new("exec"), day_ago)
+            .await
+            .unwrap()
+            .is_some()
+    );
+    let failed = s
+        .record_alert_attempt(first.id, false, Some(&"x".repeat(5000)))
+        .await
+        .unwrap();
+    assert_eq!((failed.status, failed.attempts), (AlertStatus::Failed, 1));
+    assert_eq!(failed.last_error.unwrap().len(), 1000, "errors are bounded");
+    let undelivered = s.undelivered_alerts(day_ago, 10).await.unwrap();
+    assert_eq!(undelivered.len(), 2);
+    let delivered = s.record_alert_attempt(first.id, true, None).await.unwrap();
+    assert_eq!(
+        (delivered.status, delivered.attempts),
+        (AlertStatus::Delivered, 2)
+    );
+    assert!(delivered.delivered_at.is_some() && delivered.last_error.is_none());
+    assert_eq!(s.undelivered_alerts(day_ago, 10).await.unwrap().len(), 1);
+    assert!(
+        s.undelivered_alerts(now + Duration::hours(1), 10)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    assert!(
+        s.record_alert(new("webhook"), now + Duration::hours(1))
+            .await
+            .unwrap()
+            .is_some()
+    );
+    let listed = s.list_alerts(Page::new(1, 10)).await.unwrap();
+    assert_eq!(listed.total_items, 3);
+    assert!(listed.items[0].id > listed.items[2].id, "newest first");
+}
+
 async fn acme_and_operations_events_are_recorded(t: &TestStore) {
     let s = t.store.as_ref();
     let logged = s
@@ -1068,6 +1133,7 @@ async fn every_table_matches_its_entity(t: &TestStore) {
         acme_challenge_poll,
         acme_challenge_unknown_poll,
         acme_event_log,
+        alert_delivery,
         operations_event,
         renewal_state
     );

@@ -186,6 +186,22 @@ impl Context {
         if let Some(nginx) = nginx::nginx_client(&config)? {
             builder = builder.nginx(Arc::new(nginx));
         }
+        let alerts = &config.alerts;
+        let timeout = std::time::Duration::from_secs(alerts.timeout_seconds.clamp(1, 300));
+        if !alerts.webhook_url.is_empty() {
+            let webhook = peter_http::alerts::WebhookAlerts::new(
+                &alerts.webhook_url,
+                &alerts.webhook_secret,
+                timeout,
+            )
+            .map_err(CliError::Usage)?;
+            builder = builder.alert_target(Arc::new(webhook));
+        }
+        if !alerts.exec.is_empty() {
+            let exec = peter_http::alerts::ExecAlerts::new(&alerts.exec, timeout)
+                .map_err(CliError::Usage)?;
+            builder = builder.alert_target(Arc::new(exec));
+        }
         Ok(Self {
             config,
             peter: builder.build()?,
@@ -249,6 +265,7 @@ pub async fn run(cli: Cli) -> Result<(), CliError> {
         crate::Command::Nginx(c) => nginx::run(&cli, c).await,
         #[cfg(feature = "certbot")]
         crate::Command::Export(c) => export::run(&cli, c).await,
+        crate::Command::Alerts { page } => renew::alerts(&cli, *page).await,
         crate::Command::Renew {
             days,
             dry_run,

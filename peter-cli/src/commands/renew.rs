@@ -126,3 +126,44 @@ fn ari_text(ari: &peter_core::app::AriReport) -> String {
     }
     text
 }
+
+/// `peter alerts`: the alert deliveries, newest first.
+pub async fn alerts(cli: &Cli, page: u64) -> Result<(), CliError> {
+    let ctx = Context::open(cli).await?;
+    let paged = ctx
+        .peter
+        .alerts()
+        .list(peter_core::ports::Page::new(page.max(1), 50))
+        .await?;
+    crate::output::emit_view(
+        ctx.json,
+        &peter_http::views::AlertDeliveriesList::of(&paged),
+        || {
+            let mut text: String = paged
+                .items
+                .iter()
+                .map(|d| {
+                    format!(
+                        "{:>5}  {}  {:<20} {:<16} {:<8} {:<9} {}{}\n",
+                        d.id,
+                        d.created_at,
+                        d.condition,
+                        d.subject,
+                        d.target,
+                        d.status,
+                        d.attempts,
+                        d.last_error
+                            .as_deref()
+                            .map(|e| format!("  {e}"))
+                            .unwrap_or_default()
+                    )
+                })
+                .collect();
+            if text.is_empty() {
+                text = "no alerts".into();
+            }
+            text
+        },
+    );
+    Ok(())
+}

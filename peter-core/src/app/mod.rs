@@ -53,8 +53,8 @@ pub use orders::{OrderRequest, Orders, ProcessSteps, Step};
 pub use polls::{PollCounters, PollSettings, Tallied};
 pub use publishing::{ChallengeAnswer, ChallengeRequest, Challenges, Publishing, ServedDomain};
 pub use renewals::{
-    AriPolling, AriReport, DueCertificate, LEASE_LOST, MovedWindow, RenewalPlan, RenewalReport,
-    Renewals,
+    AlertOutcome, Alerts, AriPolling, AriReport, DueCertificate, LEASE_LOST, MovedWindow,
+    RenewalPlan, RenewalReport, Renewals,
 };
 
 use crate::dns::DomainName;
@@ -164,6 +164,7 @@ struct Inner {
     settings: Settings,
     redis: Option<RedisPublishing>,
     nginx: Option<Arc<dyn CacheExpirer>>,
+    alert_targets: Vec<Arc<dyn AlertTarget>>,
     polls: polls::PollLedger,
     config_cache: config_cache::ConfigCache,
 }
@@ -193,6 +194,7 @@ pub struct PeterBuilder {
     settings: Settings,
     redis: Option<RedisPublishing>,
     nginx: Option<Arc<dyn CacheExpirer>>,
+    alert_targets: Vec<Arc<dyn AlertTarget>>,
 }
 
 impl PeterBuilder {
@@ -249,6 +251,13 @@ impl PeterBuilder {
         self
     }
 
+    /// Somewhere renewal runs send alerts (a webhook, a command); may be
+    /// given several times.
+    pub fn alert_target(mut self, target: Arc<dyn AlertTarget>) -> Self {
+        self.alert_targets.push(target);
+        self
+    }
+
     /// The facade.
     pub fn build(self) -> Result<Peter, Error> {
         let store = self.store.ok_or(Error::Unconfigured("a store"))?;
@@ -273,6 +282,7 @@ impl PeterBuilder {
                 settings: self.settings,
                 redis: self.redis,
                 nginx: self.nginx,
+                alert_targets: self.alert_targets,
             }),
         })
     }
@@ -372,6 +382,11 @@ impl Peter {
     /// CA certificates, chains and the CA preference list.
     pub fn certificate_authorities(&self) -> CertificateAuthorities<'_> {
         CertificateAuthorities { peter: self }
+    }
+
+    /// Alert deliveries (what renewal runs told the operator).
+    pub fn alerts(&self) -> Alerts<'_> {
+        Alerts { peter: self }
     }
 
     /// ACME servers (directories).

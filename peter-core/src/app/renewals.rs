@@ -7,6 +7,7 @@ use crate::error::Error;
 use crate::model::*;
 use crate::services;
 
+pub use crate::services::alerts::AlertOutcome;
 pub use crate::services::renewals::{
     AriPolling, AriReport, DueCertificate, LEASE_LOST, MovedWindow, RenewalReport,
 };
@@ -86,6 +87,7 @@ impl Renewals<'_> {
         }
         let orders = self.peter.order_services()?;
         let started_at = self.peter.now();
+        let alerter = self.peter.alerter();
         let report = services::renewals::renew_due(
             &orders,
             &self.peter.inner.holder,
@@ -93,6 +95,7 @@ impl Renewals<'_> {
             self.peter.inner.settings.renewal_lease,
             started_at,
             polling,
+            &alerter,
         )
         .await?;
         let new_orders = report.renewed.iter().map(|(_, order)| *order).chain(
@@ -119,5 +122,32 @@ impl Renewals<'_> {
         set: UniqueFqdnSetId,
     ) -> Result<Option<(i32, time::OffsetDateTime)>, Error> {
         Ok(crate::ports::LeaseStore::renewal_backoff(self.peter.store(), set).await?)
+    }
+}
+
+/// Alert deliveries.
+pub struct Alerts<'a> {
+    pub(crate) peter: &'a Peter,
+}
+
+impl Alerts<'_> {
+    /// A page of deliveries, newest first.
+    pub async fn list(
+        &self,
+        page: crate::ports::Page,
+    ) -> Result<crate::ports::Paged<AlertDelivery>, Error> {
+        Ok(crate::ports::EventStore::list_alerts(self.peter.store(), page).await?)
+    }
+}
+
+impl Peter {
+    /// Raises alerts to the configured targets, as this node.
+    pub(crate) fn alerter(&self) -> services::alerts::Alerter<'_> {
+        services::alerts::Alerter {
+            store: self.store(),
+            clock: self.clock(),
+            targets: &self.inner.alert_targets,
+            node: &self.inner.holder,
+        }
     }
 }

@@ -596,3 +596,76 @@ pub struct OperationsEvent {
     /// Parent event.
     pub parent_id: Option<OperationsEventId>,
 }
+
+crate::model::closed_set!(
+    /// What an alert is about.
+    AlertCondition, "alert condition" {
+        /// A renewal failed (the CA's problem is included).
+        RenewalFailed => "renewal_failed",
+        /// A certificate has less than a third of its lifetime (at most 14
+        /// days) left and no successful renewal.
+        ExpiringUnrenewed => "expiring_unrenewed",
+        /// The CA moved a renewal window into the past.
+        AriWindowMoved => "ari_window_moved",
+        /// The CA says an account is deactivated.
+        AccountDeactivated => "account_deactivated",
+    }
+);
+
+crate::model::closed_set!(
+    /// Where an alert delivery stands.
+    AlertStatus, "alert status" {
+        /// Not tried yet.
+        Pending => "pending",
+        /// Accepted by its target.
+        Delivered => "delivered",
+        /// Every try of a run failed; the next run tries again.
+        Failed => "failed",
+    }
+);
+
+/// One alert sent (or to be sent) to one target (a webhook, a command).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AlertDelivery {
+    /// Row id.
+    pub id: AlertDeliveryId,
+    /// What it is about.
+    pub condition: AlertCondition,
+    /// What it concerns, for de-duplication (`certificate:12`, `account:3`).
+    pub subject: String,
+    /// The certificate it concerns.
+    pub certificate_signed_id: Option<CertificateSignedId>,
+    /// The account it concerns.
+    pub acme_account_id: Option<AcmeAccountId>,
+    /// The target's name (`webhook`, `exec`).
+    pub target: String,
+    /// The JSON document delivered. Never key material.
+    pub payload: String,
+    /// Where it stands.
+    pub status: AlertStatus,
+    /// Tries so far.
+    pub attempts: i32,
+    /// The last try's error.
+    pub last_error: Option<String>,
+    /// When it was raised.
+    pub created_at: OffsetDateTime,
+    /// When its target accepted it.
+    pub delivered_at: Option<OffsetDateTime>,
+}
+
+/// An alert to record for one target.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewAlertDelivery {
+    /// What it is about.
+    pub condition: AlertCondition,
+    /// What it concerns, for de-duplication.
+    pub subject: String,
+    /// The certificate it concerns.
+    pub certificate_signed_id: Option<CertificateSignedId>,
+    /// The account it concerns.
+    pub acme_account_id: Option<AcmeAccountId>,
+    /// The target's name.
+    pub target: String,
+    /// The JSON document to deliver.
+    pub payload: String,
+}

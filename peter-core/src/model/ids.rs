@@ -67,4 +67,6 @@ id_type!(
     AcmeEventLogId,
     /// Identifies an [`OperationsEvent`](super::OperationsEvent).
     OperationsEventId,
+    /// Identifies an [`AlertDelivery`](super::AlertDelivery).
+    AlertDeliveryId,
 );

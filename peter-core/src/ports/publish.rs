@@ -148,3 +148,13 @@ pub trait ExportTarget: Send + Sync {
     /// Writes what changed since the last export.
     async fn export(&self, items: &[ExportItem]) -> Result<ExportReport, PublishError>;
 }
+
+/// Somewhere alerts go: a webhook, a command. One call is one try; the
+/// facade retries, records every delivery and de-duplicates.
+#[async_trait::async_trait]
+pub trait AlertTarget: Send + Sync {
+    /// The name recorded with each delivery (`webhook`, `exec`).
+    fn name(&self) -> &str;
+    /// Delivers one alert, the JSON document `body`; an error says why not.
+    async fn deliver(&self, body: &str) -> Result<(), String>;
+}

@@ -2,6 +2,7 @@
 //! ports so that the CLI, the HTTP API and embedding programs share them.
 
 pub mod accounts;
+pub mod alerts;
 pub mod ca_preferences;
 pub mod domains;
 pub mod downloads;

@@ -13,6 +13,9 @@ use time::{Duration, OffsetDateTime};
 use crate::error::Error;
 use crate::model::*;
 use crate::ports::*;
+use crate::services::alerts::{
+    Alert, AlertOutcome, Alerter, is_expiring, says_account_deactivated,
+};
 use crate::services::orders::Orders;
 
 /// A certificate that is due, and why.
@@ -63,6 +66,8 @@ pub struct RenewalReport {
     pub ordered_missing: Vec<(String, Result<AcmeOrderId, String>)>,
     /// What the CAs said about renewal windows at the start of the run.
     pub ari: AriReport,
+    /// Alerts delivered or tried by this run (earlier runs' included).
+    pub alerts: Vec<AlertOutcome>,
 }
 
 /// The point inside `[start, end]` at which this certificate renews: fixed
@@ -344,6 +349,62 @@ pub async fn refresh_renewal_windows(
     Ok(report)
 }
 
+/// Alerts a failed renewal: the failure with the CA's problem and, when the
+/// CA says the account is deactivated, that too (the account is then
+/// recorded as deactivated, so nothing orders with it again).
+async fn alert_failure(
+    store: &dyn Store,
+    alerter: &Alerter<'_>,
+    item: &DueCertificate,
+    e: &Error,
+) -> Result<Vec<AlertOutcome>, Error> {
+    let id = item.certificate_signed_id;
+    let problem = match e {
+        Error::Acme(AcmeError::Server { problem, .. }) => Some(problem.clone()),
+        _ => None,
+    };
+    let mut out = alerter
+        .raise(&Alert {
+            condition: AlertCondition::RenewalFailed,
+            certificate_signed_id: Some(id),
+            acme_account_id: None,
+            domains: Some(item.domains.clone()),
+            message: format!("renewing certificate {id} failed: {e}"),
+            problem: problem.clone(),
+            explanation_url: None,
+        })
+        .await?;
+    if !problem.as_ref().is_some_and(says_account_deactivated) {
+        return Ok(out);
+    }
+    let account = match store.acme_order_for_certificate(id).await? {
+        Some(order) => Some(order.acme_account_id),
+        None => store.global_default_acme_account().await?.map(|a| a.id),
+    };
+    let Some(account) = account else {
+        return Ok(out);
+    };
+    if store.acme_account(account).await?.is_active {
+        store.deactivate_acme_account(account).await?;
+    }
+    out.extend(
+        alerter
+            .raise(&Alert {
+                condition: AlertCondition::AccountDeactivated,
+                certificate_signed_id: None,
+                acme_account_id: Some(account),
+                domains: None,
+                message: format!(
+                    "the CA says account {account} is deactivated; it is recorded as deactivated, and its certificates need another account"
+                ),
+                problem,
+                explanation_url: None,
+            })
+            .await?,
+    );
+    Ok(out)
+}
+
 /// How a skipped renewal's reason starts when this node lost its lease in
 /// the middle of it (another node resumes the work).
 pub const LEASE_LOST: &str = "lease lost mid-renewal";
@@ -360,11 +421,30 @@ pub async fn renew_due(
     lease: Duration,
     started_at: OffsetDateTime,
     polling: AriPolling,
+    alerter: &Alerter<'_>,
 ) -> Result<RenewalReport, Error> {
     let store = orders.store;
-    let mut report = RenewalReport::default();
+    let mut report = RenewalReport {
+        alerts: alerter.retry_undelivered().await?,
+        ..Default::default()
+    };
     let mut candidates = renewal_candidates(store).await?;
     report.ari = refresh_renewal_windows(orders, &mut candidates, polling).await?;
+    for moved in &report.ari.moved_into_past {
+        let alert = Alert {
+            condition: AlertCondition::AriWindowMoved,
+            certificate_signed_id: Some(moved.certificate_signed_id),
+            acme_account_id: None,
+            domains: Some(moved.domains.clone()),
+            message: format!(
+                "the CA moved the renewal window of certificate {} into the past ({} .. {}); this run renews it",
+                moved.certificate_signed_id, moved.start, moved.end
+            ),
+            problem: None,
+            explanation_url: moved.explanation_url.clone(),
+        };
+        report.alerts.extend(alerter.raise(&alert).await?);
+    }
     let now = orders.clock.now();
     for item in due_among(&candidates, now, days) {
         let id = item.certificate_signed_id;
@@ -482,11 +562,34 @@ pub async fn renew_due(
                 }
                 recorded?;
                 report.failed.push((id, e.to_string()));
+                let outcomes = alert_failure(store, alerter, &item, &e).await?;
+                report.alerts.extend(outcomes);
             }
         }
         store
             .release_renewal_lease(item.unique_fqdn_set_id, holder)
             .await?;
+    }
+    // Certificates close to their end that this run did not renew.
+    let renewed: std::collections::HashSet<CertificateSignedId> =
+        report.renewed.iter().map(|(old, _)| *old).collect();
+    for cert in &candidates {
+        if renewed.contains(&cert.id) || !is_expiring(cert.not_before, cert.not_after, now) {
+            continue;
+        }
+        let alert = Alert {
+            condition: AlertCondition::ExpiringUnrenewed,
+            certificate_signed_id: Some(cert.id),
+            acme_account_id: None,
+            domains: Some(cert.domain_names.clone()),
+            message: format!(
+                "certificate {} expires at {} and has not been renewed",
+                cert.id, cert.not_after
+            ),
+            problem: None,
+            explanation_url: None,
+        };
+        report.alerts.extend(alerter.raise(&alert).await?);
     }
     // Active domains without any certificate are ordered, one name each,
     // by the global default account, under the same lease and backoff.

@@ -57,4 +57,15 @@ impl LogsApi {
         let paged = self.0.logs().operations_events(paging.page()).await?;
         Ok(Json(OperationsEventsList::of(&paged)))
     }
+
+    /// Alert deliveries (what renewal runs told the operator), newest first.
+    #[oai(path = "/alerts", method = "get", operation_id = "alert_list")]
+    async fn alerts(
+        &self,
+        _auth: AdminToken,
+        paging: Paging,
+    ) -> ApiResult<Json<AlertDeliveriesList>> {
+        let paged = self.0.alerts().list(paging.page()).await?;
+        Ok(Json(AlertDeliveriesList::of(&paged)))
+    }
 }
