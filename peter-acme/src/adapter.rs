@@ -479,6 +479,36 @@ impl AcmeClient for InstantAcmeClient {
         scoped((AcmeEvent::NewAccount, refs), fut).await
     }
 
+    async fn update_account_contact(
+        &self,
+        ctx: &AccountContext,
+        contact: Option<&str>,
+    ) -> Result<(), AcmeError> {
+        let refs = EventRefs {
+            acme_account_id: Some(ctx.account.id),
+            ..Default::default()
+        };
+        let kid = ctx.account.account_url.clone().unwrap_or_default();
+        let contacts: Vec<String> = contact
+            .filter(|c| !c.is_empty())
+            .map(|c| {
+                if c.starts_with("mailto:") {
+                    c.to_string()
+                } else {
+                    format!("mailto:{c}")
+                }
+            })
+            .into_iter()
+            .collect();
+        let payload = serde_json::json!({"contact": contacts});
+        scoped(
+            (AcmeEvent::AccountUpdate, refs),
+            self.jws_post(ctx, &kid, Some(&payload)),
+        )
+        .await?;
+        Ok(())
+    }
+
     async fn deactivate_account(&self, ctx: &AccountContext) -> Result<(), AcmeError> {
         let refs = EventRefs {
             acme_account_id: Some(ctx.account.id),

@@ -553,6 +553,9 @@ async fn every_renewal_run_asks_for_the_window_again_and_renews_one_moved_into_t
     let plan = w.peter.renewals().plan(None).await.unwrap();
     assert_eq!(plan.ari.polled, vec![old]);
     assert!(plan.due.is_empty(), "{:?}", plan.due);
+    let report = w.peter.renewals().run(None).await.unwrap().value;
+    assert_eq!(report.ari.polled, vec![old]);
+    assert!(report.renewed.is_empty());
     let asked = w.store.certificate_signed(old).await.unwrap();
     assert!(asked.ari_checked_at.unwrap() > first_check);
 
@@ -570,6 +573,20 @@ async fn every_renewal_run_asks_for_the_window_again_and_renews_one_moved_into_t
             Some("https://ca.example/incidents/drill"),
         )
         .await;
+    // A dry run shows it due at once, and records nothing...
+    let plan = w.peter.renewals().plan(None).await.unwrap();
+    assert_eq!(plan.due.len(), 1, "{:?}", plan.due);
+    assert_eq!(plan.ari.moved_into_past.len(), 1);
+    assert!(
+        w.store
+            .certificate_signed(old)
+            .await
+            .unwrap()
+            .ari_window_end
+            .unwrap()
+            > now
+    );
+    // ...so the run reports the move too.
     let report = w.peter.renewals().run(None).await.unwrap().value;
     assert_eq!(report.ari.polled, vec![old]);
     assert_eq!(report.ari.moved_into_past.len(), 1, "{:?}", report.ari);
@@ -794,10 +811,81 @@ async fn accounts_are_checked_rolled_over_and_deactivated() {
     let err = accounts.import(None, stranger, None).await.unwrap_err();
     assert_eq!(err.kind(), peter_core::ErrorKind::InvalidInput, "{err}");
 
+    // Local marks: inactive stops ordering and the global default; active
+    // orders again. The CA is not told.
+    let id = w.account.id;
+    let inactive = accounts
+        .mark(id, peter_core::model::rules::AccountMark::Inactive)
+        .await
+        .unwrap();
+    assert!(!inactive.is_active && !inactive.is_global_default);
+    assert!(inactive.deactivated_at.is_none());
+    let err = w
+        .orders()
+        .create(OrderRequest::new(
+            id,
+            vec!["while-inactive.example".into()],
+            AcmeOrderProcessingStrategy::ProcessSingle,
+        ))
+        .await
+        .unwrap_err();
+    assert_eq!(err.kind(), peter_core::ErrorKind::Conflict, "{err}");
+    let again = accounts
+        .mark(id, peter_core::model::rules::AccountMark::Inactive)
+        .await
+        .unwrap_err();
+    assert_eq!(again.kind(), peter_core::ErrorKind::Conflict);
+    let active = accounts
+        .mark(id, peter_core::model::rules::AccountMark::Active)
+        .await
+        .unwrap();
+    assert!(active.is_active);
+    assert!(accounts.check(id).await.unwrap(), "the CA still knows it");
+
+    // Edit: the contact goes to the CA first; the key policy is recorded.
+    let edited = accounts
+        .edit(
+            id,
+            peter_core::app::AccountEdit {
+                contact: Some("mailto:new-ops@example.com".into()),
+                private_key_cycle: Some(PrivateKeyCycle::AccountDaily),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+    assert_eq!(edited.contact.as_deref(), Some("new-ops@example.com"));
+    assert_eq!(edited.private_key_cycle, PrivateKeyCycle::AccountDaily);
+    let updates = w.store.list_acme_events(Page::new(1, 200)).await.unwrap();
+    assert!(
+        updates
+            .items
+            .iter()
+            .any(|e| e.event == AcmeEvent::AccountUpdate && e.http_status == Some(200)),
+        "the CA accepted the new contact"
+    );
+    let err = accounts
+        .edit(
+            id,
+            peter_core::app::AccountEdit {
+                contact: Some("not an address".into()),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap_err();
+    assert_eq!(err.kind(), peter_core::ErrorKind::InvalidInput, "{err}");
+
     // Deactivation is permanent and stops ordering.
     let gone = accounts.deactivate(w.account.id).await.unwrap();
     assert!(!gone.is_active && gone.deactivated_at.is_some() && !gone.is_global_default);
     assert!(accounts.deactivate(w.account.id).await.is_err());
+    // A local mark does not bring it back.
+    let err = accounts
+        .mark(w.account.id, peter_core::model::rules::AccountMark::Active)
+        .await
+        .unwrap_err();
+    assert_eq!(err.kind(), peter_core::ErrorKind::Conflict, "{err}");
     let err = w
         .orders()
         .create(OrderRequest::new(

@@ -1222,6 +1222,19 @@ async fn every_admin_route_is_exercised_against_pebble() {
     )
     .await
     .expect(200);
+    let edited = w
+        .post_form(
+            &format!("acme-account/{account_id}/edit"),
+            "contact=second-ops%40example.com&private_key_cycle=account_weekly",
+        )
+        .await
+        .expect(200)
+        .json();
+    assert_eq!(edited["AcmeAccount"]["contact"], "second-ops@example.com");
+    assert_eq!(edited["AcmeAccount"]["private_key_cycle"], "account_weekly");
+    w.post_form(&format!("acme-account/{account_id}/edit"), "")
+        .await
+        .expect(422);
     let imported_key = openssl(
         &[
             "genpkey",

@@ -342,6 +342,85 @@ impl AccountStore for SqlStore {
         })
     }
 
+    async fn set_acme_account_active(
+        &self,
+        id: AcmeAccountId,
+        active: bool,
+    ) -> StoreResult<AcmeAccount> {
+        let (_write, txn) = self.begin_write().await?;
+        let account = self.account_in(&txn, id).await?;
+        rules::ensure_account_markable(&account, active)?;
+        acme_account::Entity::update_many()
+            .col_expr(acme_account::Column::IsActive, Expr::value(active))
+            .col_expr(
+                acme_account::Column::IsGlobalDefault,
+                Expr::value(active && account.is_global_default),
+            )
+            .filter(acme_account::Column::Id.eq(id.0))
+            .exec(&txn)
+            .await
+            .db()?;
+        if !active && account.is_global_default {
+            self.operations_event_in(
+                &txn,
+                OperationsEventType::AcmeAccountMarkNotDefault,
+                serde_json::json!({"acme_account.id": id.0}),
+                None,
+            )
+            .await?;
+        }
+        self.operations_event_in(
+            &txn,
+            if active {
+                OperationsEventType::AcmeAccountMarkActive
+            } else {
+                OperationsEventType::AcmeAccountMarkInactive
+            },
+            serde_json::json!({"acme_account.id": id.0}),
+            None,
+        )
+        .await?;
+        let account = self.account_in(&txn, id).await?;
+        txn.commit().await.db()?;
+        Ok(account)
+    }
+
+    async fn edit_acme_account(
+        &self,
+        id: AcmeAccountId,
+        contact: Option<Option<String>>,
+        private_key_technology: Option<KeyTechnology>,
+        private_key_cycle: Option<PrivateKeyCycle>,
+    ) -> StoreResult<AcmeAccount> {
+        let (_write, txn) = self.begin_write().await?;
+        let row = acme_account::Entity::find_by_id(id.0)
+            .one(&txn)
+            .await
+            .db()?
+            .ok_or_else(|| StoreError::not_found("AcmeAccount", id))?;
+        let mut am: acme_account::ActiveModel = row.into();
+        if let Some(contact) = contact {
+            am.contact = Set(strip_mailto(contact).filter(|c| !c.is_empty()));
+        }
+        if let Some(t) = private_key_technology {
+            am.private_key_technology = Set(t.as_str().to_string());
+        }
+        if let Some(c) = private_key_cycle {
+            am.private_key_cycle = Set(c.as_str().to_string());
+        }
+        am.update(&txn).await.db()?;
+        self.operations_event_in(
+            &txn,
+            OperationsEventType::AcmeAccountEdit,
+            serde_json::json!({"acme_account.id": id.0}),
+            None,
+        )
+        .await?;
+        let account = self.account_in(&txn, id).await?;
+        txn.commit().await.db()?;
+        Ok(account)
+    }
+
     async fn set_global_default_acme_account(&self, id: AcmeAccountId) -> StoreResult<AcmeAccount> {
         let (_write, txn) = self.begin_write().await?;
         let account = self.account_in(&txn, id).await?;

@@ -3,9 +3,10 @@
 use std::path::PathBuf;
 
 use clap::Subcommand;
-use peter_core::app::{AccountRequest, DIRECTORY_SHORTCUTS, ServerEdit};
+use peter_core::app::{AccountEdit, AccountRequest, DIRECTORY_SHORTCUTS, ServerEdit};
 use peter_core::formats::ParsedPrivateKey;
-use peter_core::model::{AcmeAccountId, NewAcmeServer, PrivateKeyCycle};
+use peter_core::model::rules::AccountMark;
+use peter_core::model::{AcmeAccountId, KeyTechnology, NewAcmeServer, PrivateKeyCycle};
 use peter_core::ports::Page;
 use peter_http::views::{AcmeAccountAnswer, AcmeAccountsList, AcmeServerAnswer, AcmeServersList};
 
@@ -135,6 +136,30 @@ pub enum AccountCommand {
         /// Account id.
         id: i64,
     },
+    /// Mark an account: global_default, or locally active / inactive (an
+    /// inactive account places no orders; the CA is not told).
+    Mark {
+        /// Account id.
+        id: i64,
+        /// The mark.
+        #[arg(value_parser = closed::<AccountMark>())]
+        mark: AccountMark,
+    },
+    /// Change an account's contact (told to its CA; "" removes it) or the
+    /// key policy of the certificates it orders.
+    Edit {
+        /// Account id.
+        id: i64,
+        /// New contact e-mail.
+        #[arg(long)]
+        contact: Option<String>,
+        /// Key technology for certificates it orders.
+        #[arg(long, value_parser = closed::<KeyTechnology>())]
+        key_technology: Option<KeyTechnology>,
+        /// Key cycle for certificates it orders.
+        #[arg(long, value_parser = closed::<PrivateKeyCycle>())]
+        key_cycle: Option<PrivateKeyCycle>,
+    },
     /// List accounts.
     List,
     /// Show one account.
@@ -259,6 +284,30 @@ pub async fn run_server(cli: &Cli, command: &AcmeServerCommand) -> Result<(), Cl
         }
     }
     Ok(())
+}
+
+/// One account for people: id, server, state, contact, key policy.
+fn account_text(a: &peter_core::model::AcmeAccount) -> String {
+    format!(
+        "account {} on server {}: {}{}, contact {}, keys {} ({})",
+        a.id,
+        a.acme_server_id,
+        if a.deactivated_at.is_some() {
+            "deactivated at the CA"
+        } else if a.is_active {
+            "active"
+        } else {
+            "inactive (marked locally)"
+        },
+        if a.is_global_default {
+            ", global default"
+        } else {
+            ""
+        },
+        a.contact.as_deref().unwrap_or("none"),
+        a.private_key_technology,
+        a.private_key_cycle
+    )
 }
 
 /// One server for people: id, name, URL, default mark, and what its
@@ -405,6 +454,32 @@ pub async fn run_account(cli: &Cli, command: &AccountCommand) -> Result<(), CliE
             emit_view(ctx.json, &AcmeAccountAnswer::of(&a), || {
                 format!("account {} deactivated", a.id)
             });
+        }
+        AccountCommand::Mark { id, mark } => {
+            let ctx = Context::open(cli).await?;
+            let a = ctx.peter.accounts().mark(AcmeAccountId(*id), *mark).await?;
+            emit_view(ctx.json, &AcmeAccountAnswer::of(&a), || account_text(&a));
+        }
+        AccountCommand::Edit {
+            id,
+            contact,
+            key_technology,
+            key_cycle,
+        } => {
+            let ctx = Context::open(cli).await?;
+            let a = ctx
+                .peter
+                .accounts()
+                .edit(
+                    AcmeAccountId(*id),
+                    AccountEdit {
+                        contact: contact.clone(),
+                        private_key_technology: *key_technology,
+                        private_key_cycle: *key_cycle,
+                    },
+                )
+                .await?;
+            emit_view(ctx.json, &AcmeAccountAnswer::of(&a), || account_text(&a));
         }
         AccountCommand::KeyChange { id } => {
             let ctx = Context::open(cli).await?;

@@ -9,7 +9,7 @@ use crate::ports::*;
 use crate::services;
 use crate::services::downloads::Download;
 
-pub use crate::services::accounts::{AccountRequest, DIRECTORY_SHORTCUTS, ServerEdit};
+pub use crate::services::accounts::{AccountEdit, AccountRequest, DIRECTORY_SHORTCUTS, ServerEdit};
 
 /// ACME server operations.
 pub struct AcmeServers<'a> {
@@ -168,13 +168,18 @@ impl Accounts<'_> {
 
     /// Applies a local mark.
     pub async fn mark(&self, id: AcmeAccountId, mark: AccountMark) -> Result<AcmeAccount, Error> {
+        let store = self.peter.store();
         match mark {
-            AccountMark::GlobalDefault => Ok(self
-                .peter
-                .store()
-                .set_global_default_acme_account(id)
-                .await?),
+            AccountMark::GlobalDefault => Ok(store.set_global_default_acme_account(id).await?),
+            AccountMark::Active => Ok(store.set_acme_account_active(id, true).await?),
+            AccountMark::Inactive => Ok(store.set_acme_account_active(id, false).await?),
         }
+    }
+
+    /// Changes an account's contact (told to its CA first; an empty
+    /// contact removes it) and the key policy its orders use by default.
+    pub async fn edit(&self, id: AcmeAccountId, edit: AccountEdit) -> Result<AcmeAccount, Error> {
+        services::accounts::edit_account(self.peter.store(), self.peter.acme()?, id, edit).await
     }
 
     /// Whether the server knows the account's key (its URL is recorded when it does).

@@ -42,7 +42,9 @@ pub use crate::services::domains::split_names;
 pub use crate::services::downloads::Download;
 pub use crate::services::import::DEFAULT_MAX_CHAIN_CERTIFICATES;
 pub use crate::services::publish::{CertificateConfig, DomainConfig, DomainRef, PemRef};
-pub use accounts::{AccountRequest, Accounts, AcmeServers, DIRECTORY_SHORTCUTS, ServerEdit};
+pub use accounts::{
+    AccountEdit, AccountRequest, Accounts, AcmeServers, DIRECTORY_SHORTCUTS, ServerEdit,
+};
 pub use certificates::{
     CertificateAuthorities, CertificateSummary, CertificateUpload, Certificates, PreferenceMove,
 };

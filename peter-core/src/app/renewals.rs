@@ -32,9 +32,10 @@ impl Renewals<'_> {
     /// What is due now: inside the CA's renewal window (ARI), else with a
     /// third of the lifetime left, or within `days` when given; and the
     /// active domains with no certificate (a revoked certificate's included).
-    /// Each certificate's window is asked of its CA again first (and the
-    /// answer stored), so a window the CA moved shows at once; without an
-    /// ACME client, the stored windows decide.
+    /// Each certificate's window is asked of its CA again first, so a
+    /// window the CA moved shows at once; nothing is stored (the run that
+    /// follows records it and alerts). Without an ACME client, the stored
+    /// windows decide.
     pub async fn plan(&self, days: Option<i64>) -> Result<RenewalPlan, Error> {
         if let Some(days) = days {
             crate::model::rules::days_after(self.peter.now(), days)?;
@@ -46,7 +47,7 @@ impl Renewals<'_> {
                 services::renewals::refresh_renewal_windows(
                     &orders,
                     &mut candidates,
-                    AriPolling::Always,
+                    AriPolling::AlwaysWithoutRecording,
                 )
                 .await?
             }

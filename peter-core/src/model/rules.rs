@@ -252,6 +252,19 @@ pub fn ensure_can_be_global_default(
     Ok(())
 }
 
+/// Checks a local active/inactive mark against the account: an account
+/// deactivated at its CA is never active again.
+pub fn ensure_account_markable(account: &AcmeAccount, active: bool) -> Result<(), TransitionError> {
+    if account.deactivated_at.is_some() {
+        return Err(TransitionError::AccountDeactivated);
+    }
+    match (account.is_active, active) {
+        (true, true) => Err(TransitionError::AlreadyActive),
+        (false, false) => Err(TransitionError::AlreadyInactive),
+        _ => Ok(()),
+    }
+}
+
 /// The startup rule: a global default account on a server other than the
 /// default server stops being the global default. Returns the accounts to unset.
 pub fn global_defaults_to_unset(
@@ -304,6 +317,11 @@ crate::model::closed_set!(
     AccountMark, "account mark" {
         /// Make it the global default account.
         GlobalDefault => "global_default",
+        /// Let it order again (a local mark; an account deactivated at
+        /// its CA stays deactivated).
+        Active => "active",
+        /// Stop it ordering (a local mark; the CA is not told).
+        Inactive => "inactive",
     }
 );
 

@@ -434,6 +434,8 @@ coded_enum!(
         RevokeCertificate = 22 => "v2|revokeCert",
         /// Renewal information (ARI) fetch.
         RenewalInfo = 23 => "v2|renewalInfo",
+        /// Account update (contact).
+        AccountUpdate = 24 => "v2|Account-update",
     }
 );
 
@@ -448,6 +450,12 @@ coded_enum!(
         AcmeAccountMarkDefault = 122 => "AcmeAccount__mark__default",
         /// An account stopped being the global default.
         AcmeAccountMarkNotDefault = 123 => "AcmeAccount__mark__notdefault",
+        /// An account was marked active locally.
+        AcmeAccountMarkActive = 124 => "AcmeAccount__mark__active",
+        /// An account was marked inactive locally.
+        AcmeAccountMarkInactive = 125 => "AcmeAccount__mark__inactive",
+        /// An account's contact or default key policy changed.
+        AcmeAccountEdit = 130 => "AcmeAccount__edit",
         /// A CA certificate was recorded.
         CertificateCaInsert = 210 => "CertificateCA__insert",
         /// A CA chain was recorded.

@@ -374,6 +374,12 @@ pub trait AcmeClient: Send + Sync {
         binding: Option<&ExternalAccountBinding>,
         refs: EventRefs,
     ) -> Result<String, AcmeError>;
+    /// Replaces the account's contact at its CA (`None`: no contact).
+    async fn update_account_contact(
+        &self,
+        ctx: &AccountContext,
+        contact: Option<&str>,
+    ) -> Result<(), AcmeError>;
     /// Deactivates the account upstream (permanent).
     async fn deactivate_account(&self, ctx: &AccountContext) -> Result<(), AcmeError>;
     /// Rolls the account over to a new key (RFC 8555 keyChange); returns the new key.

@@ -220,6 +220,65 @@ pub async fn check_acme_server(
         .await?)
 }
 
+/// What can change on an account.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct AccountEdit {
+    /// A new contact e-mail (`Some("")` removes it); told to the CA.
+    pub contact: Option<String>,
+    /// Technology of the certificate keys it generates.
+    pub private_key_technology: Option<KeyTechnology>,
+    /// Cycle of the certificate keys it uses.
+    pub private_key_cycle: Option<PrivateKeyCycle>,
+}
+
+/// Changes an account: a new contact is sent to the CA first (so the CA
+/// and the store agree), then recorded with the key policy.
+pub async fn edit_account(
+    store: &dyn Store,
+    acme: &dyn AcmeClient,
+    id: AcmeAccountId,
+    edit: AccountEdit,
+) -> Result<AcmeAccount, Error> {
+    if edit == AccountEdit::default() {
+        return Err(Error::InvalidField {
+            field: "contact",
+            message: "nothing to change: give a contact or a key policy".into(),
+        });
+    }
+    let account = store.acme_account(id).await?;
+    let contact = edit.contact.map(|c| c.trim().to_string());
+    if let Some(c) = contact.as_deref().filter(|c| !c.is_empty())
+        && (c.len() > 254
+            || !c.trim_start_matches("mailto:").contains('@')
+            || c.contains(char::is_whitespace))
+    {
+        return Err(Error::InvalidField {
+            field: "contact",
+            message: "give an e-mail address".into(),
+        });
+    }
+    if let Some(c) = &contact {
+        if account.deactivated_at.is_some() {
+            return Err(crate::model::rules::TransitionError::AccountDeactivated.into());
+        }
+        let server = store.acme_server(account.acme_server_id).await?;
+        let ctx = AccountContext {
+            server,
+            account: account.clone(),
+        };
+        acme.update_account_contact(&ctx, Some(c.as_str()).filter(|c| !c.is_empty()))
+            .await?;
+    }
+    Ok(store
+        .edit_acme_account(
+            id,
+            contact.map(|c| Some(c).filter(|c| !c.is_empty())),
+            edit.private_key_technology,
+            edit.private_key_cycle,
+        )
+        .await?)
+}
+
 /// The server a reference names: an id (all digits) or a name.
 pub async fn find_acme_server(store: &dyn Store, reference: &str) -> Result<AcmeServer, Error> {
     let reference = reference.trim();

@@ -237,6 +237,9 @@ pub enum AriPolling {
     /// Ask only where the CA's Retry-After has passed (a long-running
     /// process renewing on a timer).
     AfterRetryAfter,
+    /// Ask for every certificate considered, but record nothing (a dry
+    /// run: the run that follows still sees, and alerts, a moved window).
+    AlwaysWithoutRecording,
 }
 
 /// A renewal window the CA moved so that a renewal that was not yet due is
@@ -324,9 +327,11 @@ pub async fn refresh_renewal_windows(
                 continue;
             }
         };
-        store
-            .set_certificate_renewal_window(cert.id, &window)
-            .await?;
+        if polling != AriPolling::AlwaysWithoutRecording {
+            store
+                .set_certificate_renewal_window(cert.id, &window)
+                .await?;
+        }
         if let Some(previous_start) = cert.ari_window_start
             && previous_start > now
             && window.start <= now

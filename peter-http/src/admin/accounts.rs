@@ -1,6 +1,6 @@
 //! ACME servers and accounts.
 
-use peter_core::app::{AccountRequest, Peter, ServerEdit};
+use peter_core::app::{AccountEdit, AccountRequest, Peter, ServerEdit};
 use peter_core::model::rules::AccountMark;
 use peter_core::model::*;
 use peter_core::ports::ExternalAccountBinding;
@@ -43,6 +43,20 @@ pub struct AcmeServerEditFields {
     /// Drop the CA bundle and trust the public roots again.
     #[serde(default, deserialize_with = "empty_as_none")]
     pub trust_public_roots: Option<bool>,
+}
+
+/// Changes to an account.
+#[derive(Debug, Object, Deserialize)]
+pub struct AcmeAccountEditFields {
+    /// New contact e-mail (an empty string removes it).
+    #[serde(default)]
+    pub contact: Option<String>,
+    /// Key technology for certificates it orders.
+    #[serde(default, deserialize_with = "empty_as_none")]
+    pub private_key_technology: Option<Wire<KeyTechnology>>,
+    /// Key cycle for certificates it orders.
+    #[serde(default, deserialize_with = "empty_as_none")]
+    pub private_key_cycle: Option<Wire<PrivateKeyCycle>>,
 }
 
 /// A new account, registered with its server.
@@ -432,7 +446,7 @@ impl AccountsApi {
         Ok(Json(AcmeAccountAnswer::of(&account)))
     }
 
-    /// Marks an account: `global_default`.
+    /// Marks an account: `global_default`, or locally `active` / `inactive`.
     #[oai(
         path = "/acme-account/:id/mark",
         method = "post",
@@ -448,6 +462,35 @@ impl AccountsApi {
             .0
             .accounts()
             .mark(AcmeAccountId(id.0), body.into_inner().action.0)
+            .await?;
+        Ok(Json(AcmeAccountAnswer::of(&account)))
+    }
+
+    /// Changes the account's contact (sent to its CA first; empty removes
+    /// it) and the key policy its orders use by default.
+    #[oai(
+        path = "/acme-account/:id/edit",
+        method = "post",
+        operation_id = "acme_account_edit"
+    )]
+    async fn account_edit(
+        &self,
+        _auth: AdminToken,
+        id: Path<i64>,
+        body: JsonOrForm<AcmeAccountEditFields>,
+    ) -> ApiResult<Json<AcmeAccountAnswer>> {
+        let f = body.into_inner();
+        let account = self
+            .0
+            .accounts()
+            .edit(
+                AcmeAccountId(id.0),
+                AccountEdit {
+                    contact: f.contact,
+                    private_key_technology: f.private_key_technology.map(|t| t.0),
+                    private_key_cycle: f.private_key_cycle.map(|c| c.0),
+                },
+            )
             .await?;
         Ok(Json(AcmeAccountAnswer::of(&account)))
     }

@@ -49,6 +49,23 @@ pub trait AccountStore: Send + Sync {
         id: AcmeServerId,
         enabled: bool,
     ) -> StoreResult<AcmeServer>;
+    /// Marks an account active or inactive locally (rules:
+    /// [`rules::ensure_account_markable`](crate::model::rules::ensure_account_markable));
+    /// an inactive account stops being the global default.
+    async fn set_acme_account_active(
+        &self,
+        id: AcmeAccountId,
+        active: bool,
+    ) -> StoreResult<AcmeAccount>;
+    /// Changes an account's contact (`Some(None)` removes it) and the
+    /// technology and cycle of the certificate keys it uses by default.
+    async fn edit_acme_account(
+        &self,
+        id: AcmeAccountId,
+        contact: Option<Option<String>>,
+        private_key_technology: Option<KeyTechnology>,
+        private_key_cycle: Option<PrivateKeyCycle>,
+    ) -> StoreResult<AcmeAccount>;
     /// Records an account with its key. A key already used by an account is a conflict.
     async fn create_acme_account(&self, new: NewAcmeAccount) -> StoreResult<AcmeAccount>;
     /// One account, with its active key.
