@@ -496,12 +496,19 @@ pub async fn run_account(cli: &Cli, command: &AccountCommand) -> Result<(), CliE
                     .iter()
                     .map(|a| {
                         format!(
-                            "{:>4}  server {}  {}{}\n",
+                            "{:>4}  server {}  {}{}{}\n",
                             a.id,
                             a.acme_server_id,
                             a.contact.clone().unwrap_or_default(),
                             if a.is_global_default {
                                 "  (global default)"
+                            } else {
+                                ""
+                            },
+                            if a.deactivated_at.is_some() {
+                                "  (deactivated at the CA)"
+                            } else if !a.is_active {
+                                "  (inactive)"
                             } else {
                                 ""
                             }
@@ -515,9 +522,8 @@ pub async fn run_account(cli: &Cli, command: &AccountCommand) -> Result<(), CliE
             let a = ctx.peter.accounts().get(AcmeAccountId(*id)).await?;
             emit_view(ctx.json, &AcmeAccountAnswer::of(&a), || {
                 format!(
-                    "account {} on server {}: {}",
-                    a.id,
-                    a.acme_server_id,
+                    "{}\n  {}",
+                    account_text(&a),
                     a.account_url.clone().unwrap_or_default()
                 )
             });
