@@ -104,6 +104,21 @@ fn acme_err(e: instant_acme::Error) -> AcmeError {
     }
 }
 
+/// An account's contact as ACME sends it: a `mailto:` URL, or none.
+fn mailto_contacts(contact: Option<&str>) -> Vec<String> {
+    contact
+        .filter(|c| !c.is_empty())
+        .map(|c| {
+            if c.starts_with("mailto:") {
+                c.to_string()
+            } else {
+                format!("mailto:{c}")
+            }
+        })
+        .into_iter()
+        .collect()
+}
+
 fn directory_info(directory: &Directory) -> DirectoryInfo {
     let meta = directory.meta.clone().unwrap_or_default();
     let mut profiles: Vec<String> = meta.profiles.keys().cloned().collect();
@@ -359,17 +374,7 @@ impl InstantAcmeClient {
         refs: EventRefs,
     ) -> Result<String, AcmeError> {
         let url = &state.directory.new_account;
-        let contacts: Vec<String> = contact
-            .filter(|c| !c.is_empty())
-            .map(|c| {
-                if c.starts_with("mailto:") {
-                    c.to_string()
-                } else {
-                    format!("mailto:{c}")
-                }
-            })
-            .into_iter()
-            .collect();
+        let contacts = mailto_contacts(contact);
         let payload = serde_json::json!({
             "termsOfServiceAgreed": true,
             "contact": contacts,
@@ -463,16 +468,10 @@ impl AcmeClient for InstantAcmeClient {
                     .await
             }
             .map_err(acme_err)?;
-            if let Some(contact) = contact.filter(|c| !c.is_empty()) {
-                let mailto = if contact.starts_with("mailto:") {
-                    contact.to_string()
-                } else {
-                    format!("mailto:{contact}")
-                };
-                account
-                    .update_contacts(&[mailto.as_str()])
-                    .await
-                    .map_err(acme_err)?;
+            let contacts = mailto_contacts(contact);
+            if !contacts.is_empty() {
+                let contacts: Vec<&str> = contacts.iter().map(String::as_str).collect();
+                account.update_contacts(&contacts).await.map_err(acme_err)?;
             }
             Ok(account.id().to_string())
         };
@@ -489,17 +488,7 @@ impl AcmeClient for InstantAcmeClient {
             ..Default::default()
         };
         let kid = ctx.account.account_url.clone().unwrap_or_default();
-        let contacts: Vec<String> = contact
-            .filter(|c| !c.is_empty())
-            .map(|c| {
-                if c.starts_with("mailto:") {
-                    c.to_string()
-                } else {
-                    format!("mailto:{c}")
-                }
-            })
-            .into_iter()
-            .collect();
+        let contacts = mailto_contacts(contact);
         let payload = serde_json::json!({"contact": contacts});
         scoped(
             (AcmeEvent::AccountUpdate, refs),

@@ -34,6 +34,23 @@ fn facade(store: Arc<SqlStore>, clock: Arc<dyn Clock>) -> Peter {
         .unwrap()
 }
 
+/// An empty SQLite store in `dir` (made anew) and a facade over it.
+async fn fresh_store(dir: &std::path::Path) -> (Arc<SqlStore>, Peter) {
+    let _ = std::fs::remove_dir_all(dir);
+    std::fs::create_dir_all(dir).unwrap();
+    let clock: Arc<dyn Clock> = Arc::new(SystemClock);
+    let store = Arc::new(
+        SqlStore::connect(
+            &peter_store::sqlite_url_for_path(&dir.join("s.sqlite")),
+            clock.clone(),
+        )
+        .await
+        .unwrap(),
+    );
+    let peter = facade(store.clone(), clock);
+    (store, peter)
+}
+
 impl World {
     async fn new(options: PebbleOptions) -> World {
         let pebble = Pebble::start(options).await;
@@ -42,18 +59,7 @@ impl World {
             std::process::id(),
             pebble.http_port
         ));
-        let _ = std::fs::remove_dir_all(&dir);
-        std::fs::create_dir_all(&dir).unwrap();
-        let clock: Arc<dyn Clock> = Arc::new(SystemClock);
-        let store = Arc::new(
-            SqlStore::connect(
-                &peter_store::sqlite_url_for_path(&dir.join("s.sqlite")),
-                clock.clone(),
-            )
-            .await
-            .unwrap(),
-        );
-        let peter = facade(store.clone(), clock);
+        let (store, peter) = fresh_store(&dir).await;
         let server = PublicServer::start(
             SocketAddr::from(([127, 0, 0, 1], pebble.http_port)),
             PublicState::new(peter.clone(), "test"),
@@ -979,18 +985,7 @@ async fn a_ca_requiring_external_account_binding_takes_only_a_bound_account() {
     })
     .await;
     let dir = std::env::temp_dir().join(format!("peter-eab-{}", pebble.http_port));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    let clock: Arc<dyn Clock> = Arc::new(SystemClock);
-    let store = Arc::new(
-        SqlStore::connect(
-            &peter_store::sqlite_url_for_path(&dir.join("s.sqlite")),
-            clock.clone(),
-        )
-        .await
-        .unwrap(),
-    );
-    let peter = facade(store.clone(), clock);
+    let (store, peter) = fresh_store(&dir).await;
     let _server = PublicServer::start(
         SocketAddr::from(([127, 0, 0, 1], pebble.http_port)),
         PublicState::new(peter.clone(), "test"),
@@ -1110,18 +1105,7 @@ async fn acme_servers_are_read_on_add_and_can_be_named_edited_and_removed() {
         Pebble::start(PebbleOptions::default())
     );
     let dir = std::env::temp_dir().join(format!("peter-servers-{}", first.http_port));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    let clock: Arc<dyn Clock> = Arc::new(SystemClock);
-    let store = Arc::new(
-        SqlStore::connect(
-            &peter_store::sqlite_url_for_path(&dir.join("s.sqlite")),
-            clock.clone(),
-        )
-        .await
-        .unwrap(),
-    );
-    let peter = facade(store.clone(), clock);
+    let (_store, peter) = fresh_store(&dir).await;
     let servers = peter.acme_servers();
     let new = |name: &str, url: &str, bundle: Option<&str>| NewAcmeServer {
         name: name.into(),
