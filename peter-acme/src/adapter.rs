@@ -1,6 +1,8 @@
 //! [`InstantAcmeClient`]: the `AcmeClient` port on instant-acme plus the
 //! crate's own JWS layer. One HTTP client (and one nonce pool) per ACME
-//! server, one instant-acme `Account` per peter account, both cached.
+//! server, one instant-acme `Account` per EC P-256 peter account, both
+//! cached. An RSA account has no instant-acme `Account`: all of its requests
+//! go through the JWS layer.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -53,7 +55,9 @@ struct ServerState {
 }
 
 struct AccountState {
-    account: Account,
+    /// instant-acme's account, for EC P-256 keys; `None` for RSA keys,
+    /// whose every request goes through the JWS layer.
+    account: Option<Account>,
     signer: Signer,
     kid: String,
     /// The server connection it was built on (an edited server gets a new one).
@@ -179,6 +183,49 @@ struct RawChallenge {
     status: String,
     #[serde(default)]
     error: Option<Problem>,
+}
+
+/// An order as the server describes it (RFC 8555 §7.1.3).
+#[derive(Deserialize)]
+struct RawOrder {
+    status: String,
+    #[serde(default)]
+    expires: Option<String>,
+    #[serde(default)]
+    authorizations: Vec<String>,
+    finalize: String,
+    #[serde(default)]
+    certificate: Option<String>,
+    #[serde(default)]
+    error: Option<Problem>,
+}
+
+/// Reads an order body fetched through the JWS layer.
+fn order_of(url: &str, response: &crate::http::RawResponse) -> Result<ServerOrder, AcmeError> {
+    let raw: RawOrder = serde_json::from_slice(&response.body)
+        .map_err(|e| AcmeError::protocol_from(format!("order {url}: {e}"), e))?;
+    Ok(ServerOrder {
+        url: url.to_string(),
+        status: raw
+            .status
+            .parse()
+            .map_err(|_| AcmeError::protocol(format!("order status `{}`", raw.status)))?,
+        authorizations: raw.authorizations,
+        finalize_url: raw.finalize,
+        certificate_url: raw.certificate,
+        expires: raw.expires.as_deref().and_then(parse_time),
+        error: raw.error,
+        retry_after_seconds: crate::http::retry_after_seconds(&response.headers),
+    })
+}
+
+fn location_of(response: &crate::http::RawResponse, what: &str) -> Result<String, AcmeError> {
+    response
+        .headers
+        .get("location")
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_string)
+        .ok_or_else(|| AcmeError::protocol(format!("{what} gave no Location")))
 }
 
 #[derive(Deserialize)]
@@ -334,6 +381,16 @@ impl InstantAcmeClient {
         let key = ParsedPrivateKey::from_pem(&ctx.account.key.key_pem)
             .map_err(|e| AcmeError::Key(e.to_string()))?;
         let signer = Signer::from_pkcs8(key.pkcs8_der())?;
+        if signer.is_rsa() {
+            let state = Arc::new(AccountState {
+                account: None,
+                signer,
+                kid,
+                server: server.clone(),
+            });
+            accounts.insert(cache_key, state.clone());
+            return Ok((server, state));
+        }
         let d = &server.directory;
         let credentials: AccountCredentials = serde_json::from_value(serde_json::json!({
             "id": kid,
@@ -354,7 +411,7 @@ impl InstantAcmeClient {
             .await
             .map_err(acme_err)?;
         let state = Arc::new(AccountState {
-            account,
+            account: Some(account),
             signer,
             kid,
             server: server.clone(),
@@ -363,23 +420,34 @@ impl InstantAcmeClient {
         Ok((server, state))
     }
 
-    /// newAccount with an external account binding, through peter's JWS
-    /// layer (instant-acme binds only accounts whose key it generates).
-    async fn register_bound_account(
+    /// newAccount through peter's JWS layer: for an external account
+    /// binding (instant-acme binds only accounts whose key it generates) and
+    /// for RSA keys (instant-acme signs with P-256 only).
+    async fn register_own(
         &self,
         state: &ServerState,
         signer: &Signer,
         contact: Option<&str>,
-        binding: &ExternalAccountBinding,
+        only_return_existing: bool,
+        binding: Option<&ExternalAccountBinding>,
         refs: EventRefs,
     ) -> Result<String, AcmeError> {
         let url = &state.directory.new_account;
-        let contacts = mailto_contacts(contact);
-        let payload = serde_json::json!({
-            "termsOfServiceAgreed": true,
-            "contact": contacts,
-            "externalAccountBinding": signer.external_account_binding(binding, url),
-        });
+        let payload = if only_return_existing {
+            serde_json::json!({"onlyReturnExisting": true})
+        } else {
+            let mut payload = serde_json::json!({
+                "termsOfServiceAgreed": true,
+                "contact": mailto_contacts(contact),
+            });
+            if let (Some(binding), Some(fields)) = (binding, payload.as_object_mut()) {
+                fields.insert(
+                    "externalAccountBinding".into(),
+                    signer.external_account_binding(binding, url),
+                );
+            }
+            payload
+        };
         let response = scoped(
             (AcmeEvent::NewAccount, refs),
             post(
@@ -393,12 +461,7 @@ impl InstantAcmeClient {
             ),
         )
         .await?;
-        response
-            .headers
-            .get("location")
-            .and_then(|v| v.to_str().ok())
-            .map(str::to_string)
-            .ok_or_else(|| AcmeError::protocol("newAccount gave no Location"))
+        location_of(&response, "newAccount")
     }
 
     async fn jws_post(
@@ -447,9 +510,16 @@ impl AcmeClient for InstantAcmeClient {
     ) -> Result<String, AcmeError> {
         let state = self.server(server).await?;
         let signer = Signer::from_pkcs8(key.pkcs8_der())?;
-        if let Some(binding) = binding {
+        if binding.is_some() || signer.is_rsa() {
             return self
-                .register_bound_account(&state, &signer, contact, binding, refs)
+                .register_own(
+                    &state,
+                    &signer,
+                    contact,
+                    only_return_existing,
+                    binding,
+                    refs,
+                )
                 .await;
         }
         let ia_key =
@@ -521,24 +591,33 @@ impl AcmeClient for InstantAcmeClient {
     async fn change_account_key(
         &self,
         ctx: &AccountContext,
-    ) -> Result<ParsedPrivateKey, AcmeError> {
-        let (_, state) = self.account(ctx).await?;
+        new_key: &ParsedPrivateKey,
+    ) -> Result<(), AcmeError> {
+        let (server, account) = self.account(ctx).await?;
+        let url = server
+            .directory
+            .key_change
+            .clone()
+            .ok_or_else(|| AcmeError::Unsupported("account key rollover (keyChange)".into()))?;
         let refs = EventRefs {
             acme_account_id: Some(ctx.account.id),
             ..Default::default()
         };
-        let mut account = state.account.clone();
-        let credentials = scoped((AcmeEvent::KeyChange, refs), async {
-            account.update_key().await.map_err(acme_err)
-        })
+        // One keyChange for every pair of technologies (RFC 8555 §7.3.5):
+        // the inner JWS is signed by the new key, the outer by the old one.
+        let new_signer = Signer::from_pkcs8(new_key.pkcs8_der())?;
+        let inner = new_signer.key_change_inner(&url, &account.kid, &account.signer)?;
+        scoped(
+            (AcmeEvent::KeyChange, refs),
+            self.jws_post(ctx, &url, Some(&inner)),
+        )
         .await?;
         // The cached account signs with the old key: drop it.
         self.accounts
             .lock()
             .await
             .retain(|(id, _), _| *id != ctx.account.id.0);
-        ParsedPrivateKey::from_bytes(credentials.private_key().secret_pkcs8_der())
-            .map_err(|e| AcmeError::Key(e.to_string()))
+        Ok(())
     }
 
     async fn new_order(
@@ -549,7 +628,29 @@ impl AcmeClient for InstantAcmeClient {
         profile: Option<&str>,
         refs: EventRefs,
     ) -> Result<ServerOrder, AcmeError> {
-        let (_, account) = self.account(ctx).await?;
+        let (server, account) = self.account(ctx).await?;
+        let Some(instant) = account.account.as_ref() else {
+            let mut payload = serde_json::json!({
+                "identifiers": names
+                    .names()
+                    .map(|n| serde_json::json!({"type": "dns", "value": n}))
+                    .collect::<Vec<_>>(),
+            });
+            if let Some(fields) = payload.as_object_mut() {
+                if let Some(p) = profile {
+                    fields.insert("profile".into(), p.into());
+                }
+                if let Some(r) = replaces {
+                    fields.insert("replaces".into(), r.into());
+                }
+            }
+            let url = server.directory.new_order.clone();
+            return scoped((AcmeEvent::NewOrder, refs), async {
+                let response = self.jws_post(ctx, &url, Some(&payload)).await?;
+                order_of(&location_of(&response, "newOrder")?, &response)
+            })
+            .await;
+        };
         let identifiers: Vec<Identifier> = names
             .names()
             .map(|n| Identifier::Dns(n.to_string()))
@@ -568,7 +669,7 @@ impl AcmeClient for InstantAcmeClient {
                     serial: serial.to_string().into(),
                 });
             }
-            let mut order = account.account.new_order(&new).await.map_err(acme_err)?;
+            let mut order = instant.new_order(&new).await.map_err(acme_err)?;
             Ok(server_order(&mut order))
         };
         scoped((AcmeEvent::NewOrder, refs), fut).await
@@ -582,11 +683,10 @@ impl AcmeClient for InstantAcmeClient {
     ) -> Result<ServerOrder, AcmeError> {
         let (_, account) = self.account(ctx).await?;
         let fut = async {
-            let mut order = account
-                .account
-                .order(url.to_string())
-                .await
-                .map_err(acme_err)?;
+            let Some(instant) = account.account.as_ref() else {
+                return order_of(url, &self.jws_post(ctx, url, None).await?);
+            };
+            let mut order = instant.order(url.to_string()).await.map_err(acme_err)?;
             Ok(server_order(&mut order))
         };
         scoped((AcmeEvent::OrderLocation, refs), fut).await
@@ -689,11 +789,19 @@ impl AcmeClient for InstantAcmeClient {
     ) -> Result<ServerOrder, AcmeError> {
         let (_, account) = self.account(ctx).await?;
         let fut = async {
-            let mut o = account
-                .account
-                .order(order.url.clone())
-                .await
-                .map_err(acme_err)?;
+            let Some(instant) = account.account.as_ref() else {
+                let payload = serde_json::json!({
+                    "csr": base64::Engine::encode(
+                        &base64::engine::general_purpose::URL_SAFE_NO_PAD,
+                        csr_der
+                    ),
+                });
+                let response = self
+                    .jws_post(ctx, &order.finalize_url, Some(&payload))
+                    .await?;
+                return order_of(&order.url, &response);
+            };
+            let mut o = instant.order(order.url.clone()).await.map_err(acme_err)?;
             o.finalize_csr(csr_der).await.map_err(acme_err)?;
             Ok(server_order(&mut o))
         };
@@ -725,7 +833,27 @@ impl AcmeClient for InstantAcmeClient {
         reason: RevocationReason,
         refs: EventRefs,
     ) -> Result<(), AcmeError> {
-        let (_, account) = self.account(ctx).await?;
+        let (server, account) = self.account(ctx).await?;
+        let Some(instant) = account.account.as_ref() else {
+            let url = server
+                .directory
+                .revoke_cert
+                .clone()
+                .ok_or_else(|| AcmeError::Unsupported("revocation (revokeCert)".into()))?;
+            let payload = serde_json::json!({
+                "certificate": base64::Engine::encode(
+                    &base64::engine::general_purpose::URL_SAFE_NO_PAD,
+                    certificate_der
+                ),
+                "reason": reason.code(),
+            });
+            return scoped(
+                (AcmeEvent::RevokeCertificate, refs),
+                self.jws_post(ctx, &url, Some(&payload)),
+            )
+            .await
+            .map(|_| ());
+        };
         let reason = match reason {
             RevocationReason::Unspecified => instant_acme::RevocationReason::Unspecified,
             RevocationReason::KeyCompromise => instant_acme::RevocationReason::KeyCompromise,
@@ -736,8 +864,7 @@ impl AcmeClient for InstantAcmeClient {
         };
         let der = CertificateDer::from(certificate_der.to_vec());
         let fut = async {
-            account
-                .account
+            instant
                 .revoke(&instant_acme::RevocationRequest {
                     certificate: &der,
                     reason: Some(reason),

@@ -1,12 +1,17 @@
-//! peter's own small JWS layer (RFC 7515 flattened JSON, ES256), for the
-//! requests instant-acme cannot make: POST and POST-as-GET to an arbitrary
-//! authorization, challenge or certificate URL. It signs with the account's
-//! P-256 key and keeps a small pool of nonces per server.
+//! peter's own small JWS layer (RFC 7515 flattened JSON; ES256 for EC P-256
+//! account keys, RS256 for RSA ones). It makes the requests instant-acme
+//! cannot: POST and POST-as-GET to an arbitrary authorization, challenge or
+//! certificate URL, external account binding, keyChange, and every request
+//! of an RSA account (instant-acme signs with P-256 only). It keeps a small
+//! pool of nonces per server.
 
 use std::sync::Mutex;
 
 use aws_lc_rs::rand::SystemRandom;
-use aws_lc_rs::signature::{ECDSA_P256_SHA256_FIXED_SIGNING, EcdsaKeyPair, KeyPair};
+use aws_lc_rs::rsa::KeyPair as RsaKeyPair;
+use aws_lc_rs::signature::{
+    ECDSA_P256_SHA256_FIXED_SIGNING, EcdsaKeyPair, KeyPair, RSA_PKCS1_SHA256,
+};
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use instant_acme::BodyWrapper;
@@ -14,54 +19,99 @@ use peter_core::ports::{AcmeError, Problem};
 
 use crate::http::{LoggingClient, RawResponse, retry_after_seconds};
 
+enum SigningKey {
+    Ec(EcdsaKeyPair),
+    Rsa(RsaKeyPair),
+}
+
 /// An account key able to sign JWS requests.
 pub struct Signer {
-    key: EcdsaKeyPair,
+    key: SigningKey,
     rng: SystemRandom,
 }
 
 impl std::fmt::Debug for Signer {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("Signer(ES256)")
+        write!(f, "Signer({})", self.algorithm())
     }
 }
 
 impl Signer {
-    /// A signer for a PKCS#8 P-256 key. Other keys are refused: instant-acme
-    /// signs with P-256 only, and peter keeps one signing path per account.
+    /// A signer for a PKCS#8 EC P-256 or RSA key. Other keys are refused.
     pub fn from_pkcs8(der: &[u8]) -> Result<Self, AcmeError> {
-        let key = EcdsaKeyPair::from_pkcs8(&ECDSA_P256_SHA256_FIXED_SIGNING, der).map_err(|_| {
-            AcmeError::Key("ACME account keys must be EC P-256 (RSA account keys, such as certbot's, are not supported)".into())
-        })?;
+        let key = if let Ok(ec) = EcdsaKeyPair::from_pkcs8(&ECDSA_P256_SHA256_FIXED_SIGNING, der) {
+            SigningKey::Ec(ec)
+        } else if let Ok(rsa) = RsaKeyPair::from_pkcs8(der) {
+            SigningKey::Rsa(rsa)
+        } else {
+            return Err(AcmeError::Key(
+                "ACME account keys must be EC P-256 or RSA".into(),
+            ));
+        };
         Ok(Self {
             key,
             rng: SystemRandom::new(),
         })
     }
 
-    fn jwk(&self) -> serde_json::Value {
-        // An uncompressed P-256 point: 0x04, then 32 bytes of x and 32 of y.
-        let point = self.key.public_key().as_ref();
-        let coordinates = point.get(1..).unwrap_or_default();
-        let (x, y) = coordinates.split_at(coordinates.len().min(32));
-        serde_json::json!({
-            "crv": "P-256",
-            "kty": "EC",
-            "x": URL_SAFE_NO_PAD.encode(x),
-            "y": URL_SAFE_NO_PAD.encode(y),
-        })
+    /// Whether the key is RSA: instant-acme cannot sign with it, so every
+    /// request of such an account goes through this layer.
+    pub fn is_rsa(&self) -> bool {
+        matches!(self.key, SigningKey::Rsa(_))
+    }
+
+    /// The JWS `alg`.
+    pub fn algorithm(&self) -> &'static str {
+        match self.key {
+            SigningKey::Ec(_) => "ES256",
+            SigningKey::Rsa(_) => "RS256",
+        }
+    }
+
+    /// The public key as a JWK.
+    pub fn jwk(&self) -> serde_json::Value {
+        match &self.key {
+            SigningKey::Ec(key) => {
+                // An uncompressed P-256 point: 0x04, then 32 bytes of x and 32 of y.
+                let point = key.public_key().as_ref();
+                let coordinates = point.get(1..).unwrap_or_default();
+                let (x, y) = coordinates.split_at(coordinates.len().min(32));
+                serde_json::json!({
+                    "crv": "P-256",
+                    "kty": "EC",
+                    "x": URL_SAFE_NO_PAD.encode(x),
+                    "y": URL_SAFE_NO_PAD.encode(y),
+                })
+            }
+            SigningKey::Rsa(key) => {
+                let public = key.public_key();
+                serde_json::json!({
+                    "e": URL_SAFE_NO_PAD.encode(public.exponent().big_endian_without_leading_zero()),
+                    "kty": "RSA",
+                    "n": URL_SAFE_NO_PAD.encode(public.modulus().big_endian_without_leading_zero()),
+                })
+            }
+        }
     }
 
     /// The RFC 7638 thumbprint of the public key, base64url.
     pub fn thumbprint(&self) -> String {
-        // Members in lexicographic order, no whitespace, as RFC 7638 requires.
+        // The required members in lexicographic order, no whitespace, as
+        // RFC 7638 requires.
         let jwk = self.jwk();
         let member = |name: &str| jwk.get(name).and_then(|v| v.as_str()).unwrap_or_default();
-        let canonical = format!(
-            r#"{{"crv":"P-256","kty":"EC","x":"{}","y":"{}"}}"#,
-            member("x"),
-            member("y")
-        );
+        let canonical = match self.key {
+            SigningKey::Ec(_) => format!(
+                r#"{{"crv":"P-256","kty":"EC","x":"{}","y":"{}"}}"#,
+                member("x"),
+                member("y")
+            ),
+            SigningKey::Rsa(_) => format!(
+                r#"{{"e":"{}","kty":"RSA","n":"{}"}}"#,
+                member("e"),
+                member("n")
+            ),
+        };
         let digest = aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, canonical.as_bytes());
         URL_SAFE_NO_PAD.encode(digest.as_ref())
     }
@@ -98,9 +148,34 @@ impl Signer {
         url: &str,
         payload: Option<&serde_json::Value>,
     ) -> Result<Vec<u8>, AcmeError> {
+        let jws = self.flattened(kid, Some(nonce), url, payload)?;
+        Ok(serde_json::to_vec(&jws).unwrap_or_default())
+    }
+
+    /// The inner JWS of a keyChange (RFC 8555 §7.3.5), signed by this (the
+    /// new) key: its `jwk`, no nonce, the account and the old key as payload.
+    pub fn key_change_inner(
+        &self,
+        url: &str,
+        account: &str,
+        old_key: &Signer,
+    ) -> Result<serde_json::Value, AcmeError> {
+        let payload = serde_json::json!({"account": account, "oldKey": old_key.jwk()});
+        self.flattened(None, None, url, Some(&payload))
+    }
+
+    fn flattened(
+        &self,
+        kid: Option<&str>,
+        nonce: Option<&str>,
+        url: &str,
+        payload: Option<&serde_json::Value>,
+    ) -> Result<serde_json::Value, AcmeError> {
         let mut protected = serde_json::Map::new();
-        protected.insert("alg".into(), "ES256".into());
-        protected.insert("nonce".into(), nonce.into());
+        protected.insert("alg".into(), self.algorithm().into());
+        if let Some(nonce) = nonce {
+            protected.insert("nonce".into(), nonce.into());
+        }
         protected.insert("url".into(), url.into());
         match kid {
             Some(kid) => protected.insert("kid".into(), kid.into()),
@@ -113,16 +188,30 @@ impl Signer {
             None => String::new(),
         };
         let signing_input = format!("{protected}.{payload}");
-        let signature = self
-            .key
-            .sign(&self.rng, signing_input.as_bytes())
-            .map_err(|_| AcmeError::Key("signing failed".into()))?;
-        Ok(serde_json::to_vec(&serde_json::json!({
+        let failed = |_| AcmeError::Key("signing failed".into());
+        let signature = match &self.key {
+            SigningKey::Ec(key) => key
+                .sign(&self.rng, signing_input.as_bytes())
+                .map_err(failed)?
+                .as_ref()
+                .to_vec(),
+            SigningKey::Rsa(key) => {
+                let mut out = vec![0u8; key.public_modulus_len()];
+                key.sign(
+                    &RSA_PKCS1_SHA256,
+                    &self.rng,
+                    signing_input.as_bytes(),
+                    &mut out,
+                )
+                .map_err(failed)?;
+                out
+            }
+        };
+        Ok(serde_json::json!({
             "protected": protected,
             "payload": payload,
-            "signature": URL_SAFE_NO_PAD.encode(signature.as_ref()),
+            "signature": URL_SAFE_NO_PAD.encode(signature),
         }))
-        .unwrap_or_default())
     }
 }
 
@@ -271,13 +360,42 @@ mod tests {
     }
 
     #[test]
-    fn rsa_account_keys_are_refused_with_a_clear_error() {
+    fn p384_account_keys_are_refused_with_a_clear_error() {
+        let key = peter_core::formats::ParsedPrivateKey::generate(
+            peter_core::model::KeyTechnology::EcP384,
+        )
+        .unwrap();
+        let err = Signer::from_pkcs8(key.pkcs8_der()).unwrap_err();
+        assert!(err.to_string().contains("P-256 or RSA"));
+    }
+
+    /// An RS256 signature verifies with the public key the JWK carries.
+    #[test]
+    fn an_rsa_signature_verifies_against_its_jwk() {
+        use aws_lc_rs::signature::{RSA_PKCS1_2048_8192_SHA256, RsaPublicKeyComponents};
         let key = peter_core::formats::ParsedPrivateKey::generate(
             peter_core::model::KeyTechnology::Rsa2048,
         )
         .unwrap();
-        let err = Signer::from_pkcs8(key.pkcs8_der()).unwrap_err();
-        assert!(err.to_string().contains("P-256"));
+        let s = Signer::from_pkcs8(key.pkcs8_der()).unwrap();
+        assert!(s.is_rsa());
+        let body: serde_json::Value =
+            serde_json::from_slice(&s.sign(Some("kid"), "nonce", "https://ca/x", None).unwrap())
+                .unwrap();
+        let field = |name: &str| body[name].as_str().unwrap().to_string();
+        let protected: serde_json::Value =
+            serde_json::from_slice(&URL_SAFE_NO_PAD.decode(field("protected")).unwrap()).unwrap();
+        assert_eq!(protected["alg"], "RS256");
+        let jwk = s.jwk();
+        let n = URL_SAFE_NO_PAD.decode(jwk["n"].as_str().unwrap()).unwrap();
+        let e = URL_SAFE_NO_PAD.decode(jwk["e"].as_str().unwrap()).unwrap();
+        assert_eq!(n.len(), 256);
+        let input = format!("{}.{}", field("protected"), field("payload"));
+        let signature = URL_SAFE_NO_PAD.decode(field("signature")).unwrap();
+        RsaPublicKeyComponents { n: &n, e: &e }
+            .verify(&RSA_PKCS1_2048_8192_SHA256, input.as_bytes(), &signature)
+            .expect("the signature verifies");
+        assert_eq!(s.thumbprint().len(), 43);
     }
 
     #[test]

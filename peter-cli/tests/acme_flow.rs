@@ -806,7 +806,7 @@ async fn accounts_are_checked_rolled_over_and_deactivated() {
     );
 
     // Key rollover: the new key signs from now on.
-    let rolled = accounts.change_key(w.account.id).await.unwrap();
+    let rolled = accounts.change_key(w.account.id, None).await.unwrap();
     assert_ne!(rolled.key.spki_sha256, w.account.key.spki_sha256);
     assert!(accounts.check(w.account.id).await.unwrap());
     let order = issue(&w, &["after-rollover.example"]).await;
@@ -902,6 +902,113 @@ async fn accounts_are_checked_rolled_over_and_deactivated() {
         .await
         .unwrap_err();
     assert_eq!(err.kind(), peter_core::ErrorKind::Conflict, "{err}");
+}
+
+/// An RSA account (certbot's default key) does what an EC one does, every
+/// request signed RS256 by peter's own JWS layer (instant-acme cannot sign
+/// with RSA): registration, an order with real HTTP-01, a renewal naming what
+/// it replaces, upstream revocation, and key rollover RSA -> EC -> RSA.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_rsa_account_orders_renews_revokes_and_rolls_over_both_ways() {
+    let w = World::new(PebbleOptions::default()).await;
+    let accounts = w.peter.accounts();
+    let rsa = accounts
+        .create(AccountRequest {
+            contact: Some("rsa@example.com".into()),
+            account_key_technology: KeyTechnology::Rsa2048,
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    assert_eq!(rsa.key.key_technology, KeyTechnology::Rsa2048);
+    assert!(accounts.check(rsa.id).await.unwrap(), "Pebble knows it");
+    let ops = w.orders();
+    let order_with = |id: AcmeAccountId, name: &str| {
+        ops.create(OrderRequest::new(
+            id,
+            vec![name.to_string()],
+            AcmeOrderProcessingStrategy::ProcessSingle,
+        ))
+    };
+    let order = order_with(rsa.id, "rsa-account.example").await.unwrap();
+    assert_eq!(order.status, AcmeOrderStatus::Valid);
+    let first = order.certificate_signed_id.unwrap();
+    let renewal = w
+        .orders()
+        .renew_certificate(
+            first,
+            Some(rsa.id),
+            AcmeOrderProcessingStrategy::ProcessSingle,
+        )
+        .await
+        .unwrap();
+    assert_eq!(renewal.status, AcmeOrderStatus::Valid);
+    assert!(
+        renewal.replaces.is_some(),
+        "the renewal names what it replaces"
+    );
+    let renewed = renewal.certificate_signed_id.unwrap();
+    let cert = w
+        .orders()
+        .revoke_upstream(renewed, RevocationReason::Superseded, Some(rsa.id))
+        .await
+        .unwrap();
+    assert_eq!(
+        w.pebble.cert_status(&cert.serial).await["Status"],
+        "Revoked"
+    );
+
+    // Rollover to EC P-256, then back to RSA; each key then orders, and the
+    // CA no longer knows the key it replaced.
+    let mut previous = rsa.key.clone();
+    for (technology, name) in [
+        (KeyTechnology::EcP256, "rolled-to-ec.example"),
+        (KeyTechnology::Rsa3072, "rolled-to-rsa.example"),
+    ] {
+        let rolled = accounts.change_key(rsa.id, Some(technology)).await.unwrap();
+        assert_eq!(rolled.key.key_technology, technology);
+        assert_eq!(rolled.account_url, rsa.account_url, "the same account");
+        assert!(accounts.check(rsa.id).await.unwrap());
+        let order = order_with(rsa.id, name).await.unwrap();
+        assert_eq!(order.status, AcmeOrderStatus::Valid, "{technology}");
+        let old = peter_core::formats::ParsedPrivateKey::from_pem(&previous.key_pem).unwrap();
+        let err = accounts.import(None, old, None).await.unwrap_err();
+        assert_eq!(err.kind(), peter_core::ErrorKind::InvalidInput, "{err}");
+        previous = rolled.key;
+    }
+    // The same technology when none is named.
+    let same = accounts.change_key(rsa.id, None).await.unwrap();
+    assert_eq!(same.key.key_technology, KeyTechnology::Rsa3072);
+    assert_ne!(same.key.spki_sha256, previous.spki_sha256);
+
+    // P-384 account keys are refused before anything is sent.
+    let before = w
+        .store
+        .list_acme_events(Page::new(1, 1))
+        .await
+        .unwrap()
+        .total_items;
+    let err = accounts
+        .create(AccountRequest {
+            account_key_technology: KeyTechnology::EcP384,
+            ..Default::default()
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(err.kind(), peter_core::ErrorKind::InvalidInput, "{err}");
+    let err = accounts
+        .change_key(rsa.id, Some(KeyTechnology::EcP384))
+        .await
+        .unwrap_err();
+    assert_eq!(err.kind(), peter_core::ErrorKind::InvalidInput, "{err}");
+    assert_eq!(
+        w.store
+            .list_acme_events(Page::new(1, 1))
+            .await
+            .unwrap()
+            .total_items,
+        before
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

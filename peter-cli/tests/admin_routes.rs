@@ -1204,8 +1204,27 @@ async fn every_admin_route_is_exercised_against_pebble() {
         .expect(200)
         .json();
     assert_eq!(checked["is_existing"], true);
+    // To RSA and back to EC P-256; a P-384 account key is a 422.
+    let rolled = w
+        .post(
+            &format!("acme-account/{account_id}/acme-server/key-change?key_technology=RSA_2048"),
+            json!({}),
+        )
+        .await
+        .expect(200)
+        .json();
+    assert_eq!(
+        rolled["AcmeAccount"]["acme_account_key_technology"],
+        "RSA_2048"
+    );
     w.post(
-        &format!("acme-account/{account_id}/acme-server/key-change"),
+        &format!("acme-account/{account_id}/acme-server/key-change?key_technology=EC_P384"),
+        json!({}),
+    )
+    .await
+    .expect(422);
+    w.post(
+        &format!("acme-account/{account_id}/acme-server/key-change?key_technology=EC_P256"),
         json!({}),
     )
     .await

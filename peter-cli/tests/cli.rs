@@ -578,12 +578,16 @@ fn import_certbot_reads_every_archived_version_once() {
         &source,
         &["--json", "export", "certbot", tree.to_str().unwrap()],
     ));
-    // certbot's usual RSA account sits beside them.
+    // certbot's usual RSA account sits beside them. Its key reads; with no
+    // ACME server recorded here to look it up at, it is skipped, saying so.
     let account = tree.join("accounts/acme-v02.api.letsencrypt.org/directory/abc123");
     std::fs::create_dir_all(&account).unwrap();
+    let rsa =
+        peter_core::formats::ParsedPrivateKey::generate(peter_core::model::KeyTechnology::Rsa2048)
+            .unwrap();
     std::fs::write(
         account.join("private_key.json"),
-        r#"{"kty":"RSA","n":"AQAB","e":"AQAB","d":"AQAB"}"#,
+        peter_core::testkit::private_jwk(&rsa).to_string(),
     )
     .unwrap();
     std::fs::write(
@@ -608,7 +612,10 @@ fn import_certbot_reads_every_archived_version_once() {
     );
     let skipped = first["import"]["skipped"].as_array().unwrap();
     assert_eq!(skipped.len(), 1);
-    assert!(skipped[0].as_str().unwrap().contains("RSA"));
+    assert!(
+        skipped[0].as_str().unwrap().contains("no ACME server"),
+        "{skipped:?}"
+    );
     let second = json(&peter(
         &target,
         &["--json", "import", "certbot", tree.to_str().unwrap()],

@@ -353,19 +353,7 @@ async fn two_nodes_share_one_store_and_the_other_answers_the_challenge() {
 }
 
 fn jwk_of(pem: &str) -> serde_json::Value {
-    use aws_lc_rs::encoding::AsBigEndian;
-    use aws_lc_rs::signature::KeyPair;
-    use base64::Engine;
-    let key = peter_core::formats::ParsedPrivateKey::from_pem(pem).unwrap();
-    let pair = aws_lc_rs::signature::EcdsaKeyPair::from_pkcs8(
-        &aws_lc_rs::signature::ECDSA_P256_SHA256_FIXED_SIGNING,
-        key.pkcs8_der(),
-    )
-    .unwrap();
-    let d = pair.private_key().as_be_bytes().unwrap();
-    let point = pair.public_key().as_ref().to_vec();
-    let b64 = |b: &[u8]| base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(b);
-    serde_json::json!({"kty": "EC", "crv": "P-256", "d": b64(d.as_ref()), "x": b64(&point[1..33]), "y": b64(&point[33..])})
+    peter_core::testkit::private_jwk(&peter_core::formats::ParsedPrivateKey::from_pem(pem).unwrap())
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -434,7 +422,49 @@ async fn accounts_import_from_a_key_or_a_certbot_directory() {
         "keys never appear in JSON output"
     );
 
-    // certbot's usual RSA account key is refused with a clear error; missing files too.
+    // certbot's default: an RSA account key. Registered on the first node,
+    // imported from certbot's files on the second, which then orders with it
+    // (every request signed RS256 by peter's JWS layer).
+    let rsa =
+        peter_core::formats::ParsedPrivateKey::generate(peter_core::model::KeyTechnology::Rsa2048)
+            .unwrap();
+    let rsa_file = first.data.join("rsa-account.pem");
+    std::fs::write(&rsa_file, rsa.pem()).unwrap();
+    let rsa_made = first.json(&["account", "new", "--key", rsa_file.to_str().unwrap()]);
+    assert_eq!(
+        rsa_made["AcmeAccount"]["acme_account_key_technology"],
+        "RSA_2048"
+    );
+    let rsa_url = rsa_made["AcmeAccount"]["account_url"].as_str().unwrap();
+    std::fs::write(
+        certbot.join("private_key.json"),
+        jwk_of(rsa.pem()).to_string(),
+    )
+    .unwrap();
+    std::fs::write(
+        certbot.join("regr.json"),
+        serde_json::json!({"body": {}, "uri": rsa_url}).to_string(),
+    )
+    .unwrap();
+    let imported = second.json(&["account", "import", "--certbot", certbot.to_str().unwrap()]);
+    assert_eq!(
+        imported["AcmeAccount"]["account_url"].as_str(),
+        Some(rsa_url)
+    );
+    let rsa_id = imported["AcmeAccount"]["id"].to_string();
+    let listen = format!("127.0.0.1:{}", pebble.http_port);
+    let order = second.json(&[
+        "order",
+        "new",
+        "certbot-rsa.example.com",
+        "--account",
+        &rsa_id,
+        "--http-listen",
+        &listen,
+    ]);
+    assert_eq!(order["AcmeOrder"]["status"], "valid");
+
+    // An RSA JWK without its CRT members is refused clearly; missing files too.
     std::fs::write(
         certbot.join("private_key.json"),
         r#"{"kty":"RSA","n":"AQAB","e":"AQAB","d":"AQAB"}"#,
@@ -442,7 +472,7 @@ async fn accounts_import_from_a_key_or_a_certbot_directory() {
     .unwrap();
     let out = second.run(&["account", "import", "--certbot", certbot.to_str().unwrap()]);
     assert_eq!(out.status.code(), Some(2));
-    assert!(String::from_utf8_lossy(&out.stderr).contains("RSA"));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("missing `p`"));
     std::fs::remove_file(certbot.join("regr.json")).unwrap();
     let out = second.run(&["account", "import", "--certbot", certbot.to_str().unwrap()]);
     assert_eq!(out.status.code(), Some(2));

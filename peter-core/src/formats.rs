@@ -865,9 +865,9 @@ impl ParsedCsr {
     }
 }
 
-/// Reads a private key from a JSON Web Key (certbot's `private_key.json`).
-/// EC P-256 keys are converted; RSA keys (certbot's default) are refused with
-/// [`FormatError::UnsupportedKey`]: peter signs ACME requests with P-256 only.
+/// Reads a private key from a JSON Web Key (certbot's `private_key.json`):
+/// EC P-256, or RSA (certbot's default) with all of its CRT members, built
+/// into PKCS#1 with the `pkcs1` crate and checked like any uploaded key.
 pub fn private_key_from_jwk(json: &str) -> Result<ParsedPrivateKey, FormatError> {
     use base64::Engine;
     let bad = |m: &str| FormatError::MalformedPrivateKey(format!("JWK: {m}"));
@@ -891,17 +891,42 @@ pub fn private_key_from_jwk(json: &str) -> Result<ParsedPrivateKey, FormatError>
             // SEC1 ECPrivateKey { version 1, d, [0] prime256v1, [1] 04||x||y }
             let mut der = vec![0x30, 0x77, 0x02, 0x01, 0x01, 0x04, 0x20];
             der.extend_from_slice(&d);
-            der.extend_from_slice(&[0xa0, 0x0a, 0x06, 0x08, 0x2a, 0x86, 0x48, 0xce, 0x3d, 0x03, 0x01, 0x07]);
+            der.extend_from_slice(&[
+                0xa0, 0x0a, 0x06, 0x08, 0x2a, 0x86, 0x48, 0xce, 0x3d, 0x03, 0x01, 0x07,
+            ]);
             der.extend_from_slice(&[0xa1, 0x44, 0x03, 0x42, 0x00, 0x04]);
             der.extend_from_slice(&x);
             der.extend_from_slice(&y);
             ParsedPrivateKey::from_key_der(&PrivateKeyDer::Sec1(der.into()))
         }
-        (Some("RSA"), _) => Err(FormatError::UnsupportedKey(
-            "an RSA ACME account key (certbot's default): peter's ACME client signs with EC P-256 only; \
-             create a new account with `peter account new` instead"
-                .into(),
-        )),
+        (Some("RSA"), _) => {
+            use pkcs1::der::Encode;
+            use pkcs1::der::asn1::UintRef;
+            // A JWK without the CRT members (p, q, dp, dq, qi) is legal but
+            // cannot be written as PKCS#1; certbot always writes them.
+            let members = ["n", "e", "d", "p", "q", "dp", "dq", "qi"]
+                .iter()
+                .map(|name| field(name))
+                .collect::<Result<Vec<_>, _>>()?;
+            let uint = |i: usize| {
+                let bytes = members.get(i).map(Vec::as_slice).unwrap_or_default();
+                UintRef::new(bytes).map_err(|e| bad(&format!("RSA member: {e}")))
+            };
+            let key = pkcs1::RsaPrivateKey {
+                modulus: uint(0)?,
+                public_exponent: uint(1)?,
+                private_exponent: uint(2)?,
+                prime1: uint(3)?,
+                prime2: uint(4)?,
+                exponent1: uint(5)?,
+                exponent2: uint(6)?,
+                coefficient: uint(7)?,
+                other_prime_infos: None,
+            };
+            let der = key.to_der().map_err(|e| bad(&e.to_string()))?;
+            // Parsing checks the key is consistent and of a managed size.
+            ParsedPrivateKey::from_bytes(&wrap_pkcs1(&der)?)
+        }
         (kty, crv) => Err(FormatError::UnsupportedKey(format!(
             "a JWK of type {} {}",
             kty.unwrap_or("?"),

@@ -173,3 +173,38 @@ impl crate::ports::Clock for OffsetClock {
         tokio::time::sleep(duration).await;
     }
 }
+
+/// The private key as certbot writes it in `private_key.json`: a JWK with
+/// every private member (EC P-256: `d`, `x`, `y`; RSA: `n`, `e`, `d` and the
+/// CRT members). For tests of the certbot import.
+pub fn private_jwk(key: &ParsedPrivateKey) -> serde_json::Value {
+    use base64::Engine;
+    use pkcs1::der::Decode;
+    let b64 = |b: &[u8]| base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(b);
+    if key.technology.is_rsa() {
+        let info = pkcs8::PrivateKeyInfo::try_from(key.pkcs8_der()).expect("PKCS#8");
+        let rsa = pkcs1::RsaPrivateKey::from_der(info.private_key).expect("PKCS#1");
+        return serde_json::json!({
+            "kty": "RSA",
+            "n": b64(rsa.modulus.as_bytes()),
+            "e": b64(rsa.public_exponent.as_bytes()),
+            "d": b64(rsa.private_exponent.as_bytes()),
+            "p": b64(rsa.prime1.as_bytes()),
+            "q": b64(rsa.prime2.as_bytes()),
+            "dp": b64(rsa.exponent1.as_bytes()),
+            "dq": b64(rsa.exponent2.as_bytes()),
+            "qi": b64(rsa.coefficient.as_bytes()),
+        });
+    }
+    use aws_lc_rs::encoding::AsBigEndian;
+    use aws_lc_rs::signature::KeyPair;
+    let pair = aws_lc_rs::signature::EcdsaKeyPair::from_pkcs8(
+        &aws_lc_rs::signature::ECDSA_P256_SHA256_FIXED_SIGNING,
+        key.pkcs8_der(),
+    )
+    .expect("an EC P-256 or RSA key");
+    let d = pair.private_key().as_be_bytes().expect("private scalar");
+    let point = pair.public_key().as_ref();
+    let (x, y) = point.get(1..).unwrap_or_default().split_at(32);
+    serde_json::json!({"kty": "EC", "crv": "P-256", "d": b64(d.as_ref()), "x": b64(x), "y": b64(y)})
+}

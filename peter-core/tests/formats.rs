@@ -284,27 +284,32 @@ fn an_expired_certificate_is_flagged_not_refused() {
 }
 
 #[test]
-fn jwk_keys_convert_when_p256_and_rsa_is_refused_clearly() {
-    use base64::Engine;
-    let key = ParsedPrivateKey::generate(KeyTechnology::EcP256).unwrap();
-    // Pull d, x, y out of the PKCS#8 via openssl-free means: aws-lc round trip.
-    let pair = aws_lc_rs::signature::EcdsaKeyPair::from_pkcs8(
-        &aws_lc_rs::signature::ECDSA_P256_SHA256_FIXED_SIGNING,
-        key.pkcs8_der(),
-    )
-    .unwrap();
-    use aws_lc_rs::encoding::AsBigEndian;
-    use aws_lc_rs::signature::KeyPair;
-    let d = pair.private_key().as_be_bytes().unwrap();
-    let point = pair.public_key().as_ref().to_vec();
-    let b64 = |b: &[u8]| base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(b);
-    let jwk = serde_json::json!({"kty": "EC", "crv": "P-256", "d": b64(d.as_ref()), "x": b64(&point[1..33]), "y": b64(&point[33..])});
-    let parsed = private_key_from_jwk(&jwk.to_string()).unwrap();
-    assert_eq!(parsed.spki_sha256, key.spki_sha256);
+fn jwk_keys_convert_for_p256_and_rsa_and_a_bad_one_is_refused_clearly() {
+    for technology in [KeyTechnology::EcP256, KeyTechnology::Rsa2048] {
+        let key = ParsedPrivateKey::generate(technology).unwrap();
+        let jwk = peter_core::testkit::private_jwk(&key);
+        let parsed = private_key_from_jwk(&jwk.to_string()).unwrap();
+        assert_eq!(parsed.spki_sha256, key.spki_sha256, "{technology}");
+        assert_eq!(parsed.technology, technology);
+    }
+    // RSA without its CRT members cannot be written as PKCS#1.
     let rsa = serde_json::json!({"kty": "RSA", "n": "AQAB", "e": "AQAB", "d": "AQAB"});
     let err = private_key_from_jwk(&rsa.to_string()).unwrap_err();
-    assert!(matches!(err, FormatError::UnsupportedKey(_)));
-    assert!(err.to_string().contains("RSA"));
+    assert!(
+        matches!(&err, FormatError::MalformedPrivateKey(m) if m.contains("`p`")),
+        "{err}"
+    );
+    // Members that do not make one key are refused by the key check.
+    let mut wrong = peter_core::testkit::private_jwk(
+        &ParsedPrivateKey::generate(KeyTechnology::Rsa2048).unwrap(),
+    );
+    wrong["d"] = "AQAB".into();
+    assert!(private_key_from_jwk(&wrong.to_string()).is_err());
+    let p384 = serde_json::json!({"kty": "EC", "crv": "P-384", "d": "AQAB"});
+    assert!(matches!(
+        private_key_from_jwk(&p384.to_string()),
+        Err(FormatError::UnsupportedKey(_))
+    ));
     assert!(matches!(
         private_key_from_jwk("{"),
         Err(FormatError::MalformedPrivateKey(_))

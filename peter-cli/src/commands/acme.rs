@@ -76,7 +76,8 @@ pub enum AcmeServerCommand {
 /// Account subcommands.
 #[derive(Debug, Subcommand)]
 pub enum AccountCommand {
-    /// Create an account (a new EC P-256 key unless --key) and register it.
+    /// Create an account (a new EC P-256 key unless --key or
+    /// --account-key-technology) and register it.
     New {
         /// Contact e-mail.
         #[arg(long)]
@@ -84,9 +85,13 @@ pub enum AccountCommand {
         /// Server id or name (default: the default server).
         #[arg(long)]
         server: Option<String>,
-        /// Register this PEM key (EC P-256) instead of generating one.
-        #[arg(long)]
+        /// Register this PEM key (EC P-256 or RSA) instead of generating one.
+        #[arg(long, conflicts_with = "account_key_technology")]
         key: Option<PathBuf>,
+        /// The technology of the account key generated: EC_P256 (default)
+        /// or RSA_2048, RSA_3072, RSA_4096 (signed RS256).
+        #[arg(long, value_parser = closed::<KeyTechnology>())]
+        account_key_technology: Option<KeyTechnology>,
         /// Key cycle for certificates this account orders.
         #[arg(long, default_value = "single_use", value_parser = closed::<PrivateKeyCycle>())]
         key_cycle: PrivateKeyCycle,
@@ -131,10 +136,14 @@ pub enum AccountCommand {
         /// Account id.
         id: i64,
     },
-    /// Roll the account over to a new key.
+    /// Roll the account over to a new key, of the same technology unless
+    /// --key-technology names another (EC P-256 and RSA, both ways).
     KeyChange {
         /// Account id.
         id: i64,
+        /// The new key's technology: EC_P256, RSA_2048, RSA_3072 or RSA_4096.
+        #[arg(long, value_parser = closed::<KeyTechnology>())]
+        key_technology: Option<KeyTechnology>,
     },
     /// Mark an account: global_default, or locally active / inactive (an
     /// inactive account places no orders; the CA is not told).
@@ -351,6 +360,7 @@ pub async fn run_account(cli: &Cli, command: &AccountCommand) -> Result<(), CliE
             contact,
             server,
             key,
+            account_key_technology,
             key_cycle,
             global_default,
             eab_kid,
@@ -382,6 +392,7 @@ pub async fn run_account(cli: &Cli, command: &AccountCommand) -> Result<(), CliE
                     acme_server_id,
                     contact: contact.clone(),
                     key,
+                    account_key_technology: account_key_technology.unwrap_or_default(),
                     private_key_cycle: *key_cycle,
                     global_default: *global_default,
                     external_account,
@@ -481,11 +492,18 @@ pub async fn run_account(cli: &Cli, command: &AccountCommand) -> Result<(), CliE
                 .await?;
             emit_view(ctx.json, &AcmeAccountAnswer::of(&a), || account_text(&a));
         }
-        AccountCommand::KeyChange { id } => {
+        AccountCommand::KeyChange { id, key_technology } => {
             let ctx = Context::open(cli).await?;
-            let a = ctx.peter.accounts().change_key(AcmeAccountId(*id)).await?;
+            let a = ctx
+                .peter
+                .accounts()
+                .change_key(AcmeAccountId(*id), *key_technology)
+                .await?;
             emit_view(ctx.json, &AcmeAccountAnswer::of(&a), || {
-                format!("account {} now signs with key {}", a.id, a.key.spki_sha256)
+                format!(
+                    "account {} now signs with key {} ({})",
+                    a.id, a.key.spki_sha256, a.key.key_technology
+                )
             });
         }
         AccountCommand::List => {

@@ -204,13 +204,19 @@ impl Accounts<'_> {
         .await
     }
 
-    /// Rolls the account over to a new key (RFC 8555 keyChange).
-    pub async fn change_key(&self, id: AcmeAccountId) -> Result<AcmeAccount, Error> {
+    /// Rolls the account over to a new key (RFC 8555 keyChange) of
+    /// `technology` (`None`: the current key's; EC P-256 or RSA).
+    pub async fn change_key(
+        &self,
+        id: AcmeAccountId,
+        technology: Option<KeyTechnology>,
+    ) -> Result<AcmeAccount, Error> {
         services::accounts::change_account_key(
             self.peter.store(),
             self.peter.acme()?,
             self.peter.clock(),
             id,
+            technology,
         )
         .await
     }

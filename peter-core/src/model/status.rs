@@ -135,6 +135,13 @@ impl KeyTechnology {
     pub fn is_rsa(self) -> bool {
         matches!(self, Self::Rsa2048 | Self::Rsa3072 | Self::Rsa4096)
     }
+
+    /// Whether peter signs ACME requests with a key of this technology:
+    /// EC P-256 (ES256) and RSA of any managed size (RS256, certbot's
+    /// default). P-384 account keys are refused.
+    pub fn signs_acme_accounts(self) -> bool {
+        self == Self::EcP256 || self.is_rsa()
+    }
 }
 
 coded_enum!(

@@ -382,9 +382,13 @@ pub trait AcmeClient: Send + Sync {
     ) -> Result<(), AcmeError>;
     /// Deactivates the account upstream (permanent).
     async fn deactivate_account(&self, ctx: &AccountContext) -> Result<(), AcmeError>;
-    /// Rolls the account over to a new key (RFC 8555 keyChange); returns the new key.
-    async fn change_account_key(&self, ctx: &AccountContext)
-    -> Result<ParsedPrivateKey, AcmeError>;
+    /// Rolls the account over to `new_key` (RFC 8555 keyChange), which may
+    /// be of another technology than the current key.
+    async fn change_account_key(
+        &self,
+        ctx: &AccountContext,
+        new_key: &ParsedPrivateKey,
+    ) -> Result<(), AcmeError>;
     /// Places a new order.
     async fn new_order(
         &self,

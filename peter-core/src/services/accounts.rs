@@ -12,8 +12,12 @@ pub struct AccountRequest {
     pub acme_server_id: Option<AcmeServerId>,
     /// Contact e-mail.
     pub contact: Option<String>,
-    /// An existing key to register (`None`: a new EC P-256 key).
+    /// An existing key to register (`None`: a new key of
+    /// `account_key_technology`).
     pub key: Option<ParsedPrivateKey>,
+    /// The technology of the account key generated when `key` is `None`:
+    /// EC P-256 (the default) or RSA.
+    pub account_key_technology: KeyTechnology,
     /// Technology of the certificate keys the account generates.
     pub private_key_technology: KeyTechnology,
     /// Cycle of the certificate keys the account uses.
@@ -30,6 +34,7 @@ impl Default for AccountRequest {
             acme_server_id: None,
             contact: None,
             key: None,
+            account_key_technology: KeyTechnology::EcP256,
             private_key_technology: KeyTechnology::EcP256,
             private_key_cycle: PrivateKeyCycle::SingleUse,
             global_default: false,
@@ -332,6 +337,22 @@ pub async fn resolve_server(
     }
 }
 
+/// Refuses a technology peter does not sign ACME requests with.
+fn check_account_key_technology(
+    field: &'static str,
+    technology: KeyTechnology,
+) -> Result<(), Error> {
+    if technology.signs_acme_accounts() {
+        return Ok(());
+    }
+    Err(Error::InvalidField {
+        field,
+        message: format!(
+            "ACME account keys must be EC P-256 or RSA (2048, 3072 or 4096 bits); this key is {technology}"
+        ),
+    })
+}
+
 /// Registers an account with the server (terms agreed) and records it.
 pub async fn create_account(
     store: &dyn Store,
@@ -342,18 +363,15 @@ pub async fn create_account(
     let server = resolve_server(store, request.acme_server_id).await?;
     let (key, source) = match request.key {
         Some(k) => (k, AcmeAccountKeySource::Imported),
-        None => (
-            ParsedPrivateKey::generate(KeyTechnology::EcP256)?,
-            AcmeAccountKeySource::Generated,
-        ),
+        None => {
+            check_account_key_technology("account_key_technology", request.account_key_technology)?;
+            (
+                ParsedPrivateKey::generate(request.account_key_technology)?,
+                AcmeAccountKeySource::Generated,
+            )
+        }
     };
-    if key.technology != KeyTechnology::EcP256 {
-        return Err(AcmeError::Key(format!(
-            "ACME account keys must be EC P-256; this key is {}",
-            key.technology
-        ))
-        .into());
-    }
+    check_account_key_technology("key", key.technology)?;
     let directory = super::retry_acme(clock, 5, || acme.directory(&server)).await?;
     if directory.external_account_required && request.external_account.is_none() {
         return Err(Error::InvalidField {
@@ -441,20 +459,26 @@ pub async fn deactivate_account(
     Ok(store.deactivate_acme_account(id).await?)
 }
 
-/// Rolls the account over to a new key generated for it.
+/// Rolls the account over to a new key generated for it, of `technology`
+/// (`None`: the technology of the current key), so an RSA account can move
+/// to EC P-256 and back.
 pub async fn change_account_key(
     store: &dyn Store,
     acme: &dyn AcmeClient,
     clock: &dyn Clock,
     id: AcmeAccountId,
+    technology: Option<KeyTechnology>,
 ) -> Result<AcmeAccount, Error> {
     let account = store.acme_account(id).await?;
     if !account.is_active {
         return Err(crate::model::rules::TransitionError::AccountDeactivated.into());
     }
+    let technology = technology.unwrap_or(account.key.key_technology);
+    check_account_key_technology("key_technology", technology)?;
+    let key = ParsedPrivateKey::generate(technology)?;
     let server = store.acme_server(account.acme_server_id).await?;
     let ctx = AccountContext { server, account };
-    let key = super::retry_acme(clock, 5, || acme.change_account_key(&ctx)).await?;
+    super::retry_acme(clock, 5, || acme.change_account_key(&ctx, &key)).await?;
     Ok(store
         .rotate_acme_account_key(id, &key, AcmeAccountKeySource::Generated)
         .await?)
@@ -470,6 +494,7 @@ pub async fn import_account(
     key: ParsedPrivateKey,
     contact: Option<String>,
 ) -> Result<AcmeAccount, Error> {
+    check_account_key_technology("key", key.technology)?;
     let server = resolve_server(store, server_id).await?;
     let url = match super::retry_acme(clock, 5, || {
         acme.register_account(&server, &key, None, true, None, EventRefs::default())

@@ -77,6 +77,10 @@ pub struct AcmeAccountNewFields {
     /// Key cycle for certificates it orders (default `single_use`).
     #[serde(default, deserialize_with = "empty_as_none")]
     pub private_key_cycle: Option<Wire<PrivateKeyCycle>>,
+    /// The technology of the account key itself: `EC_P256` (default) or an
+    /// RSA size (signed RS256).
+    #[serde(default, deserialize_with = "empty_as_none")]
+    pub account_key_technology: Option<Wire<KeyTechnology>>,
     /// Make it the global default account.
     #[serde(default, deserialize_with = "empty_as_none")]
     pub global_default: Option<bool>,
@@ -420,6 +424,9 @@ impl AccountsApi {
         if let Some(c) = f.private_key_cycle {
             request.private_key_cycle = c.0;
         }
+        if let Some(t) = f.account_key_technology {
+            request.account_key_technology = t.0;
+        }
         let account = self.0.accounts().create(request).await?;
         Ok(Json(AcmeAccountAnswer::of(&account)))
     }
@@ -531,7 +538,9 @@ impl AccountsApi {
         Ok(Json(AcmeAccountAnswer::of(&account)))
     }
 
-    /// Rolls the account over to a new key generated here.
+    /// Rolls the account over to a new key generated here, of the current
+    /// key's technology unless `key_technology` names another (EC P-256 and
+    /// RSA, both ways).
     #[oai(
         path = "/acme-account/:id/acme-server/key-change",
         method = "post",
@@ -541,8 +550,13 @@ impl AccountsApi {
         &self,
         _auth: AdminToken,
         id: Path<i64>,
+        key_technology: poem_openapi::param::Query<Option<Wire<KeyTechnology>>>,
     ) -> ApiResult<Json<AcmeAccountAnswer>> {
-        let account = self.0.accounts().change_key(AcmeAccountId(id.0)).await?;
+        let account = self
+            .0
+            .accounts()
+            .change_key(AcmeAccountId(id.0), key_technology.0.map(|t| t.0))
+            .await?;
         Ok(Json(AcmeAccountAnswer::of(&account)))
     }
 }
