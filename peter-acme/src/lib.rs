@@ -49,6 +49,8 @@
 )]
 
 mod adapter;
+#[cfg(feature = "dns")]
+pub mod dns;
 mod http;
 mod jws;
 #[cfg(feature = "testkit")]

@@ -61,6 +61,10 @@ pub struct Pebble {
     pub directory_url: String,
     /// `https://127.0.0.1:PORT` (management API)
     pub management_url: String,
+    /// `http://127.0.0.1:PORT`: pebble-challtestsrv's management API, whose
+    /// `/set-txt` and `/clear-txt` place the TXT records Pebble's DNS-01
+    /// validation reads (Pebble resolves through challtestsrv).
+    pub challtestsrv_url: String,
     /// The CA that signed Pebble's TLS certificate (trust it for the directory).
     pub tls_ca_pem: String,
     /// Pebble's TLS certificate (for 127.0.0.1 and localhost).
@@ -191,6 +195,7 @@ impl Pebble {
             challtestsrv,
             directory_url: format!("https://127.0.0.1:{acme}/dir"),
             management_url: format!("https://127.0.0.1:{mgmt}"),
+            challtestsrv_url: format!("http://127.0.0.1:{cmgmt}"),
             tls_ca_pem: ca_pem,
             tls_leaf_pem: leaf_pem,
             tls_leaf_key_pem: leaf_key,

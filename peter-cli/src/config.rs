@@ -32,6 +32,30 @@ pub struct Config {
     pub max_chain_certificates: usize,
     /// Where renewal runs send alerts.
     pub alerts: AlertsConfig,
+    /// How DNS-01 TXT records are published (wildcards, dns-01 domains).
+    pub dns: DnsConfig,
+}
+
+/// DNS-01: how TXT records are published. Without a method, wildcards and
+/// domains set to dns-01 are refused before an order is sent.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(default, deny_unknown_fields)]
+pub struct DnsConfig {
+    /// A command run as `COMMAND... present|cleanup FQDN VALUE` (program
+    /// and arguments, no shell; empty: none). `present` must return once
+    /// the record is visible to the CA.
+    pub exec: Vec<String>,
+    /// How long one run of the command may take before it is killed.
+    pub timeout_seconds: u64,
+}
+
+impl Default for DnsConfig {
+    fn default() -> Self {
+        Self {
+            exec: Vec::new(),
+            timeout_seconds: 120,
+        }
+    }
 }
 
 /// Alert targets: a webhook and/or a command.
@@ -204,6 +228,7 @@ impl Default for Config {
             nginx: NginxConfig::default(),
             max_chain_certificates: peter_core::app::DEFAULT_MAX_CHAIN_CERTIFICATES,
             alerts: AlertsConfig::default(),
+            dns: DnsConfig::default(),
         }
     }
 }

@@ -904,6 +904,222 @@ async fn accounts_are_checked_rolled_over_and_deactivated() {
     assert_eq!(err.kind(), peter_core::ErrorKind::Conflict, "{err}");
 }
 
+/// A DNS-01 exec hook: a script that places and clears TXT records in
+/// pebble-challtestsrv (the DNS server Pebble resolves through) with its
+/// management API, and logs every call.
+fn dns_hook_script(w: &World) -> (std::path::PathBuf, std::path::PathBuf) {
+    let script = w._dir.join("dns-hook.sh");
+    let log = w._dir.join("dns-hook.log");
+    std::fs::write(
+        &script,
+        format!(
+            r#"#!/bin/sh
+set -e
+echo "$1 $2 $3" >> '{log}'
+case "$1" in
+  present) curl -fsS -X POST -d "{{\"host\":\"$2.\",\"value\":\"$3\"}}" '{url}/set-txt' ;;
+  cleanup) curl -fsS -X POST -d "{{\"host\":\"$2.\"}}" '{url}/clear-txt' ;;
+esac
+"#,
+            log = log.display(),
+            url = w.pebble.challtestsrv_url
+        ),
+    )
+    .unwrap();
+    (script, log)
+}
+
+/// A facade over the world's store whose DNS-01 method runs `command`.
+fn with_dns_hook(w: &World, command: &[&str], timeout: std::time::Duration) -> Peter {
+    let command: Vec<String> = command.iter().map(|s| s.to_string()).collect();
+    Peter::builder()
+        .shared_store(w.store.clone())
+        .acme(InstantAcme)
+        .dns_solver(Arc::new(
+            peter_acme::dns::ExecDnsHook::new(&command, timeout).unwrap(),
+        ))
+        .build()
+        .unwrap()
+}
+
+/// DNS-01 through an exec hook, against Pebble validating through
+/// pebble-challtestsrv: a wildcard with its apex and a name set to dns-01
+/// in one certificate (the apex by http-01); each TXT record placed before
+/// its challenge is triggered and removed after. A failing or hanging hook
+/// is a clear error, and the order is given up at the CA (nothing left
+/// pending).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn dns01_through_an_exec_hook_issues_a_wildcard_and_a_failing_hook_leaves_nothing_pending() {
+    let w = World::new(PebbleOptions::default()).await;
+    let (script, log) = dns_hook_script(&w);
+    let peter = with_dns_hook(
+        &w,
+        &["sh", script.to_str().unwrap()],
+        std::time::Duration::from_secs(20),
+    );
+    peter.domains().add("txt-only.example").await.unwrap();
+    let domain = peter
+        .domains()
+        .set_challenge_type("txt-only.example", AcmeChallengeType::Dns01)
+        .await
+        .unwrap();
+    assert_eq!(domain.challenge_type, AcmeChallengeType::Dns01);
+    let err = peter
+        .domains()
+        .set_challenge_type("txt-only.example", AcmeChallengeType::TlsAlpn01)
+        .await
+        .unwrap_err();
+    assert_eq!(err.kind(), peter_core::ErrorKind::InvalidInput, "{err}");
+
+    let order = peter
+        .orders()
+        .create(OrderRequest::new(
+            w.account.id,
+            vec![
+                "*.wild.example".into(),
+                "wild.example".into(),
+                "txt-only.example".into(),
+            ],
+            AcmeOrderProcessingStrategy::ProcessSingle,
+        ))
+        .await
+        .unwrap()
+        .value;
+    assert_eq!(order.status, AcmeOrderStatus::Valid);
+    let cert = w
+        .store
+        .certificate_signed(order.certificate_signed_id.unwrap())
+        .await
+        .unwrap();
+    let mut names = peter_core::formats::ParsedCertificate::from_pem(&cert.cert_pem)
+        .unwrap()
+        .dns_names;
+    names.sort();
+    assert_eq!(
+        names,
+        ["*.wild.example", "txt-only.example", "wild.example"]
+    );
+    // Which challenge validated which name.
+    let mut used = Vec::new();
+    for auth in w
+        .store
+        .acme_authorizations_for_order(order.id)
+        .await
+        .unwrap()
+    {
+        let domain = w.store.domain(auth.domain_id.unwrap()).await.unwrap();
+        let valid: Vec<_> = w
+            .store
+            .acme_challenges_for_authorization(auth.id)
+            .await
+            .unwrap()
+            .into_iter()
+            .filter(|c| c.status == AcmeChallengeStatus::Valid)
+            .map(|c| c.challenge_type)
+            .collect();
+        used.push((domain.domain_name, valid));
+    }
+    used.sort_by(|a, b| a.0.cmp(&b.0));
+    assert_eq!(
+        used,
+        [
+            ("*.wild.example".to_string(), vec![AcmeChallengeType::Dns01]),
+            (
+                "txt-only.example".to_string(),
+                vec![AcmeChallengeType::Dns01]
+            ),
+            ("wild.example".to_string(), vec![AcmeChallengeType::Http01]),
+        ]
+    );
+    // Each record was placed, then removed with the same value.
+    let calls = std::fs::read_to_string(&log).unwrap();
+    let calls: Vec<Vec<&str>> = calls.lines().map(|l| l.split(' ').collect()).collect();
+    assert_eq!(calls.len(), 4, "{calls:?}");
+    let mut fqdns = Vec::new();
+    for pair in calls.chunks(2) {
+        assert_eq!(pair[0][0], "present");
+        assert_eq!(pair[1][0], "cleanup");
+        assert_eq!(pair[0][1..], pair[1][1..], "the same record");
+        assert_eq!(pair[0][2].len(), 43, "base64url of a SHA-256");
+        fqdns.push(pair[0][1]);
+    }
+    fqdns.sort();
+    assert_eq!(
+        fqdns,
+        [
+            "_acme-challenge.txt-only.example",
+            "_acme-challenge.wild.example"
+        ]
+    );
+
+    // A hook that fails, and one that hangs: a clear error each, and the
+    // order is given up at the CA.
+    for (command, expect) in [
+        (
+            vec![
+                "sh",
+                "-c",
+                "echo 'the provider refused the record' >&2; exit 1",
+                "hook",
+            ],
+            "the provider refused the record",
+        ),
+        (vec!["sh", "-c", "sleep 30", "hook"], "within 1 s"),
+    ] {
+        let failing = with_dns_hook(&w, &command, std::time::Duration::from_secs(1));
+        let err = failing
+            .orders()
+            .create(OrderRequest::new(
+                w.account.id,
+                vec!["*.fails.example".into()],
+                AcmeOrderProcessingStrategy::ProcessSingle,
+            ))
+            .await
+            .unwrap_err();
+        assert_eq!(err.kind(), peter_core::ErrorKind::Unavailable, "{err}");
+        assert!(err.to_string().contains(expect), "{err}");
+        assert!(
+            err.to_string().contains("_acme-challenge.fails.example"),
+            "{err}"
+        );
+        let all = failing
+            .orders()
+            .list(OrderFilter::all(), Page::new(1, 100))
+            .await
+            .unwrap();
+        let failed = all.items.iter().max_by_key(|o| o.id.0).unwrap();
+        assert_eq!(failed.status, AcmeOrderStatus::Invalid);
+        let upstream = failing.orders().sync(failed.id).await.unwrap();
+        assert_eq!(
+            upstream.status,
+            AcmeOrderStatus::Invalid,
+            "given up at the CA"
+        );
+        assert!(
+            w.store
+                .acme_authorizations_for_order(failed.id)
+                .await
+                .unwrap()
+                .iter()
+                .all(|a| a.status == AcmeAuthorizationStatus::Deactivated)
+        );
+    }
+    assert_eq!(
+        failing_orders_left_pending(&w).await,
+        0,
+        "no order is left pending at the CA"
+    );
+}
+
+async fn failing_orders_left_pending(w: &World) -> u64 {
+    w.peter
+        .orders()
+        .list(OrderFilter::active(), Page::new(1, 1))
+        .await
+        .unwrap()
+        .total_items
+}
+
 /// An RSA account (certbot's default key) does what an EC one does, every
 /// request signed RS256 by peter's own JWS layer (instant-acme cannot sign
 /// with RSA): registration, an order with real HTTP-01, a renewal naming what

@@ -1103,6 +1103,31 @@ async fn every_admin_route_is_exercised_against_pebble() {
     w.post("domain/www.example.com/mark", json!({"action": "maybe"}))
         .await
         .expect(422);
+    // How the domain is validated: dns-01 and back; tls-alpn-01 is a 422.
+    let dns = w
+        .post_form(
+            "domain/www.example.com/challenge-type",
+            "challenge_type=dns-01",
+        )
+        .await
+        .expect(200)
+        .json();
+    assert_eq!(dns["Domain"]["challenge_type"], "dns-01");
+    w.post(
+        "domain/www.example.com/challenge-type",
+        json!({"challenge_type": "tls-alpn-01"}),
+    )
+    .await
+    .expect(422);
+    let http = w
+        .post(
+            "domain/www.example.com/challenge-type",
+            json!({"challenge_type": "http-01"}),
+        )
+        .await
+        .expect(200)
+        .json();
+    assert_eq!(http["Domain"]["challenge_type"], "http-01");
 
     // ---- bulk API
     let enabled = w

@@ -844,3 +844,112 @@ async fn issuance_and_marks_prime_redis_when_configured() {
         .args(["-u", &db_url, "DEL", &format!("d2:{name}")])
         .output();
 }
+
+/// DNS-01 from the command line: without a method a wildcard is refused
+/// before anything is sent; with `[dns] exec` in peter.toml (a hook placing
+/// TXT records in pebble-challtestsrv, which Pebble resolves through) and a
+/// name set to dns-01 with `domain challenge`, a wildcard, its apex and that
+/// name are ordered in one command, and openssl verifies the chain.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_wildcard_is_ordered_from_the_cli_through_a_dns_hook() {
+    let pebble = Pebble::start(PebbleOptions::default()).await;
+    let node = Node::new("dns01", None);
+    node.setup(&pebble);
+    let listen = format!("127.0.0.1:{}", pebble.http_port);
+    let before = node.json(&["order", "list"])["AcmeOrders"]
+        .as_array()
+        .unwrap()
+        .len();
+    let out = node.run(&[
+        "order",
+        "new",
+        "*.cli-wild.example",
+        "--http-listen",
+        &listen,
+    ]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("no DNS-01 method is configured"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(
+        node.json(&["order", "list"])["AcmeOrders"]
+            .as_array()
+            .unwrap()
+            .len(),
+        before,
+        "nothing was ordered"
+    );
+
+    let hook = node.data.join("dns-hook.sh");
+    std::fs::write(
+        &hook,
+        format!(
+            r#"#!/bin/sh
+set -e
+case "$1" in
+  present) curl -fsS -X POST -d "{{\"host\":\"$2.\",\"value\":\"$3\"}}" '{url}/set-txt' ;;
+  cleanup) curl -fsS -X POST -d "{{\"host\":\"$2.\"}}" '{url}/clear-txt' ;;
+esac
+"#,
+            url = pebble.challtestsrv_url
+        ),
+    )
+    .unwrap();
+    let config = node.data.join("peter.toml");
+    // `init` wrote every section, `[dns]` with no method.
+    let text = std::fs::read_to_string(&config).unwrap();
+    assert!(text.contains("[dns]\nexec = []"), "{text}");
+    let text = text.replace(
+        "[dns]\nexec = []",
+        &format!("[dns]\nexec = [\"sh\", \"{}\"]", hook.display()),
+    );
+    std::fs::write(&config, text).unwrap();
+
+    node.json(&["domain", "add", "dns-cli.example"]);
+    let set = node.json(&["domain", "challenge", "dns-cli.example", "dns-01"]);
+    assert_eq!(set["Domain"]["challenge_type"], "dns-01");
+    let bad = node.run(&["domain", "challenge", "dns-cli.example", "tls-alpn-01"]);
+    assert_eq!(bad.status.code(), Some(2));
+    let order = node.json(&[
+        "order",
+        "new",
+        "*.cli-wild.example",
+        "cli-wild.example",
+        "dns-cli.example",
+        "--http-listen",
+        &listen,
+    ]);
+    assert_eq!(order["AcmeOrder"]["status"], "valid", "{order}");
+    let cert_id = order["AcmeOrder"]["certificate_signed_id"].to_string();
+    let fullchain = node.data.join("wild-fullchain.pem");
+    node.json(&[
+        "cert",
+        "download",
+        &cert_id,
+        "--format",
+        "fullchain.pem",
+        "-o",
+        fullchain.to_str().unwrap(),
+    ]);
+    openssl_verify(
+        &node.data,
+        &pebble.root_pem(0).await,
+        &pebble.intermediate_pem(0).await,
+        &fullchain,
+    );
+    let sans = Command::new("openssl")
+        .args(["x509", "-noout", "-ext", "subjectAltName", "-in"])
+        .arg(&fullchain)
+        .output()
+        .unwrap();
+    let sans = String::from_utf8_lossy(&sans.stdout);
+    for name in [
+        "DNS:*.cli-wild.example",
+        "DNS:cli-wild.example",
+        "DNS:dns-cli.example",
+    ] {
+        assert!(sans.contains(name), "{name} in {sans}");
+    }
+}

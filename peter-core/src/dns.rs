@@ -242,11 +242,17 @@ pub enum FqdnSetError {
         /// Why it was refused.
         reason: DomainNameError,
     },
-    /// A wildcard can only be validated by DNS-01, which peter does not do yet.
+    /// A wildcard can only be validated by DNS-01, and no DNS-01 method is
+    /// configured.
     #[error(
-        "`{0}` is a wildcard; ordering it needs DNS-01 validation, which peter does not support yet"
+        "`{0}` is a wildcard; ordering it needs DNS-01 validation, and no DNS-01 method is configured (`[dns]` in peter.toml)"
     )]
     WildcardNeedsDns01(DomainName),
+    /// A domain set to dns-01, and no DNS-01 method is configured.
+    #[error(
+        "`{0}` is validated by dns-01, and no DNS-01 method is configured (`[dns]` in peter.toml)"
+    )]
+    Dns01Unconfigured(DomainName),
 }
 
 /// The canonical set of names a certificate covers: deduplicated, normalised
@@ -319,11 +325,12 @@ impl UniqueFqdnSet {
             .join(",")
     }
 
-    /// Refuses a set peter cannot order yet: one holding a wildcard.
-    pub fn ensure_orderable(&self) -> Result<(), FqdnSetError> {
+    /// Refuses a set holding a wildcard when no DNS-01 method is configured
+    /// (`dns01_available` false): only DNS-01 validates a wildcard.
+    pub fn ensure_orderable(&self, dns01_available: bool) -> Result<(), FqdnSetError> {
         match self.0.iter().find(|n| n.is_wildcard()) {
-            Some(name) => Err(FqdnSetError::WildcardNeedsDns01(name.clone())),
-            None => Ok(()),
+            Some(name) if !dns01_available => Err(FqdnSetError::WildcardNeedsDns01(name.clone())),
+            _ => Ok(()),
         }
     }
 }
@@ -435,13 +442,14 @@ mod tests {
     fn ordering_a_wildcard_fails_with_a_typed_error() {
         let set = UniqueFqdnSet::parse(["*.example.com", "example.com"]).unwrap();
         assert!(matches!(
-            set.ensure_orderable(),
+            set.ensure_orderable(false),
             Err(FqdnSetError::WildcardNeedsDns01(_))
         ));
+        assert!(set.ensure_orderable(true).is_ok());
         assert!(
             UniqueFqdnSet::parse(["example.com"])
                 .unwrap()
-                .ensure_orderable()
+                .ensure_orderable(false)
                 .is_ok()
         );
     }

@@ -34,6 +34,9 @@ pub enum Error {
     /// A blocklisted name was used.
     #[error("`{0}` is blocklisted")]
     Blocklisted(String),
+    /// A DNS-01 method could not place or remove a record.
+    #[error(transparent)]
+    DnsChallenge(#[from] crate::ports::DnsChallengeError),
     /// A publisher (Redis, nginx, an export target) failed.
     #[error(transparent)]
     Publish(#[from] crate::ports::PublishError),
@@ -84,7 +87,7 @@ impl Error {
             | Error::Blocklisted(_) => ErrorKind::InvalidInput,
             Error::Transition(_) => ErrorKind::Conflict,
             Error::Unconfigured(_) => ErrorKind::Unconfigured,
-            Error::Publish(_) => ErrorKind::Unavailable,
+            Error::Publish(_) | Error::DnsChallenge(_) => ErrorKind::Unavailable,
             Error::Store(e) => e.kind(),
             Error::Acme(AcmeError::Unsupported(_)) => ErrorKind::InvalidInput,
             Error::Acme(e) if e.problem_short_type() == Some("rateLimited") => {

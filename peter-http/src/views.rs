@@ -149,6 +149,8 @@ pub struct DomainView {
     pub certificate_signed_id__latest_single: Option<i64>,
     #[oai(nullable)]
     pub certificate_signed_id__latest_multi: Option<i64>,
+    /// How orders validate it: `http-01` or `dns-01` (a wildcard: always dns-01).
+    pub challenge_type: Wire<AcmeChallengeType>,
     pub created_at: Timestamp,
 }
 
@@ -162,6 +164,7 @@ impl From<&Domain> for DomainView {
                 .certificate_signed_id_latest_single
                 .map(|c| c.0),
             certificate_signed_id__latest_multi: d.certificate_signed_id_latest_multi.map(|c| c.0),
+            challenge_type: Wire(d.challenge_type),
             created_at: Timestamp(d.created_at),
         }
     }

@@ -100,6 +100,10 @@ pub(crate) fn domain(m: domain::Model) -> Domain {
         certificate_signed_id_latest_multi: m
             .certificate_signed_id_latest_multi
             .map(CertificateSignedId),
+        challenge_type: m
+            .challenge_type
+            .parse()
+            .unwrap_or(AcmeChallengeType::Http01),
         created_at: m.created_at,
     }
 }

@@ -198,6 +198,31 @@ impl DomainStore for SqlStore {
         Ok(convert::domain(row))
     }
 
+    async fn set_domain_challenge_type(
+        &self,
+        id: DomainId,
+        challenge_type: AcmeChallengeType,
+    ) -> StoreResult<Domain> {
+        let (_write, txn) = self.begin_write().await?;
+        let row = domain::Entity::find_by_id(id.0)
+            .one(&txn)
+            .await
+            .db()?
+            .ok_or_else(|| StoreError::not_found("Domain", id))?;
+        let mut am: domain::ActiveModel = row.into();
+        am.challenge_type = Set(challenge_type.as_str().into());
+        let row = am.update(&txn).await.db()?;
+        self.operations_event_in(
+            &txn,
+            OperationsEventType::DomainChallengeType,
+            serde_json::json!({"domain.id": id.0, "challenge_type": challenge_type.as_str()}),
+            None,
+        )
+        .await?;
+        txn.commit().await.db()?;
+        Ok(convert::domain(row))
+    }
+
     async fn add_blocklisted_domain(
         &self,
         name: &DomainName,

@@ -120,6 +120,7 @@ pub mod domain {
         pub is_active: bool,
         pub certificate_signed_id_latest_single: Option<i64>,
         pub certificate_signed_id_latest_multi: Option<i64>,
+        pub challenge_type: String,
         pub created_at: TimeDateTimeWithTimeZone,
     }
 

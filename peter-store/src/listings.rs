@@ -43,6 +43,7 @@ struct ConfigRow {
     is_active: bool,
     latest_single: Option<i64>,
     latest_multi: Option<i64>,
+    challenge_type: String,
     domain_created_at: sea_orm::prelude::TimeDateTimeWithTimeZone,
     cert_id: Option<i64>,
     cert_pem: Option<String>,
@@ -171,7 +172,7 @@ impl ListingStore for SqlStore {
             "SELECT d.id AS domain_id, d.domain_name, d.is_active, \
                     d.certificate_signed_id_latest_single AS latest_single, \
                     d.certificate_signed_id_latest_multi AS latest_multi, \
-                    d.created_at AS domain_created_at, \
+                    d.challenge_type, d.created_at AS domain_created_at, \
                     cs.id AS cert_id, cs.cert_pem, pk.id AS key_id, pk.key_pem, \
                     ch.id AS chain_id, ch.chain_pem, ch.certificate_ca_ids AS chain_ca_ids, \
                     ch.display_name AS chain_display_name, ch.created_at AS chain_created_at, \
@@ -201,6 +202,10 @@ impl ListingStore for SqlStore {
             is_active: first.is_active,
             certificate_signed_id_latest_single: first.latest_single.map(CertificateSignedId),
             certificate_signed_id_latest_multi: first.latest_multi.map(CertificateSignedId),
+            challenge_type: first
+                .challenge_type
+                .parse()
+                .unwrap_or(AcmeChallengeType::Http01),
             created_at: first.domain_created_at,
         };
         let mut certificates: Vec<ConfigCertificate> = Vec::new();

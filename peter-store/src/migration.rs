@@ -24,6 +24,7 @@ impl MigratorTrait for Migrator {
             Box::new(M0005AriAnswers),
             Box::new(M0006ServerDirectories),
             Box::new(M0007AlertDeliveries),
+            Box::new(M0008DomainChallengeTypes),
         ]
     }
 
@@ -807,6 +808,46 @@ impl MigrationTrait for M0007AlertDeliveries {
     async fn down(&self, m: &SchemaManager) -> Result<(), DbErr> {
         m.drop_table(Table::drop().table(t("alert_delivery")).to_owned())
             .await?;
+        Ok(())
+    }
+}
+
+/// How each domain is validated: http-01 (every existing domain) or dns-01.
+struct M0008DomainChallengeTypes;
+
+impl MigrationName for M0008DomainChallengeTypes {
+    fn name(&self) -> &str {
+        "m0008_domain_challenge_types"
+    }
+}
+
+#[async_trait::async_trait]
+impl MigrationTrait for M0008DomainChallengeTypes {
+    fn use_transaction(&self) -> Option<bool> {
+        Some(true)
+    }
+
+    async fn up(&self, m: &SchemaManager) -> Result<(), DbErr> {
+        if !m.has_column("domain", "challenge_type").await? {
+            m.alter_table(
+                Table::alter()
+                    .table(t("domain"))
+                    .add_column(string("challenge_type").default("http-01").to_owned())
+                    .to_owned(),
+            )
+            .await?;
+        }
+        Ok(())
+    }
+
+    async fn down(&self, m: &SchemaManager) -> Result<(), DbErr> {
+        m.alter_table(
+            Table::alter()
+                .table(t("domain"))
+                .drop_column(t("challenge_type"))
+                .to_owned(),
+        )
+        .await?;
         Ok(())
     }
 }

@@ -245,9 +245,15 @@ impl OrderStore for SqlStore {
             .db()?
             .ok_or_else(|| StoreError::not_found("AcmeAuthorization", id))?;
         let now = self.now();
-        let domain = self
-            .domain_in(&txn, &server.identifier.to_ascii_lowercase())
-            .await?;
+        // A wildcard's authorization names the base domain with
+        // `wildcard: true`; it belongs to the `*.` name the order holds.
+        let identifier = server.identifier.to_ascii_lowercase();
+        let name = if server.wildcard {
+            format!("*.{identifier}")
+        } else {
+            identifier
+        };
+        let domain = self.domain_in(&txn, &name).await?;
         let stored = acme_challenge::Entity::find()
             .filter(acme_challenge::Column::AcmeAuthorizationId.eq(id.0))
             .all(&txn)

@@ -443,6 +443,7 @@ impl SqlStore {
                 is_active: Set(true),
                 certificate_signed_id_latest_single: Set(None),
                 certificate_signed_id_latest_multi: Set(None),
+                challenge_type: Set(AcmeChallengeType::Http01.as_str().into()),
                 created_at: Set(self.now()),
             },
             [domain::Column::DomainName],

@@ -385,6 +385,29 @@ async fn domains_are_unique_and_marks_follow_the_rules(t: &TestStore) {
         TransitionError::AlreadyInactive
     );
     assert!(s.set_domain_active(a.id.id, true).await.unwrap().is_active);
+    // A new domain is validated by http-01 until set otherwise; the type
+    // is kept and read back by every lookup.
+    assert_eq!(a.id.challenge_type, AcmeChallengeType::Http01);
+    let dns = s
+        .set_domain_challenge_type(a.id.id, AcmeChallengeType::Dns01)
+        .await
+        .unwrap();
+    assert_eq!(dns.challenge_type, AcmeChallengeType::Dns01);
+    assert_eq!(
+        s.domain_by_name(&name("example.com"))
+            .await
+            .unwrap()
+            .unwrap()
+            .challenge_type,
+        AcmeChallengeType::Dns01
+    );
+    assert_eq!(
+        s.domain(a.id.id).await.unwrap().challenge_type,
+        AcmeChallengeType::Dns01
+    );
+    s.set_domain_challenge_type(a.id.id, AcmeChallengeType::Http01)
+        .await
+        .unwrap();
     for n in ["b.example.com", "a.example.com"] {
         s.get_or_create_domain(&name(n)).await.unwrap();
     }

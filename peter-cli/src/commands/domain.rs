@@ -1,15 +1,17 @@
-//! `peter domain`: add, list, show, enable, disable and blocklist domains.
+//! `peter domain`: add, list, show, enable, disable and blocklist domains,
+//! and set how they are validated.
 
 use clap::Subcommand;
 use peter_core::dns::DomainName;
-use peter_core::model::Domain;
 use peter_core::model::rules::DomainMark;
+use peter_core::model::{AcmeChallengeType, Domain};
 use peter_core::ports::{DomainFilter, Page};
 use peter_http::views::{DomainAnswer, DomainView, DomainsList, render};
 
 use super::{CliError, Context};
 use crate::Cli;
 use crate::output::{emit, emit_view, publication_warnings};
+use crate::values::closed;
 
 /// Domain subcommands.
 #[derive(Debug, Subcommand)]
@@ -50,6 +52,15 @@ pub enum DomainCommand {
         /// Domain name or id.
         name: String,
     },
+    /// Set how orders validate a domain: http-01 (the default) or dns-01
+    /// (through `[dns]` in peter.toml). A wildcard is always dns-01.
+    Challenge {
+        /// Domain name or id.
+        name: String,
+        /// http-01 or dns-01.
+        #[arg(value_parser = closed::<AcmeChallengeType>())]
+        challenge_type: AcmeChallengeType,
+    },
     /// Never order, answer challenges for, or serve this name.
     Blocklist {
         /// Domain name.
@@ -59,9 +70,10 @@ pub enum DomainCommand {
 
 fn line(d: &Domain) -> String {
     format!(
-        "{:>6}  {}  {}",
+        "{:>6}  {}  {:<7}  {}",
         d.id,
         if d.is_active { "active  " } else { "inactive" },
+        d.challenge_type,
         d.domain_name
     )
 }
@@ -138,6 +150,13 @@ pub async fn run(cli: &Cli, command: &DomainCommand) -> Result<(), CliError> {
             emit_view(ctx.json, &DomainAnswer::of(&changed.value), || {
                 line(&changed.value)
             });
+        }
+        DomainCommand::Challenge {
+            name,
+            challenge_type,
+        } => {
+            let d = domains.set_challenge_type(name, *challenge_type).await?;
+            emit_view(ctx.json, &DomainAnswer::of(&d), || line(&d));
         }
         DomainCommand::Blocklist { name } => {
             let b = domains.blocklist(name).await?;

@@ -202,6 +202,19 @@ impl Context {
                 .map_err(CliError::Usage)?;
             builder = builder.alert_target(Arc::new(exec));
         }
+        #[cfg(feature = "dns")]
+        if !config.dns.exec.is_empty() {
+            let timeout = std::time::Duration::from_secs(config.dns.timeout_seconds.clamp(1, 3600));
+            let hook = peter_acme::dns::ExecDnsHook::new(&config.dns.exec, timeout)
+                .map_err(|e| CliError::Usage(format!("dns.exec: {e}")))?;
+            builder = builder.dns_solver(Arc::new(hook));
+        }
+        #[cfg(not(feature = "dns"))]
+        if !config.dns.exec.is_empty() {
+            return Err(CliError::Usage(
+                "dns.exec: this peter was built without the `dns` feature".into(),
+            ));
+        }
         Ok(Self {
             config,
             peter: builder.build()?,

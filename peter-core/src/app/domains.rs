@@ -63,6 +63,23 @@ impl Domains<'_> {
             .await)
     }
 
+    /// Sets how orders validate a domain: `http-01` (the default) or
+    /// `dns-01` (through the configured DNS-01 method). A wildcard is
+    /// validated by dns-01 only. Nothing that is served changes.
+    pub async fn set_challenge_type(
+        &self,
+        identifier: &str,
+        challenge_type: AcmeChallengeType,
+    ) -> Result<Domain, Error> {
+        let domain = self.get(identifier).await?;
+        crate::model::rules::check_domain_challenge_type(&domain.domain_name, challenge_type)?;
+        Ok(self
+            .peter
+            .store()
+            .set_domain_challenge_type(domain.id, challenge_type)
+            .await?)
+    }
+
     /// Enables each name of a comma or space separated list: `new`,
     /// `activated`, `exists` or `blocklisted` each.
     pub async fn enable(&self, names: &str) -> Result<Changed<BTreeMap<String, String>>, Error> {

@@ -167,6 +167,7 @@ struct Inner {
     redis: Option<RedisPublishing>,
     nginx: Option<Arc<dyn CacheExpirer>>,
     alert_targets: Vec<Arc<dyn AlertTarget>>,
+    dns: Option<Arc<dyn DnsChallengeSolver>>,
     polls: polls::PollLedger,
     config_cache: config_cache::ConfigCache,
 }
@@ -197,6 +198,7 @@ pub struct PeterBuilder {
     redis: Option<RedisPublishing>,
     nginx: Option<Arc<dyn CacheExpirer>>,
     alert_targets: Vec<Arc<dyn AlertTarget>>,
+    dns: Option<Arc<dyn DnsChallengeSolver>>,
 }
 
 impl PeterBuilder {
@@ -260,6 +262,14 @@ impl PeterBuilder {
         self
     }
 
+    /// How DNS-01 TXT records are published. Without one, wildcard names
+    /// and domains whose challenge type is dns-01 are refused before an
+    /// order is sent.
+    pub fn dns_solver(mut self, solver: Arc<dyn DnsChallengeSolver>) -> Self {
+        self.dns = Some(solver);
+        self
+    }
+
     /// The facade.
     pub fn build(self) -> Result<Peter, Error> {
         let store = self.store.ok_or(Error::Unconfigured("a store"))?;
@@ -285,6 +295,7 @@ impl PeterBuilder {
                 redis: self.redis,
                 nginx: self.nginx,
                 alert_targets: self.alert_targets,
+                dns: self.dns,
             }),
         })
     }
@@ -501,6 +512,7 @@ impl Peter {
             acme: self.acme()?,
             clock: self.clock(),
             settings: self.inner.settings.orders,
+            dns: self.inner.dns.as_deref(),
         })
     }
 

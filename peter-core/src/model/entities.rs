@@ -211,6 +211,9 @@ pub struct Domain {
     pub certificate_signed_id_latest_single: Option<CertificateSignedId>,
     /// Latest active certificate covering this and other names.
     pub certificate_signed_id_latest_multi: Option<CertificateSignedId>,
+    /// How orders validate it: http-01 (the default) or dns-01. A wildcard
+    /// is always validated by dns-01.
+    pub challenge_type: AcmeChallengeType,
     /// When it was recorded.
     pub created_at: OffsetDateTime,
 }

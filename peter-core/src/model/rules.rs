@@ -530,6 +530,28 @@ pub fn between(earlier: OffsetDateTime, later: OffsetDateTime) -> time::Duration
     later - earlier
 }
 
+/// Refuses a challenge type a domain cannot be validated by: peter answers
+/// http-01 and dns-01, and a wildcard only by dns-01.
+pub fn check_domain_challenge_type(
+    domain_name: &str,
+    challenge_type: AcmeChallengeType,
+) -> Result<(), crate::Error> {
+    let refuse = |message: String| crate::Error::InvalidField {
+        field: "challenge_type",
+        message,
+    };
+    match challenge_type {
+        AcmeChallengeType::Dns01 => Ok(()),
+        AcmeChallengeType::Http01 if domain_name.starts_with("*.") => Err(refuse(format!(
+            "`{domain_name}` is a wildcard: only dns-01 validates it"
+        ))),
+        AcmeChallengeType::Http01 => Ok(()),
+        other => Err(refuse(format!(
+            "peter validates domains by http-01 or dns-01, not {other}"
+        ))),
+    }
+}
+
 #[cfg(test)]
 mod tests {
 
@@ -688,6 +710,7 @@ mod tests {
             is_active: active,
             certificate_signed_id_latest_single: None,
             certificate_signed_id_latest_multi: None,
+            challenge_type: AcmeChallengeType::Http01,
             created_at: datetime!(2026-01-01 0:00 UTC),
         }
     }

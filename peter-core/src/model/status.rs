@@ -334,7 +334,7 @@ coded_enum!(
     AcmeChallengeType, "challenge type" {
         /// HTTP-01, answered under `/.well-known/acme-challenge/`.
         Http01 = 1 => "http-01",
-        /// DNS-01 (not yet supported for ordering).
+        /// DNS-01: a TXT record at `_acme-challenge.<name>`.
         Dns01 = 2 => "dns-01",
         /// TLS-ALPN-01.
         TlsAlpn01 = 3 => "tls-alpn-01",
@@ -477,6 +477,8 @@ coded_enum!(
         DomainInsert = 410 => "Domain__insert",
         /// A domain was marked active or inactive.
         DomainMark = 420 => "Domain__mark",
+        /// A domain's challenge type was set.
+        DomainChallengeType = 430 => "Domain__challenge_type",
         /// A unique FQDN set was recorded.
         UniqueFqdnSetInsert = 510 => "UniqueFQDNSet__insert",
         /// A certificate request was recorded.

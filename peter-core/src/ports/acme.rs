@@ -496,3 +496,70 @@ where
         self(events, clock)
     }
 }
+
+/// The TXT record a DNS-01 challenge needs (RFC 8555 §8.4).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DnsChallengeRecord {
+    /// The identifier being validated, without any `*.` (`example.com`).
+    pub domain: String,
+    /// The record's owner name: `_acme-challenge.example.com`.
+    pub fqdn: String,
+    /// The TXT value: base64url(SHA-256(key authorization)).
+    pub value: String,
+}
+
+impl DnsChallengeRecord {
+    /// The record for `domain` (a `*.` is dropped) and a key authorization.
+    pub fn new(domain: &str, key_authorization: &str) -> Self {
+        use base64::Engine;
+        let domain = domain.strip_prefix("*.").unwrap_or(domain).to_string();
+        let digest =
+            aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, key_authorization.as_bytes());
+        Self {
+            fqdn: format!("_acme-challenge.{domain}"),
+            domain,
+            value: base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(digest.as_ref()),
+        }
+    }
+}
+
+/// Why a DNS-01 method could not place or remove a record.
+#[derive(Debug, Clone, thiserror::Error)]
+pub enum DnsChallengeError {
+    /// The method ran and failed.
+    #[error("DNS-01 ({method}) could not {action} the TXT record `{fqdn}`: {message}")]
+    Failed {
+        /// The method (`exec`, ...).
+        method: String,
+        /// `add` or `remove`.
+        action: &'static str,
+        /// The record's name.
+        fqdn: String,
+        /// What went wrong, bounded and free of secrets.
+        message: String,
+    },
+    /// The method did not finish in time.
+    #[error("DNS-01 ({method}) did not {action} the TXT record `{fqdn}` within {seconds} s")]
+    TimedOut {
+        /// The method.
+        method: String,
+        /// `add` or `remove`.
+        action: &'static str,
+        /// The record's name.
+        fqdn: String,
+        /// The limit.
+        seconds: u64,
+    },
+}
+
+/// A way to publish DNS-01 TXT records (an exec hook, RFC 2136, peter's own
+/// DNS). `present` returns once the record can be seen by the CA.
+#[async_trait]
+pub trait DnsChallengeSolver: Send + Sync {
+    /// The method's name, for errors and the challenge record.
+    fn method(&self) -> &str;
+    /// Adds the TXT value (other values of the same name stay).
+    async fn present(&self, record: &DnsChallengeRecord) -> Result<(), DnsChallengeError>;
+    /// Removes the TXT value.
+    async fn clean_up(&self, record: &DnsChallengeRecord) -> Result<(), DnsChallengeError>;
+}

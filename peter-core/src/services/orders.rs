@@ -147,6 +147,8 @@ pub struct Orders<'a> {
     pub clock: &'a dyn Clock,
     /// Polling.
     pub settings: OrderSettings,
+    /// How DNS-01 TXT records are published, when configured.
+    pub dns: Option<&'a dyn DnsChallengeSolver>,
 }
 
 impl<'a> Orders<'a> {
@@ -199,8 +201,8 @@ impl<'a> Orders<'a> {
     }
 
     /// Creates an order upstream and, per its strategy, processes it.
-    /// Wildcards, blocklisted names and unoffered profiles are refused before
-    /// anything is sent.
+    /// Blocklisted names, unoffered profiles, and wildcards or dns-01
+    /// domains without a DNS-01 method are refused before anything is sent.
     pub async fn create(&self, request: OrderRequest) -> Result<AcmeOrder, Error> {
         if request.domains.iter().all(|d| d.trim().is_empty()) {
             return Err(Error::InvalidField {
@@ -209,10 +211,16 @@ impl<'a> Orders<'a> {
             });
         }
         let set = UniqueFqdnSet::parse(&request.domains)?;
-        set.ensure_orderable()?;
+        set.ensure_orderable(self.dns.is_some())?;
         for name in set.names() {
             if self.store.is_domain_blocklisted(name).await? {
                 return Err(Error::Blocklisted(name.to_string()));
+            }
+            if self.dns.is_none()
+                && let Some(domain) = self.store.domain_by_name(name).await?
+                && domain.challenge_type == AcmeChallengeType::Dns01
+            {
+                return Err(crate::dns::FqdnSetError::Dns01Unconfigured(name.clone()).into());
             }
         }
         let account =
@@ -321,6 +329,30 @@ impl<'a> Orders<'a> {
     /// Records that the CA (or the way to it) failed the order; when the CA
     /// itself refused, its authorizations still pending there are
     /// deactivated first (see [`OrderSettings::deactivate_pending_on_failure`]).
+    /// Records an order given up before a challenge was triggered (its
+    /// DNS-01 record could not be placed): its pending authorizations are
+    /// deactivated at the CA, so the order does not stay pending there.
+    async fn fail_before_trigger(
+        &self,
+        id: AcmeOrderId,
+        e: &DnsChallengeError,
+    ) -> Result<(), Error> {
+        self.deactivate_pending(id).await?;
+        self.store
+            .update_acme_order(
+                id,
+                AcmeOrderUpdate {
+                    status: Some(AcmeOrderStatus::Invalid),
+                    processing_status: Some(AcmeOrderProcessingStatus::ProcessingDeactivated),
+                    is_processing: Some(None),
+                    problem: Some(serde_json::json!({"detail": e.to_string()}).to_string()),
+                    ..Default::default()
+                },
+            )
+            .await?;
+        Ok(())
+    }
+
     async fn fail(&self, id: AcmeOrderId, e: &AcmeError) -> Result<(), Error> {
         let problem = match e {
             AcmeError::Server { problem, .. } => serde_json::to_string(problem).unwrap_or_default(),
@@ -591,18 +623,76 @@ impl<'a> Orders<'a> {
             .store
             .acme_challenges_for_authorization(auth.id)
             .await?;
+        // A wildcard's authorization is validated by DNS-01 only; any other
+        // name by its domain's challenge type (http-01 unless set).
+        let domain = match auth.domain_id {
+            Some(id) => Some(self.store.domain(id).await?),
+            None => None,
+        };
+        let wanted = match &domain {
+            Some(d) if d.domain_name.starts_with("*.") => AcmeChallengeType::Dns01,
+            Some(d) => d.challenge_type,
+            None => AcmeChallengeType::Http01,
+        };
         let challenge = challenges
             .iter()
-            .find(|c| c.challenge_type == AcmeChallengeType::Http01)
+            .find(|c| c.challenge_type == wanted)
             .ok_or_else(|| {
-                AcmeError::Unsupported("an authorization without an http-01 challenge".into())
+                AcmeError::Unsupported(format!("an authorization without a {wanted} challenge"))
             })?;
         let refs = EventRefs {
             acme_authorization_id: Some(auth.id),
             acme_challenge_id: Some(challenge.id),
             ..refs
         };
+        let dns = match (wanted, &domain) {
+            (AcmeChallengeType::Dns01, Some(d)) => {
+                let name = crate::dns::DomainName::parse(&d.domain_name)?;
+                let solver = self
+                    .dns
+                    .ok_or(crate::dns::FqdnSetError::Dns01Unconfigured(name))?;
+                let key_authorization = self.acme.key_authorization(ctx, &challenge.token)?;
+                Some((
+                    solver,
+                    DnsChallengeRecord::new(&d.domain_name, &key_authorization),
+                ))
+            }
+            _ => None,
+        };
+        let verdict = self
+            .trigger_and_wait(ctx, order, auth, challenge, dns.as_ref(), refs)
+            .await;
+        if let Some((solver, record)) = &dns
+            && challenge.status == AcmeChallengeStatus::Pending
+        {
+            // Removed whatever the outcome; a failure to remove is only logged.
+            if let Err(e) = solver.clean_up(record).await {
+                tracing::warn!(order = %order.id, error = %e, "a DNS-01 record was not removed");
+            }
+        }
+        verdict
+    }
+
+    /// Publishes the DNS-01 record when there is one, triggers a pending
+    /// challenge and waits for the authorization's verdict.
+    async fn trigger_and_wait(
+        &self,
+        ctx: &AccountContext,
+        order: &AcmeOrder,
+        auth: &AcmeAuthorization,
+        challenge: &AcmeChallenge,
+        dns: Option<&(&dyn DnsChallengeSolver, DnsChallengeRecord)>,
+        refs: EventRefs,
+    ) -> Result<Step, Error> {
         if challenge.status == AcmeChallengeStatus::Pending {
+            if let Some((solver, record)) = dns
+                && let Err(e) = solver.present(record).await
+            {
+                // Nothing was asked of the CA for this challenge: give up the
+                // order there, so that nothing stays pending.
+                self.fail_before_trigger(order.id, &e).await?;
+                return Err(e.into());
+            }
             self.checkpoint("before_trigger");
             let state = match self
                 .retrying(|| {

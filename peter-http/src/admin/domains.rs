@@ -51,6 +51,14 @@ pub struct DomainMarkFields {
     pub action: Wire<DomainMark>,
 }
 
+/// How a domain is validated.
+#[derive(Debug, Object, Deserialize)]
+pub struct DomainChallengeTypeFields {
+    /// `http-01` (the default) or `dns-01` (through the configured DNS-01
+    /// method); a wildcard is validated by dns-01 only.
+    pub challenge_type: Wire<peter_core::model::AcmeChallengeType>,
+}
+
 /// A domain after a mark.
 #[derive(Debug, Object)]
 pub struct DomainMarkAnswer {
@@ -275,6 +283,28 @@ impl DomainsApi {
             .nginx_expire_domain(&identifier.0)
             .await?;
         Ok(super::operations::nginx_answer(status))
+    }
+
+    /// Sets how orders validate a domain: `http-01` or `dns-01`. Nothing
+    /// that is served changes.
+    #[oai(
+        path = "/domain/:identifier/challenge-type",
+        method = "post",
+        operation_id = "domain_challenge_type"
+    )]
+    async fn challenge_type(
+        &self,
+        _auth: AdminToken,
+        identifier: Path<String>,
+        body: JsonOrForm<DomainChallengeTypeFields>,
+    ) -> ApiResult<Json<DomainAnswer>> {
+        let d = self
+            .0
+            .peter
+            .domains()
+            .set_challenge_type(&identifier.0, body.into_inner().challenge_type.0)
+            .await?;
+        Ok(Json(DomainAnswer::of(&d)))
     }
 
     /// Marks a domain `active` or `inactive` (an inactive domain's

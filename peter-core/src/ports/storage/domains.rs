@@ -54,6 +54,12 @@ pub trait DomainStore: Send + Sync {
     async fn list_domains(&self, filter: &DomainFilter, page: Page) -> StoreResult<Paged<Domain>>;
     /// Marks a domain active or inactive.
     async fn set_domain_active(&self, id: DomainId, active: bool) -> StoreResult<Domain>;
+    /// Sets how orders validate a domain (http-01 or dns-01).
+    async fn set_domain_challenge_type(
+        &self,
+        id: DomainId,
+        challenge_type: AcmeChallengeType,
+    ) -> StoreResult<Domain>;
     /// Adds a name to the blocklist.
     async fn add_blocklisted_domain(
         &self,
