@@ -4,7 +4,8 @@
 #   - pebble >= 2.10 (ACME test CA + pebble-challtestsrv) from Debian forky,
 #     through a low-priority (100) forky source so nothing else comes from forky;
 #   - from bookworm: nginx wrk openssl curl ca-certificates redis-tools postgresql-client
-#     iproute2 (`ip`, to raise loopback in the schemathesis namespace).
+#     iproute2 (`ip`, to raise loopback in the schemathesis namespace), knot and
+#     dnsutils (an authoritative DNS server taking RFC 2136 updates with TSIG, and dig).
 #
 # Idempotent: when everything is already installed it does no apt work at all.
 # `apt-get update` runs only when something has to be installed.
@@ -13,8 +14,8 @@
 set -Eeuo pipefail
 
 PEBBLE_MIN_VERSION="2.10"
-BOOKWORM_PKGS=(nginx wrk openssl curl ca-certificates redis-tools postgresql-client iproute2)
-REQUIRED_CMDS=(pebble pebble-challtestsrv nginx wrk openssl curl redis-cli psql ip unshare)
+BOOKWORM_PKGS=(nginx wrk openssl curl ca-certificates redis-tools postgresql-client iproute2 knot dnsutils)
+REQUIRED_CMDS=(pebble pebble-challtestsrv nginx wrk openssl curl redis-cli psql ip unshare knotd knotc dig)
 
 FORKY_SOURCES=/etc/apt/sources.list.d/forky.sources
 FORKY_PREFS=/etc/apt/preferences.d/forky

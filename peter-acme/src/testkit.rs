@@ -50,6 +50,9 @@ pub struct PebbleOptions {
     /// External account binding MAC keys (key id, base64url HMAC key); when
     /// any are given, Pebble requires a binding for every new account.
     pub eab_mac_keys: Vec<(String, String)>,
+    /// The DNS server Pebble resolves through (`127.0.0.1:PORT`; default:
+    /// its pebble-challtestsrv, which answers 127.0.0.1 for every name).
+    pub dns_server: Option<String>,
 }
 
 /// A running Pebble; stopped on drop.
@@ -180,7 +183,14 @@ impl Pebble {
         command
             .arg("-config")
             .arg(dir.join("pebble.json"))
-            .args(["-dnsserver", &format!("127.0.0.1:{dns}"), "-strict=false"])
+            .args([
+                "-dnsserver",
+                &options
+                    .dns_server
+                    .clone()
+                    .unwrap_or_else(|| format!("127.0.0.1:{dns}")),
+                "-strict=false",
+            ])
             .env("PEBBLE_VA_NOSLEEP", "1")
             .env("PEBBLE_WFE_NONCEREJECT", "0")
             .env("PEBBLE_AUTHZREUSE", "0")
@@ -324,5 +334,151 @@ impl Pebble {
             .expect("request");
         let (status, _) = self.request(request).await.expect("set renewal info");
         assert_eq!(status, 200);
+    }
+}
+
+/// A real Knot DNS server (Debian's `knot`) authoritative for one zone on a
+/// free loopback port, taking RFC 2136 updates signed with one TSIG key
+/// (hmac-sha256). Every name of the zone has an A record for 127.0.0.1, so a
+/// Pebble resolving through it validates HTTP-01 on loopback too. Stopped
+/// on drop.
+pub struct Knot {
+    child: Child,
+    dir: PathBuf,
+    /// `127.0.0.1:PORT` (UDP and TCP).
+    pub addr: std::net::SocketAddr,
+    /// The zone (`dns-test.example`).
+    pub zone: String,
+    /// The TSIG key's name.
+    pub key_name: String,
+    /// Its secret, base64.
+    pub key_secret: String,
+}
+
+impl Drop for Knot {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+impl Knot {
+    /// Starts knotd for `zone` and waits until it answers the zone's SOA.
+    pub fn start(zone: &str) -> Knot {
+        use base64::Engine;
+        let found = Command::new("sh")
+            .args(["-c", "command -v knotd"])
+            .output()
+            .map(|o| o.status.success())
+            .unwrap_or(false);
+        assert!(
+            found,
+            "knotd is not installed: run scripts/install-test-deps.sh (this is a failure, not a skip)"
+        );
+        let port = free_port();
+        let dir = std::env::temp_dir().join(format!("peter-knot-{}-{port}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).expect("knot dir");
+        let mut secret = [0u8; 32];
+        aws_lc_rs::rand::fill(&mut secret).expect("random");
+        let key_secret = base64::engine::general_purpose::STANDARD.encode(secret);
+        let key_name = "peter-test-key".to_string();
+        std::fs::write(
+            dir.join(format!("{zone}.zone")),
+            format!(
+                "$ORIGIN {zone}.\n$TTL 5\n@ SOA ns.{zone}. hostmaster.{zone}. 1 3600 600 86400 1\n@ NS ns.{zone}.\n@ A 127.0.0.1\n* A 127.0.0.1\n"
+            ),
+        )
+        .expect("zone file");
+        let d = dir.display();
+        std::fs::write(
+            dir.join("knot.conf"),
+            format!(
+                r#"server:
+    listen: 127.0.0.1@{port}
+    rundir: "{d}"
+database:
+    storage: "{d}"
+log:
+  - target: stderr
+    any: info
+key:
+  - id: {key_name}
+    algorithm: hmac-sha256
+    secret: {key_secret}
+acl:
+  - id: update
+    key: {key_name}
+    action: update
+template:
+  - id: default
+    storage: "{d}"
+    file: "%s.zone"
+    zonefile-sync: -1
+    journal-content: none
+zone:
+  - domain: {zone}
+    acl: update
+"#
+            ),
+        )
+        .expect("knot.conf");
+        let log = std::fs::File::create(dir.join("knot.log")).expect("log");
+        let child = Command::new("knotd")
+            .arg("-c")
+            .arg(dir.join("knot.conf"))
+            .stdout(Stdio::null())
+            .stderr(log)
+            .spawn()
+            .expect("start knotd");
+        let mut knot = Knot {
+            child,
+            dir,
+            addr: std::net::SocketAddr::from(([127, 0, 0, 1], port)),
+            zone: zone.to_string(),
+            key_name,
+            key_secret,
+        };
+        let deadline = Instant::now() + Duration::from_secs(20);
+        loop {
+            if let Ok(Some(status)) = knot.child.try_wait() {
+                let log = std::fs::read_to_string(knot.dir.join("knot.log")).unwrap_or_default();
+                panic!("knotd exited ({status}): {log}");
+            }
+            if !knot.dig(zone, "SOA").is_empty() {
+                return knot;
+            }
+            assert!(Instant::now() < deadline, "knotd did not answer in 20 s");
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
+
+    /// What the server answers for `name`/`rtype`, one record per line (`dig +short`).
+    pub fn dig(&self, name: &str, rtype: &str) -> Vec<String> {
+        let out = Command::new("dig")
+            .args([
+                "@127.0.0.1",
+                "-p",
+                &self.addr.port().to_string(),
+                "+short",
+                "+time=1",
+                "+tries=1",
+                name,
+                rtype,
+            ])
+            .output()
+            .expect("dig (dnsutils)");
+        String::from_utf8_lossy(&out.stdout)
+            .lines()
+            .filter(|l| !l.is_empty() && !l.starts_with(";;"))
+            .map(|l| l.trim_matches('"').to_string())
+            .collect()
+    }
+
+    /// Stops the server (a DNS server down); the port stays unanswered.
+    pub fn stop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
     }
 }

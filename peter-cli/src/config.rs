@@ -47,6 +47,9 @@ pub struct DnsConfig {
     pub exec: Vec<String>,
     /// How long one run of the command may take before it is killed.
     pub timeout_seconds: u64,
+    /// RFC 2136 dynamic updates with TSIG, instead of `exec`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub rfc2136: Option<Rfc2136Config>,
 }
 
 impl Default for DnsConfig {
@@ -54,8 +57,49 @@ impl Default for DnsConfig {
         Self {
             exec: Vec::new(),
             timeout_seconds: 120,
+            rfc2136: None,
         }
     }
+}
+
+/// `[dns.rfc2136]`: the operator's own authoritative DNS takes the records.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+pub struct Rfc2136Config {
+    /// The zone's primary server (`address:port`).
+    pub server: String,
+    /// The zone updated (every dns-01 name must be inside it).
+    pub zone: String,
+    /// The TSIG key's name.
+    pub key_name: String,
+    /// `hmac-sha256` (default), `hmac-sha384` or `hmac-sha512`.
+    #[serde(default = "default_tsig_algorithm")]
+    pub key_algorithm: String,
+    /// The TSIG secret, base64; prefer `PETER_DNS_TSIG_SECRET`.
+    #[serde(default)]
+    pub key_secret: String,
+    /// Servers (`address:port`) that must answer the record before the
+    /// challenge is triggered (default: the update server).
+    #[serde(default)]
+    pub check: Vec<String>,
+    /// The record's TTL.
+    #[serde(default = "default_txt_ttl")]
+    pub ttl: u32,
+    /// How long to wait for the servers to check.
+    #[serde(default = "default_propagation_seconds")]
+    pub propagation_timeout_seconds: u64,
+}
+
+fn default_tsig_algorithm() -> String {
+    "hmac-sha256".into()
+}
+
+fn default_txt_ttl() -> u32 {
+    60
+}
+
+fn default_propagation_seconds() -> u64 {
+    120
 }
 
 /// Alert targets: a webhook and/or a command.
@@ -316,6 +360,10 @@ impl Config {
         }
         if let Some(v) = get("PETER_ALERT_WEBHOOK_SECRET") {
             self.alerts.webhook_secret = v;
+        }
+        if let (Some(v), Some(rfc2136)) = (get("PETER_DNS_TSIG_SECRET"), self.dns.rfc2136.as_mut())
+        {
+            rfc2136.key_secret = v;
         }
         if let Some(v) = get("PETER_ENVIRONMENT") {
             self.environment = v;

@@ -1120,6 +1120,120 @@ async fn failing_orders_left_pending(w: &World) -> u64 {
         .total_items
 }
 
+/// A facade over the world's store whose DNS-01 method is RFC 2136 against
+/// `knot`, signing with `secret`.
+fn with_rfc2136(w: &World, knot: &peter_acme::testkit::Knot, secret: &str) -> Peter {
+    let method = peter_acme::dns::Rfc2136::new(peter_acme::dns::Rfc2136Settings {
+        server: knot.addr,
+        zone: knot.zone.clone(),
+        key_name: knot.key_name.clone(),
+        key_algorithm: "hmac-sha256".into(),
+        key_secret: secret.into(),
+        check: Vec::new(),
+        ttl: 5,
+        propagation_timeout: std::time::Duration::from_secs(10),
+    })
+    .unwrap();
+    Peter::builder()
+        .shared_store(w.store.clone())
+        .acme(InstantAcme)
+        .dns_solver(Arc::new(method))
+        .build()
+        .unwrap()
+}
+
+/// RFC 2136 with TSIG against Debian's Knot DNS, which Pebble resolves
+/// through: a wildcard (dns-01, its TXT added by a signed update and
+/// removed after) and its apex (http-01, its A record from the same zone)
+/// in one certificate. A wrong TSIG key and a server that is down are each
+/// a clear error, and the order is given up at the CA.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn dns01_by_rfc2136_with_tsig_against_knot() {
+    let mut knot = peter_acme::testkit::Knot::start("dns-test.example");
+    let w = World::new(PebbleOptions {
+        dns_server: Some(knot.addr.to_string()),
+        ..Default::default()
+    })
+    .await;
+    let peter = with_rfc2136(&w, &knot, &knot.key_secret);
+    let order = peter
+        .orders()
+        .create(OrderRequest::new(
+            w.account.id,
+            vec!["*.dns-test.example".into(), "dns-test.example".into()],
+            AcmeOrderProcessingStrategy::ProcessSingle,
+        ))
+        .await
+        .unwrap()
+        .value;
+    assert_eq!(order.status, AcmeOrderStatus::Valid);
+    let cert = w
+        .store
+        .certificate_signed(order.certificate_signed_id.unwrap())
+        .await
+        .unwrap();
+    let mut names = peter_core::formats::ParsedCertificate::from_pem(&cert.cert_pem)
+        .unwrap()
+        .dns_names;
+    names.sort();
+    assert_eq!(names, ["*.dns-test.example", "dns-test.example"]);
+    assert_eq!(
+        knot.dig("_acme-challenge.dns-test.example", "TXT"),
+        Vec::<String>::new(),
+        "the record was removed after validation"
+    );
+
+    // A key the server does not know: refused by the server, nothing added.
+    let wrong = base64_of(&[7u8; 32]);
+    let err = with_rfc2136(&w, &knot, &wrong)
+        .orders()
+        .create(OrderRequest::new(
+            w.account.id,
+            vec!["*.bad-key.dns-test.example".into()],
+            AcmeOrderProcessingStrategy::ProcessSingle,
+        ))
+        .await
+        .unwrap_err();
+    assert_eq!(err.kind(), peter_core::ErrorKind::Unavailable, "{err}");
+    eprintln!("wrong TSIG key: {err}");
+    assert!(
+        err.to_string()
+            .contains("did not accept the TSIG signature"),
+        "{err}"
+    );
+    assert!(
+        err.to_string()
+            .contains("`_acme-challenge.bad-key.dns-test.example`"),
+        "{err}"
+    );
+    assert!(
+        knot.dig("_acme-challenge.bad-key.dns-test.example", "TXT")
+            .is_empty()
+    );
+    assert_eq!(failing_orders_left_pending(&w).await, 0);
+
+    // The server down: a clear error, nothing left pending at the CA.
+    knot.stop();
+    let err = peter
+        .orders()
+        .create(OrderRequest::new(
+            w.account.id,
+            vec!["*.down.dns-test.example".into()],
+            AcmeOrderProcessingStrategy::ProcessSingle,
+        ))
+        .await
+        .unwrap_err();
+    assert_eq!(err.kind(), peter_core::ErrorKind::Unavailable, "{err}");
+    eprintln!("server down: {err}");
+    assert!(err.to_string().contains(&knot.addr.to_string()), "{err}");
+    assert_eq!(failing_orders_left_pending(&w).await, 0);
+}
+
+fn base64_of(bytes: &[u8]) -> String {
+    use base64::Engine;
+    base64::engine::general_purpose::STANDARD.encode(bytes)
+}
+
 /// An RSA account (certbot's default key) does what an EC one does, every
 /// request signed RS256 by peter's own JWS layer (instant-acme cannot sign
 /// with RSA): registration, an order with real HTTP-01, a renewal naming what

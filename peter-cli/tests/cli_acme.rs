@@ -953,3 +953,53 @@ esac
         assert!(sans.contains(name), "{name} in {sans}");
     }
 }
+
+/// `[dns.rfc2136]` in peter.toml, the TSIG secret from
+/// `PETER_DNS_TSIG_SECRET`: a wildcard and its apex ordered from the command
+/// line against Debian's Knot DNS, which Pebble resolves through. Giving two
+/// methods at once is a configuration error.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_wildcard_is_ordered_from_the_cli_by_rfc2136() {
+    let knot = peter_acme::testkit::Knot::start("knot-cli.example");
+    let pebble = Pebble::start(PebbleOptions {
+        dns_server: Some(knot.addr.to_string()),
+        ..Default::default()
+    })
+    .await;
+    let node = Node::new("rfc2136", None);
+    node.setup(&pebble);
+    let config = node.data.join("peter.toml");
+    let mut text = std::fs::read_to_string(&config).unwrap();
+    text.push_str(&format!(
+        "\n[dns.rfc2136]\nserver = \"{}\"\nzone = \"{}\"\nkey_name = \"{}\"\nttl = 5\n",
+        knot.addr, knot.zone, knot.key_name
+    ));
+    std::fs::write(&config, &text).unwrap();
+    let listen = format!("127.0.0.1:{}", pebble.http_port);
+    let order = node.json_with(
+        &[
+            "order",
+            "new",
+            "*.knot-cli.example",
+            "knot-cli.example",
+            "--http-listen",
+            &listen,
+        ],
+        &[("PETER_DNS_TSIG_SECRET", &knot.key_secret)],
+    );
+    assert_eq!(order["AcmeOrder"]["status"], "valid", "{order}");
+    assert!(
+        knot.dig("_acme-challenge.knot-cli.example", "TXT")
+            .is_empty()
+    );
+
+    let both = text.replace("[dns]\nexec = []", "[dns]\nexec = [\"true\"]");
+    std::fs::write(&config, both).unwrap();
+    let out = node.run(&["order", "list"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("not both"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}

@@ -203,14 +203,11 @@ impl Context {
             builder = builder.alert_target(Arc::new(exec));
         }
         #[cfg(feature = "dns")]
-        if !config.dns.exec.is_empty() {
-            let timeout = std::time::Duration::from_secs(config.dns.timeout_seconds.clamp(1, 3600));
-            let hook = peter_acme::dns::ExecDnsHook::new(&config.dns.exec, timeout)
-                .map_err(|e| CliError::Usage(format!("dns.exec: {e}")))?;
-            builder = builder.dns_solver(Arc::new(hook));
+        if let Some(method) = dns_method(&config.dns)? {
+            builder = builder.dns_solver(method);
         }
         #[cfg(not(feature = "dns"))]
-        if !config.dns.exec.is_empty() {
+        if !config.dns.exec.is_empty() || config.dns.rfc2136.is_some() {
             return Err(CliError::Usage(
                 "dns.exec: this peter was built without the `dns` feature".into(),
             ));
@@ -220,6 +217,51 @@ impl Context {
             peter: builder.build()?,
             json: cli.json,
         })
+    }
+}
+
+/// The DNS-01 method `[dns]` configures, if any (one at most).
+#[cfg(feature = "dns")]
+fn dns_method(
+    dns: &crate::config::DnsConfig,
+) -> Result<Option<Arc<dyn peter_core::ports::DnsChallengeSolver>>, CliError> {
+    let usage = |key: &str, e: String| CliError::Usage(format!("dns.{key}: {e}"));
+    match (&dns.exec[..], &dns.rfc2136) {
+        ([], None) => Ok(None),
+        ([_, ..], Some(_)) => Err(CliError::Usage(
+            "[dns]: give one DNS-01 method, `exec` or `[dns.rfc2136]`, not both".into(),
+        )),
+        (command, None) => {
+            let timeout = std::time::Duration::from_secs(dns.timeout_seconds.clamp(1, 3600));
+            let hook = peter_acme::dns::ExecDnsHook::new(command, timeout)
+                .map_err(|e| usage("exec", e))?;
+            Ok(Some(Arc::new(hook)))
+        }
+        ([], Some(r)) => {
+            let addr = |key: &str, text: &str| {
+                text.parse::<std::net::SocketAddr>()
+                    .map_err(|_| usage(key, format!("`{text}` is not address:port")))
+            };
+            let check = r
+                .check
+                .iter()
+                .map(|c| addr("rfc2136.check", c))
+                .collect::<Result<Vec<_>, _>>()?;
+            let method = peter_acme::dns::Rfc2136::new(peter_acme::dns::Rfc2136Settings {
+                server: addr("rfc2136.server", &r.server)?,
+                zone: r.zone.clone(),
+                key_name: r.key_name.clone(),
+                key_algorithm: r.key_algorithm.clone(),
+                key_secret: r.key_secret.clone(),
+                check,
+                ttl: r.ttl,
+                propagation_timeout: std::time::Duration::from_secs(
+                    r.propagation_timeout_seconds.clamp(1, 3600),
+                ),
+            })
+            .map_err(|e| usage("rfc2136", e))?;
+            Ok(Some(Arc::new(method)))
+        }
     }
 }
 

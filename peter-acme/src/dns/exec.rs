@@ -1,7 +1,6 @@
-//! DNS-01 methods (the `dns` feature): the ways peter publishes the TXT
-//! record a DNS-01 challenge needs. Today one method: an exec hook, an
-//! operator's command given the record to add and to remove, for any DNS
-//! provider's API (like certbot's manual hooks or lego's exec provider).
+//! The exec hook: an operator's command given the record to add and to
+//! remove, for any DNS provider's API (like certbot's manual hooks or lego's
+//! exec provider).
 
 use std::process::Stdio;
 use std::time::Duration;

@@ -1,0 +1,13 @@
+//! DNS-01 methods (the `dns` feature): the ways peter publishes the TXT
+//! record a DNS-01 challenge needs, each a
+//! [`DnsChallengeSolver`](peter_core::ports::DnsChallengeSolver).
+//!
+//! - [`ExecDnsHook`]: an operator's command, for any DNS provider's API;
+//! - [`Rfc2136`]: dynamic updates signed with TSIG, for operators running
+//!   their own authoritative DNS (knot, bind9, PowerDNS, ...).
+
+mod exec;
+mod rfc2136;
+
+pub use exec::ExecDnsHook;
+pub use rfc2136::{Rfc2136, Rfc2136Settings};
