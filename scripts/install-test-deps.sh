@@ -5,7 +5,8 @@
 #     through a low-priority (100) forky source so nothing else comes from forky;
 #   - from bookworm: nginx wrk openssl curl ca-certificates redis-tools postgresql-client
 #     iproute2 (`ip`, to raise loopback in the schemathesis namespace), knot and
-#     dnsutils (an authoritative DNS server taking RFC 2136 updates with TSIG, and dig).
+#     dnsutils (an authoritative DNS server taking RFC 2136 updates with TSIG, and dig),
+#     unbound (a recursive resolver that follows CNAMEs to peter's own DNS).
 #
 # Idempotent: when everything is already installed it does no apt work at all.
 # `apt-get update` runs only when something has to be installed.
@@ -14,8 +15,8 @@
 set -Eeuo pipefail
 
 PEBBLE_MIN_VERSION="2.10"
-BOOKWORM_PKGS=(nginx wrk openssl curl ca-certificates redis-tools postgresql-client iproute2 knot dnsutils)
-REQUIRED_CMDS=(pebble pebble-challtestsrv nginx wrk openssl curl redis-cli psql ip unshare knotd knotc dig)
+BOOKWORM_PKGS=(nginx wrk openssl curl ca-certificates redis-tools postgresql-client iproute2 knot dnsutils unbound)
+REQUIRED_CMDS=(pebble pebble-challtestsrv nginx wrk openssl curl redis-cli psql ip unshare knotd knotc dig unbound)
 
 FORKY_SOURCES=/etc/apt/sources.list.d/forky.sources
 FORKY_PREFS=/etc/apt/preferences.d/forky

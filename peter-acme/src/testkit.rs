@@ -366,6 +366,12 @@ impl Drop for Knot {
 impl Knot {
     /// Starts knotd for `zone` and waits until it answers the zone's SOA.
     pub fn start(zone: &str) -> Knot {
+        Self::start_with(zone, &[])
+    }
+
+    /// Like [`Knot::start`], with more records in the zone file (lines such
+    /// as `_acme-challenge CNAME abc.acme.example.`).
+    pub fn start_with(zone: &str, records: &[String]) -> Knot {
         use base64::Engine;
         let found = Command::new("sh")
             .args(["-c", "command -v knotd"])
@@ -387,7 +393,8 @@ impl Knot {
         std::fs::write(
             dir.join(format!("{zone}.zone")),
             format!(
-                "$ORIGIN {zone}.\n$TTL 5\n@ SOA ns.{zone}. hostmaster.{zone}. 1 3600 600 86400 1\n@ NS ns.{zone}.\n@ A 127.0.0.1\n* A 127.0.0.1\n"
+                "$ORIGIN {zone}.\n$TTL 5\n@ SOA ns.{zone}. hostmaster.{zone}. 1 3600 600 86400 1\n@ NS ns.{zone}.\n@ A 127.0.0.1\n* A 127.0.0.1\n{}\n",
+                records.join("\n")
             ),
         )
         .expect("zone file");
@@ -480,5 +487,136 @@ zone:
     pub fn stop(&mut self) {
         let _ = self.child.kill();
         let _ = self.child.wait();
+    }
+}
+
+/// A real Unbound (Debian's `unbound`), a recursive resolver on a free
+/// loopback port that follows CNAMEs across the stub zones it is given
+/// (each `zone` answered by a server on loopback). Iterator only (no
+/// DNSSEC validation), caches for a second at most. Stopped on drop.
+pub struct Unbound {
+    child: Child,
+    dir: PathBuf,
+    /// `127.0.0.1:PORT` (UDP and TCP).
+    pub addr: std::net::SocketAddr,
+}
+
+impl Drop for Unbound {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+impl Unbound {
+    /// Starts unbound with a stub zone per `(zone, server)` and waits until
+    /// it answers the first zone's SOA.
+    pub fn start(stubs: &[(&str, std::net::SocketAddr)]) -> Unbound {
+        let found = Command::new("sh")
+            .args(["-c", "command -v unbound"])
+            .output()
+            .map(|o| o.status.success())
+            .unwrap_or(false);
+        assert!(
+            found,
+            "unbound is not installed: run scripts/install-test-deps.sh (this is a failure, not a skip)"
+        );
+        let port = free_port();
+        let dir = std::env::temp_dir().join(format!("peter-unbound-{}-{port}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).expect("unbound dir");
+        let d = dir.display();
+        let mut conf = format!(
+            r#"server:
+    interface: 127.0.0.1@{port}
+    port: {port}
+    do-ip6: no
+    do-daemonize: no
+    username: ""
+    chroot: ""
+    directory: "{d}"
+    pidfile: "{d}/unbound.pid"
+    use-syslog: no
+    logfile: ""
+    verbosity: 1
+    access-control: 127.0.0.0/8 allow
+    do-not-query-localhost: no
+    module-config: "iterator"
+    qname-minimisation: no
+    cache-max-ttl: 1
+    cache-max-negative-ttl: 1
+    infra-host-ttl: 1
+"#
+        );
+        for (zone, _) in stubs {
+            // Unbound answers special-use TLDs (`test.`, `invalid.`, ...)
+            // itself unless told not to.
+            let tld = zone.rsplit('.').next().unwrap_or(zone);
+            conf.push_str(&format!(
+                "    domain-insecure: \"{zone}\"\n    local-zone: \"{tld}.\" nodefault\n"
+            ));
+        }
+        for (zone, server) in stubs {
+            conf.push_str(&format!(
+                "stub-zone:\n    name: \"{zone}\"\n    stub-addr: {}@{}\n",
+                server.ip(),
+                server.port()
+            ));
+        }
+        std::fs::write(dir.join("unbound.conf"), conf).expect("unbound.conf");
+        let log = std::fs::File::create(dir.join("unbound.log")).expect("log");
+        let child = Command::new("unbound")
+            .arg("-d")
+            .arg("-c")
+            .arg(dir.join("unbound.conf"))
+            .stdout(Stdio::null())
+            .stderr(log)
+            .spawn()
+            .expect("start unbound");
+        let mut unbound = Unbound {
+            child,
+            dir,
+            addr: std::net::SocketAddr::from(([127, 0, 0, 1], port)),
+        };
+        let deadline = Instant::now() + Duration::from_secs(20);
+        let first = stubs
+            .first()
+            .map(|(z, _)| z.to_string())
+            .unwrap_or_default();
+        loop {
+            if let Ok(Some(status)) = unbound.child.try_wait() {
+                let log =
+                    std::fs::read_to_string(unbound.dir.join("unbound.log")).unwrap_or_default();
+                panic!("unbound exited ({status}): {log}");
+            }
+            if !unbound.dig(&first, "SOA").is_empty() {
+                return unbound;
+            }
+            assert!(Instant::now() < deadline, "unbound did not answer in 20 s");
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
+
+    /// What the resolver answers for `name`/`rtype` (`dig +short`).
+    pub fn dig(&self, name: &str, rtype: &str) -> Vec<String> {
+        let out = Command::new("dig")
+            .args([
+                "@127.0.0.1",
+                "-p",
+                &self.addr.port().to_string(),
+                "+short",
+                "+time=2",
+                "+tries=1",
+                name,
+                rtype,
+            ])
+            .output()
+            .expect("dig (dnsutils)");
+        String::from_utf8_lossy(&out.stdout)
+            .lines()
+            .filter(|l| !l.is_empty() && !l.starts_with(";;"))
+            .map(|l| l.trim_matches('"').to_string())
+            .collect()
     }
 }

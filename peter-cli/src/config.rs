@@ -50,6 +50,26 @@ pub struct DnsConfig {
     /// RFC 2136 dynamic updates with TSIG, instead of `exec`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub rfc2136: Option<Rfc2136Config>,
+    /// peter's own DNS: `_acme-challenge` names delegated to a zone every
+    /// node answers (`serve --dns`), instead of `exec` or `rfc2136`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub peter: Option<PeterDnsConfig>,
+}
+
+/// `[dns.peter]`: the zone peter answers for.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+pub struct PeterDnsConfig {
+    /// The zone delegated to peter (`acme.example.net`): the CNAMEs point
+    /// into it, and `serve --dns` answers it.
+    pub zone: String,
+    /// The name in its SOA and NS records (default `ns.<zone>`).
+    #[serde(default)]
+    pub nameserver: String,
+    /// A recursive resolver (`address:port`) through which each delegation
+    /// is checked before an order is sent (empty: not checked).
+    #[serde(default)]
+    pub resolver: String,
 }
 
 impl Default for DnsConfig {
@@ -58,6 +78,7 @@ impl Default for DnsConfig {
             exec: Vec::new(),
             timeout_seconds: 120,
             rfc2136: None,
+            peter: None,
         }
     }
 }

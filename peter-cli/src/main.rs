@@ -71,6 +71,11 @@ pub enum Command {
         /// without progress before another node takes it over.
         #[arg(long, default_value_t = 600, requires = "renew_every")]
         lease_seconds: u64,
+        /// Also answer peter's DNS zone (`[dns.peter]`) on this address,
+        /// UDP and TCP: the TXT records of pending DNS-01 challenges, read
+        /// from the shared store.
+        #[arg(long, value_name = "ADDR")]
+        dns: Option<String>,
     },
     /// Register and list ACME servers.
     #[command(subcommand, name = "acme-server")]

@@ -1128,6 +1128,10 @@ async fn every_admin_route_is_exercised_against_pebble() {
         .expect(200)
         .json();
     assert_eq!(http["Domain"]["challenge_type"], "http-01");
+    // peter's own DNS is not configured here: no delegation to show.
+    w.get("domain/www.example.com/dns-delegation")
+        .await
+        .expect(409);
 
     // ---- bulk API
     let enabled = w

@@ -1003,3 +1003,146 @@ async fn a_wildcard_is_ordered_from_the_cli_by_rfc2136() {
         String::from_utf8_lossy(&out.stderr)
     );
 }
+
+/// peter's own DNS, end to end with real DNS servers: two nodes share one
+/// PostgreSQL store; one orders, the other runs `serve --dns` (and the
+/// public routes). The customer's zone (Knot DNS) delegates
+/// `_acme-challenge.cust.test` by CNAME into peter's zone; Pebble asks
+/// Unbound, which follows the CNAME to the second node. A wildcard and its
+/// apex are issued (the apex by HTTP-01 from the same node); a name without
+/// the CNAME is refused before anything is sent, naming the record.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn peter_answers_delegated_dns01_from_the_shared_store_on_another_node() {
+    let admin = std::env::var("PETER_TEST_POSTGRES_URL")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into());
+    let db = format!("peter_t_dns_{}_{}", std::process::id(), free_port());
+    let status = Command::new("psql")
+        .arg(&admin)
+        .args(["-qc", &format!("create database \"{db}\"")])
+        .status()
+        .expect("psql");
+    assert!(status.success(), "PostgreSQL must be running at {admin}");
+    let url = format!("{}/{db}", admin.rsplit_once('/').unwrap().0);
+    let zone = "acme.peter.test";
+    let dns_addr: std::net::SocketAddr = ([127, 0, 0, 1], free_port()).into();
+    let http_port = free_port();
+
+    // Both nodes know peter's zone; the orderer learns the CNAME to create.
+    let orderer = Node::new("dns-orderer", Some(url.clone()));
+    let answerer = Node::new("dns-answerer", Some(url.clone()));
+    for node in [&orderer, &answerer] {
+        node.json(&["init"]);
+        let config = node.data.join("peter.toml");
+        let mut text = std::fs::read_to_string(&config).unwrap();
+        text.push_str(&format!("\n[dns.peter]\nzone = \"{zone}\"\n"));
+        std::fs::write(&config, text).unwrap();
+    }
+    let delegation = orderer.json(&["domain", "delegation", "*.cust.test"]);
+    assert_eq!(
+        delegation["DnsDelegation"]["record"],
+        "_acme-challenge.cust.test"
+    );
+    let target = delegation["DnsDelegation"]["target"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert!(target.ends_with(&format!(".{zone}")), "{target}");
+    assert_eq!(
+        orderer.json(&["domain", "delegation", "cust.test"])["DnsDelegation"]["target"],
+        target.as_str(),
+        "a wildcard and its apex share one delegation, and it is kept"
+    );
+
+    let knot = peter_acme::testkit::Knot::start_with(
+        "cust.test",
+        &[format!("_acme-challenge CNAME {target}.")],
+    );
+    let server = Killed(
+        answerer
+            .command(&[
+                "serve",
+                "--public-only",
+                "--listen",
+                &format!("127.0.0.1:{http_port}"),
+                "--dns",
+                &dns_addr.to_string(),
+            ])
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap(),
+    );
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    while std::net::TcpStream::connect(("127.0.0.1", http_port)).is_err() {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "peter serve did not start"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    let unbound =
+        peter_acme::testkit::Unbound::start(&[(zone, dns_addr), ("cust.test", knot.addr)]);
+    // The second node answers its zone's SOA and NS, through the resolver too.
+    assert!(unbound.dig(zone, "SOA")[0].starts_with(&format!("ns.{zone}.")));
+    assert_eq!(
+        unbound.dig("_acme-challenge.cust.test", "CNAME"),
+        [format!("{target}.")]
+    );
+
+    let pebble = Pebble::start(PebbleOptions {
+        http_port: Some(http_port),
+        dns_server: Some(unbound.addr.to_string()),
+        ..Default::default()
+    })
+    .await;
+    orderer.setup(&pebble);
+    let config = orderer.data.join("peter.toml");
+    let text = std::fs::read_to_string(&config).unwrap();
+    std::fs::write(&config, format!("{text}resolver = \"{}\"\n", unbound.addr)).unwrap();
+
+    // No CNAME for this name: refused, naming the record, nothing ordered.
+    let before = orderer.json(&["order", "list"])["AcmeOrders"]
+        .as_array()
+        .unwrap()
+        .len();
+    let out = orderer.run(&["order", "new", "*.missing.cust.test"]);
+    let stderr = String::from_utf8_lossy(&out.stderr).to_string();
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.contains("`_acme-challenge.missing.cust.test` must be a CNAME to"),
+        "{stderr}"
+    );
+    assert_eq!(
+        orderer.json(&["order", "list"])["AcmeOrders"]
+            .as_array()
+            .unwrap()
+            .len(),
+        before
+    );
+
+    let order = orderer.json(&["order", "new", "*.cust.test", "cust.test"]);
+    assert_eq!(order["AcmeOrder"]["status"], "valid", "{order}");
+    let label_txt = Command::new("dig")
+        .args([
+            "@127.0.0.1",
+            "-p",
+            &dns_addr.port().to_string(),
+            "+short",
+            &target,
+            "TXT",
+        ])
+        .output()
+        .unwrap();
+    assert!(
+        String::from_utf8_lossy(&label_txt.stdout).trim().is_empty(),
+        "the values were removed after validation"
+    );
+    drop(server);
+    let _ = Command::new("psql")
+        .arg(&admin)
+        .args([
+            "-qc",
+            &format!("drop database if exists \"{db}\" with (force)"),
+        ])
+        .status();
+}

@@ -87,6 +87,9 @@ impl Error {
             | Error::Blocklisted(_) => ErrorKind::InvalidInput,
             Error::Transition(_) => ErrorKind::Conflict,
             Error::Unconfigured(_) => ErrorKind::Unconfigured,
+            Error::DnsChallenge(crate::ports::DnsChallengeError::NotDelegated { .. }) => {
+                ErrorKind::Unconfigured
+            }
             Error::Publish(_) | Error::DnsChallenge(_) => ErrorKind::Unavailable,
             Error::Store(e) => e.kind(),
             Error::Acme(AcmeError::Unsupported(_)) => ErrorKind::InvalidInput,

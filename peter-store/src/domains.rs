@@ -198,6 +198,77 @@ impl DomainStore for SqlStore {
         Ok(convert::domain(row))
     }
 
+    async fn dns_delegation_label(
+        &self,
+        domain_name: &str,
+        new_label: &str,
+    ) -> StoreResult<String> {
+        let (_write, txn) = self.begin_write().await?;
+        let row = crate::sql_store::find_or_insert(
+            &txn,
+            dns_delegation::Entity::find()
+                .filter(dns_delegation::Column::DomainName.eq(domain_name.to_string())),
+            dns_delegation::ActiveModel {
+                id: NotSet,
+                domain_name: Set(domain_name.to_string()),
+                label: Set(new_label.to_string()),
+                created_at: Set(self.now()),
+            },
+            [dns_delegation::Column::DomainName],
+        )
+        .await?;
+        txn.commit().await.db()?;
+        Ok(row.id.label)
+    }
+
+    async fn add_dns_txt(&self, label: &str, value: &str) -> StoreResult<()> {
+        let (_write, txn) = self.begin_write().await?;
+        crate::sql_store::find_or_insert(
+            &txn,
+            dns_txt_record::Entity::find()
+                .filter(dns_txt_record::Column::Label.eq(label.to_string()))
+                .filter(dns_txt_record::Column::Value.eq(value.to_string())),
+            dns_txt_record::ActiveModel {
+                id: NotSet,
+                label: Set(label.to_string()),
+                value: Set(value.to_string()),
+                created_at: Set(self.now()),
+            },
+            [dns_txt_record::Column::Label, dns_txt_record::Column::Value],
+        )
+        .await?;
+        txn.commit().await.db()?;
+        Ok(())
+    }
+
+    async fn remove_dns_txt(&self, label: &str, value: &str) -> StoreResult<()> {
+        let (_write, txn) = self.begin_write().await?;
+        dns_txt_record::Entity::delete_many()
+            .filter(dns_txt_record::Column::Label.eq(label.to_string()))
+            .filter(dns_txt_record::Column::Value.eq(value.to_string()))
+            .exec(&txn)
+            .await
+            .db()?;
+        txn.commit().await.db()?;
+        Ok(())
+    }
+
+    async fn dns_txt_values(&self, label: &str) -> StoreResult<Vec<String>> {
+        use sea_orm::QuerySelect;
+        // A record left by a process that died before removing it stops
+        // being served after a day.
+        let since = self.now().saturating_sub(time::Duration::days(1));
+        let rows = dns_txt_record::Entity::find()
+            .filter(dns_txt_record::Column::Label.eq(label.to_string()))
+            .filter(dns_txt_record::Column::CreatedAt.gt(since))
+            .order_by_asc(dns_txt_record::Column::Id)
+            .limit(16)
+            .all(&self.db)
+            .await
+            .db()?;
+        Ok(rows.into_iter().map(|r| r.value).collect())
+    }
+
     async fn set_domain_challenge_type(
         &self,
         id: DomainId,

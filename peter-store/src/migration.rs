@@ -25,6 +25,7 @@ impl MigratorTrait for Migrator {
             Box::new(M0006ServerDirectories),
             Box::new(M0007AlertDeliveries),
             Box::new(M0008DomainChallengeTypes),
+            Box::new(M0009DnsDelegations),
         ]
     }
 
@@ -848,6 +849,64 @@ impl MigrationTrait for M0008DomainChallengeTypes {
                 .to_owned(),
         )
         .await?;
+        Ok(())
+    }
+}
+
+/// peter's own DNS: the delegation label of each `_acme-challenge` name, and
+/// the TXT values served under it while a challenge is pending.
+struct M0009DnsDelegations;
+
+impl MigrationName for M0009DnsDelegations {
+    fn name(&self) -> &str {
+        "m0009_dns_delegations"
+    }
+}
+
+#[async_trait::async_trait]
+impl MigrationTrait for M0009DnsDelegations {
+    fn use_transaction(&self) -> Option<bool> {
+        Some(true)
+    }
+
+    async fn up(&self, m: &SchemaManager) -> Result<(), DbErr> {
+        m.create_table(
+            Table::create()
+                .table(t("dns_delegation"))
+                .if_not_exists()
+                .col(id())
+                .col(string("domain_name"))
+                .col(string("label"))
+                .col(timestamp_with_time_zone("created_at"))
+                .to_owned(),
+        )
+        .await?;
+        m.create_table(
+            Table::create()
+                .table(t("dns_txt_record"))
+                .if_not_exists()
+                .col(id())
+                .col(string("label"))
+                .col(string("value"))
+                .col(timestamp_with_time_zone("created_at"))
+                .to_owned(),
+        )
+        .await?;
+        for mut ix in [
+            index("dns_delegation", &["domain_name"], true),
+            index("dns_delegation", &["label"], true),
+            index("dns_txt_record", &["label", "value"], true),
+        ] {
+            m.create_index(ix.if_not_exists().to_owned()).await?;
+        }
+        Ok(())
+    }
+
+    async fn down(&self, m: &SchemaManager) -> Result<(), DbErr> {
+        for table in ["dns_txt_record", "dns_delegation"] {
+            m.drop_table(Table::drop().table(t(table)).to_owned())
+                .await?;
+        }
         Ok(())
     }
 }

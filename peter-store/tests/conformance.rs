@@ -51,6 +51,7 @@ on_both_backends!(
     private_keys_are_deduplicated_by_public_key,
     compromising_a_key_deactivates_its_certificates,
     domains_are_unique_and_marks_follow_the_rules,
+    dns_delegations_are_stable_and_txt_values_come_and_go,
     blocklist_records_names_once,
     fqdn_sets_are_identified_by_their_names,
     import_records_everything_and_is_idempotent,
@@ -353,6 +354,35 @@ async fn compromising_a_key_deactivates_its_certificates(t: &TestStore) {
         ),
         TransitionError::PrivateKeyAlreadyCompromised
     );
+}
+
+async fn dns_delegations_are_stable_and_txt_values_come_and_go(t: &TestStore) {
+    let s = t.store.as_ref();
+    let label = s
+        .dns_delegation_label("example.com", "first")
+        .await
+        .unwrap();
+    assert_eq!(label, "first");
+    assert_eq!(
+        s.dns_delegation_label("example.com", "second")
+            .await
+            .unwrap(),
+        "first",
+        "the label, once given, stays"
+    );
+    assert!(s.dns_txt_values("first").await.unwrap().is_empty());
+    // A wildcard and its apex share one name: two values, each once.
+    for v in ["value-a", "value-b", "value-a"] {
+        s.add_dns_txt("first", v).await.unwrap();
+    }
+    assert_eq!(
+        s.dns_txt_values("first").await.unwrap(),
+        ["value-a", "value-b"]
+    );
+    s.remove_dns_txt("first", "value-a").await.unwrap();
+    assert_eq!(s.dns_txt_values("first").await.unwrap(), ["value-b"]);
+    s.remove_dns_txt("first", "value-b").await.unwrap();
+    assert!(s.dns_txt_values("first").await.unwrap().is_empty());
 }
 
 async fn domains_are_unique_and_marks_follow_the_rules(t: &TestStore) {

@@ -4,10 +4,14 @@
 //!
 //! - [`ExecDnsHook`]: an operator's command, for any DNS provider's API;
 //! - [`Rfc2136`]: dynamic updates signed with TSIG, for operators running
-//!   their own authoritative DNS (knot, bind9, PowerDNS, ...).
+//!   their own authoritative DNS (knot, bind9, PowerDNS, ...);
+//! - [`PeterDns`]: peter's own DNS, the `_acme-challenge` names delegated
+//!   to a zone every node answers from the store ([`DnsListener`]).
 
 mod exec;
+mod peter;
 mod rfc2136;
 
 pub use exec::ExecDnsHook;
+pub use peter::{DnsListener, PeterDns, ZoneAnswers};
 pub use rfc2136::{Rfc2136, Rfc2136Settings};

@@ -61,6 +61,12 @@ pub enum DomainCommand {
         #[arg(value_parser = closed::<AcmeChallengeType>())]
         challenge_type: AcmeChallengeType,
     },
+    /// The CNAME to create so that peter's own DNS (`[dns.peter]`) answers
+    /// this name's DNS-01 challenges (a wildcard and its apex share it).
+    Delegation {
+        /// Domain name.
+        name: String,
+    },
     /// Never order, answer challenges for, or serve this name.
     Blocklist {
         /// Domain name.
@@ -157,6 +163,14 @@ pub async fn run(cli: &Cli, command: &DomainCommand) -> Result<(), CliError> {
         } => {
             let d = domains.set_challenge_type(name, *challenge_type).await?;
             emit_view(ctx.json, &DomainAnswer::of(&d), || line(&d));
+        }
+        DomainCommand::Delegation { name } => {
+            let d = domains.dns_delegation(name).await?;
+            emit(
+                ctx.json,
+                &serde_json::json!({"result": "success", "DnsDelegation": d}),
+                || format!("{} CNAME {}.", d.record, d.target),
+            );
         }
         DomainCommand::Blocklist { name } => {
             let b = domains.blocklist(name).await?;

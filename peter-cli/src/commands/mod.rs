@@ -106,6 +106,9 @@ pub struct Context {
     pub peter: Peter,
     /// `--json`.
     pub json: bool,
+    /// The store the facade is built on (for `serve --dns`).
+    #[cfg_attr(not(feature = "dns"), allow(dead_code))]
+    pub store: Arc<SqlStore>,
 }
 
 impl Context {
@@ -154,10 +157,10 @@ impl Context {
             backend = url.split(':').next().unwrap_or_default(),
             "opening the store"
         );
-        let store = SqlStore::connect(&url, clock.clone()).await?;
+        let store = Arc::new(SqlStore::connect(&url, clock.clone()).await?);
         tracing::trace!("store open and migrated");
         let mut builder = Peter::builder()
-            .store(store)
+            .shared_store(store.clone())
             .clock(clock)
             .acme(peter_acme::InstantAcme)
             .settings(settings);
@@ -203,11 +206,12 @@ impl Context {
             builder = builder.alert_target(Arc::new(exec));
         }
         #[cfg(feature = "dns")]
-        if let Some(method) = dns_method(&config.dns)? {
+        if let Some(method) = dns_method(&config.dns, store.clone())? {
             builder = builder.dns_solver(method);
         }
         #[cfg(not(feature = "dns"))]
-        if !config.dns.exec.is_empty() || config.dns.rfc2136.is_some() {
+        if !config.dns.exec.is_empty() || config.dns.rfc2136.is_some() || config.dns.peter.is_some()
+        {
             return Err(CliError::Usage(
                 "dns.exec: this peter was built without the `dns` feature".into(),
             ));
@@ -216,6 +220,7 @@ impl Context {
             config,
             peter: builder.build()?,
             json: cli.json,
+            store,
         })
     }
 }
@@ -224,8 +229,30 @@ impl Context {
 #[cfg(feature = "dns")]
 fn dns_method(
     dns: &crate::config::DnsConfig,
+    store: Arc<SqlStore>,
 ) -> Result<Option<Arc<dyn peter_core::ports::DnsChallengeSolver>>, CliError> {
     let usage = |key: &str, e: String| CliError::Usage(format!("dns.{key}: {e}"));
+    let methods = usize::from(!dns.exec.is_empty())
+        + usize::from(dns.rfc2136.is_some())
+        + usize::from(dns.peter.is_some());
+    if methods > 1 {
+        return Err(CliError::Usage(
+            "[dns]: give one DNS-01 method (`exec`, `[dns.rfc2136]` or `[dns.peter]`), not both"
+                .into(),
+        ));
+    }
+    if let Some(p) = &dns.peter {
+        let resolver =
+            match p.resolver.trim() {
+                "" => None,
+                text => Some(text.parse::<std::net::SocketAddr>().map_err(|_| {
+                    usage("peter.resolver", format!("`{text}` is not address:port"))
+                })?),
+            };
+        let method = peter_acme::dns::PeterDns::new(store, &p.zone, resolver)
+            .map_err(|e| usage("peter.zone", e))?;
+        return Ok(Some(Arc::new(method)));
+    }
     match (&dns.exec[..], &dns.rfc2136) {
         ([], None) => Ok(None),
         ([_, ..], Some(_)) => Err(CliError::Usage(
@@ -305,12 +332,21 @@ pub async fn run(cli: Cli) -> Result<(), CliError> {
             renew_every,
             renew_days,
             lease_seconds,
+            dns,
         } => {
             let renewals = match renew_every {
                 Some(every) => Some(serve::Renewals::new(*every, *renew_days, *lease_seconds)?),
                 None => None,
             };
-            serve::run(&cli, listen.as_deref(), *public_only, *admin, renewals).await
+            serve::run(
+                &cli,
+                listen.as_deref(),
+                dns.as_deref(),
+                *public_only,
+                *admin,
+                renewals,
+            )
+            .await
         }
         crate::Command::AcmeServer(c) => acme::run_server(&cli, c).await,
         crate::Command::Account(c) => acme::run_account(&cli, c).await,

@@ -78,6 +78,7 @@ async fn renew_periodically(peter: peter_core::app::Peter, renewals: Renewals) {
 pub async fn run(
     cli: &Cli,
     listen: Option<&str>,
+    dns: Option<&str>,
     public_only: bool,
     admin: bool,
     renewals: Option<Renewals>,
@@ -126,6 +127,10 @@ pub async fn run(
             server.local_addr
         );
     }
+    let dns_task = match dns {
+        Some(dns) => Some(serve_dns(&ctx, dns).await?),
+        None => None,
+    };
     let renewing = renewals.map(|r| {
         eprintln!("peter: renewing what is due every {} s", r.every.as_secs());
         tokio::spawn(renew_periodically(ctx.peter.clone(), r))
@@ -140,7 +145,50 @@ pub async fn run(
     if let Some(task) = renewing {
         task.abort();
     }
+    if let Some(task) = dns_task {
+        task.abort();
+    }
     served
+}
+
+/// Starts answering peter's DNS zone on `addr`.
+#[cfg(feature = "dns")]
+async fn serve_dns(ctx: &Context, addr: &str) -> Result<tokio::task::JoinHandle<()>, CliError> {
+    let peter_dns = ctx.config.dns.peter.as_ref().ok_or_else(|| {
+        CliError::Usage(
+            "--dns needs the zone to answer: `[dns.peter] zone = ...` in peter.toml".into(),
+        )
+    })?;
+    let addr: SocketAddr = addr.parse().map_err(|_| {
+        CliError::Usage(format!(
+            "--dns `{addr}` is not an address like 127.0.0.1:53"
+        ))
+    })?;
+    let nameserver = if peter_dns.nameserver.is_empty() {
+        format!("ns.{}", peter_dns.zone)
+    } else {
+        peter_dns.nameserver.clone()
+    };
+    let listener =
+        peter_acme::dns::DnsListener::bind(addr, &peter_dns.zone, &nameserver, ctx.store.clone())
+            .await
+            .map_err(CliError::Usage)?;
+    eprintln!(
+        "peter: answering DNS for {} on {} (UDP and TCP)",
+        peter_dns.zone, listener.addr
+    );
+    Ok(tokio::spawn(async move {
+        if let Err(e) = listener.run().await {
+            tracing::error!(error = %e, "the DNS listener stopped");
+        }
+    }))
+}
+
+#[cfg(not(feature = "dns"))]
+async fn serve_dns(_ctx: &Context, _addr: &str) -> Result<tokio::task::JoinHandle<()>, CliError> {
+    Err(CliError::Usage(
+        "--dns: this peter was built without the `dns` feature".into(),
+    ))
 }
 
 /// Completes on SIGINT or SIGTERM.

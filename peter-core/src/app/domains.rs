@@ -80,6 +80,33 @@ impl Domains<'_> {
             .await?)
     }
 
+    /// The CNAME to create so that peter's own DNS answers the name's
+    /// DNS-01 challenges (its label is made on first use, then kept). The
+    /// name need not be recorded yet.
+    pub async fn dns_delegation(&self, identifier: &str) -> Result<DnsDelegation, Error> {
+        // A recorded domain by id or name; any valid name otherwise.
+        let name = match self.find(identifier).await? {
+            Some(d) => DomainName::parse(&d.domain_name)?,
+            None => DomainName::parse(identifier)?,
+        };
+        let zone = self
+            .peter
+            .dns_solver()
+            .and_then(|s| s.delegation_zone())
+            .ok_or(Error::Unconfigured("peter's own DNS (`[dns.peter]`)"))?
+            .to_string();
+        let base = name.as_str().strip_prefix("*.").unwrap_or(name.as_str());
+        let label = self
+            .peter
+            .store()
+            .dns_delegation_label(base, &new_delegation_label())
+            .await?;
+        Ok(DnsDelegation {
+            record: format!("_acme-challenge.{base}"),
+            target: format!("{label}.{zone}"),
+        })
+    }
+
     /// Enables each name of a comma or space separated list: `new`,
     /// `activated`, `exists` or `blocklisted` each.
     pub async fn enable(&self, names: &str) -> Result<Changed<BTreeMap<String, String>>, Error> {

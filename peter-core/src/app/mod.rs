@@ -498,6 +498,10 @@ impl Peter {
         self.inner.clock.as_ref()
     }
 
+    pub(crate) fn dns_solver(&self) -> Option<&dyn DnsChallengeSolver> {
+        self.inner.dns.as_deref()
+    }
+
     pub(crate) fn acme(&self) -> Result<&dyn AcmeClient, Error> {
         self.inner
             .acme

@@ -526,6 +526,19 @@ impl DnsChallengeRecord {
 /// Why a DNS-01 method could not place or remove a record.
 #[derive(Debug, Clone, thiserror::Error)]
 pub enum DnsChallengeError {
+    /// The delegation of `_acme-challenge.<name>` to peter's own DNS is
+    /// missing or points elsewhere; nothing was sent to the CA.
+    #[error(
+        "`{record}` must be a CNAME to `{target}` (peter's DNS answers there){found}; create it in the name's DNS, then order again"
+    )]
+    NotDelegated {
+        /// `_acme-challenge.example.com`
+        record: String,
+        /// `<label>.<peter's zone>`
+        target: String,
+        /// What the resolver answered instead, as `: it is ...`.
+        found: String,
+    },
     /// The method ran and failed.
     #[error("DNS-01 ({method}) could not {action} the TXT record `{fqdn}`: {message}")]
     Failed {
@@ -558,8 +571,44 @@ pub enum DnsChallengeError {
 pub trait DnsChallengeSolver: Send + Sync {
     /// The method's name, for errors and the challenge record.
     fn method(&self) -> &str;
+    /// For peter's own DNS: the zone the `_acme-challenge` names are
+    /// delegated to (`None`: the method publishes in the name's own zone).
+    fn delegation_zone(&self) -> Option<&str> {
+        None
+    }
+    /// Checks, before an order is sent, that `domain` (no `*.`) can be
+    /// validated this way (peter's own DNS: the delegation's CNAME exists).
+    async fn prepare(&self, _domain: &str) -> Result<(), DnsChallengeError> {
+        Ok(())
+    }
     /// Adds the TXT value (other values of the same name stay).
     async fn present(&self, record: &DnsChallengeRecord) -> Result<(), DnsChallengeError>;
     /// Removes the TXT value.
     async fn clean_up(&self, record: &DnsChallengeRecord) -> Result<(), DnsChallengeError>;
+}
+
+/// The CNAME an operator creates so that peter's own DNS answers a name's
+/// DNS-01 challenges.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct DnsDelegation {
+    /// `_acme-challenge.example.com` (a wildcard and its apex share it).
+    pub record: String,
+    /// `<label>.<peter's zone>`: the CNAME's target.
+    pub target: String,
+}
+
+/// A new random delegation label: 20 lowercase base32 characters (100 bits).
+pub fn new_delegation_label() -> String {
+    const ALPHABET: &[u8; 32] = b"abcdefghijklmnopqrstuvwxyz234567";
+    let mut bytes = [0u8; 20];
+    // A failing system random source leaves zeros; the store's uniqueness
+    // check then refuses a second such label rather than sharing it.
+    let _ = aws_lc_rs::rand::fill(&mut bytes);
+    bytes
+        .iter()
+        .map(|b| {
+            let i = usize::from(b & 31);
+            char::from(*ALPHABET.get(i).unwrap_or(&b'a'))
+        })
+        .collect()
 }

@@ -216,11 +216,18 @@ impl<'a> Orders<'a> {
             if self.store.is_domain_blocklisted(name).await? {
                 return Err(Error::Blocklisted(name.to_string()));
             }
-            if self.dns.is_none()
-                && let Some(domain) = self.store.domain_by_name(name).await?
-                && domain.challenge_type == AcmeChallengeType::Dns01
-            {
-                return Err(crate::dns::FqdnSetError::Dns01Unconfigured(name.clone()).into());
+            let by_dns = name.is_wildcard()
+                || self
+                    .store
+                    .domain_by_name(name)
+                    .await?
+                    .is_some_and(|d| d.challenge_type == AcmeChallengeType::Dns01);
+            if by_dns {
+                let Some(solver) = self.dns else {
+                    return Err(crate::dns::FqdnSetError::Dns01Unconfigured(name.clone()).into());
+                };
+                let base = name.as_str().strip_prefix("*.").unwrap_or(name.as_str());
+                solver.prepare(base).await?;
             }
         }
         let account =

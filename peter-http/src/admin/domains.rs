@@ -51,6 +51,25 @@ pub struct DomainMarkFields {
     pub action: Wire<DomainMark>,
 }
 
+/// The CNAME that delegates a name's DNS-01 challenges to peter's DNS.
+#[derive(Debug, Object)]
+pub struct DnsDelegationView {
+    /// `_acme-challenge.example.com` (a wildcard and its apex share it).
+    pub record: String,
+    /// The CNAME's target, `<label>.<peter's zone>`.
+    pub target: String,
+}
+
+/// A delegation, as `GET domain/{identifier}/dns-delegation` answers it.
+#[derive(Debug, Object)]
+pub struct DnsDelegationAnswer {
+    /// Always `success`.
+    pub result: String,
+    /// The record to create.
+    #[oai(rename = "DnsDelegation")]
+    pub dns_delegation: DnsDelegationView,
+}
+
 /// How a domain is validated.
 #[derive(Debug, Object, Deserialize)]
 pub struct DomainChallengeTypeFields {
@@ -283,6 +302,28 @@ impl DomainsApi {
             .nginx_expire_domain(&identifier.0)
             .await?;
         Ok(super::operations::nginx_answer(status))
+    }
+
+    /// The CNAME to create so that peter's own DNS answers the name's
+    /// DNS-01 challenges (409 unless `[dns.peter]` is configured).
+    #[oai(
+        path = "/domain/:identifier/dns-delegation",
+        method = "get",
+        operation_id = "domain_dns_delegation"
+    )]
+    async fn dns_delegation(
+        &self,
+        _auth: AdminToken,
+        identifier: Path<String>,
+    ) -> ApiResult<Json<DnsDelegationAnswer>> {
+        let d = self.0.peter.domains().dns_delegation(&identifier.0).await?;
+        Ok(Json(DnsDelegationAnswer {
+            result: "success".into(),
+            dns_delegation: DnsDelegationView {
+                record: d.record,
+                target: d.target,
+            },
+        }))
     }
 
     /// Sets how orders validate a domain: `http-01` or `dns-01`. Nothing

@@ -54,6 +54,16 @@ pub trait DomainStore: Send + Sync {
     async fn list_domains(&self, filter: &DomainFilter, page: Page) -> StoreResult<Paged<Domain>>;
     /// Marks a domain active or inactive.
     async fn set_domain_active(&self, id: DomainId, active: bool) -> StoreResult<Domain>;
+    /// The delegation label of `_acme-challenge.<domain_name>` in peter's
+    /// own DNS zone: the stored one, or `new_label` recorded now.
+    async fn dns_delegation_label(&self, domain_name: &str, new_label: &str)
+    -> StoreResult<String>;
+    /// Serves `value` under `label` (idempotent).
+    async fn add_dns_txt(&self, label: &str, value: &str) -> StoreResult<()>;
+    /// Stops serving `value` under `label`.
+    async fn remove_dns_txt(&self, label: &str, value: &str) -> StoreResult<()>;
+    /// The values served under `label` (at most 16; a day old at most).
+    async fn dns_txt_values(&self, label: &str) -> StoreResult<Vec<String>>;
     /// Sets how orders validate a domain (http-01 or dns-01).
     async fn set_domain_challenge_type(
         &self,
