@@ -229,7 +229,10 @@ async fn main() {
     let mut labels = Vec::new();
     for i in 0..1000 {
         let label = store
-            .dns_delegation_label(&format!("q{i}.rate.test"), &format!("ratelabel{i}"))
+            .dns_delegation_label(
+                &format!("q{i}.rate.test"),
+                &peter_core::ports::new_delegation_label(),
+            )
             .await
             .unwrap();
         store

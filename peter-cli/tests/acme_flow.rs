@@ -1212,6 +1212,34 @@ async fn dns01_by_rfc2136_with_tsig_against_knot() {
     );
     assert_eq!(failing_orders_left_pending(&w).await, 0);
 
+    // A name outside the zone the method updates: refused before any order.
+    let orders_before = peter
+        .orders()
+        .list(OrderFilter::all(), Page::new(1, 1))
+        .await
+        .unwrap()
+        .total_items;
+    let err = peter
+        .orders()
+        .create(OrderRequest::new(
+            w.account.id,
+            vec!["*.elsewhere.example".into()],
+            AcmeOrderProcessingStrategy::ProcessSingle,
+        ))
+        .await
+        .unwrap_err();
+    assert!(err.to_string().contains("not inside the zone"), "{err}");
+    assert_eq!(
+        peter
+            .orders()
+            .list(OrderFilter::all(), Page::new(1, 1))
+            .await
+            .unwrap()
+            .total_items,
+        orders_before,
+        "nothing was ordered"
+    );
+
     // The server down: a clear error, nothing left pending at the CA.
     knot.stop();
     let err = peter

@@ -223,7 +223,7 @@ impl DomainStore for SqlStore {
 
     async fn add_dns_txt(&self, label: &str, value: &str) -> StoreResult<()> {
         let (_write, txn) = self.begin_write().await?;
-        crate::sql_store::find_or_insert(
+        let row = crate::sql_store::find_or_insert(
             &txn,
             dns_txt_record::Entity::find()
                 .filter(dns_txt_record::Column::Label.eq(label.to_string()))
@@ -237,6 +237,12 @@ impl DomainStore for SqlStore {
             [dns_txt_record::Column::Label, dns_txt_record::Column::Value],
         )
         .await?;
+        if !row.created {
+            // Placed again: served for another day from now.
+            let mut am: dns_txt_record::ActiveModel = row.id.into();
+            am.created_at = Set(self.now());
+            am.update(&txn).await.db()?;
+        }
         txn.commit().await.db()?;
         Ok(())
     }
@@ -261,7 +267,7 @@ impl DomainStore for SqlStore {
         let rows = dns_txt_record::Entity::find()
             .filter(dns_txt_record::Column::Label.eq(label.to_string()))
             .filter(dns_txt_record::Column::CreatedAt.gt(since))
-            .order_by_asc(dns_txt_record::Column::Id)
+            .order_by_desc(dns_txt_record::Column::Id)
             .limit(16)
             .all(&self.db)
             .await

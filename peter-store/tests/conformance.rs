@@ -375,9 +375,10 @@ async fn dns_delegations_are_stable_and_txt_values_come_and_go(t: &TestStore) {
     for v in ["value-a", "value-b", "value-a"] {
         s.add_dns_txt("first", v).await.unwrap();
     }
+    // Newest first: a value left behind never crowds out a new one.
     assert_eq!(
         s.dns_txt_values("first").await.unwrap(),
-        ["value-a", "value-b"]
+        ["value-b", "value-a"]
     );
     s.remove_dns_txt("first", "value-a").await.unwrap();
     assert_eq!(s.dns_txt_values("first").await.unwrap(), ["value-b"]);

@@ -66,49 +66,61 @@ impl ExecDnsHook {
             .kill_on_drop(true)
             .spawn()
             .map_err(|e| failed(format!("cannot start `{}`: {e}", self.program)))?;
-        let mut stderr = child.stderr.take();
-        let outcome = tokio::time::timeout(self.timeout, async {
-            // Read a bounded amount of stderr while waiting, so that a
-            // chatty hook neither blocks on a full pipe nor fills memory.
+        // Stderr is read beside the wait, so that a chatty hook never
+        // blocks on a full pipe: the first 16 KiB are kept, the rest drained.
+        let stderr = child.stderr.take();
+        let reader = tokio::spawn(async move {
             let mut kept = Vec::new();
-            if let Some(pipe) = stderr.as_mut() {
+            if let Some(pipe) = stderr {
                 let mut limited = pipe.take(16 * 1024);
                 let _ = limited.read_to_end(&mut kept).await;
+                let mut rest = limited.into_inner();
+                let _ = tokio::io::copy(&mut rest, &mut tokio::io::sink()).await;
             }
-            let status = child.wait().await;
-            (status, kept)
-        })
-        .await;
-        match outcome {
+            kept
+        });
+        let status = match tokio::time::timeout(self.timeout, child.wait()).await {
             Err(_) => {
                 let _ = child.kill().await;
-                Err(DnsChallengeError::TimedOut {
+                reader.abort();
+                return Err(DnsChallengeError::TimedOut {
                     method: "exec".into(),
                     action: verb,
                     fqdn: record.fqdn.clone(),
                     seconds: self.timeout.as_secs(),
-                })
+                });
             }
-            Ok((Err(e), _)) => Err(failed(format!("waiting for the hook: {e}"))),
-            Ok((Ok(status), _)) if status.success() => Ok(()),
-            Ok((Ok(status), kept)) => {
-                let text = String::from_utf8_lossy(&kept);
-                let text = text.trim();
-                let tail: String = text
-                    .chars()
-                    .rev()
-                    .take(STDERR_KEPT)
-                    .collect::<Vec<_>>()
-                    .into_iter()
-                    .rev()
-                    .collect();
-                Err(failed(if tail.is_empty() {
-                    format!("the hook exited with {status}")
-                } else {
-                    format!("the hook exited with {status}: {tail}")
-                }))
+            Ok(Err(e)) => {
+                reader.abort();
+                return Err(failed(format!("waiting for the hook: {e}")));
             }
+            Ok(Ok(status)) => status,
+        };
+        if status.success() {
+            // A background process it left may hold stderr open: not waited for.
+            reader.abort();
+            return Ok(());
         }
+        let kept = tokio::time::timeout(Duration::from_secs(1), reader)
+            .await
+            .ok()
+            .and_then(Result::ok)
+            .unwrap_or_default();
+        let text = String::from_utf8_lossy(&kept);
+        let text = text.trim();
+        let tail: String = text
+            .chars()
+            .rev()
+            .take(STDERR_KEPT)
+            .collect::<Vec<_>>()
+            .into_iter()
+            .rev()
+            .collect();
+        Err(failed(if tail.is_empty() {
+            format!("the hook exited with {status}")
+        } else {
+            format!("the hook exited with {status}: {tail}")
+        }))
     }
 }
 
@@ -159,6 +171,22 @@ mod tests {
         );
         ok.present(&record()).await.unwrap();
         assert!(ok.clean_up(&record()).await.is_err(), "$1 is cleanup");
+    }
+
+    #[tokio::test]
+    async fn a_chatty_hook_is_not_blocked_and_one_leaving_a_child_is_not_waited_for() {
+        let started = std::time::Instant::now();
+        // 1 MiB on stderr, then success.
+        hook("head -c 1048576 /dev/zero >&2", 5_000)
+            .present(&record())
+            .await
+            .unwrap();
+        // Exits at once, leaving a child that holds stderr for 30 s.
+        hook("sleep 30 & exit 0", 5_000)
+            .present(&record())
+            .await
+            .unwrap();
+        assert!(started.elapsed() < Duration::from_secs(4));
     }
 
     #[tokio::test]

@@ -12,7 +12,7 @@ use async_trait::async_trait;
 use hickory_net::client::{Client, ClientHandle};
 use hickory_net::runtime::TokioRuntimeProvider;
 use hickory_net::udp::UdpClientStream;
-use hickory_proto::op::{Header, HeaderCounts, Metadata, OpCode, ResponseCode};
+use hickory_proto::op::{Edns, Header, HeaderCounts, Metadata, OpCode, ResponseCode};
 use hickory_proto::rr::rdata::{NS, SOA, TXT};
 use hickory_proto::rr::{DNSClass, LowerName, Name, RData, Record, RecordType};
 use hickory_server::server::{Request, RequestHandler, ResponseHandler, ResponseInfo};
@@ -26,6 +26,18 @@ use peter_core::ports::{
 const ANSWER_TTL: u32 = 5;
 /// How long one question to the resolver may take.
 const RESOLVER_TIMEOUT: Duration = Duration::from_secs(5);
+/// Store reads the listener makes at once; beyond, questions get SERVFAIL
+/// (anonymous traffic cannot take the store's connections from the rest).
+const CONCURRENT_LOOKUPS: usize = 32;
+
+/// Whether `label` could be one `new_delegation_label` made: anything else
+/// is answered without asking the store.
+fn is_delegation_label(label: &str) -> bool {
+    label.len() == 20
+        && label
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || (b'2'..=b'7').contains(&b))
+}
 
 fn fqdn(text: &str) -> Result<Name, String> {
     let mut n = Name::from_ascii(text).map_err(|e| format!("`{text}` is not a DNS name: {e}"))?;
@@ -107,6 +119,19 @@ impl DnsChallengeSolver for PeterDns {
         let answer = client
             .query(owner.clone(), DNSClass::IN, RecordType::CNAME)
             .await;
+        // Only "no such CNAME" (NOERROR without it, or NXDOMAIN) means the
+        // delegation is missing; a failing resolver is said as such.
+        if let Ok(response) = &answer
+            && !matches!(
+                response.metadata.response_code,
+                ResponseCode::NoError | ResponseCode::NXDomain
+            )
+        {
+            return Err(failed(format!(
+                "the resolver {resolver} answered {}",
+                response.metadata.response_code
+            )));
+        }
         let found: Vec<String> = match &answer {
             Ok(response) => response
                 .answers
@@ -123,10 +148,7 @@ impl DnsChallengeSolver for PeterDns {
         if found.contains(&wanted) {
             return Ok(());
         }
-        if let Err(e) = &answer
-            && !e.to_string().contains("no record")
-            && !e.to_string().contains("NXDomain")
-        {
+        if let Err(e) = &answer {
             return Err(failed(format!("asking the resolver {resolver}: {e}")));
         }
         Err(DnsChallengeError::NotDelegated {
@@ -227,6 +249,7 @@ impl DnsListener {
             soa,
             ns: ns_record,
             store,
+            lookups: tokio::sync::Semaphore::new(CONCURRENT_LOOKUPS),
         });
         server.register_socket(udp);
         server.register_listener(tcp, Duration::from_secs(5), 4096);
@@ -251,6 +274,7 @@ pub struct ZoneAnswers {
     soa: Record,
     ns: Record,
     store: Arc<dyn Store>,
+    lookups: tokio::sync::Semaphore,
 }
 
 impl ZoneAnswers {
@@ -279,6 +303,12 @@ impl ZoneAnswers {
             .next()
             .map(|l| String::from_utf8_lossy(l).to_ascii_lowercase())
             .unwrap_or_default();
+        if !is_delegation_label(&label) {
+            return (Vec::new(), ResponseCode::NoError);
+        }
+        let Ok(_permit) = self.lookups.try_acquire() else {
+            return (Vec::new(), ResponseCode::ServFail);
+        };
         match self.store.dns_txt_values(&label).await {
             Ok(values) => (
                 values
@@ -330,7 +360,17 @@ impl RequestHandler for ZoneAnswers {
         } else {
             Vec::new()
         };
-        let message = MessageResponseBuilder::from_message_request(request).build(
+        // An EDNS question gets an EDNS answer (larger UDP answers).
+        let edns = request.edns.as_ref().map(|asked| {
+            let mut e = Edns::new();
+            e.set_max_payload(asked.max_payload().clamp(512, 1232));
+            e
+        });
+        let mut builder = MessageResponseBuilder::from_message_request(request);
+        if let Some(e) = &edns {
+            builder.edns(e);
+        }
+        let message = builder.build(
             metadata,
             answers.iter(),
             std::iter::empty(),
@@ -341,5 +381,19 @@ impl RequestHandler for ZoneAnswers {
             .send_response(message)
             .await
             .unwrap_or(failed)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_labels_peter_makes_reach_the_store() {
+        assert!(is_delegation_label(&new_delegation_label()));
+        assert!(!is_delegation_label("www"));
+        assert!(!is_delegation_label("ABCDEFGHIJKLMNOPQRST"));
+        assert!(!is_delegation_label("abcdefghijklmnopqrs1"));
+        assert!(!is_delegation_label("abcdefghijklmnopqrstu"));
     }
 }

@@ -204,6 +204,19 @@ impl DnsChallengeSolver for Rfc2136 {
         "rfc2136"
     }
 
+    async fn prepare(&self, domain: &str) -> Result<(), DnsChallengeError> {
+        // A name outside the zone is refused before an order is placed.
+        let record = DnsChallengeRecord::new(domain, "");
+        self.txt(&record)
+            .map(|_| ())
+            .map_err(|message| DnsChallengeError::Failed {
+                method: "rfc2136".into(),
+                action: "add",
+                fqdn: record.fqdn.clone(),
+                message,
+            })
+    }
+
     async fn present(&self, record: &DnsChallengeRecord) -> Result<(), DnsChallengeError> {
         self.update(record, true)
             .await

@@ -465,7 +465,7 @@ pub async fn deactivate_account(
 pub async fn change_account_key(
     store: &dyn Store,
     acme: &dyn AcmeClient,
-    clock: &dyn Clock,
+    _clock: &dyn Clock,
     id: AcmeAccountId,
     technology: Option<KeyTechnology>,
 ) -> Result<AcmeAccount, Error> {
@@ -478,7 +478,22 @@ pub async fn change_account_key(
     let key = ParsedPrivateKey::generate(technology)?;
     let server = store.acme_server(account.acme_server_id).await?;
     let ctx = AccountContext { server, account };
-    super::retry_acme(clock, 5, || acme.change_account_key(&ctx, &key)).await?;
+    // Sent once: a retry after an answer lost on the way back would be
+    // signed with the old key, which the CA no longer takes. Instead, ask
+    // the CA (with the new key) whether the rollover happened.
+    if let Err(e) = acme.change_account_key(&ctx, &key).await {
+        let refs = EventRefs {
+            acme_account_id: Some(id),
+            ..Default::default()
+        };
+        let rolled = acme
+            .register_account(&ctx.server, &key, None, true, None, refs)
+            .await
+            .is_ok_and(|url| ctx.account.account_url.as_deref() == Some(url.as_str()));
+        if !rolled {
+            return Err(e.into());
+        }
+    }
     Ok(store
         .rotate_acme_account_key(id, &key, AcmeAccountKeySource::Generated)
         .await?)

@@ -339,11 +339,7 @@ impl<'a> Orders<'a> {
     /// Records an order given up before a challenge was triggered (its
     /// DNS-01 record could not be placed): its pending authorizations are
     /// deactivated at the CA, so the order does not stay pending there.
-    async fn fail_before_trigger(
-        &self,
-        id: AcmeOrderId,
-        e: &DnsChallengeError,
-    ) -> Result<(), Error> {
+    async fn fail_before_trigger(&self, id: AcmeOrderId, why: &str) -> Result<(), Error> {
         self.deactivate_pending(id).await?;
         self.store
             .update_acme_order(
@@ -352,7 +348,7 @@ impl<'a> Orders<'a> {
                     status: Some(AcmeOrderStatus::Invalid),
                     processing_status: Some(AcmeOrderProcessingStatus::ProcessingDeactivated),
                     is_processing: Some(None),
-                    problem: Some(serde_json::json!({"detail": e.to_string()}).to_string()),
+                    problem: Some(serde_json::json!({"detail": why}).to_string()),
                     ..Default::default()
                 },
             )
@@ -655,9 +651,13 @@ impl<'a> Orders<'a> {
         let dns = match (wanted, &domain) {
             (AcmeChallengeType::Dns01, Some(d)) => {
                 let name = crate::dns::DomainName::parse(&d.domain_name)?;
-                let solver = self
-                    .dns
-                    .ok_or(crate::dns::FqdnSetError::Dns01Unconfigured(name))?;
+                let Some(solver) = self.dns else {
+                    // The method went away after the order was placed (a
+                    // changed configuration): give the order up at the CA.
+                    let err = crate::dns::FqdnSetError::Dns01Unconfigured(name);
+                    self.fail_before_trigger(order.id, &err.to_string()).await?;
+                    return Err(err.into());
+                };
                 let key_authorization = self.acme.key_authorization(ctx, &challenge.token)?;
                 Some((
                     solver,
@@ -669,10 +669,18 @@ impl<'a> Orders<'a> {
         let verdict = self
             .trigger_and_wait(ctx, order, auth, challenge, dns.as_ref(), refs)
             .await;
-        if let Some((solver, record)) = &dns
-            && challenge.status == AcmeChallengeStatus::Pending
-        {
-            // Removed whatever the outcome; a failure to remove is only logged.
+        // The record goes once the CA has decided, either way (also when an
+        // earlier run placed it and this one sees the verdict), or when
+        // placing it failed. A timeout or a lost connection keeps it: the
+        // CA may still be validating, and a later step sees the verdict.
+        let decided = matches!(
+            &verdict,
+            Ok(Step::ValidatedChallenge)
+                | Err(Error::DnsChallenge(_))
+                | Err(Error::Acme(AcmeError::Server { .. }))
+        );
+        if decided && let Some((solver, record)) = &dns {
+            // Idempotent; a failure to remove is only logged.
             if let Err(e) = solver.clean_up(record).await {
                 tracing::warn!(order = %order.id, error = %e, "a DNS-01 record was not removed");
             }
@@ -697,7 +705,7 @@ impl<'a> Orders<'a> {
             {
                 // Nothing was asked of the CA for this challenge: give up the
                 // order there, so that nothing stays pending.
-                self.fail_before_trigger(order.id, &e).await?;
+                self.fail_before_trigger(order.id, &e.to_string()).await?;
                 return Err(e.into());
             }
             self.checkpoint("before_trigger");
