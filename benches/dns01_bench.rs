@@ -114,7 +114,13 @@ fn dnsperf(server: SocketAddr, queries: &std::path::Path) -> f64 {
         .and_then(|l| l.split(':').nth(1))
         .and_then(|v| v.trim().parse::<f64>().ok())
         .unwrap_or_else(|| panic!("dnsperf printed no rate: {text}"));
-    eprintln!("dnsperf {server}: {qps:.0} q/s; {lost}");
+    let servfail = text
+        .lines()
+        .find(|l| l.contains("SERVFAIL"))
+        .unwrap_or("no SERVFAIL")
+        .trim()
+        .to_string();
+    eprintln!("dnsperf {server}: {qps:.0} q/s; {lost}; {servfail}");
     qps
 }
 

@@ -26,9 +26,11 @@ use peter_core::ports::{
 const ANSWER_TTL: u32 = 5;
 /// How long one question to the resolver may take.
 const RESOLVER_TIMEOUT: Duration = Duration::from_secs(5);
-/// Store reads the listener makes at once; beyond, questions get SERVFAIL
-/// (anonymous traffic cannot take the store's connections from the rest).
+/// Store reads the listener makes at once (anonymous traffic cannot take
+/// the store's connections from the rest); other questions wait.
 const CONCURRENT_LOOKUPS: usize = 32;
+/// How long a question waits for a store read before it gets SERVFAIL.
+const LOOKUP_WAIT: Duration = Duration::from_secs(1);
 
 /// Whether `label` could be one `new_delegation_label` made: anything else
 /// is answered without asking the store.
@@ -306,7 +308,9 @@ impl ZoneAnswers {
         if !is_delegation_label(&label) {
             return (Vec::new(), ResponseCode::NoError);
         }
-        let Ok(_permit) = self.lookups.try_acquire() else {
+        // Questions queue for a read at most a second; beyond, SERVFAIL.
+        let Ok(Ok(_permit)) = tokio::time::timeout(LOOKUP_WAIT, self.lookups.acquire()).await
+        else {
             return (Vec::new(), ResponseCode::ServFail);
         };
         match self.store.dns_txt_values(&label).await {
