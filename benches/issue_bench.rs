@@ -85,6 +85,7 @@ async fn main() {
             directory_url: pebble.directory_url.clone(),
             ca_bundle_pem: Some(pebble.tls_ca_pem.clone()),
             is_default: true,
+            ip_identifiers: false,
         })
         .await
         .unwrap();

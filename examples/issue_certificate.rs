@@ -60,6 +60,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             directory_url: directory,
             ca_bundle_pem: Some(ca_bundle),
             is_default: true,
+            ip_identifiers: false,
         })
         .await?;
     let account = peter

@@ -633,7 +633,7 @@ impl AcmeClient for InstantAcmeClient {
             let mut payload = serde_json::json!({
                 "identifiers": names
                     .names()
-                    .map(|n| serde_json::json!({"type": "dns", "value": n}))
+                    .map(|n| serde_json::json!({"type": n.identifier_type().as_str(), "value": n}))
                     .collect::<Vec<_>>(),
             });
             if let Some(fields) = payload.as_object_mut() {
@@ -653,7 +653,10 @@ impl AcmeClient for InstantAcmeClient {
         };
         let identifiers: Vec<Identifier> = names
             .names()
-            .map(|n| Identifier::Dns(n.to_string()))
+            .map(|n| match n.ip() {
+                Some(ip) => Identifier::Ip(ip),
+                None => Identifier::Dns(n.to_string()),
+            })
             .collect();
         let fut = async {
             let mut new = NewOrder::new(&identifiers);

@@ -53,6 +53,9 @@ pub struct PebbleOptions {
     /// The DNS server Pebble resolves through (`127.0.0.1:PORT`; default:
     /// its pebble-challtestsrv, which answers 127.0.0.1 for every name).
     pub dns_server: Option<String>,
+    /// Names Pebble refuses to issue for (`rejectedIdentifier`), with
+    /// their subdomains.
+    pub domain_blocklist: Vec<String>,
 }
 
 /// A running Pebble; stopped on drop.
@@ -147,6 +150,7 @@ impl Pebble {
             "ocspResponderURL": "",
             "externalAccountBindingRequired": !options.eab_mac_keys.is_empty(),
             "externalAccountMACKeys": options.eab_mac_keys.iter().cloned().collect::<std::collections::BTreeMap<String, String>>(),
+            "domainBlocklist": options.domain_blocklist,
             "profiles": {
                 "default": {"description": "default profile", "validityPeriod": 7776000, "promoteCommonName": true},
                 "shortlived": {"description": "short-lived profile", "validityPeriod": 518400, "promoteCommonName": true}

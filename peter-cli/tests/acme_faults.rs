@@ -100,6 +100,7 @@ async fn orders_through_faults_end_valid_or_cleanly_failed_and_resume_without_du
             directory_url: proxy.directory_url.clone(),
             ca_bundle_pem: Some(pebble.tls_ca_pem.clone()),
             is_default: true,
+            ip_identifiers: false,
         })
         .await
         .unwrap();

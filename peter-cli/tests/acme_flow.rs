@@ -73,6 +73,7 @@ impl World {
                 directory_url: pebble.directory_url.clone(),
                 ca_bundle_pem: Some(pebble.tls_ca_pem.clone()),
                 is_default: true,
+                ip_identifiers: false,
             })
             .await
             .unwrap();
@@ -1390,6 +1391,7 @@ async fn an_unreachable_or_untrusted_directory_is_a_typed_error() {
             directory_url: pebble.directory_url.clone(),
             ca_bundle_pem: None,
             is_default: true,
+            ip_identifiers: false,
         })
         .await
         .unwrap();
@@ -1400,6 +1402,7 @@ async fn an_unreachable_or_untrusted_directory_is_a_typed_error() {
             directory_url: format!("https://127.0.0.1:{port}/dir"),
             ca_bundle_pem: None,
             is_default: false,
+            ip_identifiers: false,
         })
         .await
         .unwrap();
@@ -1464,6 +1467,7 @@ async fn a_ca_requiring_external_account_binding_takes_only_a_bound_account() {
             directory_url: pebble.directory_url.clone(),
             ca_bundle_pem: Some(pebble.tls_ca_pem.clone()),
             is_default: true,
+            ip_identifiers: false,
         })
         .await
         .unwrap();
@@ -1577,6 +1581,7 @@ async fn acme_servers_are_read_on_add_and_can_be_named_edited_and_removed() {
         directory_url: url.into(),
         ca_bundle_pem: bundle.map(str::to_string),
         is_default: false,
+        ip_identifiers: false,
     };
 
     // Three distinct failures, none of them recorded.

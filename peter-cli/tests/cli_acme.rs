@@ -1146,3 +1146,180 @@ async fn peter_answers_delegated_dns01_from_the_shared_store_on_another_node() {
         ])
         .status();
 }
+
+/// IP-address certificates (RFC 8738) from the command line against Pebble:
+/// refused before anything is sent while the server is not set to take IP
+/// identifiers; once it is, an address and a DNS name are ordered together
+/// (HTTP-01 on the address), openssl sees the address in the SAN, and the
+/// address is served like a name (config.json, Redis, certbot export). A
+/// name Pebble's policy refuses is the CA's `rejectedIdentifier`, a typed
+/// error with nothing left pending.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_ip_address_certificate_is_issued_and_served_like_a_name() {
+    let pebble = Pebble::start(PebbleOptions {
+        domain_blocklist: vec!["refused.example".into()],
+        ..Default::default()
+    })
+    .await;
+    let node = Node::new("ip", None);
+    node.setup(&pebble);
+    let listen = format!("127.0.0.1:{}", pebble.http_port);
+    let shown = node.json(&["acme-server", "show", "pebble"]);
+    assert_eq!(shown["AcmeServer"]["ip_identifiers"], false, "{shown}");
+
+    // Off: a typed refusal, and no order recorded.
+    let refused = node.run(&[
+        "--json",
+        "order",
+        "new",
+        "127.0.0.1",
+        "--http-listen",
+        &listen,
+    ]);
+    assert_eq!(refused.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&refused.stderr);
+    assert!(
+        stderr.contains("not set to take IP identifiers"),
+        "{stderr}"
+    );
+    assert_eq!(
+        node.json(&["order", "list"])["pagination"]["total_items"],
+        0
+    );
+
+    let edited = node.json(&["acme-server", "edit", "pebble", "--ip-identifiers", "true"]);
+    assert_eq!(edited["AcmeServer"]["ip_identifiers"], true);
+    let name = format!("ip-{}.example.com", std::process::id());
+    let redis_url =
+        std::env::var("PETER_TEST_REDIS_URL").unwrap_or_else(|_| "redis://127.0.0.1:6379".into());
+    let db_url = format!("{}/11", redis_url.trim_end_matches('/'));
+    let hget = |key: &str, field: &str| {
+        let out = Command::new("redis-cli")
+            .args(["-u", &db_url, "HGET", key, field])
+            .output()
+            .unwrap();
+        String::from_utf8_lossy(&out.stdout).trim().to_string()
+    };
+    let _ = Command::new("redis-cli")
+        .args(["-u", &db_url, "DEL", "d2:127.0.0.1"])
+        .output();
+    let order = node.json_with(
+        &["order", "new", "127.0.0.1", &name, "--http-listen", &listen],
+        &[
+            ("PETER_REDIS_URL", db_url.as_str()),
+            ("PETER_REDIS_PRIME_ON_CHANGE", "1"),
+            ("PETER_REDIS_PRIME_STYLE", "2"),
+        ],
+    );
+    assert_eq!(order["AcmeOrder"]["status"], "valid", "{order}");
+    let cert_id = order["AcmeOrder"]["certificate_signed_id"]
+        .as_i64()
+        .unwrap()
+        .to_string();
+    let fullchain = node.data.join("ip-fullchain.pem");
+    node.json(&[
+        "cert",
+        "download",
+        &cert_id,
+        "--format",
+        "fullchain.pem",
+        "-o",
+        fullchain.to_str().unwrap(),
+    ]);
+    openssl_verify(
+        &node.data,
+        &pebble.root_pem(0).await,
+        &pebble.intermediate_pem(0).await,
+        &fullchain,
+    );
+    let san = Command::new("openssl")
+        .args(["x509", "-noout", "-ext", "subjectAltName", "-in"])
+        .arg(&fullchain)
+        .output()
+        .unwrap();
+    let san = String::from_utf8_lossy(&san.stdout);
+    assert!(san.contains("IP Address:127.0.0.1"), "{san}");
+    assert!(san.contains(&format!("DNS:{name}")), "{san}");
+
+    // Stored as an address, and served like a name.
+    let domain = node.json(&["domain", "show", "127.0.0.1"]);
+    assert_eq!(domain["Domain"]["identifier_type"], "ip", "{domain}");
+    assert_eq!(
+        domain["Domain"]["certificate_signed_id__latest_multi"]
+            .as_i64()
+            .unwrap()
+            .to_string(),
+        cert_id
+    );
+    let dns_domain = node.json(&["domain", "show", &name]);
+    assert_eq!(dns_domain["Domain"]["identifier_type"], "dns");
+    let dns01 = node.run(&["domain", "challenge", "127.0.0.1", "dns-01"]);
+    assert_eq!(dns01.status.code(), Some(2), "an address has no TXT record");
+    assert!(
+        hget("d2:127.0.0.1", "f").starts_with("-----BEGIN CERTIFICATE-----"),
+        "primed into Redis under the address"
+    );
+    let _ = Command::new("redis-cli")
+        .args(["-u", &db_url, "DEL", "d2:127.0.0.1", &format!("d2:{name}")])
+        .output();
+    let export = node.data.join("letsencrypt");
+    node.json(&["export", "certbot", export.to_str().unwrap()]);
+    let exported = std::fs::read_to_string(export.join("live/127.0.0.1/fullchain.pem"))
+        .expect("the address has a certbot lineage");
+    assert_eq!(
+        exported.trim(),
+        std::fs::read_to_string(&fullchain).unwrap().trim()
+    );
+    let port = free_port();
+    let admin = format!("127.0.0.1:{port}");
+    let mut server = node
+        .command(&["serve", "--admin", "--listen", &admin])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let token = std::fs::read_to_string(node.data.join("admin-token")).unwrap();
+    let http = reqwest::Client::builder().no_proxy().build().unwrap();
+    let url = format!("http://{admin}/.well-known/peter_sslers/domain/127.0.0.1/config.json");
+    let mut config = None;
+    for _ in 0..200 {
+        if let Ok(r) = http.get(&url).bearer_auth(token.trim()).send().await {
+            config = Some((r.status().as_u16(), r.json::<serde_json::Value>().await));
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(25)).await;
+    }
+    let _ = server.kill();
+    let _ = server.wait();
+    let (status, body) = config.expect("peter serve answered");
+    let body = body.unwrap();
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["domain"]["domain_name"], "127.0.0.1", "{body}");
+    assert_eq!(
+        body["certificate_signed__latest_multi"]["id"].as_str(),
+        Some(cert_id.as_str()),
+        "{body}"
+    );
+
+    // The CA's policy refuses a name: a typed error, the order failed here
+    // and nothing pending there.
+    let rejected = node.run(&[
+        "--json",
+        "order",
+        "new",
+        "www.refused.example",
+        "--http-listen",
+        &listen,
+    ]);
+    assert_eq!(rejected.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&rejected.stderr);
+    assert!(stderr.contains("will not issue"), "{stderr}");
+    let orders = node.json(&["order", "list"]);
+    let failed = orders["AcmeOrders"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|o| o["status"] != "valid")
+        .expect("the refused order is recorded");
+    assert!(failed["order_url"].is_null(), "{failed}");
+}

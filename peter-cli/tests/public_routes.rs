@@ -58,6 +58,7 @@ async fn setup() -> (
             directory_url: "https://ca.test/dir".into(),
             ca_bundle_pem: None,
             is_default: true,
+            ip_identifiers: false,
         })
         .await
         .unwrap();

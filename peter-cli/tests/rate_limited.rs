@@ -117,6 +117,7 @@ async fn a_rate_limit_is_a_typed_error_with_its_retry_after_and_is_not_retried()
             directory_url: directory,
             ca_bundle_pem: None,
             is_default: true,
+            ip_identifiers: false,
         })
         .await
         .unwrap();

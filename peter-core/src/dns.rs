@@ -4,13 +4,17 @@
 //! Every name entering peter passes through [`DomainName::parse`], so the rest
 //! of the code can rely on a name being lowercase ASCII (IDNA names in their
 //! punycode form), without a trailing dot, and valid as a DNS host name or as a
-//! leftmost-label wildcard.
+//! leftmost-label wildcard; or an IP address (RFC 8738) in its canonical
+//! text (dotted IPv4, RFC 5952 IPv6, no brackets). The two cannot be confused:
+//! a DNS name whose last label is numeric is refused.
 
 use std::collections::BTreeSet;
 use std::fmt;
-use std::net::{Ipv4Addr, Ipv6Addr};
+use std::net::IpAddr;
 
 use serde::{Deserialize, Serialize};
+
+pub use crate::model::IdentifierType;
 
 /// Longest name, in octets of its textual form, that DNS can carry.
 pub const MAX_NAME_LENGTH: usize = 253;
@@ -64,7 +68,8 @@ pub enum DomainNameError {
     /// `*` somewhere other than as the whole leftmost label.
     #[error("a wildcard is only allowed as the whole leftmost label (`*.example.com`)")]
     MisplacedWildcard,
-    /// An IPv4 or IPv6 address was given where a DNS name is expected.
+    /// An IPv4 or IPv6 address was given where only a DNS name will do
+    /// (DNS-01, a DNS delegation).
     #[error("`{0}` is an IP address, not a DNS name")]
     IpAddress(String),
     /// A name of one label cannot be publicly certified.
@@ -81,7 +86,8 @@ pub enum DomainNameError {
     },
 }
 
-/// A validated, normalised DNS name (possibly a `*.` wildcard).
+/// A validated, normalised certificate name: a DNS name (possibly a `*.`
+/// wildcard) or an IP address.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(try_from = "String", into = "String")]
 pub struct DomainName(String);
@@ -89,16 +95,21 @@ pub struct DomainName(String);
 impl DomainName {
     /// Normalises and validates a name: surrounding space is trimmed, case is
     /// folded, one trailing dot is dropped and internationalised names become
-    /// punycode. Returns the reason when the name cannot be a certificate name.
+    /// punycode; an IP address (IPv6 with or without brackets) is written in
+    /// its canonical form. Returns the reason when the name cannot be a
+    /// certificate name.
     pub fn parse(input: &str) -> Result<Self, DomainNameError> {
         let trimmed = input.trim();
+        let bare = trimmed
+            .strip_prefix('[')
+            .and_then(|t| t.strip_suffix(']'))
+            .unwrap_or(trimmed);
+        if let Ok(ip) = bare.parse::<IpAddr>() {
+            return Ok(Self(ip.to_string()));
+        }
         let trimmed = trimmed.strip_suffix('.').unwrap_or(trimmed);
         if trimmed.is_empty() {
             return Err(DomainNameError::Empty);
-        }
-        let bare = trimmed.trim_start_matches('[').trim_end_matches(']');
-        if bare.parse::<Ipv4Addr>().is_ok() || bare.parse::<Ipv6Addr>().is_ok() {
-            return Err(DomainNameError::IpAddress(trimmed.to_string()));
         }
         let (wildcard, rest) = match trimmed.strip_prefix("*.") {
             Some(rest) => (true, rest),
@@ -134,6 +145,28 @@ impl DomainName {
     /// Whether this is a `*.` wildcard name.
     pub fn is_wildcard(&self) -> bool {
         self.0.starts_with("*.")
+    }
+
+    /// The address, when this name is an IP address.
+    pub fn ip(&self) -> Option<IpAddr> {
+        self.0.parse().ok()
+    }
+
+    /// Whether this is a DNS name or an IP address.
+    pub fn identifier_type(&self) -> IdentifierType {
+        if self.ip().is_some() {
+            IdentifierType::Ip
+        } else {
+            IdentifierType::Dns
+        }
+    }
+
+    /// Refuses an IP address where only a DNS name will do.
+    pub fn require_dns(&self) -> Result<&Self, DomainNameError> {
+        match self.identifier_type() {
+            IdentifierType::Dns => Ok(self),
+            IdentifierType::Ip => Err(DomainNameError::IpAddress(self.0.clone())),
+        }
     }
 }
 
@@ -253,6 +286,16 @@ pub enum FqdnSetError {
         "`{0}` is validated by dns-01, and no DNS-01 method is configured (`[dns]` in peter.toml)"
     )]
     Dns01Unconfigured(DomainName),
+    /// An IP address, and the ACME server is not set to take IP identifiers.
+    #[error(
+        "`{address}` is an IP address, and the ACME server `{server}` is not set to take IP identifiers (acme-server edit {server} --ip-identifiers true)"
+    )]
+    IpIdentifiersDisabled {
+        /// The address.
+        address: DomainName,
+        /// The ACME server's name.
+        server: String,
+    },
 }
 
 /// The canonical set of names a certificate covers: deduplicated, normalised
@@ -325,6 +368,11 @@ impl UniqueFqdnSet {
             .join(",")
     }
 
+    /// The first IP address of the set, if it holds any.
+    pub fn first_ip(&self) -> Option<&DomainName> {
+        self.0.iter().find(|n| n.ip().is_some())
+    }
+
     /// Refuses a set holding a wildcard when no DNS-01 method is configured
     /// (`dns01_available` false): only DNS-01 validates a wildcard.
     pub fn ensure_orderable(&self, dns01_available: bool) -> Result<(), FqdnSetError> {
@@ -377,9 +425,8 @@ mod tests {
             ("www.*.example.com", |e| matches!(e, MisplacedWildcard)),
             ("*example.com", |e| matches!(e, MisplacedWildcard)),
             ("*.*.example.com", |e| matches!(e, MisplacedWildcard)),
-            ("127.0.0.1", |e| matches!(e, IpAddress(_))),
-            ("::1", |e| matches!(e, IpAddress(_))),
-            ("[2001:db8::1]", |e| matches!(e, IpAddress(_))),
+            ("*.127.0.0.1", |e| matches!(e, NumericTopLevel(_))),
+            ("[::1", |e| matches!(e, InvalidCharacter { .. })),
             ("localhost", |e| matches!(e, SingleLabel(_))),
             ("1.2.3.999", |e| matches!(e, NumericTopLevel(_))),
             ("xn--55555555.example", |e| matches!(e, Idna { .. })),
@@ -406,6 +453,31 @@ mod tests {
             DomainName::parse(&format!("x{name}")),
             Err(DomainNameError::LabelTooLong { .. }) | Err(DomainNameError::TooLong { .. })
         ));
+    }
+
+    #[test]
+    fn ip_addresses_are_names_of_their_own_type_in_canonical_form() {
+        for (input, canonical) in [
+            ("127.0.0.1", "127.0.0.1"),
+            (" 192.0.2.7 ", "192.0.2.7"),
+            ("::1", "::1"),
+            ("[2001:DB8:0:0::1]", "2001:db8::1"),
+            ("2001:0db8:0000:0000:0000:0000:0000:0001", "2001:db8::1"),
+        ] {
+            let name = DomainName::parse(input).unwrap();
+            assert_eq!(name.as_str(), canonical, "{input}");
+            assert_eq!(name.identifier_type(), IdentifierType::Ip);
+            assert!(!name.is_wildcard());
+            assert!(matches!(
+                name.require_dns(),
+                Err(DomainNameError::IpAddress(_))
+            ));
+        }
+        let dns = DomainName::parse("example.com").unwrap();
+        assert_eq!(dns.identifier_type(), IdentifierType::Dns);
+        assert!(dns.ip().is_none());
+        let set = UniqueFqdnSet::parse(["example.com", "::1"]).unwrap();
+        assert_eq!(set.first_ip().map(DomainName::as_str), Some("::1"));
     }
 
     #[test]

@@ -34,6 +34,14 @@ pub enum Error {
     /// A blocklisted name was used.
     #[error("`{0}` is blocklisted")]
     Blocklisted(String),
+    /// The CA refused to issue for a name or address of the order
+    /// (`rejectedIdentifier`): its policy forbids it, and asking again will
+    /// not help.
+    #[error("the ACME server will not issue for this identifier: {detail}")]
+    RejectedIdentifier {
+        /// The CA's explanation.
+        detail: String,
+    },
     /// A DNS-01 method could not place or remove a record.
     #[error(transparent)]
     DnsChallenge(#[from] crate::ports::DnsChallengeError),
@@ -84,7 +92,8 @@ impl Error {
             | Error::Format(_)
             | Error::UnknownValue(_)
             | Error::InvalidField { .. }
-            | Error::Blocklisted(_) => ErrorKind::InvalidInput,
+            | Error::Blocklisted(_)
+            | Error::RejectedIdentifier { .. } => ErrorKind::InvalidInput,
             Error::Transition(_) => ErrorKind::Conflict,
             Error::Unconfigured(_) => ErrorKind::Unconfigured,
             Error::DnsChallenge(crate::ports::DnsChallengeError::NotDelegated { .. }) => {

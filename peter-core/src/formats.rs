@@ -206,7 +206,8 @@ pub struct ParsedCertificate {
     pub is_self_signed: bool,
     /// Its key's technology, when peter knows it.
     pub key_technology: Option<KeyTechnology>,
-    /// DNS names from the SAN extension (or the CN when there is no SAN), as written.
+    /// Names from the SAN extension (or the CN when there is no SAN): DNS
+    /// names as written, IP addresses in canonical text.
     pub dns_names: Vec<String>,
     raw_subject: Vec<u8>,
     raw_issuer: Vec<u8>,
@@ -267,11 +268,7 @@ impl ParsedCertificate {
             .and_then(|key| KeyTechnology::from_public_key(&key));
         let mut dns_names: Vec<String> = Vec::new();
         if let Ok(Some(san)) = cert.subject_alternative_name() {
-            for name in &san.value.general_names {
-                if let GeneralName::DNSName(dns) = name {
-                    dns_names.push((*dns).to_string());
-                }
-            }
+            dns_names.extend(san.value.general_names.iter().filter_map(san_name));
         }
         if dns_names.is_empty()
             && let Some(cn) = cert
@@ -360,6 +357,25 @@ fn names_to_set(names: &[String], what: &'static str) -> Result<UniqueFqdnSet, F
         );
     }
     UniqueFqdnSet::from_names(parsed).map_err(|reason| FormatError::InvalidNameSet { what, reason })
+}
+
+/// A SAN entry as a certificate name: a DNS name as written, an IP
+/// address in its canonical text; other kinds (e-mail, URI) are not names
+/// peter serves.
+fn san_name(name: &GeneralName) -> Option<String> {
+    match name {
+        GeneralName::DNSName(dns) => Some((*dns).to_string()),
+        GeneralName::IPAddress(bytes) => match bytes.len() {
+            4 => <[u8; 4]>::try_from(*bytes)
+                .ok()
+                .map(|b| std::net::IpAddr::from(b).to_string()),
+            16 => <[u8; 16]>::try_from(*bytes)
+                .ok()
+                .map(|b| std::net::IpAddr::from(b).to_string()),
+            _ => None,
+        },
+        _ => None,
+    }
 }
 
 /// A self-signed certificate for `names` with `key`, valid in the window
@@ -755,7 +771,7 @@ pub struct ParsedCsr {
     pub spki_sha256: String,
     /// Technology of the requested key.
     pub key_technology: Option<KeyTechnology>,
-    /// DNS names requested (SAN, else CN).
+    /// Names requested (SAN, else CN): DNS names and IP addresses.
     pub dns_names: Vec<String>,
 }
 
@@ -803,11 +819,7 @@ impl ParsedCsr {
         if let Some(extensions) = csr.requested_extensions() {
             for ext in extensions {
                 if let ParsedExtension::SubjectAlternativeName(san) = ext {
-                    for name in &san.general_names {
-                        if let GeneralName::DNSName(dns) = name {
-                            dns_names.push((*dns).to_string());
-                        }
-                    }
+                    dns_names.extend(san.general_names.iter().filter_map(san_name));
                 }
             }
         }
@@ -834,16 +846,23 @@ impl ParsedCsr {
         })
     }
 
-    /// Builds and signs a request for `names` with `key` (CN = first name, all names in SAN).
+    /// Builds and signs a request for `names` with `key`: every name in the
+    /// SAN (an IP address as an `iPAddress` entry), CN = the first DNS name
+    /// (none when the set holds addresses only: a CN is no place for one).
     pub fn build(key: &ParsedPrivateKey, names: &UniqueFqdnSet) -> Result<Self, FormatError> {
         let crypto = |e: rcgen::Error| FormatError::Crypto(e.to_string());
         let list: Vec<String> = names.names().map(|n| n.as_str().to_string()).collect();
-        let first = list.first().cloned().ok_or(FormatError::NoDomainNames)?;
+        if list.is_empty() {
+            return Err(FormatError::NoDomainNames);
+        }
+        let first_dns = names.names().find(|n| n.ip().is_none());
         let mut params = rcgen::CertificateParams::new(list).map_err(crypto)?;
         params.distinguished_name = rcgen::DistinguishedName::new();
-        params
-            .distinguished_name
-            .push(rcgen::DnType::CommonName, first);
+        if let Some(first) = first_dns {
+            params
+                .distinguished_name
+                .push(rcgen::DnType::CommonName, first.as_str());
+        }
         let pair = key.key_pair()?;
         let csr = params.serialize_request(&pair).map_err(crypto)?;
         Self::from_der(csr.der().as_ref())

@@ -42,7 +42,11 @@ fn request_host(req: &Request) -> String {
     } else {
         host.rsplit_once(':').map(|(h, _)| h).unwrap_or(host)
     };
-    without_port.trim_end_matches('.').to_ascii_lowercase()
+    // An address is looked up in its canonical text, as peter stores it.
+    match without_port.parse::<std::net::IpAddr>() {
+        Ok(ip) => ip.to_string(),
+        Err(_) => without_port.trim_end_matches('.').to_ascii_lowercase(),
+    }
 }
 
 fn text(status: StatusCode, body: String) -> Response {

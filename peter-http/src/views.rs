@@ -42,6 +42,8 @@ pub struct AcmeServerView {
     pub profiles: Vec<String>,
     /// Whether the directory offers renewal information (ARI).
     pub supports_ari: bool,
+    /// Whether orders may name IP addresses (RFC 8738), as the operator set it.
+    pub ip_identifiers: bool,
 }
 
 impl From<&AcmeServer> for AcmeServerView {
@@ -60,6 +62,7 @@ impl From<&AcmeServer> for AcmeServerView {
             external_account_required: d.is_some_and(|d| d.external_account_required),
             profiles: d.map(|d| d.profiles.clone()).unwrap_or_default(),
             supports_ari: d.is_some_and(|d| d.supports_ari),
+            ip_identifiers: s.ip_identifiers,
         }
     }
 }
@@ -143,7 +146,10 @@ impl From<&PrivateKey> for PrivateKeyView {
 #[derive(Debug, Clone, Object)]
 pub struct DomainView {
     pub id: i64,
+    /// A DNS name or an IP address (RFC 8738).
     pub domain_name: String,
+    /// Whether `domain_name` is a DNS name (`dns`) or an IP address (`ip`).
+    pub identifier_type: Wire<IdentifierType>,
     pub is_active: bool,
     #[oai(nullable)]
     pub certificate_signed_id__latest_single: Option<i64>,
@@ -159,6 +165,7 @@ impl From<&Domain> for DomainView {
         Self {
             id: d.id.0,
             domain_name: d.domain_name.clone(),
+            identifier_type: Wire(d.identifier_type),
             is_active: d.is_active,
             certificate_signed_id__latest_single: d
                 .certificate_signed_id_latest_single

@@ -41,6 +41,7 @@ impl AccountStore for SqlStore {
             profiles: Set(None),
             supports_ari: Set(false),
             directory_checked_at: Set(None),
+            ip_identifiers: Set(new.ip_identifiers),
         }
         .insert(&txn)
         .await
@@ -123,6 +124,7 @@ impl AccountStore for SqlStore {
         id: AcmeServerId,
         name: Option<String>,
         ca_bundle_pem: Option<Option<String>>,
+        ip_identifiers: Option<bool>,
     ) -> StoreResult<AcmeServer> {
         let (_write, txn) = self.begin_write().await?;
         let row = acme_server::Entity::find_by_id(id.0)
@@ -137,6 +139,9 @@ impl AccountStore for SqlStore {
         if let Some(bundle) = ca_bundle_pem {
             am.ca_bundle_pem = Set(bundle);
         }
+        if let Some(ip) = ip_identifiers {
+            am.ip_identifiers = Set(ip);
+        }
         let row = am.update(&txn).await.map_err(|e| match db_err(e) {
             StoreError::Conflict(_) => StoreError::Conflict(format!(
                 "an ACME server named `{}` already exists",
@@ -147,7 +152,7 @@ impl AccountStore for SqlStore {
         self.operations_event_in(
             &txn,
             OperationsEventType::AcmeServerEdit,
-            serde_json::json!({"acme_server.id": row.id, "name": row.name}),
+            serde_json::json!({"acme_server.id": row.id, "name": row.name, "ip_identifiers": row.ip_identifiers}),
             None,
         )
         .await?;

@@ -3,7 +3,7 @@
 
 use std::str::FromStr;
 
-use peter_core::dns::UniqueFqdnSet;
+use peter_core::dns::{IdentifierType, UniqueFqdnSet};
 use peter_core::model::*;
 use peter_core::ports::StoreError;
 
@@ -23,6 +23,7 @@ pub(crate) fn server(m: acme_server::Model) -> AcmeServer {
         ca_bundle_pem: m.ca_bundle_pem,
         is_default: m.is_default,
         is_enabled: m.is_enabled,
+        ip_identifiers: m.ip_identifiers,
         created_at: m.created_at,
         directory: m.directory_checked_at.map(|checked_at| ServerDirectory {
             terms_of_service: m.terms_of_service,
@@ -92,6 +93,7 @@ pub(crate) fn private_key(m: private_key::Model) -> Result<PrivateKey, StoreErro
 pub(crate) fn domain(m: domain::Model) -> Domain {
     Domain {
         id: DomainId(m.id),
+        identifier_type: identifier_type(&m.identifier_type),
         domain_name: m.domain_name,
         is_active: m.is_active,
         certificate_signed_id_latest_single: m
@@ -344,4 +346,13 @@ pub(crate) fn certificate_request(
         unique_fqdn_set_id: UniqueFqdnSetId(m.unique_fqdn_set_id),
         created_at: m.created_at,
     })
+}
+
+/// A domain row's identifier type (`dns` unless recorded as `ip`).
+pub(crate) fn identifier_type(stored: &str) -> IdentifierType {
+    if stored == IdentifierType::Ip.as_str() {
+        IdentifierType::Ip
+    } else {
+        IdentifierType::Dns
+    }
 }

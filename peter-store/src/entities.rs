@@ -23,6 +23,7 @@ pub mod acme_server {
         pub profiles: Option<String>,
         pub supports_ari: bool,
         pub directory_checked_at: Option<TimeDateTimeWithTimeZone>,
+        pub ip_identifiers: bool,
     }
 
     #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
@@ -122,6 +123,7 @@ pub mod domain {
         pub certificate_signed_id_latest_multi: Option<i64>,
         pub challenge_type: String,
         pub created_at: TimeDateTimeWithTimeZone,
+        pub identifier_type: String,
     }
 
     #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -44,6 +44,7 @@ struct ConfigRow {
     latest_single: Option<i64>,
     latest_multi: Option<i64>,
     challenge_type: String,
+    identifier_type: String,
     domain_created_at: sea_orm::prelude::TimeDateTimeWithTimeZone,
     cert_id: Option<i64>,
     cert_pem: Option<String>,
@@ -172,7 +173,7 @@ impl ListingStore for SqlStore {
             "SELECT d.id AS domain_id, d.domain_name, d.is_active, \
                     d.certificate_signed_id_latest_single AS latest_single, \
                     d.certificate_signed_id_latest_multi AS latest_multi, \
-                    d.challenge_type, d.created_at AS domain_created_at, \
+                    d.challenge_type, d.identifier_type, d.created_at AS domain_created_at, \
                     cs.id AS cert_id, cs.cert_pem, pk.id AS key_id, pk.key_pem, \
                     ch.id AS chain_id, ch.chain_pem, ch.certificate_ca_ids AS chain_ca_ids, \
                     ch.display_name AS chain_display_name, ch.created_at AS chain_created_at, \
@@ -198,6 +199,7 @@ impl ListingStore for SqlStore {
         };
         let domain = Domain {
             id: DomainId(first.domain_id),
+            identifier_type: convert::identifier_type(&first.identifier_type),
             domain_name: first.domain_name.clone(),
             is_active: first.is_active,
             certificate_signed_id_latest_single: first.latest_single.map(CertificateSignedId),

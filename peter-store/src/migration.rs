@@ -26,6 +26,7 @@ impl MigratorTrait for Migrator {
             Box::new(M0007AlertDeliveries),
             Box::new(M0008DomainChallengeTypes),
             Box::new(M0009DnsDelegations),
+            Box::new(M0010IpIdentifiers),
         ]
     }
 
@@ -906,6 +907,63 @@ impl MigrationTrait for M0009DnsDelegations {
         for table in ["dns_txt_record", "dns_delegation"] {
             m.drop_table(Table::drop().table(t(table)).to_owned())
                 .await?;
+        }
+        Ok(())
+    }
+}
+
+/// IP-address identifiers (RFC 8738): each domain row records whether its
+/// name is a DNS name or an address (every existing row is a DNS name: IP
+/// addresses were refused until now), and each ACME server whether peter
+/// may send it IP identifiers (off until the operator says so).
+struct M0010IpIdentifiers;
+
+impl MigrationName for M0010IpIdentifiers {
+    fn name(&self) -> &str {
+        "m0010_ip_identifiers"
+    }
+}
+
+#[async_trait::async_trait]
+impl MigrationTrait for M0010IpIdentifiers {
+    fn use_transaction(&self) -> Option<bool> {
+        Some(true)
+    }
+
+    async fn up(&self, m: &SchemaManager) -> Result<(), DbErr> {
+        if !m.has_column("domain", "identifier_type").await? {
+            m.alter_table(
+                Table::alter()
+                    .table(t("domain"))
+                    .add_column(string("identifier_type").default("dns").to_owned())
+                    .to_owned(),
+            )
+            .await?;
+        }
+        if !m.has_column("acme_server", "ip_identifiers").await? {
+            m.alter_table(
+                Table::alter()
+                    .table(t("acme_server"))
+                    .add_column(boolean("ip_identifiers").default(false).to_owned())
+                    .to_owned(),
+            )
+            .await?;
+        }
+        Ok(())
+    }
+
+    async fn down(&self, m: &SchemaManager) -> Result<(), DbErr> {
+        for (table, column) in [
+            ("domain", "identifier_type"),
+            ("acme_server", "ip_identifiers"),
+        ] {
+            m.alter_table(
+                Table::alter()
+                    .table(t(table))
+                    .drop_column(t(column))
+                    .to_owned(),
+            )
+            .await?;
         }
         Ok(())
     }

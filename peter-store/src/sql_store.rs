@@ -16,7 +16,7 @@ use sea_orm::{
 use sea_orm_migration::MigratorTrait;
 use time::OffsetDateTime;
 
-use peter_core::dns::UniqueFqdnSet;
+use peter_core::dns::{IdentifierType, UniqueFqdnSet};
 use peter_core::formats::{ParsedCertificate, sha256_hex};
 use peter_core::model::*;
 use peter_core::ports::*;
@@ -445,6 +445,11 @@ impl SqlStore {
                 certificate_signed_id_latest_multi: Set(None),
                 challenge_type: Set(AcmeChallengeType::Http01.as_str().into()),
                 created_at: Set(self.now()),
+                identifier_type: Set(if name.parse::<std::net::IpAddr>().is_ok() {
+                    IdentifierType::Ip.as_str().into()
+                } else {
+                    IdentifierType::Dns.as_str().into()
+                }),
             },
             [domain::Column::DomainName],
         )

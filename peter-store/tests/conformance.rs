@@ -90,6 +90,7 @@ fn new_server(name: &str, default: bool) -> NewAcmeServer {
         directory_url: format!("https://{name}.test/dir"),
         ca_bundle_pem: None,
         is_default: default,
+        ip_identifiers: false,
     }
 }
 
@@ -162,6 +163,14 @@ async fn acme_servers_are_unique_and_one_is_default(t: &TestStore) {
         .unwrap();
     assert!(third.is_default);
     assert!(!s.acme_server(second.id).await.unwrap().is_default);
+    assert!(!third.ip_identifiers, "IP identifiers are off unless asked");
+    let edited = s
+        .edit_acme_server(third.id, None, None, Some(true))
+        .await
+        .unwrap();
+    assert!(edited.ip_identifiers);
+    assert_eq!(edited.name, "third");
+    assert_eq!(s.acme_server(third.id).await.unwrap(), edited);
 }
 
 async fn acme_accounts_keep_one_global_default_on_the_default_server(t: &TestStore) {
@@ -509,10 +518,22 @@ async fn fqdn_sets_are_identified_by_their_names(t: &TestStore) {
         .unwrap()
         .unwrap();
     assert_eq!(fetched.domain_ids[0], d.id, "domain ids follow name order");
+    assert_eq!(d.identifier_type, IdentifierType::Dns);
     let subset = UniqueFqdnSet::parse(["example.com"]).unwrap();
     let other = s.get_or_create_unique_fqdn_set(&subset).await.unwrap();
     assert!(other.created);
     assert_ne!(other.id.id, first.id.id);
+    // An address is a name of its own type, in its canonical text.
+    let with_ip = UniqueFqdnSet::parse(["example.com", "[2001:DB8::0:1]"]).unwrap();
+    s.get_or_create_unique_fqdn_set(&with_ip).await.unwrap();
+    let ip = s
+        .domain_by_name(&name("2001:db8::1"))
+        .await
+        .unwrap()
+        .expect("the address is recorded");
+    assert_eq!(ip.domain_name, "2001:db8::1");
+    assert_eq!(ip.identifier_type, IdentifierType::Ip);
+    assert_eq!(s.domain(ip.id).await.unwrap(), ip);
 }
 
 async fn import_records_everything_and_is_idempotent(t: &TestStore) {

@@ -34,6 +34,10 @@ pub enum AcmeServerCommand {
         /// Make it the default server.
         #[arg(long)]
         default: bool,
+        /// Let orders name IP addresses (RFC 8738): no directory field says
+        /// whether a CA takes them, so it is off unless given.
+        #[arg(long)]
+        ip_identifiers: bool,
     },
     /// List ACME servers.
     List,
@@ -42,7 +46,8 @@ pub enum AcmeServerCommand {
         /// Server id or name.
         server: String,
     },
-    /// Rename a server or change the CA bundle trusted for its TLS.
+    /// Rename a server, change the CA bundle trusted for its TLS, or let
+    /// orders name IP addresses.
     Edit {
         /// Server id or name.
         server: String,
@@ -55,6 +60,9 @@ pub enum AcmeServerCommand {
         /// Drop the CA bundle: trust the public roots again.
         #[arg(long)]
         public_roots: bool,
+        /// Whether orders may name IP addresses (RFC 8738): true or false.
+        #[arg(long)]
+        ip_identifiers: Option<bool>,
     },
     /// Read the directory again and record what it offers.
     Check {
@@ -185,6 +193,7 @@ pub async fn run_server(cli: &Cli, command: &AcmeServerCommand) -> Result<(), Cl
             directory,
             ca_bundle,
             default,
+            ip_identifiers,
         } => {
             let bundle = ca_bundle.as_deref().map(read_text).transpose()?;
             let directory = match directory {
@@ -210,6 +219,7 @@ pub async fn run_server(cli: &Cli, command: &AcmeServerCommand) -> Result<(), Cl
                     directory_url: directory,
                     ca_bundle_pem: bundle,
                     is_default: *default,
+                    ip_identifiers: *ip_identifiers,
                 })
                 .await?;
             emit_view(ctx.json, &AcmeServerAnswer::of(&server), || {
@@ -228,6 +238,7 @@ pub async fn run_server(cli: &Cli, command: &AcmeServerCommand) -> Result<(), Cl
             name,
             ca_bundle,
             public_roots,
+            ip_identifiers,
         } => {
             let bundle = ca_bundle.as_deref().map(read_text).transpose()?;
             let ctx = Context::open(cli).await?;
@@ -240,6 +251,7 @@ pub async fn run_server(cli: &Cli, command: &AcmeServerCommand) -> Result<(), Cl
                     (None, true) => Some(None),
                     (None, false) => None,
                 },
+                ip_identifiers: *ip_identifiers,
             };
             let edited = servers.edit(found.id, edit).await?;
             emit_view(ctx.json, &AcmeServerAnswer::of(&edited), || {
@@ -329,6 +341,14 @@ fn server_text(server: &peter_core::model::AcmeServer) -> String {
         server.directory_url,
         if server.is_default { " (default)" } else { "" }
     );
+    text.push_str(&format!(
+        "\n  IP identifiers: {}",
+        if server.ip_identifiers {
+            "allowed"
+        } else {
+            "not allowed"
+        }
+    ));
     if let Some(d) = &server.directory {
         text.push_str(&format!(
             "\n  external account binding: {}\n  renewal information (ARI): {}\n  profiles: {}\n  terms: {}\n  directory read: {}",

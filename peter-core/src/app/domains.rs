@@ -89,6 +89,7 @@ impl Domains<'_> {
             Some(d) => DomainName::parse(&d.domain_name)?,
             None => DomainName::parse(identifier)?,
         };
+        name.require_dns()?;
         let zone = self
             .peter
             .dns_solver()

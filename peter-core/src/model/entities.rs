@@ -22,6 +22,9 @@ pub struct AcmeServer {
     pub is_default: bool,
     /// Whether orders may be placed with it.
     pub is_enabled: bool,
+    /// Whether orders may name IP addresses (RFC 8738); set by the
+    /// operator, since no directory field tells.
+    pub ip_identifiers: bool,
     /// When it was recorded.
     pub created_at: OffsetDateTime,
     /// What its directory offered when last read (`None`: never read
@@ -55,6 +58,9 @@ pub struct NewAcmeServer {
     pub ca_bundle_pem: Option<String>,
     /// Make it the default server.
     pub is_default: bool,
+    /// Whether orders may name IP addresses (RFC 8738). No ACME field says
+    /// whether a CA takes them, so the operator says so.
+    pub ip_identifiers: bool,
 }
 
 /// An account on an ACME server.
@@ -203,8 +209,10 @@ pub struct NewPrivateKey {
 pub struct Domain {
     /// Row id.
     pub id: DomainId,
-    /// Normalised name, unique.
+    /// Normalised name, unique: a DNS name or an IP address.
     pub domain_name: String,
+    /// Whether the name is a DNS name or an IP address (RFC 8738).
+    pub identifier_type: IdentifierType,
     /// Managed: included in renewals and configuration output.
     pub is_active: bool,
     /// Latest active certificate covering only this name.
@@ -599,6 +607,17 @@ pub struct OperationsEvent {
     /// Parent event.
     pub parent_id: Option<OperationsEventId>,
 }
+
+crate::model::closed_set!(
+    /// What kind of identifier a certificate name is (RFC 8555 §9.7.7,
+    /// RFC 8738).
+    IdentifierType, "identifier type" {
+        /// A DNS name (possibly a wildcard).
+        Dns => "dns",
+        /// An IPv4 or IPv6 address.
+        Ip => "ip",
+    }
+);
 
 crate::model::closed_set!(
     /// What an alert is about.

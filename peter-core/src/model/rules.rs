@@ -540,7 +540,12 @@ pub fn check_domain_challenge_type(
         field: "challenge_type",
         message,
     };
+    let is_ip = domain_name.parse::<std::net::IpAddr>().is_ok();
     match challenge_type {
+        // RFC 8738 §7: an IP address has no DNS name to hold a TXT record.
+        AcmeChallengeType::Dns01 if is_ip => Err(refuse(format!(
+            "`{domain_name}` is an IP address: only http-01 validates it"
+        ))),
         AcmeChallengeType::Dns01 => Ok(()),
         AcmeChallengeType::Http01 if domain_name.starts_with("*.") => Err(refuse(format!(
             "`{domain_name}` is a wildcard: only dns-01 validates it"
@@ -707,6 +712,7 @@ mod tests {
         Domain {
             id: DomainId(1),
             domain_name: "example.com".into(),
+            identifier_type: IdentifierType::Dns,
             is_active: active,
             certificate_signed_id_latest_single: None,
             certificate_signed_id_latest_multi: None,

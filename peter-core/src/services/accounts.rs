@@ -163,6 +163,8 @@ pub struct ServerEdit {
     pub name: Option<String>,
     /// A new CA bundle (`Some(None)`: trust the public roots again).
     pub ca_bundle_pem: Option<Option<String>>,
+    /// Whether orders may name IP addresses (RFC 8738).
+    pub ip_identifiers: Option<bool>,
 }
 
 /// Renames a server or changes the CA bundle trusted for it. A new bundle
@@ -175,10 +177,11 @@ pub async fn edit_acme_server(
     edit: ServerEdit,
 ) -> Result<AcmeServer, Error> {
     let server = store.acme_server(id).await?;
-    if edit.name.is_none() && edit.ca_bundle_pem.is_none() {
+    if edit.name.is_none() && edit.ca_bundle_pem.is_none() && edit.ip_identifiers.is_none() {
         return Err(Error::InvalidField {
             field: "name",
-            message: "nothing to change: give a new name or CA bundle".into(),
+            message: "nothing to change: give a new name, CA bundle or IP identifier setting"
+                .into(),
         });
     }
     if let Some(name) = &edit.name {
@@ -199,6 +202,7 @@ pub async fn edit_acme_server(
             id,
             edit.name.map(|n| n.trim().to_string()),
             edit.ca_bundle_pem,
+            edit.ip_identifiers,
         )
         .await?;
     match info {

@@ -52,10 +52,27 @@ impl Default for OrderSettings {
 
 /// Whether the CA itself refused (as opposed to a fault on the way).
 fn refused_by_ca(e: &Error) -> bool {
-    matches!(
-        e.kind(),
-        crate::error::ErrorKind::Upstream | crate::error::ErrorKind::RateLimited
-    )
+    matches!(e, Error::RejectedIdentifier { .. })
+        || matches!(
+            e.kind(),
+            crate::error::ErrorKind::Upstream | crate::error::ErrorKind::RateLimited
+        )
+}
+
+/// A CA's refusal of an identifier as its own typed error; any other
+/// failure as it is.
+fn order_error(e: AcmeError) -> Error {
+    match &e {
+        AcmeError::Server { problem, .. } if problem.short_type() == "rejectedIdentifier" => {
+            Error::RejectedIdentifier {
+                detail: problem
+                    .detail
+                    .clone()
+                    .unwrap_or_else(|| "no detail given".into()),
+            }
+        }
+        _ => Error::from(e),
+    }
 }
 
 /// What to order.
@@ -233,6 +250,15 @@ impl<'a> Orders<'a> {
         let account =
             super::accounts::account_or_global_default(self.store, request.acme_account_id).await?;
         let ctx = self.context(account).await?;
+        if let Some(address) = set.first_ip()
+            && !ctx.server.ip_identifiers
+        {
+            return Err(crate::dns::FqdnSetError::IpIdentifiersDisabled {
+                address: address.clone(),
+                server: ctx.server.name.clone(),
+            }
+            .into());
+        }
         let directory = self.retrying(|| self.acme.directory(&ctx.server)).await?;
         if let Some(profile) = &request.profile
             && !directory.profiles.iter().any(|p| p == profile)
@@ -311,7 +337,7 @@ impl<'a> Orders<'a> {
                 if e.is_refusal() {
                     self.fail(order.id, &e).await?;
                 }
-                let e = Error::from(e);
+                let e = order_error(e);
                 if reports_failure && refused_by_ca(&e) {
                     return Ok(self.store.acme_order(order.id).await?);
                 }
@@ -634,6 +660,8 @@ impl<'a> Orders<'a> {
         };
         let wanted = match &domain {
             Some(d) if d.domain_name.starts_with("*.") => AcmeChallengeType::Dns01,
+            // RFC 8738: an address is validated by http-01 (on the address).
+            Some(d) if d.identifier_type == IdentifierType::Ip => AcmeChallengeType::Http01,
             Some(d) => d.challenge_type,
             None => AcmeChallengeType::Http01,
         };

@@ -29,6 +29,10 @@ pub struct AcmeServerNewFields {
     /// Make it the default server.
     #[serde(default, deserialize_with = "empty_as_none")]
     pub is_default: Option<bool>,
+    /// Orders may name IP addresses (RFC 8738; off by default: no
+    /// directory field says whether a CA takes them).
+    #[serde(default, deserialize_with = "empty_as_none")]
+    pub ip_identifiers: Option<bool>,
 }
 
 /// Changes to an ACME server.
@@ -43,6 +47,9 @@ pub struct AcmeServerEditFields {
     /// Drop the CA bundle and trust the public roots again.
     #[serde(default, deserialize_with = "empty_as_none")]
     pub trust_public_roots: Option<bool>,
+    /// Whether orders may name IP addresses (RFC 8738).
+    #[serde(default, deserialize_with = "empty_as_none")]
+    pub ip_identifiers: Option<bool>,
 }
 
 /// Changes to an account.
@@ -231,6 +238,7 @@ impl AccountsApi {
                 ServerEdit {
                     name: non_empty(f.name),
                     ca_bundle_pem,
+                    ip_identifiers: f.ip_identifiers,
                 },
             )
             .await?;
@@ -314,6 +322,7 @@ impl AccountsApi {
                 directory_url: f.directory_url,
                 ca_bundle_pem: non_empty(f.ca_bundle_pem),
                 is_default: f.is_default.unwrap_or(false),
+                ip_identifiers: f.ip_identifiers.unwrap_or(false),
             })
             .await?;
         Ok(Json(AcmeServerAnswer::of(&server)))

@@ -10,8 +10,9 @@
 //!   everywhere; 404 where it takes an id (in the path, or a `*_id` field
 //!   of its body); 413, 415 and 422 where it takes
 //!   a body (422 also where a path or query value can be refused); 409 on
-//!   actions; 429 and 502 where it calls the CA; 304 (with `ETag` and
-//!   `If-None-Match`) on what a web server installs;
+//!   actions and on reads of something not configured; 429 and 502 where
+//!   it calls the CA; 304 (with `ETag` and `If-None-Match`) on what a web
+//!   server installs;
 //! - a field whose type is a named schema and which carries its own
 //!   description is written as `allOf: [$ref, {description}]`; several
 //!   generators refuse `allOf` around an enum, so such a field is written as
@@ -101,6 +102,9 @@ impl<A: OpenApi> OpenApi for Documented<A> {
     }
 }
 
+/// Reads that answer 409 when the feature they describe is not configured.
+const READS_NEEDING_CONFIGURATION: &[&str] = &["domain_dns_delegation"];
+
 /// Operations that call the CA: they may answer its refusal (502) or its
 /// rate limit (429).
 const CALLS_THE_CA: &[&str] = &[
@@ -154,7 +158,7 @@ fn document_statuses(operation: &mut MetaOperation, takes_id: bool) {
         Some(400) | Some(503) => true,
         Some(401) => !open,
         Some(404) => takes_id,
-        Some(409) => action,
+        Some(409) => action || READS_NEEDING_CONFIGURATION.contains(&id),
         Some(413) | Some(415) => has_body,
         Some(422) => has_body || has_params,
         Some(429) | Some(502) => calls_ca,

@@ -26,13 +26,15 @@ pub trait AccountStore: Send + Sync {
     async fn list_acme_servers(&self) -> StoreResult<Vec<AcmeServer>>;
     /// Makes a server the only default.
     async fn set_default_acme_server(&self, id: AcmeServerId) -> StoreResult<AcmeServer>;
-    /// Renames a server and/or replaces the CA bundle trusted for its TLS
-    /// (`Some(None)` trusts the public roots again). A taken name is a conflict.
+    /// Renames a server, replaces the CA bundle trusted for its TLS
+    /// (`Some(None)` trusts the public roots again) and/or turns IP
+    /// identifiers on or off. A taken name is a conflict.
     async fn edit_acme_server(
         &self,
         id: AcmeServerId,
         name: Option<String>,
         ca_bundle_pem: Option<Option<String>>,
+        ip_identifiers: Option<bool>,
     ) -> StoreResult<AcmeServer>;
     /// Records what the server's directory offers now.
     async fn record_acme_server_directory(
