@@ -34,6 +34,32 @@ pub struct Config {
     pub alerts: AlertsConfig,
     /// How DNS-01 TXT records are published (wildcards, dns-01 domains).
     pub dns: DnsConfig,
+    /// Certificates ordered on a gateway's miss (`api/domain/autocert`).
+    pub autocert: AutocertConfig,
+}
+
+/// Autocert: which names a gateway may have ordered on a certificate miss,
+/// and how often.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(default, deny_unknown_fields)]
+pub struct AutocertConfig {
+    /// Suffixes a name must equal or end in (`example.com` allows
+    /// `www.example.com`); empty: autocert orders nothing.
+    pub allow: Vec<String>,
+    /// At most one attempt per name in this many minutes.
+    pub per_name_minutes: u64,
+    /// At most this many attempts per hour across the fleet.
+    pub per_hour: u32,
+}
+
+impl Default for AutocertConfig {
+    fn default() -> Self {
+        Self {
+            allow: Vec::new(),
+            per_name_minutes: 10,
+            per_hour: 30,
+        }
+    }
 }
 
 /// DNS-01: how TXT records are published. Without a method, wildcards and
@@ -294,6 +320,7 @@ impl Default for Config {
             max_chain_certificates: peter_core::app::DEFAULT_MAX_CHAIN_CERTIFICATES,
             alerts: AlertsConfig::default(),
             dns: DnsConfig::default(),
+            autocert: AutocertConfig::default(),
         }
     }
 }
@@ -400,6 +427,20 @@ impl Config {
                 name,
                 message: format!("`{v}` is not a whole number"),
             })
+        }
+        if let Some(v) = get("PETER_AUTOCERT_ALLOW") {
+            self.autocert.allow = v
+                .split(',')
+                .map(str::trim)
+                .filter(|s| !s.is_empty())
+                .map(str::to_string)
+                .collect();
+        }
+        if let Some(v) = get("PETER_AUTOCERT_PER_NAME_MINUTES") {
+            self.autocert.per_name_minutes = number("PETER_AUTOCERT_PER_NAME_MINUTES", &v)?;
+        }
+        if let Some(v) = get("PETER_AUTOCERT_PER_HOUR") {
+            self.autocert.per_hour = number("PETER_AUTOCERT_PER_HOUR", &v)?;
         }
         if let Some(v) = get("PETER_MAX_CHAIN_CERTIFICATES") {
             self.max_chain_certificates = number("PETER_MAX_CHAIN_CERTIFICATES", &v)?;

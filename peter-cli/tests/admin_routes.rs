@@ -1183,6 +1183,35 @@ async fn every_admin_route_is_exercised_against_pebble() {
         fresh["domain_results"]["needed.example.com"]["domain.status"],
         "new"
     );
+    // autocert answers a name that has a certificate without ordering (no
+    // allowlist is configured here, so a new name would be refused).
+    let auto = w
+        .post(
+            "api/domain/autocert",
+            json!({"domain_name": "www.example.com"}),
+        )
+        .await
+        .expect(200)
+        .json();
+    assert_eq!(auto["notes"], "existing certificate(s)", "{auto}");
+    assert!(auto["certificate_signed__latest_multi"].is_object());
+    let refused = w
+        .post_form(
+            "api/domain/autocert.json?openresty=1",
+            "domain_name=new.example.com",
+        )
+        .await
+        .expect(409)
+        .json();
+    assert!(
+        refused["error"]
+            .as_str()
+            .unwrap()
+            .contains("autocert.allow"),
+        "{refused}"
+    );
+    let attempts = w.get("domain-autocerts").await.expect(200).json();
+    assert_eq!(attempts["pagination"]["total_items"], 0, "{attempts}");
     let expired = w
         .post("api/deactivate-expired", json!({}))
         .await

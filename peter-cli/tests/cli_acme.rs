@@ -1323,3 +1323,193 @@ async fn an_ip_address_certificate_is_issued_and_served_like_a_name() {
         .expect("the refused order is recorded");
     assert!(failed["order_url"].is_null(), "{failed}");
 }
+
+/// autocert as the OpenResty module calls it, against Pebble: `POST
+/// .../api/domain/autocert.json?openresty=1` with a form body and no
+/// Content-Type, the gateway token in `Authorization`. Never anonymous; a
+/// new name on the allowlist is ordered and primed into Redis, then
+/// answered from the store; names off the allowlist, blocklisted or
+/// disabled are refused with their reasons; a name the CA refused waits
+/// out the per-name limit, and the fleet-wide hourly limit holds (429 with
+/// Retry-After). `config.json?openresty=1` primes the domain again.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn autocert_answers_the_openresty_module_within_its_limits() {
+    let pebble = Pebble::start(PebbleOptions {
+        domain_blocklist: vec!["refused.example.com".into()],
+        ..Default::default()
+    })
+    .await;
+    let node = Node::new("autocert", None);
+    node.setup(&pebble);
+    node.json(&["domain", "blocklist", "blocked.example.com"]);
+    node.json(&["domain", "add", "off.example.com"]);
+    node.json(&["domain", "disable", "off.example.com"]);
+    let redis_url =
+        std::env::var("PETER_TEST_REDIS_URL").unwrap_or_else(|_| "redis://127.0.0.1:6379".into());
+    let db_url = format!("{}/10", redis_url.trim_end_matches('/'));
+    let tag = std::process::id();
+    let first = format!("auto-{tag}.example.com");
+    let second = format!("auto2-{tag}.example.com");
+    let third = format!("auto3-{tag}.example.com");
+    let redis = |args: &[&str]| {
+        let out = Command::new("redis-cli")
+            .args(["-u", &db_url])
+            .args(args)
+            .output()
+            .unwrap();
+        String::from_utf8_lossy(&out.stdout).trim().to_string()
+    };
+    redis(&["DEL", &format!("d2:{first}")]);
+    let gateway = "gateway-token-0123456789abcdef";
+    let listen = format!("127.0.0.1:{}", pebble.http_port);
+    let mut server = node
+        .command(&["serve", "--admin", "--listen", &listen])
+        .env("PETER_ADMIN_GATEWAY_TOKEN", gateway)
+        .env("PETER_AUTOCERT_ALLOW", "example.com")
+        .env("PETER_AUTOCERT_PER_HOUR", "3")
+        .env("PETER_REDIS_URL", &db_url)
+        .env("PETER_REDIS_PRIME_STYLE", "2")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let base = format!("http://{listen}/.well-known/peter_sslers");
+    let http = reqwest::Client::builder().no_proxy().build().unwrap();
+    for _ in 0..200 {
+        if http
+            .get(format!("http://{listen}/.well-known/public/whoami"))
+            .send()
+            .await
+            .is_ok()
+        {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(25)).await;
+    }
+    // The module's exact request: a form body, no Content-Type header.
+    let autocert = |name: &str, token: Option<&str>| {
+        let mut request = http
+            .post(format!("{base}/api/domain/autocert.json?openresty=1"))
+            .body(format!("domain_name={name}"));
+        if let Some(token) = token {
+            request = request.bearer_auth(token);
+        }
+        async move {
+            let response = request.send().await.unwrap();
+            let status = response.status().as_u16();
+            let retry_after = response
+                .headers()
+                .get("retry-after")
+                .map(|v| v.to_str().unwrap().to_string());
+            let body: serde_json::Value = response.json().await.unwrap();
+            (status, body, retry_after)
+        }
+    };
+
+    let (status, body, _) = autocert(&first, None).await;
+    assert_eq!(status, 401, "never anonymously: {body}");
+
+    let (status, body, _) = autocert(&first, Some(gateway)).await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["notes"], "new AcmeOrder, valid", "{body}");
+    assert!(body["AcmeOrder"]["id"].as_i64().is_some(), "{body}");
+    assert_eq!(body["domain"]["domain_name"], first.as_str());
+    let cert = &body["certificate_signed__latest_single"];
+    assert!(
+        cert["fullchain"]["pem"]
+            .as_str()
+            .unwrap()
+            .starts_with("-----BEGIN CERTIFICATE-----"),
+        "{body}"
+    );
+    assert!(
+        redis(&["HGET", &format!("d2:{first}"), "f"]).starts_with("-----BEGIN CERTIFICATE-----"),
+        "primed after the order"
+    );
+
+    let (status, body, _) = autocert(&first, Some(gateway)).await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["notes"], "existing certificate(s)");
+    assert!(body.get("AcmeOrder").is_none(), "{body}");
+
+    for (name, reason) in [
+        ("auto.example.org", "allowlist"),
+        ("blocked.example.com", "blocklisted"),
+        ("off.example.com", "disabled"),
+        ("", "empty"),
+    ] {
+        let (status, body, _) = autocert(name, Some(gateway)).await;
+        assert_eq!(status, 422, "{name}: {body}");
+        assert!(
+            body["error"].as_str().unwrap().contains(reason),
+            "{name}: {body}"
+        );
+    }
+
+    // The CA refuses this name: the attempt counts, and the name waits.
+    let (status, body, _) = autocert("refused.example.com", Some(gateway)).await;
+    assert_eq!(status, 422, "{body}");
+    assert!(body["error"].as_str().unwrap().contains("will not issue"));
+    let (status, body, retry_after) = autocert("refused.example.com", Some(gateway)).await;
+    assert_eq!(status, 429, "{body}");
+    let wait: u64 = retry_after.unwrap().parse().unwrap();
+    assert!((1..=600).contains(&wait), "{wait}");
+
+    // Third attempt of the hour, then the fleet-wide limit (3 here).
+    let (status, body, _) = autocert(&second, Some(gateway)).await;
+    assert_eq!(status, 200, "{body}");
+    let (status, body, retry_after) = autocert(&third, Some(gateway)).await;
+    assert_eq!(status, 429, "{body}");
+    assert!(
+        body["error"].as_str().unwrap().contains("past hour"),
+        "{body}"
+    );
+    assert!(retry_after.is_some());
+
+    // config.json?openresty=1 writes the domain to Redis again.
+    redis(&["DEL", &format!("d2:{first}")]);
+    let config = http
+        .get(format!("{base}/domain/{first}/config.json?openresty=1"))
+        .bearer_auth(gateway)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(config.status().as_u16(), 200);
+    assert!(
+        redis(&["HGET", &format!("d2:{first}"), "f"]).starts_with("-----BEGIN CERTIFICATE-----"),
+        "primed by config.json?openresty=1"
+    );
+
+    let token = std::fs::read_to_string(node.data.join("admin-token")).unwrap();
+    let attempts: serde_json::Value = http
+        .get(format!("{base}/domain-autocerts"))
+        .bearer_auth(token.trim())
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let _ = server.kill();
+    let _ = server.wait();
+    redis(&["DEL", &format!("d2:{first}"), &format!("d2:{second}")]);
+    let rows = attempts["DomainAutocerts"].as_array().unwrap();
+    assert_eq!(rows.len(), 3, "{attempts}");
+    let outcomes: Vec<_> = rows
+        .iter()
+        .map(|r| {
+            (
+                r["domain_name"].as_str().unwrap(),
+                r["is_successful"].as_bool(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        outcomes,
+        vec![
+            (second.as_str(), Some(true)),
+            ("refused.example.com", Some(false)),
+            (first.as_str(), Some(true)),
+        ]
+    );
+}

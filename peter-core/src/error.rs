@@ -42,6 +42,15 @@ pub enum Error {
         /// The CA's explanation.
         detail: String,
     },
+    /// A limit of peter's own was reached (autocert's per-name or hourly
+    /// limit): try again after the given time.
+    #[error("{message}; try again in {retry_after_seconds} s")]
+    Throttled {
+        /// Which limit, for whom.
+        message: String,
+        /// Seconds until the limit allows another try.
+        retry_after_seconds: u64,
+    },
     /// A DNS-01 method could not place or remove a record.
     #[error(transparent)]
     DnsChallenge(#[from] crate::ports::DnsChallengeError),
@@ -95,6 +104,7 @@ impl Error {
             | Error::Blocklisted(_)
             | Error::RejectedIdentifier { .. } => ErrorKind::InvalidInput,
             Error::Transition(_) => ErrorKind::Conflict,
+            Error::Throttled { .. } => ErrorKind::RateLimited,
             Error::Unconfigured(_) => ErrorKind::Unconfigured,
             Error::DnsChallenge(crate::ports::DnsChallengeError::NotDelegated { .. }) => {
                 ErrorKind::Unconfigured

@@ -177,6 +177,41 @@ impl From<&Domain> for DomainView {
     }
 }
 
+/// One autocert attempt that went as far as ordering.
+#[derive(Debug, Clone, Object)]
+pub struct DomainAutocertView {
+    pub id: i64,
+    /// The name a gateway asked for.
+    pub domain_name: String,
+    pub created_at: Timestamp,
+    /// When it ended (null: still running, or its process died).
+    #[oai(nullable)]
+    pub finished_at: Option<Timestamp>,
+    /// Whether a certificate came of it (null until it ends).
+    #[oai(nullable)]
+    pub is_successful: Option<bool>,
+    /// The order it placed.
+    #[oai(nullable)]
+    pub acme_order_id: Option<i64>,
+    /// Why it failed.
+    #[oai(nullable)]
+    pub problem: Option<String>,
+}
+
+impl From<&DomainAutocert> for DomainAutocertView {
+    fn from(a: &DomainAutocert) -> Self {
+        Self {
+            id: a.id.0,
+            domain_name: a.domain_name.clone(),
+            created_at: Timestamp(a.created_at),
+            finished_at: a.finished_at.map(Timestamp),
+            is_successful: a.is_successful,
+            acme_order_id: a.acme_order_id.map(|o| o.0),
+            problem: a.problem.clone(),
+        }
+    }
+}
+
 /// A set of names a certificate or order covers.
 #[derive(Debug, Clone, Object)]
 pub struct UniqueFqdnSetView {
@@ -918,6 +953,7 @@ macro_rules! object_answer {
 }
 
 list_answer!(DomainsList, "Domains", DomainView);
+list_answer!(DomainAutocertsList, "DomainAutocerts", DomainAutocertView);
 object_answer!(DomainAnswer, "Domain", DomainView);
 list_answer!(
     CertificatesList,

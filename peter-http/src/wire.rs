@@ -373,6 +373,14 @@ query_params! {
     }
 }
 
+query_params! {
+    /// What autocert takes in its query string.
+    pub struct AutocertQuery {
+        /// Sent by the OpenResty module (lua-resty-peter_sslers) when it asks.
+        openresty: Flag,
+    }
+}
+
 impl DomainConfigQuery {
     /// Whether ids only were asked for, under either spelling.
     pub fn id_only(&self) -> bool {

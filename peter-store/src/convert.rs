@@ -356,3 +356,15 @@ pub(crate) fn identifier_type(stored: &str) -> IdentifierType {
         IdentifierType::Dns
     }
 }
+
+pub(crate) fn autocert(m: domain_autocert::Model) -> DomainAutocert {
+    DomainAutocert {
+        id: DomainAutocertId(m.id),
+        domain_name: m.domain_name,
+        created_at: m.created_at,
+        finished_at: m.finished_at,
+        is_successful: m.is_successful,
+        acme_order_id: m.acme_order_id.map(AcmeOrderId),
+        problem: m.problem,
+    }
+}

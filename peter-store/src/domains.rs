@@ -2,8 +2,8 @@
 
 use async_trait::async_trait;
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, EntityTrait, NotSet, PaginatorTrait, QueryFilter, QueryOrder,
-    Set, TryInsertResult,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, NotSet, PaginatorTrait,
+    QueryFilter, QueryOrder, QuerySelect, Set, TryInsertResult,
 };
 
 use peter_core::dns::{DomainName, UniqueFqdnSet};
@@ -17,6 +17,98 @@ use crate::sql_store::{DbResultExt, SqlStore, paginate};
 
 #[async_trait]
 impl DomainStore for SqlStore {
+    async fn start_domain_autocert(
+        &self,
+        name: &DomainName,
+        name_since: time::OffsetDateTime,
+        global_since: time::OffsetDateTime,
+        global_max: u32,
+    ) -> StoreResult<AutocertStart> {
+        let (_write, txn) = self.begin_write().await?;
+        // SQLite's immediate transaction already serialises writers; on
+        // PostgreSQL every node takes the same transaction-scoped lock, so
+        // two nodes cannot both pass the limits with one slot left.
+        if txn.get_database_backend() == sea_orm::DbBackend::Postgres {
+            txn.execute_unprepared("SELECT pg_advisory_xact_lock(7201001)")
+                .await
+                .db()?;
+        }
+        if let Some(last) = domain_autocert::Entity::find()
+            .filter(domain_autocert::Column::DomainName.eq(name.as_str()))
+            .filter(domain_autocert::Column::CreatedAt.gte(name_since))
+            .order_by_desc(domain_autocert::Column::CreatedAt)
+            .one(&txn)
+            .await
+            .db()?
+        {
+            return Ok(AutocertStart::NameLimited {
+                last: last.created_at,
+            });
+        }
+        let recent = domain_autocert::Entity::find()
+            .filter(domain_autocert::Column::CreatedAt.gte(global_since))
+            .order_by_desc(domain_autocert::Column::CreatedAt)
+            .limit(u64::from(global_max))
+            .all(&txn)
+            .await
+            .db()?;
+        if recent.len() >= global_max as usize {
+            let oldest = recent.last().map_or(global_since, |r| r.created_at);
+            return Ok(AutocertStart::GlobalLimited { oldest });
+        }
+        let row = domain_autocert::ActiveModel {
+            id: NotSet,
+            domain_name: Set(name.as_str().to_string()),
+            created_at: Set(self.now()),
+            finished_at: Set(None),
+            is_successful: Set(None),
+            acme_order_id: Set(None),
+            problem: Set(None),
+        }
+        .insert(&txn)
+        .await
+        .db()?;
+        txn.commit().await.db()?;
+        Ok(AutocertStart::Started(convert::autocert(row)))
+    }
+
+    async fn finish_domain_autocert(
+        &self,
+        id: DomainAutocertId,
+        acme_order_id: Option<AcmeOrderId>,
+        successful: bool,
+        problem: Option<String>,
+    ) -> StoreResult<DomainAutocert> {
+        let (_write, txn) = self.begin_write().await?;
+        let row = domain_autocert::Entity::find_by_id(id.0)
+            .one(&txn)
+            .await
+            .db()?
+            .ok_or_else(|| StoreError::not_found("DomainAutocert", id))?;
+        let mut am: domain_autocert::ActiveModel = row.into();
+        am.finished_at = Set(Some(self.now()));
+        am.is_successful = Set(Some(successful));
+        am.acme_order_id = Set(acme_order_id.map(|o| o.0));
+        am.problem = Set(problem);
+        let row = am.update(&txn).await.db()?;
+        txn.commit().await.db()?;
+        Ok(convert::autocert(row))
+    }
+
+    async fn list_domain_autocerts(&self, page: Page) -> StoreResult<Paged<DomainAutocert>> {
+        let (rows, total) = paginate(
+            domain_autocert::Entity::find().order_by_desc(domain_autocert::Column::Id),
+            page,
+            &self.db,
+        )
+        .await?;
+        Ok(Paged {
+            items: rows.into_iter().map(convert::autocert).collect(),
+            total_items: total,
+            page,
+        })
+    }
+
     async fn record_config_change(&self, names: Option<&[DomainName]>) -> StoreResult<()> {
         let now = self.now();
         let rows: Vec<config_change::ActiveModel> = match names {

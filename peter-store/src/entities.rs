@@ -132,6 +132,29 @@ pub mod domain {
     impl ActiveModelBehavior for ActiveModel {}
 }
 
+pub mod domain_autocert {
+    use sea_orm::entity::prelude::*;
+
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "domain_autocert")]
+    pub struct Model {
+        #[sea_orm(primary_key)]
+        pub id: i64,
+        pub domain_name: String,
+        pub created_at: TimeDateTimeWithTimeZone,
+        pub finished_at: Option<TimeDateTimeWithTimeZone>,
+        pub is_successful: Option<bool>,
+        pub acme_order_id: Option<i64>,
+        #[sea_orm(column_type = "Text")]
+        pub problem: Option<String>,
+    }
+
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}
+
 pub mod domain_blocklisted {
     use sea_orm::entity::prelude::*;
 

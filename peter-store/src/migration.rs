@@ -27,6 +27,7 @@ impl MigratorTrait for Migrator {
             Box::new(M0008DomainChallengeTypes),
             Box::new(M0009DnsDelegations),
             Box::new(M0010IpIdentifiers),
+            Box::new(M0011DomainAutocerts),
         ]
     }
 
@@ -965,6 +966,52 @@ impl MigrationTrait for M0010IpIdentifiers {
             )
             .await?;
         }
+        Ok(())
+    }
+}
+
+/// Autocert attempts: the rows its per-name and fleet-wide limits count.
+struct M0011DomainAutocerts;
+
+impl MigrationName for M0011DomainAutocerts {
+    fn name(&self) -> &str {
+        "m0011_domain_autocerts"
+    }
+}
+
+#[async_trait::async_trait]
+impl MigrationTrait for M0011DomainAutocerts {
+    fn use_transaction(&self) -> Option<bool> {
+        Some(true)
+    }
+
+    async fn up(&self, m: &SchemaManager) -> Result<(), DbErr> {
+        m.create_table(
+            Table::create()
+                .table(t("domain_autocert"))
+                .if_not_exists()
+                .col(id())
+                .col(string("domain_name"))
+                .col(timestamp_with_time_zone("created_at"))
+                .col(timestamp_with_time_zone_null("finished_at"))
+                .col(boolean_null("is_successful"))
+                .col(big_integer_null("acme_order_id"))
+                .col(text_null("problem"))
+                .to_owned(),
+        )
+        .await?;
+        for mut ix in [
+            index("domain_autocert", &["created_at"], false),
+            index("domain_autocert", &["domain_name", "created_at"], false),
+        ] {
+            m.create_index(ix.if_not_exists().to_owned()).await?;
+        }
+        Ok(())
+    }
+
+    async fn down(&self, m: &SchemaManager) -> Result<(), DbErr> {
+        m.drop_table(Table::drop().table(t("domain_autocert")).to_owned())
+            .await?;
         Ok(())
     }
 }

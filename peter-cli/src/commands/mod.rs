@@ -141,6 +141,13 @@ impl Context {
                     .min(4096)
                     .saturating_mul(1024 * 1024),
             );
+        settings.autocert = peter_core::app::AutocertSettings {
+            allowed_suffixes: config.autocert.allow.clone(),
+            per_name_interval: time::Duration::minutes(
+                i64::try_from(config.autocert.per_name_minutes).unwrap_or(i64::MAX),
+            ),
+            per_hour: config.autocert.per_hour,
+        };
         adjust(&mut config, &mut settings);
         let url = cli
             .database_url

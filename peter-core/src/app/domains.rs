@@ -12,6 +12,17 @@ use crate::ports::*;
 use crate::services;
 
 pub use crate::services::domains::CertificateIfNeeded;
+
+/// What autocert did for a name.
+#[derive(Debug, Clone)]
+pub struct Autocert {
+    /// The domain's config.json after the attempt.
+    pub config: services::publish::DomainConfig,
+    /// `existing certificate(s)` or `new AcmeOrder, <status>`.
+    pub notes: String,
+    /// The order placed, when one was.
+    pub acme_order_id: Option<AcmeOrderId>,
+}
 pub use crate::services::publish::DomainIdentifier;
 
 /// Domain operations.
@@ -207,6 +218,156 @@ impl Domains<'_> {
         Ok(config)
     }
 
+    /// config.json as the OpenResty module asks for it on a Redis miss
+    /// (`?openresty=1`): the same answer, and the domain is written to
+    /// Redis when Redis is configured (a failure there is only logged).
+    pub async fn config_for_openresty(
+        &self,
+        identifier: &str,
+        id_only: bool,
+    ) -> Result<services::publish::DomainConfig, Error> {
+        let config = self.config(identifier, id_only).await?;
+        if let Ok(name) = DomainName::parse(&config.domain.domain_name) {
+            self.peter.prime_domain_quietly(&name).await;
+        }
+        Ok(config)
+    }
+
+    /// A certificate for a name a gateway met without one: the existing
+    /// certificate when there is one; otherwise, for a name matching the
+    /// autocert allowlist, one ordered now (`process_single`, the global
+    /// default account), within a per-name and a fleet-wide hourly limit
+    /// kept in the store. Blocklisted and disabled names are refused. The
+    /// domain is written to Redis when Redis is configured.
+    pub async fn autocert(&self, name: &str) -> Result<Changed<Autocert>, Error> {
+        let settings = &self.peter.settings().autocert;
+        let store = self.peter.store();
+        let name = DomainName::parse(name)?;
+        if name.is_wildcard() {
+            return Err(Error::InvalidField {
+                field: "domain_name",
+                message: "autocert orders certificates for host names, not wildcards".into(),
+            });
+        }
+        if store.is_domain_blocklisted(&name).await? {
+            return Err(Error::Blocklisted(name.to_string()));
+        }
+        let existing = store.domain_by_name(&name).await?;
+        if existing.as_ref().is_some_and(|d| !d.is_active) {
+            return Err(Error::InvalidField {
+                field: "domain_name",
+                message: format!("the domain `{name}` is disabled"),
+            });
+        }
+        if existing.is_some()
+            && store
+                .latest_active_certificate_for_domain(&name)
+                .await?
+                .is_some()
+        {
+            let config = self.config(name.as_str(), false).await?;
+            self.peter.prime_domain_quietly(&name).await;
+            let answer = Autocert {
+                config,
+                notes: "existing certificate(s)".into(),
+                acme_order_id: None,
+            };
+            return Ok(self
+                .peter
+                .changed(answer, Affected::Domains(Vec::new()))
+                .await);
+        }
+        if settings.allowed_suffixes.is_empty() {
+            return Err(Error::Unconfigured("autocert's allowlist (autocert.allow)"));
+        }
+        if !services::domains::autocert_allows(&name, &settings.allowed_suffixes) {
+            return Err(Error::InvalidField {
+                field: "domain_name",
+                message: format!("`{name}` matches no suffix of autocert's allowlist"),
+            });
+        }
+        let now = self.peter.now();
+        let hour = time::Duration::hours(1);
+        let attempt = match store
+            .start_domain_autocert(
+                &name,
+                now.saturating_sub(settings.per_name_interval),
+                now.saturating_sub(hour),
+                settings.per_hour,
+            )
+            .await?
+        {
+            AutocertStart::Started(attempt) => attempt,
+            AutocertStart::NameLimited { last } => {
+                return Err(throttled(
+                    format!(
+                        "autocert tried `{name}` at {last}; one try per {} min",
+                        settings.per_name_interval.whole_minutes()
+                    ),
+                    last.saturating_add(settings.per_name_interval),
+                    now,
+                ));
+            }
+            AutocertStart::GlobalLimited { oldest } => {
+                return Err(throttled(
+                    format!(
+                        "autocert made its {} orders of the past hour",
+                        settings.per_hour
+                    ),
+                    oldest.saturating_add(hour),
+                    now,
+                ));
+            }
+        };
+        let orders = self.peter.order_services()?;
+        let ordered = async {
+            let account = services::accounts::account_or_global_default(store, None).await?;
+            let mut request = services::orders::OrderRequest::new(
+                account,
+                vec![name.to_string()],
+                AcmeOrderProcessingStrategy::ProcessSingle,
+            );
+            request.order_type = AcmeOrderType::Autocert;
+            orders.create(request).await
+        }
+        .await;
+        let order = match ordered {
+            Ok(order) => order,
+            Err(e) => {
+                store
+                    .finish_domain_autocert(attempt.id, None, false, Some(e.to_string()))
+                    .await?;
+                return Err(e);
+            }
+        };
+        let issued = order.certificate_signed_id;
+        store
+            .finish_domain_autocert(
+                attempt.id,
+                Some(order.id),
+                issued.is_some(),
+                order.problem.clone(),
+            )
+            .await?;
+        let config = self.config(name.as_str(), false).await?;
+        let answer = Autocert {
+            config,
+            notes: format!("new AcmeOrder, {}", order.status),
+            acme_order_id: Some(order.id),
+        };
+        let affected = Affected::Certificates(issued.into_iter().collect());
+        let changed = self.peter.changed(answer, affected).await;
+        if !self.peter.primes_on_change() {
+            self.peter.prime_domain_quietly(&name).await;
+        }
+        Ok(changed)
+    }
+
+    /// Autocert's attempts, newest first.
+    pub async fn autocerts(&self, page: Page) -> Result<Paged<DomainAutocert>, Error> {
+        Ok(self.peter.store().list_domain_autocerts(page).await?)
+    }
+
     /// The domain's certificates, newest first.
     pub async fn certificates(
         &self,
@@ -283,4 +444,13 @@ fn changed_names(
         .filter(|(_, status)| changed.contains(&status.as_str()))
         .map(|(name, _)| DomainName::parse(name).map_err(Error::from))
         .collect()
+}
+
+/// A limit reached until `until`: at least a second to wait.
+fn throttled(message: String, until: time::OffsetDateTime, now: time::OffsetDateTime) -> Error {
+    let wait = until.unix_timestamp().saturating_sub(now.unix_timestamp());
+    Error::Throttled {
+        message,
+        retry_after_seconds: u64::try_from(wait).unwrap_or(0).max(1),
+    }
 }

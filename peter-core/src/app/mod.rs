@@ -89,6 +89,33 @@ pub struct Settings {
     /// Bytes of domain `config.json` answers kept in memory (0: none). The
     /// cache is used only while [`Peter::follow_config_changes`] runs.
     pub config_cache_bytes: usize,
+    /// Which names a gateway may have ordered on a certificate miss, and
+    /// how often.
+    pub autocert: AutocertSettings,
+}
+
+/// Bounds on autocert: certificates ordered because a gateway (the
+/// OpenResty module) met a name it had no certificate for.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AutocertSettings {
+    /// Suffixes a name must equal or end in (`example.com` allows
+    /// `example.com` and `www.example.com`, not `badexample.com`). Empty:
+    /// autocert orders nothing.
+    pub allowed_suffixes: Vec<String>,
+    /// At most one attempt per name in this interval (default 10 minutes).
+    pub per_name_interval: time::Duration,
+    /// At most this many attempts across the fleet per hour (default 30).
+    pub per_hour: u32,
+}
+
+impl Default for AutocertSettings {
+    fn default() -> Self {
+        Self {
+            allowed_suffixes: Vec::new(),
+            per_name_interval: time::Duration::minutes(10),
+            per_hour: 30,
+        }
+    }
 }
 
 impl Default for Settings {
@@ -101,6 +128,7 @@ impl Default for Settings {
             max_chain_certificates: crate::services::import::DEFAULT_MAX_CHAIN_CERTIFICATES,
             serving_deadline: std::time::Duration::from_millis(1500),
             config_cache_bytes: 16 * 1024 * 1024,
+            autocert: AutocertSettings::default(),
         }
     }
 }
@@ -670,6 +698,27 @@ impl Peter {
     }
 
     /// A committed change, with what re-publishing it did.
+    /// Writes one domain to Redis when Redis is configured, whatever
+    /// `prime_on_change` says (what a gateway asks for when it missed);
+    /// a failure is logged, never returned: the answer does not depend on it.
+    pub(crate) async fn prime_domain_quietly(&self, name: &DomainName) {
+        let Some(redis) = self.inner.redis.as_ref() else {
+            return;
+        };
+        if let Err(e) = redis
+            .publisher
+            .publish_domains(self.store(), std::slice::from_ref(name), redis.style)
+            .await
+        {
+            tracing::warn!(domain = %name, error = %e, "priming Redis for one domain failed");
+        }
+    }
+
+    /// Whether committed changes are written to Redis at once.
+    pub(crate) fn primes_on_change(&self) -> bool {
+        self.inner.redis.as_ref().is_some_and(|r| r.on_change)
+    }
+
     pub(crate) async fn changed<T>(&self, value: T, affected: Affected) -> Changed<T> {
         tracing::debug!(?affected, "a change was committed; publishing");
         let publication = self.publish(affected).await;

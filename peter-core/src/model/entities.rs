@@ -237,6 +237,45 @@ pub struct DomainBlocklisted {
     pub created_at: OffsetDateTime,
 }
 
+/// One attempt of autocert (a gateway asking for a certificate on a
+/// miss) that went as far as ordering: the rows the rate limits count.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DomainAutocert {
+    /// Row id.
+    pub id: DomainAutocertId,
+    /// The name asked for.
+    pub domain_name: String,
+    /// When the attempt started.
+    pub created_at: OffsetDateTime,
+    /// When it ended (`None`: still running, or its process died).
+    pub finished_at: Option<OffsetDateTime>,
+    /// Whether a certificate came of it (`None` until it ends).
+    pub is_successful: Option<bool>,
+    /// The order it placed, if it got that far.
+    pub acme_order_id: Option<AcmeOrderId>,
+    /// Why it failed.
+    pub problem: Option<String>,
+}
+
+/// Whether an autocert attempt may start, decided and recorded in one
+/// transaction for every node sharing the store.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum AutocertStart {
+    /// Recorded: go ahead.
+    Started(DomainAutocert),
+    /// The name had an attempt at this time, inside its interval.
+    NameLimited {
+        /// When that attempt started.
+        last: OffsetDateTime,
+    },
+    /// The fleet made its hourly maximum of attempts; the oldest of them
+    /// started at this time.
+    GlobalLimited {
+        /// When the oldest counted attempt started.
+        oldest: OffsetDateTime,
+    },
+}
+
 /// A stored set of names.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct UniqueFqdnSetRecord {

@@ -43,6 +43,8 @@ id_type!(
     DomainId,
     /// Identifies a [`DomainBlocklisted`](super::DomainBlocklisted) entry.
     DomainBlocklistedId,
+    /// Identifies a [`DomainAutocert`](super::DomainAutocert) attempt.
+    DomainAutocertId,
     /// Identifies a stored [`UniqueFqdnSetRecord`](super::UniqueFqdnSetRecord).
     UniqueFqdnSetId,
     /// Identifies a [`CertificateRequest`](super::CertificateRequest).

@@ -391,6 +391,8 @@ coded_enum!(
         CertificateIfNeeded = 5 => "certificate_if_needed",
         /// Placed by the renewal routine.
         Automated = 6 => "automated",
+        /// Placed by autocert (a gateway's certificate miss).
+        Autocert = 7 => "autocert",
     }
 );
 

@@ -203,6 +203,27 @@ pub async fn certificate_if_needed(
     })
 }
 
+/// Whether autocert may order `name`: it equals one of `suffixes` or ends
+/// in `.` and one of them (so `example.com` allows `www.example.com`, never
+/// `badexample.com`). Suffixes are compared in their normalised form.
+pub fn autocert_allows(name: &DomainName, suffixes: &[String]) -> bool {
+    suffixes.iter().any(|suffix| {
+        let suffix = suffix
+            .trim()
+            .trim_start_matches("*.")
+            .trim_start_matches('.');
+        let Ok(suffix) = DomainName::parse(suffix) else {
+            return false;
+        };
+        let suffix = suffix.as_str();
+        name.as_str() == suffix
+            || name
+                .as_str()
+                .strip_suffix(suffix)
+                .is_some_and(|head| head.ends_with('.'))
+    })
+}
+
 /// Marks inactive every active certificate that has expired, except one that
 /// is still the certificate a domain is served with (so a domain whose
 /// renewal is late keeps being served). Returns the certificates marked.
@@ -246,4 +267,25 @@ pub async fn deactivate_expired(
         }
     }
     Ok(marked)
+}
+
+#[cfg(test)]
+mod autocert_tests {
+    use super::*;
+
+    #[test]
+    fn the_allowlist_matches_whole_labels_only() {
+        let allow = vec!["example.com".to_string(), ".Example.NET".to_string()];
+        let ok = |n: &str| autocert_allows(&DomainName::parse(n).unwrap(), &allow);
+        assert!(ok("example.com"));
+        assert!(ok("www.example.com"));
+        assert!(ok("a.b.example.net"));
+        assert!(!ok("badexample.com"));
+        assert!(!ok("example.org"));
+        assert!(!ok("example.com.evil.org"));
+        assert!(!autocert_allows(
+            &DomainName::parse("example.com").unwrap(),
+            &[]
+        ));
+    }
 }

@@ -167,6 +167,10 @@ impl From<peter_core::Error> for ApiError {
                 retry_after_seconds,
                 ..
             }) => retry_after_seconds.map(|s| s.to_string()),
+            E::Throttled {
+                retry_after_seconds,
+                ..
+            } => Some(retry_after_seconds.to_string()),
             _ => None,
         };
         let body = Json(ErrorBody::of(&e));

@@ -108,6 +108,8 @@ const READS_NEEDING_CONFIGURATION: &[&str] = &["domain_dns_delegation"];
 /// Operations that call the CA: they may answer its refusal (502) or its
 /// rate limit (429).
 const CALLS_THE_CA: &[&str] = &[
+    "api_domain_autocert",
+    "api_domain_autocert_json",
     "acme_account_new",
     "acme_account_upload",
     "acme_account_check",

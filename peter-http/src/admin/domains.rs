@@ -13,7 +13,7 @@ use super::auth::{AdminToken, ConfigReader};
 use super::body::JsonOrForm;
 use super::{AdminState, ApiTags};
 use crate::views::*;
-use crate::wire::{DomainConfigQuery, Paging, Wire, query_params};
+use crate::wire::{AutocertQuery, DomainConfigQuery, Paging, Wire, query_params};
 
 query_params! {
     /// Which domains a list shows.
@@ -90,8 +90,80 @@ pub struct DomainMarkAnswer {
     pub publication: PublicationView,
 }
 
+/// The name a gateway has no certificate for.
+#[derive(Debug, Object, Deserialize)]
+pub struct AutocertFields {
+    /// The host name (the TLS handshake's SNI).
+    #[serde(default)]
+    pub domain_name: String,
+}
+
+/// The order autocert placed.
+#[derive(Debug, Object)]
+pub struct AutocertOrderRef {
+    /// Its id.
+    pub id: i64,
+}
+
+/// autocert's answer: the domain's config.json, with what was done.
+#[derive(Debug, Object)]
+#[allow(non_snake_case)]
+pub struct AutocertAnswer {
+    /// Always `success`.
+    pub result: String,
+    /// `existing certificate(s)` or `new AcmeOrder, <status>`.
+    pub notes: String,
+    /// The domain.
+    pub domain: DomainConfigDomain,
+    /// The newest active certificate for this name alone.
+    #[oai(nullable)]
+    pub certificate_signed__latest_single: Option<CertificateConfigView>,
+    /// The newest active certificate naming it among others.
+    #[oai(nullable)]
+    pub certificate_signed__latest_multi: Option<CertificateConfigView>,
+    /// The order placed, when one was.
+    #[oai(skip_serializing_if_is_none)]
+    pub AcmeOrder: Option<AutocertOrderRef>,
+    /// What re-publishing did.
+    pub publication: PublicationView,
+}
+
 /// Domain routes.
 pub struct DomainsApi(pub AdminState);
+
+impl DomainsApi {
+    async fn autocert_answer(
+        &self,
+        req: &Request,
+        auth: ConfigReader,
+        query: AutocertQuery,
+        fields: AutocertFields,
+    ) -> ApiResult<Json<AutocertAnswer>> {
+        if query.openresty.is_some_and(|f| f.0) {
+            tracing::debug!(domain = %fields.domain_name, "autocert asked for by the OpenResty module");
+        }
+        if matches!(auth, ConfigReader::Network) {
+            let ip = req.remote_addr().as_socket_addr().map(|a| a.ip());
+            if !self.0.access.is_gateway_network(ip) {
+                return Err(ApiError::unauthorized());
+            }
+        }
+        let changed = self.0.peter.domains().autocert(&fields.domain_name).await?;
+        let view = DomainConfigView::from(&changed.value.config);
+        Ok(Json(AutocertAnswer {
+            result: "success".into(),
+            notes: changed.value.notes.clone(),
+            domain: view.domain,
+            certificate_signed__latest_single: view.certificate_signed__latest_single,
+            certificate_signed__latest_multi: view.certificate_signed__latest_multi,
+            AcmeOrder: changed
+                .value
+                .acme_order_id
+                .map(|id| AutocertOrderRef { id: id.0 }),
+            publication: (&changed.publication).into(),
+        }))
+    }
+}
 
 #[OpenApi(tag = "ApiTags::Domain")]
 impl DomainsApi {
@@ -128,7 +200,9 @@ impl DomainsApi {
 
     /// The certificate a web server should serve for the domain, always
     /// current. Accepts the admin token, the gateway token, or no token from
-    /// a configured gateway network. `?id_only=true` leaves the PEMs out.
+    /// a configured gateway network. `?id_only=true` leaves the PEMs out;
+    /// `?openresty=1` (the OpenResty module, after a Redis miss) also
+    /// writes the domain to Redis when Redis is configured.
     #[oai(
         path = "/domain/:identifier/config.json",
         method = "get",
@@ -147,16 +221,73 @@ impl DomainsApi {
                 return Err(ApiError::unauthorized());
             }
         }
-        if query.openresty.is_some_and(|f| f.0) {
-            tracing::debug!(domain = %identifier.0, "config.json asked for by the OpenResty module");
-        }
-        let config = self
-            .0
-            .peter
-            .domains()
-            .config(&identifier.0, query.id_only())
-            .await?;
+        let domains = self.0.peter.domains();
+        let config = if query.openresty.is_some_and(|f| f.0) {
+            // The module missed Redis: the answer also primes it.
+            domains
+                .config_for_openresty(&identifier.0, query.id_only())
+                .await?
+        } else {
+            domains.config(&identifier.0, query.id_only()).await?
+        };
         Ok(Json((&config).into()))
+    }
+
+    /// A certificate for a name a gateway met without one (the OpenResty
+    /// module calls it on a Redis miss): the existing one, or one ordered
+    /// now for a name matching `autocert.allow`, at most once per name per
+    /// 10 minutes and 30 times an hour across the fleet (429 with
+    /// Retry-After beyond). Blocklisted and disabled names are refused.
+    /// Accepts the admin token, the gateway token, or no token from a
+    /// configured gateway network; the body may be a form without a
+    /// Content-Type, as the module sends it.
+    #[oai(
+        path = "/api/domain/autocert",
+        method = "post",
+        operation_id = "api_domain_autocert"
+    )]
+    async fn autocert(
+        &self,
+        req: &Request,
+        auth: ConfigReader,
+        query: AutocertQuery,
+        body: JsonOrForm<AutocertFields>,
+    ) -> ApiResult<Json<AutocertAnswer>> {
+        self.autocert_answer(req, auth, query, body.into_inner())
+            .await
+    }
+
+    /// `api/domain/autocert` as the OpenResty module spells it
+    /// (`autocert.json?openresty=1`): the same operation.
+    #[oai(
+        path = "/api/domain/autocert.json",
+        method = "post",
+        operation_id = "api_domain_autocert_json"
+    )]
+    async fn autocert_json(
+        &self,
+        req: &Request,
+        auth: ConfigReader,
+        query: AutocertQuery,
+        body: JsonOrForm<AutocertFields>,
+    ) -> ApiResult<Json<AutocertAnswer>> {
+        self.autocert_answer(req, auth, query, body.into_inner())
+            .await
+    }
+
+    /// autocert's attempts (those that went as far as ordering), newest first.
+    #[oai(
+        path = "/domain-autocerts",
+        method = "get",
+        operation_id = "domain_autocert_list"
+    )]
+    async fn autocerts(
+        &self,
+        _auth: AdminToken,
+        paging: Paging,
+    ) -> ApiResult<Json<DomainAutocertsList>> {
+        let paged = self.0.peter.domains().autocerts(paging.page()).await?;
+        Ok(Json(DomainAutocertsList::of(&paged)))
     }
 
     /// Certificates whose names include the domain, newest first.

@@ -30,6 +30,27 @@ pub struct ConfigChanges {
 /// Domains, the blocklist and the sets of names certificates cover.
 #[async_trait]
 pub trait DomainStore: Send + Sync {
+    /// Records an autocert attempt for `name`, unless the name had one at or
+    /// after `name_since`, or `global_max` attempts were made at or after
+    /// `global_since`: checked and written in one transaction, serialised
+    /// across every node sharing the store.
+    async fn start_domain_autocert(
+        &self,
+        name: &DomainName,
+        name_since: time::OffsetDateTime,
+        global_since: time::OffsetDateTime,
+        global_max: u32,
+    ) -> StoreResult<AutocertStart>;
+    /// Records how an autocert attempt ended.
+    async fn finish_domain_autocert(
+        &self,
+        id: DomainAutocertId,
+        acme_order_id: Option<AcmeOrderId>,
+        successful: bool,
+        problem: Option<String>,
+    ) -> StoreResult<DomainAutocert>;
+    /// Autocert attempts, newest first.
+    async fn list_domain_autocerts(&self, page: Page) -> StoreResult<Paged<DomainAutocert>>;
     /// Adds to the change feed that what `names` serve changed (`None`:
     /// every domain), for the caches of every process sharing the store.
     async fn record_config_change(&self, names: Option<&[DomainName]>) -> StoreResult<()>;
