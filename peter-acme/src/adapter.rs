@@ -285,6 +285,64 @@ fn authorization_of(url: &str, body: &[u8]) -> Result<ServerAuthorization, AcmeE
 }
 
 impl InstantAcmeClient {
+    async fn place_order(
+        &self,
+        ctx: &AccountContext,
+        names: &UniqueFqdnSet,
+        replaces: Option<&str>,
+        profile: Option<&str>,
+        refs: EventRefs,
+    ) -> Result<ServerOrder, AcmeError> {
+        let (server, account) = self.account(ctx).await?;
+        let Some(instant) = account.account.as_ref() else {
+            let mut payload = serde_json::json!({
+                "identifiers": names
+                    .names()
+                    .map(|n| serde_json::json!({"type": n.identifier_type().as_str(), "value": n}))
+                    .collect::<Vec<_>>(),
+            });
+            if let Some(fields) = payload.as_object_mut() {
+                if let Some(p) = profile {
+                    fields.insert("profile".into(), p.into());
+                }
+                if let Some(r) = replaces {
+                    fields.insert("replaces".into(), r.into());
+                }
+            }
+            let url = server.directory.new_order.clone();
+            return scoped((AcmeEvent::NewOrder, refs), async {
+                let response = self.jws_post(ctx, &url, Some(&payload)).await?;
+                order_of(&location_of(&response, "newOrder")?, &response)
+            })
+            .await;
+        };
+        let identifiers: Vec<Identifier> = names
+            .names()
+            .map(|n| match n.ip() {
+                Some(ip) => Identifier::Ip(ip),
+                None => Identifier::Dns(n.to_string()),
+            })
+            .collect();
+        let fut = async {
+            let mut new = NewOrder::new(&identifiers);
+            if let Some(p) = profile {
+                new = new.profile(p);
+            }
+            if let Some(r) = replaces {
+                let (aki, serial) = r.split_once('.').ok_or_else(|| {
+                    AcmeError::protocol(format!("bad certificate identifier `{r}`"))
+                })?;
+                new = new.replaces(instant_acme::CertificateIdentifier {
+                    authority_key_identifier: aki.to_string().into(),
+                    serial: serial.to_string().into(),
+                });
+            }
+            let mut order = instant.new_order(&new).await.map_err(acme_err)?;
+            Ok(server_order(&mut order))
+        };
+        scoped((AcmeEvent::NewOrder, refs), fut).await
+    }
+
     /// A client recording every exchange into `events`.
     pub fn new(events: Arc<dyn EventStore>) -> Self {
         let store = events;
@@ -628,54 +686,19 @@ impl AcmeClient for InstantAcmeClient {
         profile: Option<&str>,
         refs: EventRefs,
     ) -> Result<ServerOrder, AcmeError> {
-        let (server, account) = self.account(ctx).await?;
-        let Some(instant) = account.account.as_ref() else {
-            let mut payload = serde_json::json!({
-                "identifiers": names
-                    .names()
-                    .map(|n| serde_json::json!({"type": n.identifier_type().as_str(), "value": n}))
-                    .collect::<Vec<_>>(),
-            });
-            if let Some(fields) = payload.as_object_mut() {
-                if let Some(p) = profile {
-                    fields.insert("profile".into(), p.into());
-                }
-                if let Some(r) = replaces {
-                    fields.insert("replaces".into(), r.into());
-                }
+        let placed = self.place_order(ctx, names, replaces, profile, refs).await;
+        // RFC 9773 writes the serial with DER's 0x00 sign byte, which
+        // Pebble (up to 2.10.1, letsencrypt/pebble#550) does not find: one
+        // serial in 256. Refused so, the order is asked once more with the
+        // bare number (Boulder reads either).
+        match (placed, replaces.and_then(without_sign_byte)) {
+            (Err(e), Some(bare)) if e.is_refusal() || e.is_server_failure() => {
+                tracing::debug!(error = %e, "newOrder refused with a signed serial in replaces; asking with the bare serial");
+                self.place_order(ctx, names, Some(&bare), profile, refs)
+                    .await
             }
-            let url = server.directory.new_order.clone();
-            return scoped((AcmeEvent::NewOrder, refs), async {
-                let response = self.jws_post(ctx, &url, Some(&payload)).await?;
-                order_of(&location_of(&response, "newOrder")?, &response)
-            })
-            .await;
-        };
-        let identifiers: Vec<Identifier> = names
-            .names()
-            .map(|n| match n.ip() {
-                Some(ip) => Identifier::Ip(ip),
-                None => Identifier::Dns(n.to_string()),
-            })
-            .collect();
-        let fut = async {
-            let mut new = NewOrder::new(&identifiers);
-            if let Some(p) = profile {
-                new = new.profile(p);
-            }
-            if let Some(r) = replaces {
-                let (aki, serial) = r.split_once('.').ok_or_else(|| {
-                    AcmeError::protocol(format!("bad certificate identifier `{r}`"))
-                })?;
-                new = new.replaces(instant_acme::CertificateIdentifier {
-                    authority_key_identifier: aki.to_string().into(),
-                    serial: serial.to_string().into(),
-                });
-            }
-            let mut order = instant.new_order(&new).await.map_err(acme_err)?;
-            Ok(server_order(&mut order))
-        };
-        scoped((AcmeEvent::NewOrder, refs), fut).await
+            (placed, _) => placed,
+        }
     }
 
     async fn fetch_order(
@@ -942,5 +965,34 @@ impl AcmeClient for InstantAcmeClient {
         instant_acme::CertificateIdentifier::try_from(&der)
             .map(|id| id.to_string())
             .map_err(|e| AcmeError::protocol(format!("certificate identifier: {e}")))
+    }
+}
+
+/// `replaces` (`AKI.serial`) with the serial's DER sign byte dropped, when
+/// it has one (a 0x00 before a byte whose high bit is set).
+fn without_sign_byte(replaces: &str) -> Option<String> {
+    use base64::Engine as _;
+    use base64::engine::general_purpose::URL_SAFE_NO_PAD as B64;
+    let (aki, serial) = replaces.split_once('.')?;
+    let bytes = B64.decode(serial).ok()?;
+    match bytes.as_slice() {
+        [0, rest @ ..] if rest.first().is_some_and(|b| b & 0x80 != 0) => {
+            Some(format!("{aki}.{}", B64.encode(rest)))
+        }
+        _ => None,
+    }
+}
+
+#[cfg(test)]
+mod sign_byte_tests {
+    use super::without_sign_byte;
+
+    #[test]
+    fn only_a_sign_byte_is_dropped() {
+        // 00 CA FE (RFC 9773's form of serial CA FE) and 01 02 (no sign byte).
+        assert_eq!(without_sign_byte("aki.AMr-").as_deref(), Some("aki.yv4"));
+        assert_eq!(without_sign_byte("aki.AQI"), None);
+        assert_eq!(without_sign_byte("aki.AAE"), None, "00 01 keeps its zero");
+        assert_eq!(without_sign_byte("no-dot"), None);
     }
 }

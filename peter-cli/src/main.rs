@@ -86,6 +86,10 @@ pub enum Command {
     /// Place and process ACME orders.
     #[command(subcommand)]
     Order(commands::order::OrderCommand),
+    /// How each set of names is renewed: account, key policy, profile and
+    /// a backup CA.
+    #[command(subcommand, name = "renewal-configuration")]
+    RenewalConfiguration(commands::renewal_config::RenewalConfigurationCommand),
     /// Load certificates into Redis for OpenResty gateways.
     #[cfg(feature = "redis")]
     #[command(subcommand)]

@@ -1212,6 +1212,40 @@ async fn every_admin_route_is_exercised_against_pebble() {
     );
     let attempts = w.get("domain-autocerts").await.expect(200).json();
     assert_eq!(attempts["pagination"]["total_items"], 0, "{attempts}");
+    // Renewal configurations: issuance recorded one per set; the operator
+    // may replace it; without a backup there is nothing to order from.
+    let configs = w.get("renewal-configurations").await.expect(200).json();
+    let first = &configs["RenewalConfigurations"][0];
+    assert!(first["acme_account_id"].is_i64(), "{configs}");
+    let config_id = first["id"].as_i64().unwrap();
+    w.get(&format!("renewal-configuration/{config_id}"))
+        .await
+        .expect(200);
+    let replaced = w
+        .post(
+            "renewal-configuration/new",
+            json!({"domain_names": first["domain_names"].as_array().unwrap().iter().map(|n| n.as_str().unwrap()).collect::<Vec<_>>().join(" "), "acme_account_id": first["acme_account_id"], "failover_after": 5}),
+        )
+        .await
+        .expect(200)
+        .json();
+    assert_eq!(
+        replaced["RenewalConfiguration"]["id"], config_id,
+        "{replaced}"
+    );
+    assert_eq!(replaced["RenewalConfiguration"]["failover_after"], 5);
+    let no_backup = w
+        .post(
+            &format!("renewal-configuration/{config_id}/order-backup"),
+            json!({}),
+        )
+        .await
+        .expect(422)
+        .json();
+    assert!(
+        no_backup["error"].as_str().unwrap().contains("no backup"),
+        "{no_backup}"
+    );
     let expired = w
         .post("api/deactivate-expired", json!({}))
         .await

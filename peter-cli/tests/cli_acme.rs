@@ -1513,3 +1513,220 @@ async fn autocert_answers_the_openresty_module_within_its_limits() {
         ]
     );
 }
+
+/// Renewal configurations with a backup CA, against two Pebbles validating
+/// on one port: issuance records a configuration; the operator adds a
+/// backup at the second CA; with the primary stopped, three renewal runs
+/// fail (each after the previous one's backoff) and the fourth renews from
+/// the backup, says so, and sends no `replaces` there; a backup certificate
+/// is ordered on request; an imported certificate is "not renewable" until
+/// the operator names an account.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn renewals_fail_over_to_the_backup_ca_after_three_failures() {
+    let port = free_port();
+    let primary = Pebble::start(PebbleOptions {
+        http_port: Some(port),
+        ..Default::default()
+    })
+    .await;
+    let backup = Pebble::start(PebbleOptions {
+        http_port: Some(port),
+        ..Default::default()
+    })
+    .await;
+    let node = Node::new("failover", None);
+    node.setup(&primary);
+    let bundle = node.data.join("backup-tls-ca.pem");
+    std::fs::write(&bundle, &backup.tls_ca_pem).unwrap();
+    node.json(&[
+        "acme-server",
+        "add",
+        "backup",
+        "--directory",
+        &backup.directory_url,
+        "--ca-bundle",
+        bundle.to_str().unwrap(),
+    ]);
+    let backup_account = node.json(&["account", "new", "--server", "backup"])["AcmeAccount"]["id"]
+        .as_i64()
+        .unwrap();
+    let listen = format!("127.0.0.1:{port}");
+    let order = node.json(&[
+        "order",
+        "new",
+        "fo.example.com",
+        "www.fo.example.com",
+        "--http-listen",
+        &listen,
+    ]);
+    assert_eq!(order["AcmeOrder"]["status"], "valid");
+    let primary_account = order["AcmeOrder"]["acme_account_id"].as_i64().unwrap();
+
+    // Issuance recorded how the set is renewed.
+    let configs = node.json(&["renewal-configuration", "list"]);
+    let config = &configs["RenewalConfigurations"][0];
+    assert_eq!(config["acme_account_id"], primary_account, "{configs}");
+    assert!(config["backup_acme_account_id"].is_null());
+    let config_id = config["id"].as_i64().unwrap().to_string();
+    // A backup at the primary's own CA is refused.
+    let same = node.run(&[
+        "renewal-configuration",
+        "new",
+        "fo.example.com",
+        "www.fo.example.com",
+        "--account",
+        &primary_account.to_string(),
+        "--backup-account",
+        &primary_account.to_string(),
+    ]);
+    assert_eq!(same.status.code(), Some(2));
+    let configured = node.json(&[
+        "renewal-configuration",
+        "new",
+        "www.fo.example.com",
+        "fo.example.com",
+        "--account",
+        &primary_account.to_string(),
+        "--backup-account",
+        &backup_account.to_string(),
+        "--backup-key-technology",
+        "EC_P384",
+    ]);
+    assert_eq!(
+        configured["RenewalConfiguration"]["id"].to_string(),
+        config_id,
+        "the set's configuration is replaced, not doubled"
+    );
+    assert_eq!(configured["RenewalConfiguration"]["failover_after"], 3);
+
+    // The primary CA goes away.
+    drop(primary);
+    let renew = |offset_minutes: u64| {
+        let offset = (offset_minutes * 60).to_string();
+        node.json_with(
+            &["renew", "--days", "100", "--http-listen", &listen],
+            &[("PETER_TEST_CLOCK_OFFSET_SECONDS", offset.as_str())],
+        )
+    };
+    let mut timeline = Vec::new();
+    for (run, offset) in [(1u64, 0u64), (2, 6), (3, 17)] {
+        let seconds = (offset * 60).to_string();
+        let out = node
+            .command(&["--json", "renew", "--days", "100", "--http-listen", &listen])
+            .env("PETER_TEST_CLOCK_OFFSET_SECONDS", &seconds)
+            .output()
+            .unwrap();
+        assert!(!out.status.success(), "run {run} fails");
+        let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        let failed = report["renewal"]["failed"].as_array().unwrap();
+        assert_eq!(failed.len(), 1, "run {run}: {report}");
+        assert!(
+            report["renewal"]["failovers"]
+                .as_array()
+                .unwrap()
+                .is_empty()
+        );
+        timeline.push(format!(
+            "+{offset} min: run {run} failed at the primary: {}",
+            failed[0][1]
+        ));
+    }
+    let report = renew(40);
+    let renewed = report["renewal"]["renewed"].as_array().unwrap();
+    assert_eq!(renewed.len(), 1, "{report}");
+    assert_eq!(
+        report["renewal"]["failovers"][0][1].to_string(),
+        config_id,
+        "{report}"
+    );
+    let new_order = renewed[0][1].to_string();
+    timeline.push(format!(
+        "+40 min: run 4 renewed from the backup CA (order {new_order})"
+    ));
+    eprintln!("failover timeline:\n  {}", timeline.join("\n  "));
+    let placed = node.json(&["order", "show", &new_order]);
+    assert_eq!(placed["AcmeOrder"]["acme_account_id"], backup_account);
+    assert_eq!(placed["AcmeOrder"]["status"], "valid");
+    assert!(
+        placed["AcmeOrder"]["replaces"].is_null(),
+        "replaces goes only to the CA that issued the certificate: {placed}"
+    );
+    let cert_id = placed["AcmeOrder"]["certificate_signed_id"].to_string();
+    let fullchain = node.data.join("failover.pem");
+    node.json(&[
+        "cert",
+        "download",
+        &cert_id,
+        "--format",
+        "fullchain.pem",
+        "-o",
+        fullchain.to_str().unwrap(),
+    ]);
+    openssl_verify(
+        &node.data,
+        &backup.root_pem(0).await,
+        &backup.intermediate_pem(0).await,
+        &fullchain,
+    );
+    let cert = node.json(&["cert", "show", &cert_id]);
+    assert_eq!(
+        cert["CertificateSigned"]["key_technology"], "EC_P384",
+        "{cert}"
+    );
+
+    // A backup certificate on request.
+    let spare = node.json(&[
+        "renewal-configuration",
+        "order-backup",
+        &config_id,
+        "--http-listen",
+        &listen,
+    ]);
+    assert_eq!(spare["AcmeOrder"]["status"], "valid", "{spare}");
+    assert_eq!(spare["AcmeOrder"]["acme_account_id"], backup_account);
+
+    // An imported certificate has no order: not renewable until the
+    // operator names an account.
+    let pki = peter_core::testkit::TestPki::new("failover-import");
+    let leaf = pki.issue(
+        &["imp.example.com"],
+        peter_core::model::KeyTechnology::EcP256,
+    );
+    let cert = node.data.join("imp.pem");
+    let key = node.data.join("imp.key");
+    std::fs::write(&cert, leaf.certificate.pem()).unwrap();
+    std::fs::write(&key, leaf.key.pem()).unwrap();
+    let imported = node.json(&[
+        "import",
+        "cert",
+        "--cert",
+        cert.to_str().unwrap(),
+        "--key",
+        key.to_str().unwrap(),
+    ]);
+    let imported_id = imported["certificate_signed"]["id"].as_i64().unwrap();
+    let out = node
+        .command(&["--json", "renew", "--days", "400", "--http-listen", &listen])
+        .env("PETER_TEST_CLOCK_OFFSET_SECONDS", "7200")
+        .output()
+        .unwrap();
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let skipped = report["renewal"]["skipped"].as_array().unwrap();
+    assert!(
+        skipped
+            .iter()
+            .any(|s| s[0] == imported_id && s[1].as_str().unwrap().starts_with("not renewable")),
+        "{report}"
+    );
+    let named = node.json(&[
+        "renewal-configuration",
+        "new",
+        "imp.example.com",
+        "--account",
+        &backup_account.to_string(),
+    ]);
+    assert_eq!(
+        named["RenewalConfiguration"]["domain_names"][0],
+        "imp.example.com"
+    );
+}

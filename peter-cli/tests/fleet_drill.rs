@@ -290,7 +290,7 @@ async fn fleet_drill_a_node_cut_off_mid_renewal_does_nothing_twice_and_serves_no
             "--default",
         ],
     );
-    json(
+    let account = json(
         &setup,
         &direct,
         &[
@@ -300,7 +300,8 @@ async fn fleet_drill_a_node_cut_off_mid_renewal_does_nothing_twice_and_serves_no
             "ops@example.com",
             "--global-default",
         ],
-    );
+    )["AcmeAccount"]["id"]
+        .to_string();
     let pki = TestPki::new("drill");
     let now = time::OffsetDateTime::now_utc();
     let domains: Vec<String> = (0..DUE)
@@ -333,6 +334,21 @@ async fn fleet_drill_a_node_cut_off_mid_renewal_does_nothing_twice_and_serves_no
                 key.to_str().unwrap(),
                 "--chain",
                 chain.to_str().unwrap(),
+            ],
+        );
+    }
+    // Imported certificates are renewed once the operator names the
+    // account that renews them.
+    for domain in &domains {
+        json(
+            &setup,
+            &direct,
+            &[
+                "renewal-configuration",
+                "new",
+                domain,
+                "--account",
+                &account,
             ],
         );
     }

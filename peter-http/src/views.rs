@@ -177,6 +177,61 @@ impl From<&Domain> for DomainView {
     }
 }
 
+/// How one set of names is renewed.
+#[derive(Debug, Clone, Object)]
+pub struct RenewalConfigurationView {
+    pub id: i64,
+    pub unique_fqdn_set_id: i64,
+    /// The names renewed; each is validated by its domain's challenge type.
+    pub domain_names: Vec<String>,
+    /// The primary: the account that orders (and so its CA).
+    pub acme_account_id: i64,
+    /// Key technology, a `KeyTechnology` value (null: the account's default).
+    #[oai(nullable)]
+    pub private_key_technology: Option<String>,
+    pub private_key_cycle: Wire<PrivateKeyCycle>,
+    /// Profile asked of the primary.
+    #[oai(nullable)]
+    pub profile: Option<String>,
+    /// The backup account, at another CA (null: none).
+    #[oai(nullable)]
+    pub backup_acme_account_id: Option<i64>,
+    /// The backup's key technology, a `KeyTechnology` value (null: that
+    /// account's default).
+    #[oai(nullable)]
+    pub backup_private_key_technology: Option<String>,
+    /// The backup's profile.
+    #[oai(nullable)]
+    pub backup_profile: Option<String>,
+    /// Consecutive failures at the primary before renewals go to the backup.
+    pub failover_after: u32,
+    pub is_active: bool,
+    pub created_at: Timestamp,
+}
+
+impl From<&RenewalConfiguration> for RenewalConfigurationView {
+    fn from(c: &RenewalConfiguration) -> Self {
+        let b = c.backup.as_ref();
+        Self {
+            id: c.id.0,
+            unique_fqdn_set_id: c.unique_fqdn_set_id.0,
+            domain_names: c.domain_names.clone(),
+            acme_account_id: c.acme_account_id.0,
+            private_key_technology: c.private_key_technology.map(|t| t.as_str().into()),
+            private_key_cycle: Wire(c.private_key_cycle),
+            profile: c.profile.clone(),
+            backup_acme_account_id: b.map(|b| b.acme_account_id.0),
+            backup_private_key_technology: b
+                .and_then(|b| b.private_key_technology)
+                .map(|t| t.as_str().into()),
+            backup_profile: b.and_then(|b| b.profile.clone()),
+            failover_after: c.failover_after,
+            is_active: c.is_active,
+            created_at: Timestamp(c.created_at),
+        }
+    }
+}
+
 /// One autocert attempt that went as far as ordering.
 #[derive(Debug, Clone, Object)]
 pub struct DomainAutocertView {
@@ -954,6 +1009,16 @@ macro_rules! object_answer {
 
 list_answer!(DomainsList, "Domains", DomainView);
 list_answer!(DomainAutocertsList, "DomainAutocerts", DomainAutocertView);
+list_answer!(
+    RenewalConfigurationsList,
+    "RenewalConfigurations",
+    RenewalConfigurationView
+);
+object_answer!(
+    RenewalConfigurationAnswer,
+    "RenewalConfiguration",
+    RenewalConfigurationView
+);
 object_answer!(DomainAnswer, "Domain", DomainView);
 list_answer!(
     CertificatesList,

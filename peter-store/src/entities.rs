@@ -132,6 +132,33 @@ pub mod domain {
     impl ActiveModelBehavior for ActiveModel {}
 }
 
+pub mod renewal_configuration {
+    use sea_orm::entity::prelude::*;
+
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "renewal_configuration")]
+    pub struct Model {
+        #[sea_orm(primary_key)]
+        pub id: i64,
+        pub unique_fqdn_set_id: i64,
+        pub acme_account_id: i64,
+        pub private_key_technology: Option<String>,
+        pub private_key_cycle: String,
+        pub profile: Option<String>,
+        pub backup_acme_account_id: Option<i64>,
+        pub backup_private_key_technology: Option<String>,
+        pub backup_profile: Option<String>,
+        pub failover_after: i32,
+        pub is_active: bool,
+        pub created_at: TimeDateTimeWithTimeZone,
+    }
+
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}
+
 pub mod domain_autocert {
     use sea_orm::entity::prelude::*;
 

@@ -2,7 +2,7 @@
 
 use async_trait::async_trait;
 use sea_orm::sea_query::{Expr, ExprTrait};
-use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, Set};
+use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, NotSet, QueryFilter, QueryOrder, Set};
 
 use peter_core::model::*;
 use peter_core::ports::*;
@@ -11,6 +11,42 @@ use crate::entities::*;
 use crate::sql_store::{DbResultExt, SqlStore, find_or_insert};
 
 impl SqlStore {
+    async fn renewal_configuration_of(
+        &self,
+        row: renewal_configuration::Model,
+    ) -> StoreResult<RenewalConfiguration> {
+        let set = UniqueFqdnSetId(row.unique_fqdn_set_id);
+        let names = self
+            .names_of_sets(&[set])
+            .await?
+            .remove(&set)
+            .unwrap_or_default();
+        let technology = |t: Option<String>| {
+            t.map(|t| crate::convert::parse_enum::<KeyTechnology>(&t, "key technology"))
+                .transpose()
+        };
+        Ok(RenewalConfiguration {
+            id: RenewalConfigurationId(row.id),
+            unique_fqdn_set_id: set,
+            domain_names: names,
+            acme_account_id: AcmeAccountId(row.acme_account_id),
+            private_key_technology: technology(row.private_key_technology)?,
+            private_key_cycle: crate::convert::parse_enum(&row.private_key_cycle, "key cycle")?,
+            profile: row.profile,
+            backup: match row.backup_acme_account_id {
+                Some(account) => Some(RenewalBackup {
+                    acme_account_id: AcmeAccountId(account),
+                    private_key_technology: technology(row.backup_private_key_technology)?,
+                    profile: row.backup_profile,
+                }),
+                None => None,
+            },
+            failover_after: u32::try_from(Ord::max(row.failover_after, 1)).unwrap_or(1),
+            is_active: row.is_active,
+            created_at: row.created_at,
+        })
+    }
+
     async fn renewal_row<C: sea_orm::ConnectionTrait>(
         &self,
         c: &C,
@@ -37,6 +73,107 @@ impl SqlStore {
 
 #[async_trait]
 impl LeaseStore for SqlStore {
+    async fn put_renewal_configuration(
+        &self,
+        new: NewRenewalConfiguration,
+        replace: bool,
+    ) -> StoreResult<RenewalConfiguration> {
+        let (_write, txn) = self.begin_write().await?;
+        let existing = renewal_configuration::Entity::find()
+            .filter(renewal_configuration::Column::UniqueFqdnSetId.eq(new.unique_fqdn_set_id.0))
+            .one(&txn)
+            .await
+            .db()?;
+        if let Some(row) = &existing
+            && !replace
+        {
+            txn.commit().await.db()?;
+            return self.renewal_configuration_of(row.clone()).await;
+        }
+        let backup = new.backup.as_ref();
+        let mut am = renewal_configuration::ActiveModel {
+            id: NotSet,
+            unique_fqdn_set_id: Set(new.unique_fqdn_set_id.0),
+            acme_account_id: Set(new.acme_account_id.0),
+            private_key_technology: Set(new.private_key_technology.map(|t| t.as_str().into())),
+            private_key_cycle: Set(new.private_key_cycle.as_str().into()),
+            profile: Set(new.profile.clone()),
+            backup_acme_account_id: Set(backup.map(|b| b.acme_account_id.0)),
+            backup_private_key_technology: Set(
+                backup.and_then(|b| b.private_key_technology.map(|t| t.as_str().into()))
+            ),
+            backup_profile: Set(backup.and_then(|b| b.profile.clone())),
+            failover_after: Set(i32::try_from(Ord::max(new.failover_after, 1)).unwrap_or(i32::MAX)),
+            is_active: Set(true),
+            created_at: Set(self.now()),
+        };
+        let row = match existing {
+            Some(row) => {
+                am.id = Set(row.id);
+                am.created_at = Set(row.created_at);
+                am.update(&txn).await.db()?
+            }
+            None => am.insert(&txn).await.db()?,
+        };
+        self.operations_event_in(
+            &txn,
+            OperationsEventType::RenewalConfigurationInsert,
+            serde_json::json!({"renewal_configuration.id": row.id, "unique_fqdn_set.id": row.unique_fqdn_set_id}),
+            None,
+        )
+        .await?;
+        txn.commit().await.db()?;
+        self.renewal_configuration_of(row).await
+    }
+
+    async fn renewal_configuration(
+        &self,
+        id: RenewalConfigurationId,
+    ) -> StoreResult<RenewalConfiguration> {
+        let row = renewal_configuration::Entity::find_by_id(id.0)
+            .one(&self.db)
+            .await
+            .db()?
+            .ok_or_else(|| StoreError::not_found("RenewalConfiguration", id))?;
+        self.renewal_configuration_of(row).await
+    }
+
+    async fn renewal_configuration_for_set(
+        &self,
+        set: UniqueFqdnSetId,
+    ) -> StoreResult<Option<RenewalConfiguration>> {
+        match renewal_configuration::Entity::find()
+            .filter(renewal_configuration::Column::UniqueFqdnSetId.eq(set.0))
+            .one(&self.db)
+            .await
+            .db()?
+        {
+            Some(row) => Ok(Some(self.renewal_configuration_of(row).await?)),
+            None => Ok(None),
+        }
+    }
+
+    async fn list_renewal_configurations(
+        &self,
+        page: Page,
+    ) -> StoreResult<Paged<RenewalConfiguration>> {
+        let (rows, total) = crate::sql_store::paginate(
+            renewal_configuration::Entity::find().order_by_asc(renewal_configuration::Column::Id),
+            page,
+            &self.db,
+        )
+        .await?;
+        let mut items = Vec::with_capacity(rows.len());
+        for row in rows {
+            items.push(self.renewal_configuration_of(row).await?);
+        }
+        Ok(Paged {
+            items,
+            total_items: total,
+            page,
+        })
+    }
+
     async fn try_acquire_renewal_lease(
         &self,
         set: UniqueFqdnSetId,

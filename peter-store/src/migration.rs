@@ -28,6 +28,7 @@ impl MigratorTrait for Migrator {
             Box::new(M0009DnsDelegations),
             Box::new(M0010IpIdentifiers),
             Box::new(M0011DomainAutocerts),
+            Box::new(M0012RenewalConfigurations),
         ]
     }
 
@@ -1011,6 +1012,73 @@ impl MigrationTrait for M0011DomainAutocerts {
 
     async fn down(&self, m: &SchemaManager) -> Result<(), DbErr> {
         m.drop_table(Table::drop().table(t("domain_autocert")).to_owned())
+            .await?;
+        Ok(())
+    }
+}
+
+/// Renewal configurations: how each set of names is renewed, with an
+/// optional backup CA. Every set that an order of peter's certified gets
+/// one, from its newest such order (account, key cycle, profile); a set
+/// known only from imports gets none until the operator names an account.
+struct M0012RenewalConfigurations;
+
+impl MigrationName for M0012RenewalConfigurations {
+    fn name(&self) -> &str {
+        "m0012_renewal_configurations"
+    }
+}
+
+#[async_trait::async_trait]
+impl MigrationTrait for M0012RenewalConfigurations {
+    fn use_transaction(&self) -> Option<bool> {
+        Some(true)
+    }
+
+    async fn up(&self, m: &SchemaManager) -> Result<(), DbErr> {
+        m.create_table(
+            Table::create()
+                .table(t("renewal_configuration"))
+                .if_not_exists()
+                .col(id())
+                .col(big_integer("unique_fqdn_set_id"))
+                .col(big_integer("acme_account_id"))
+                .col(string_null("private_key_technology"))
+                .col(string("private_key_cycle"))
+                .col(string_null("profile"))
+                .col(big_integer_null("backup_acme_account_id"))
+                .col(string_null("backup_private_key_technology"))
+                .col(string_null("backup_profile"))
+                .col(integer("failover_after").default(3))
+                .col(boolean("is_active").default(true))
+                .col(timestamp_with_time_zone("created_at"))
+                .to_owned(),
+        )
+        .await?;
+        let mut ix = index("renewal_configuration", &["unique_fqdn_set_id"], true);
+        m.create_index(ix.if_not_exists().to_owned()).await?;
+        // One configuration per set an order certified, from its newest
+        // such order; a replayed migration adds none twice.
+        m.get_connection()
+            .execute_unprepared(
+                "INSERT INTO renewal_configuration \
+                   (unique_fqdn_set_id, acme_account_id, private_key_technology, \
+                    private_key_cycle, profile, failover_after, is_active, created_at) \
+                 SELECT o.unique_fqdn_set_id, o.acme_account_id, NULL, \
+                        o.private_key_cycle_renewal, o.profile, 3, TRUE, o.created_at \
+                 FROM acme_order o \
+                 WHERE o.id = (SELECT MAX(o2.id) FROM acme_order o2 \
+                               WHERE o2.unique_fqdn_set_id = o.unique_fqdn_set_id \
+                                 AND o2.certificate_signed_id IS NOT NULL) \
+                   AND NOT EXISTS (SELECT 1 FROM renewal_configuration r \
+                                   WHERE r.unique_fqdn_set_id = o.unique_fqdn_set_id)",
+            )
+            .await?;
+        Ok(())
+    }
+
+    async fn down(&self, m: &SchemaManager) -> Result<(), DbErr> {
+        m.drop_table(Table::drop().table(t("renewal_configuration")).to_owned())
             .await?;
         Ok(())
     }

@@ -15,6 +15,7 @@ pub mod order;
 #[cfg(feature = "redis")]
 pub mod redis;
 pub mod renew;
+pub mod renewal_config;
 pub mod serve;
 
 use std::path::Path;
@@ -332,6 +333,7 @@ pub async fn run(cli: Cli) -> Result<(), CliError> {
         crate::Command::Cert(c) => cert::run(&cli, c).await,
         crate::Command::Key(c) => key::run(&cli, c).await,
         crate::Command::Domain(c) => domain::run(&cli, c).await,
+        crate::Command::RenewalConfiguration(c) => renewal_config::run(&cli, c).await,
         crate::Command::Serve {
             listen,
             public_only,

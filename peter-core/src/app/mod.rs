@@ -56,7 +56,7 @@ pub use polls::{PollCounters, PollSettings, Tallied};
 pub use publishing::{ChallengeAnswer, ChallengeRequest, Challenges, Publishing, ServedDomain};
 pub use renewals::{
     AlertOutcome, Alerts, AriPolling, AriReport, DueCertificate, LEASE_LOST, MovedWindow,
-    RenewalPlan, RenewalReport, Renewals,
+    RenewalConfigurationRequest, RenewalConfigurations, RenewalPlan, RenewalReport, Renewals,
 };
 
 use crate::dns::DomainName;
@@ -448,6 +448,12 @@ impl Peter {
     /// Renewal of what is due.
     pub fn renewals(&self) -> Renewals<'_> {
         Renewals { peter: self }
+    }
+
+    /// Renewal configurations: how each set of names is renewed, with an
+    /// optional backup CA.
+    pub fn renewal_configurations(&self) -> RenewalConfigurations<'_> {
+        RenewalConfigurations { peter: self }
     }
 
     /// Redis priming, nginx cache expiry, exports and metrics.

@@ -126,6 +126,150 @@ impl Renewals<'_> {
     }
 }
 
+/// How an operator wants a set of names renewed.
+#[derive(Debug, Clone)]
+pub struct RenewalConfigurationRequest {
+    /// The names (any order; an entry may list several, separated by
+    /// commas or spaces).
+    pub domain_names: Vec<String>,
+    /// The primary account.
+    pub acme_account_id: AcmeAccountId,
+    /// Key technology (`None`: the account's default).
+    pub private_key_technology: Option<KeyTechnology>,
+    /// Key cycle (`None`: the account's default).
+    pub private_key_cycle: Option<PrivateKeyCycle>,
+    /// Profile asked of the primary.
+    pub profile: Option<String>,
+    /// The backup account (at another ACME server).
+    pub backup_acme_account_id: Option<AcmeAccountId>,
+    /// The backup's key technology.
+    pub backup_private_key_technology: Option<KeyTechnology>,
+    /// The backup's profile.
+    pub backup_profile: Option<String>,
+    /// Failures at the primary before failing over (default 3).
+    pub failover_after: Option<u32>,
+}
+
+/// Renewal configurations: how each set of names is renewed.
+pub struct RenewalConfigurations<'a> {
+    pub(crate) peter: &'a Peter,
+}
+
+impl RenewalConfigurations<'_> {
+    /// A page of configurations, by id.
+    pub async fn list(
+        &self,
+        page: crate::ports::Page,
+    ) -> Result<crate::ports::Paged<RenewalConfiguration>, Error> {
+        Ok(self.peter.store().list_renewal_configurations(page).await?)
+    }
+
+    /// One configuration.
+    pub async fn get(&self, id: RenewalConfigurationId) -> Result<RenewalConfiguration, Error> {
+        Ok(self.peter.store().renewal_configuration(id).await?)
+    }
+
+    /// Records (or replaces) how a set of names is renewed. Accounts must
+    /// be active; a backup must be at another ACME server than the primary
+    /// (a backup at the same CA would fail with it).
+    pub async fn configure(
+        &self,
+        request: RenewalConfigurationRequest,
+    ) -> Result<RenewalConfiguration, Error> {
+        let store = self.peter.store();
+        let names: Vec<String> = request
+            .domain_names
+            .iter()
+            .flat_map(|n| services::domains::split_names(n))
+            .collect();
+        let set = crate::dns::UniqueFqdnSet::parse(&names)?;
+        let usable = |a: &AcmeAccount| {
+            if a.is_active {
+                Ok(())
+            } else {
+                Err(Error::from(
+                    crate::model::rules::TransitionError::AccountDeactivated,
+                ))
+            }
+        };
+        let primary = store.acme_account(request.acme_account_id).await?;
+        usable(&primary)?;
+        let backup = match request.backup_acme_account_id {
+            Some(id) => {
+                let backup = store.acme_account(id).await?;
+                usable(&backup)?;
+                if backup.acme_server_id == primary.acme_server_id {
+                    return Err(Error::InvalidField {
+                        field: "backup_acme_account_id",
+                        message: format!(
+                            "account {id} is at the primary's ACME server; a backup must be at another CA"
+                        ),
+                    });
+                }
+                Some(RenewalBackup {
+                    acme_account_id: id,
+                    private_key_technology: request.backup_private_key_technology,
+                    profile: request.backup_profile.clone(),
+                })
+            }
+            None => None,
+        };
+        let failover_after = request
+            .failover_after
+            .unwrap_or(services::orders::DEFAULT_FAILOVER_AFTER);
+        if failover_after == 0 {
+            return Err(Error::InvalidField {
+                field: "failover_after",
+                message: "at least one failure comes before a failover".into(),
+            });
+        }
+        let set_id = store.get_or_create_unique_fqdn_set(&set).await?.id.id;
+        Ok(store
+            .put_renewal_configuration(
+                NewRenewalConfiguration {
+                    unique_fqdn_set_id: set_id,
+                    acme_account_id: primary.id,
+                    private_key_technology: request.private_key_technology,
+                    private_key_cycle: request
+                        .private_key_cycle
+                        .unwrap_or(PrivateKeyCycle::AccountDefault),
+                    profile: request.profile,
+                    backup,
+                    failover_after,
+                },
+                true,
+            )
+            .await?)
+    }
+
+    /// Orders a certificate for the configuration's names from its backup
+    /// CA now (a spare, kept beside the primary's; nothing is replaced).
+    pub async fn order_backup(
+        &self,
+        id: RenewalConfigurationId,
+    ) -> Result<Changed<AcmeOrder>, Error> {
+        let config = self.get(id).await?;
+        if config.backup.is_none() {
+            return Err(Error::InvalidField {
+                field: "backup_acme_account_id",
+                message: format!("renewal configuration {id} has no backup CA"),
+            });
+        }
+        let orders = self.peter.order_services()?;
+        let source = services::orders::RenewalSource::of(&config, true);
+        let order = orders
+            .order_from(
+                config.domain_names.clone(),
+                &source,
+                None,
+                AcmeOrderType::New,
+            )
+            .await?;
+        let affected = Affected::Certificates(order.certificate_signed_id.into_iter().collect());
+        Ok(self.peter.changed(order, affected).await)
+    }
+}
+
 /// Alert deliveries.
 pub struct Alerts<'a> {
     pub(crate) peter: &'a Peter,

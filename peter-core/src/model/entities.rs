@@ -237,6 +237,67 @@ pub struct DomainBlocklisted {
     pub created_at: OffsetDateTime,
 }
 
+/// How one set of names is renewed: the account (and so the CA), the key
+/// policy and the profile, and optionally a backup CA that renewals fail
+/// over to after `failover_after` consecutive failures at the primary. Each
+/// name is validated by its domain's challenge type.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RenewalConfiguration {
+    /// Row id.
+    pub id: RenewalConfigurationId,
+    /// The set of names renewed.
+    pub unique_fqdn_set_id: UniqueFqdnSetId,
+    /// Those names, sorted.
+    pub domain_names: Vec<String>,
+    /// The primary: the account that orders.
+    pub acme_account_id: AcmeAccountId,
+    /// Key technology (`None`: the account's default).
+    pub private_key_technology: Option<KeyTechnology>,
+    /// Key cycle.
+    pub private_key_cycle: PrivateKeyCycle,
+    /// ACME profile asked of the primary.
+    pub profile: Option<String>,
+    /// The backup CA, if any.
+    pub backup: Option<RenewalBackup>,
+    /// Consecutive failures at the primary before renewals go to the backup.
+    pub failover_after: u32,
+    /// Renewed at all.
+    pub is_active: bool,
+    /// When it was recorded.
+    pub created_at: OffsetDateTime,
+}
+
+/// A renewal configuration's backup: an account at another CA, with its
+/// own key technology and profile.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RenewalBackup {
+    /// The account that orders from the backup CA.
+    pub acme_account_id: AcmeAccountId,
+    /// Key technology (`None`: that account's default).
+    pub private_key_technology: Option<KeyTechnology>,
+    /// ACME profile asked of the backup CA.
+    pub profile: Option<String>,
+}
+
+/// What is needed to record a renewal configuration.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewRenewalConfiguration {
+    /// The set of names.
+    pub unique_fqdn_set_id: UniqueFqdnSetId,
+    /// The primary account.
+    pub acme_account_id: AcmeAccountId,
+    /// Key technology (`None`: the account's default).
+    pub private_key_technology: Option<KeyTechnology>,
+    /// Key cycle.
+    pub private_key_cycle: PrivateKeyCycle,
+    /// Profile.
+    pub profile: Option<String>,
+    /// The backup.
+    pub backup: Option<RenewalBackup>,
+    /// Failures at the primary before failing over (at least 1).
+    pub failover_after: u32,
+}
+
 /// One attempt of autocert (a gateway asking for a certificate on a
 /// miss) that went as far as ordering: the rows the rate limits count.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -670,6 +731,8 @@ crate::model::closed_set!(
         AriWindowMoved => "ari_window_moved",
         /// The CA says an account is deactivated.
         AccountDeactivated => "account_deactivated",
+        /// Renewals of a set of names moved to its backup CA.
+        RenewalFailover => "renewal_failover",
     }
 );
 

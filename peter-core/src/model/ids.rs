@@ -45,6 +45,8 @@ id_type!(
     DomainBlocklistedId,
     /// Identifies a [`DomainAutocert`](super::DomainAutocert) attempt.
     DomainAutocertId,
+    /// Identifies a [`RenewalConfiguration`](super::RenewalConfiguration).
+    RenewalConfigurationId,
     /// Identifies a stored [`UniqueFqdnSetRecord`](super::UniqueFqdnSetRecord).
     UniqueFqdnSetId,
     /// Identifies a [`CertificateRequest`](super::CertificateRequest).

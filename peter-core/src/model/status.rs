@@ -501,5 +501,9 @@ coded_enum!(
         CertificateImport = 1010 => "CertificateSigned__import",
         /// Domains were re-published (Redis, nginx) after a change.
         Publication = 1200 => "Publication",
+        /// A renewal configuration was recorded or replaced.
+        RenewalConfigurationInsert = 1300 => "RenewalConfiguration__insert",
+        /// Renewals of a set of names went to its backup CA.
+        RenewalFailover = 1301 => "RenewalConfiguration__failover",
     }
 );

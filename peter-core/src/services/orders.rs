@@ -75,6 +75,43 @@ fn order_error(e: AcmeError) -> Error {
     }
 }
 
+/// Consecutive failures at a primary CA before renewals go to the backup.
+pub const DEFAULT_FAILOVER_AFTER: u32 = 3;
+
+/// Where a renewal orders from: a configuration's primary or its backup.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RenewalSource {
+    /// The ordering account.
+    pub acme_account_id: AcmeAccountId,
+    /// Key technology (`None`: the account's default, by the key cycle).
+    pub private_key_technology: Option<KeyTechnology>,
+    /// Key cycle.
+    pub private_key_cycle: PrivateKeyCycle,
+    /// Profile.
+    pub profile: Option<String>,
+}
+
+impl RenewalSource {
+    /// A configuration's primary (`backup` false) or its backup (falling
+    /// back to the primary when it has none).
+    pub fn of(config: &RenewalConfiguration, backup: bool) -> Self {
+        match (&config.backup, backup) {
+            (Some(b), true) => Self {
+                acme_account_id: b.acme_account_id,
+                private_key_technology: b.private_key_technology,
+                private_key_cycle: PrivateKeyCycle::SingleUse,
+                profile: b.profile.clone(),
+            },
+            _ => Self {
+                acme_account_id: config.acme_account_id,
+                private_key_technology: config.private_key_technology,
+                private_key_cycle: config.private_key_cycle,
+                profile: config.profile.clone(),
+            },
+        }
+    }
+}
+
 /// What to order.
 #[derive(Debug, Clone)]
 pub struct OrderRequest {
@@ -997,6 +1034,22 @@ impl<'a> Orders<'a> {
         };
         let outcome = self.store.import_certificate(&import).await?;
         let cert_id = outcome.certificate_signed.id;
+        // The set is renewed as it was ordered, unless the operator already
+        // said how (a configuration is never replaced here).
+        self.store
+            .put_renewal_configuration(
+                NewRenewalConfiguration {
+                    unique_fqdn_set_id: order.unique_fqdn_set_id,
+                    acme_account_id: order.acme_account_id,
+                    private_key_technology: None,
+                    private_key_cycle: order.private_key_cycle_renewal,
+                    profile: order.profile.clone(),
+                    backup: None,
+                    failover_after: DEFAULT_FAILOVER_AFTER,
+                },
+                false,
+            )
+            .await?;
 
         // The renewal window, when the CA offers ARI; failure to fetch it does
         // not undo the issuance.
@@ -1338,6 +1391,46 @@ impl<'a> Orders<'a> {
         if let Some(p) = &previous {
             request.private_key_cycle = Some(p.private_key_cycle_renewal);
             request.profile = p.profile.clone();
+        }
+        self.create(request).await
+    }
+
+    /// Orders `names` from `source` (a renewal configuration's primary or
+    /// backup): a key of the source's technology when it names one (made
+    /// now, used once), else by its key cycle. `renewal_of` is named in
+    /// `replaces` only when the same account ordered it (so only to the CA
+    /// that issued it).
+    pub async fn order_from(
+        &self,
+        names: Vec<String>,
+        source: &RenewalSource,
+        renewal_of: Option<CertificateSignedId>,
+        order_type: AcmeOrderType,
+    ) -> Result<AcmeOrder, Error> {
+        let mut request = OrderRequest::new(
+            source.acme_account_id,
+            names,
+            AcmeOrderProcessingStrategy::ProcessSingle,
+        );
+        request.order_type = order_type;
+        request.renewal_of = renewal_of;
+        request.profile = source.profile.clone();
+        request.private_key_cycle = Some(source.private_key_cycle);
+        if let Some(technology) = source.private_key_technology {
+            let account = self.store.acme_account(source.acme_account_id).await?;
+            if technology != account.private_key_technology {
+                let key = crate::offload::generate_key(technology).await?;
+                let stored = self
+                    .store
+                    .insert_private_key(NewPrivateKey {
+                        key,
+                        source: PrivateKeySource::Generated,
+                        cycle: PrivateKeyCycle::SingleUse,
+                        acme_account_id_owner: Some(source.acme_account_id),
+                    })
+                    .await?;
+                request.private_key_id = Some(stored.id.id);
+            }
         }
         self.create(request).await
     }

@@ -16,7 +16,7 @@ use crate::ports::*;
 use crate::services::alerts::{
     Alert, AlertOutcome, Alerter, is_expiring, says_account_deactivated,
 };
-use crate::services::orders::Orders;
+use crate::services::orders::{Orders, RenewalSource};
 
 /// A certificate that is due, and why.
 #[derive(Debug, Clone, Serialize)]
@@ -68,6 +68,8 @@ pub struct RenewalReport {
     pub ari: AriReport,
     /// Alerts delivered or tried by this run (earlier runs' included).
     pub alerts: Vec<AlertOutcome>,
+    /// Certificates this run renewed from their configuration's backup CA.
+    pub failovers: Vec<(CertificateSignedId, RenewalConfigurationId)>,
 }
 
 /// The point inside `[start, end]` at which this certificate renews: fixed
@@ -508,10 +510,78 @@ pub async fn renew_due(
         // Everything the renewal writes is fenced by the lease: should this
         // node lose it (cut off from the store past its expiry), its later
         // writes fail and whoever holds the lease next resumes the order.
+        // How the set is renewed: its configuration's primary, or its backup
+        // once the primary failed `failover_after` times in a row. A set
+        // without one (known only from imports) waits for the operator.
+        let source = match in_progress {
+            Some(_) => None,
+            None => {
+                let Some(config) = store
+                    .renewal_configuration_for_set(item.unique_fqdn_set_id)
+                    .await?
+                    .filter(|c| c.is_active)
+                else {
+                    store
+                        .release_renewal_lease(item.unique_fqdn_set_id, holder)
+                        .await?;
+                    report.skipped.push((
+                        id,
+                        "not renewable: no renewal configuration (name an account with `peter renewal-configuration new`)".into(),
+                    ));
+                    continue;
+                };
+                let failures = store
+                    .renewal_backoff(item.unique_fqdn_set_id)
+                    .await?
+                    .map_or(0, |(f, _)| f);
+                let failover = config.backup.is_some()
+                    && u32::try_from(failures).unwrap_or(0) >= config.failover_after;
+                if failover {
+                    let message = format!(
+                        "renewing certificate {id} failed {failures} times in a row at its primary CA (account {}); this run orders from the backup (account {})",
+                        config.acme_account_id,
+                        config.backup.as_ref().map_or(0, |b| b.acme_account_id.0),
+                    );
+                    store
+                        .record_operations_event(
+                            OperationsEventType::RenewalFailover,
+                            serde_json::json!({
+                                "renewal_configuration.id": config.id.0,
+                                "certificate_signed.id": id.0,
+                                "failures": failures,
+                            }),
+                            None,
+                        )
+                        .await?;
+                    report.failovers.push((id, config.id));
+                    let alert = Alert {
+                        condition: AlertCondition::RenewalFailover,
+                        certificate_signed_id: Some(id),
+                        acme_account_id: config.backup.as_ref().map(|b| b.acme_account_id),
+                        domains: Some(item.domains.clone()),
+                        message,
+                        problem: None,
+                        explanation_url: None,
+                    };
+                    report.alerts.extend(alerter.raise(&alert).await?);
+                }
+                Some((RenewalSource::of(&config, failover), config))
+            }
+        };
         let outcome = under_fence(fence.clone(), async {
-            match in_progress {
-                Some(order) => orders.process_to_end(order.id).await,
-                None => {
+            match (in_progress, &source) {
+                (Some(order), _) => orders.process_to_end(order.id).await,
+                (None, Some((source, config))) => {
+                    orders
+                        .order_from(
+                            config.domain_names.clone(),
+                            source,
+                            Some(id),
+                            AcmeOrderType::Automated,
+                        )
+                        .await
+                }
+                (None, None) => {
                     orders
                         .renew_certificate(id, None, AcmeOrderProcessingStrategy::ProcessSingle)
                         .await

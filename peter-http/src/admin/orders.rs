@@ -27,6 +27,36 @@ query_params! {
     }
 }
 
+/// How a set of names is to be renewed.
+#[derive(Debug, Object, Deserialize)]
+pub struct RenewalConfigurationNewFields {
+    /// Names, separated by commas or spaces.
+    pub domain_names: String,
+    /// The primary account.
+    pub acme_account_id: i64,
+    /// Key technology (default: the account's).
+    #[serde(default, deserialize_with = "empty_as_none")]
+    pub private_key_technology: Option<Wire<KeyTechnology>>,
+    /// Key cycle (default: the account's).
+    #[serde(default, deserialize_with = "empty_as_none")]
+    pub private_key_cycle: Option<Wire<PrivateKeyCycle>>,
+    /// Profile asked of the primary.
+    #[serde(default, deserialize_with = "empty_as_none")]
+    pub profile: Option<String>,
+    /// A backup account at another ACME server.
+    #[serde(default, deserialize_with = "empty_as_none")]
+    pub backup_acme_account_id: Option<i64>,
+    /// The backup's key technology.
+    #[serde(default, deserialize_with = "empty_as_none")]
+    pub backup_private_key_technology: Option<Wire<KeyTechnology>>,
+    /// The backup's profile.
+    #[serde(default, deserialize_with = "empty_as_none")]
+    pub backup_profile: Option<String>,
+    /// Consecutive failures at the primary before failing over (default 3).
+    #[serde(default, deserialize_with = "empty_as_none")]
+    pub failover_after: Option<u32>,
+}
+
 /// A new order.
 #[derive(Debug, Object, Deserialize)]
 pub struct AcmeOrderNewFields {
@@ -126,6 +156,97 @@ impl OrdersApi {
 
 #[OpenApi(tag = "ApiTags::AcmeOrder")]
 impl OrdersApi {
+    /// How each set of names is renewed (account, key policy, profile,
+    /// backup CA).
+    #[oai(
+        path = "/renewal-configurations",
+        method = "get",
+        operation_id = "renewal_configuration_list"
+    )]
+    async fn renewal_configurations(
+        &self,
+        _auth: AdminToken,
+        paging: Paging,
+    ) -> ApiResult<Json<RenewalConfigurationsList>> {
+        let paged = self.0.renewal_configurations().list(paging.page()).await?;
+        Ok(Json(RenewalConfigurationsList::of(&paged)))
+    }
+
+    /// One renewal configuration.
+    #[oai(
+        path = "/renewal-configuration/:id",
+        method = "get",
+        operation_id = "renewal_configuration_focus"
+    )]
+    async fn renewal_configuration(
+        &self,
+        _auth: AdminToken,
+        id: Path<i64>,
+    ) -> ApiResult<Json<RenewalConfigurationAnswer>> {
+        let config = self
+            .0
+            .renewal_configurations()
+            .get(RenewalConfigurationId(id.0))
+            .await?;
+        Ok(Json(RenewalConfigurationAnswer::of(&config)))
+    }
+
+    /// Records how a set of names is renewed, replacing what it had. A
+    /// backup account must be at another ACME server than the primary.
+    #[oai(
+        path = "/renewal-configuration/new",
+        method = "post",
+        operation_id = "renewal_configuration_new"
+    )]
+    async fn renewal_configuration_new(
+        &self,
+        _auth: AdminToken,
+        body: JsonOrForm<RenewalConfigurationNewFields>,
+    ) -> ApiResult<Json<RenewalConfigurationAnswer>> {
+        let f = body.into_inner();
+        let config = self
+            .0
+            .renewal_configurations()
+            .configure(peter_core::app::RenewalConfigurationRequest {
+                domain_names: vec![f.domain_names],
+                acme_account_id: AcmeAccountId(f.acme_account_id),
+                private_key_technology: f.private_key_technology.map(|w| w.0),
+                private_key_cycle: f.private_key_cycle.map(|w| w.0),
+                profile: f.profile,
+                backup_acme_account_id: f.backup_acme_account_id.map(AcmeAccountId),
+                backup_private_key_technology: f.backup_private_key_technology.map(|w| w.0),
+                backup_profile: f.backup_profile,
+                failover_after: f.failover_after,
+            })
+            .await?;
+        Ok(Json(RenewalConfigurationAnswer::of(&config)))
+    }
+
+    /// Orders a certificate for the configuration's names from its backup
+    /// CA now: a spare beside the primary's.
+    #[oai(
+        path = "/renewal-configuration/:id/order-backup",
+        method = "post",
+        operation_id = "renewal_configuration_order_backup"
+    )]
+    async fn renewal_configuration_order_backup(
+        &self,
+        _auth: AdminToken,
+        id: Path<i64>,
+    ) -> ApiResult<Json<AcmeOrderActionAnswer>> {
+        let changed = self
+            .0
+            .renewal_configurations()
+            .order_backup(RenewalConfigurationId(id.0))
+            .await?;
+        Ok(Json(AcmeOrderActionAnswer::of(
+            "order-backup",
+            &changed.value,
+            None,
+            Some(&changed.publication),
+        )))
+    }
+
     /// Every order, newest first.
     #[oai(
         path = "/acme-orders",

@@ -3,7 +3,7 @@
 use async_trait::async_trait;
 use time::OffsetDateTime;
 
-use super::StoreResult;
+use super::{Page, Paged, StoreResult};
 use crate::model::*;
 
 /// A granted renewal lease, and the proof its holder shows with every write
@@ -51,6 +51,29 @@ pub fn current_fence() -> Option<Fence> {
 /// a request the node did send to the CA is recorded all the same.
 #[async_trait]
 pub trait LeaseStore: Send + Sync {
+    /// Records how a set of names is renewed, replacing what was recorded
+    /// for that set (`replace` true), or only when nothing was (`replace`
+    /// false: what issuance does, so an operator's choice is kept).
+    async fn put_renewal_configuration(
+        &self,
+        new: NewRenewalConfiguration,
+        replace: bool,
+    ) -> StoreResult<RenewalConfiguration>;
+    /// One renewal configuration.
+    async fn renewal_configuration(
+        &self,
+        id: RenewalConfigurationId,
+    ) -> StoreResult<RenewalConfiguration>;
+    /// The configuration of a set of names, if it has one.
+    async fn renewal_configuration_for_set(
+        &self,
+        set: UniqueFqdnSetId,
+    ) -> StoreResult<Option<RenewalConfiguration>>;
+    /// Renewal configurations, by id.
+    async fn list_renewal_configurations(
+        &self,
+        page: Page,
+    ) -> StoreResult<Paged<RenewalConfiguration>>;
     /// Takes the renewal lease of a set of names for `holder` until
     /// `now + ttl`, unless another holder's lease is still running; the
     /// grant comes with the next fencing token. Several nodes renewing from
