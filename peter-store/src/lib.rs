@@ -56,6 +56,9 @@ mod entities;
 mod events;
 mod leases;
 mod listings;
+#[cfg(feature = "testkit")]
+pub mod migration;
+#[cfg(not(feature = "testkit"))]
 mod migration;
 mod orders;
 #[cfg(feature = "redis")]

@@ -78,6 +78,7 @@ on_both_backends!(
     domain_config_reads_everything_in_one_source,
     metrics_count_by_state_and_list_expirations,
     renewal_reads_page_by_id_with_names_and_activity,
+    the_migration_derives_renewal_configurations_from_orders,
 );
 
 fn name(s: &str) -> DomainName {
@@ -2152,4 +2153,77 @@ async fn renewal_reads_page_by_id_with_names_and_activity(t: &TestStore) {
         .unwrap();
     assert_eq!(after.len(), 1);
     assert_eq!(after[0].id, bare.id.id);
+}
+
+/// M0012 gives every set an order of peter's certified a renewal
+/// configuration from its newest certifying order, and none to a set known
+/// only from an import. Run here by undoing the migration over a store
+/// that has both, and applying it again.
+async fn the_migration_derives_renewal_configurations_from_orders(t: &TestStore) {
+    use sea_orm::ConnectionTrait;
+    use sea_orm_migration::MigratorTrait;
+    let s = t.store.as_ref();
+    let server = s.create_acme_server(new_server("ca", true)).await.unwrap();
+    let account = s.create_acme_account(new_account(server.id)).await.unwrap();
+    let pki = TestPki::new("derive");
+    let ordered = import_leaf(
+        t,
+        &pki.issue(&["m.example.com"], KeyTechnology::EcP256),
+        None,
+    )
+    .await;
+    let imported = import_leaf(
+        t,
+        &pki.issue(&["i.example.com"], KeyTechnology::EcP256),
+        None,
+    )
+    .await;
+    let set = ordered.unique_fqdn_set.id;
+    let order = s
+        .create_acme_order(NewAcmeOrder {
+            acme_account_id: account.id,
+            unique_fqdn_set_id: set,
+            processing_strategy: AcmeOrderProcessingStrategy::ProcessSingle,
+            order_type: AcmeOrderType::New,
+            private_key_cycle: PrivateKeyCycle::SingleUse,
+            private_key_strategy: PrivateKeyStrategy::DeferredAssociate,
+            private_key_id_requested: None,
+            acme_order_id_retry_of: None,
+            certificate_signed_id_renewal_of: None,
+            profile: Some("shortlived".into()),
+            replaces: None,
+        })
+        .await
+        .unwrap();
+    let db = sea_orm::Database::connect(&t.url).await.unwrap();
+    db.execute_unprepared(&format!(
+        "UPDATE acme_order SET certificate_signed_id = {} WHERE id = {}",
+        ordered.certificate_signed.id.0, order.id.0
+    ))
+    .await
+    .unwrap();
+    peter_store::migration::Migrator::down(&db, Some(1))
+        .await
+        .unwrap();
+    peter_store::migration::Migrator::up(&db, None)
+        .await
+        .unwrap();
+    db.close().await.unwrap();
+    let config = s
+        .renewal_configuration_for_set(set)
+        .await
+        .unwrap()
+        .expect("derived from the order");
+    assert_eq!(config.acme_account_id, account.id);
+    assert_eq!(config.private_key_cycle, PrivateKeyCycle::SingleUse);
+    assert_eq!(config.profile.as_deref(), Some("shortlived"));
+    assert_eq!(config.domain_names, vec!["m.example.com".to_string()]);
+    assert_eq!((config.backup, config.failover_after), (None, 3));
+    assert!(
+        s.renewal_configuration_for_set(imported.unique_fqdn_set.id)
+            .await
+            .unwrap()
+            .is_none(),
+        "an imported set waits for the operator"
+    );
 }
