@@ -1685,6 +1685,50 @@ async fn renewals_fail_over_to_the_backup_ca_after_three_failures() {
     assert_eq!(spare["AcmeOrder"]["status"], "valid", "{spare}");
     assert_eq!(spare["AcmeOrder"]["acme_account_id"], backup_account);
 
+    // A configuration's challenge type for a name reaches its orders: set
+    // to dns-01 on a node without a DNS-01 method, the backup order is
+    // refused before anything is sent, naming that name.
+    let wrong = node.run(&[
+        "renewal-configuration",
+        "new",
+        "fo.example.com",
+        "www.fo.example.com",
+        "--account",
+        &primary_account.to_string(),
+        "--challenge",
+        "other.example.com=dns-01",
+    ]);
+    assert_eq!(wrong.status.code(), Some(2), "only the set's names");
+    let chosen = node.json(&[
+        "renewal-configuration",
+        "new",
+        "fo.example.com",
+        "www.fo.example.com",
+        "--account",
+        &primary_account.to_string(),
+        "--backup-account",
+        &backup_account.to_string(),
+        "--challenge",
+        "WWW.fo.example.com=dns-01",
+    ]);
+    assert_eq!(
+        chosen["RenewalConfiguration"]["challenge_types"]["www.fo.example.com"], "dns-01",
+        "{chosen}"
+    );
+    let refused = node.run(&[
+        "renewal-configuration",
+        "order-backup",
+        &config_id,
+        "--http-listen",
+        &listen,
+    ]);
+    assert_eq!(refused.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&refused.stderr);
+    assert!(
+        stderr.contains("`www.fo.example.com` is validated by dns-01"),
+        "{stderr}"
+    );
+
     // An imported certificate has no order: not renewable until the
     // operator names an account.
     let pki = peter_core::testkit::TestPki::new("failover-import");

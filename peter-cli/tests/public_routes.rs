@@ -95,6 +95,7 @@ async fn setup() -> (
             certificate_signed_id_renewal_of: None,
             profile: None,
             replaces: None,
+            challenge_types: Default::default(),
         })
         .await
         .unwrap();

@@ -193,6 +193,9 @@ pub struct RenewalConfigurationView {
     /// Profile asked of the primary.
     #[oai(nullable)]
     pub profile: Option<String>,
+    /// Challenge types chosen for some names (`http-01`, `dns-01`), over
+    /// their domains'.
+    pub challenge_types: std::collections::BTreeMap<String, String>,
     /// The backup account, at another CA (null: none).
     #[oai(nullable)]
     pub backup_acme_account_id: Option<i64>,
@@ -220,6 +223,11 @@ impl From<&RenewalConfiguration> for RenewalConfigurationView {
             private_key_technology: c.private_key_technology.map(|t| t.as_str().into()),
             private_key_cycle: Wire(c.private_key_cycle),
             profile: c.profile.clone(),
+            challenge_types: c
+                .challenge_types
+                .iter()
+                .map(|(k, v)| (k.clone(), v.as_str().to_string()))
+                .collect(),
             backup_acme_account_id: b.map(|b| b.acme_account_id.0),
             backup_private_key_technology: b
                 .and_then(|b| b.private_key_technology)

@@ -275,6 +275,7 @@ pub(crate) fn order(m: acme_order::Model) -> Result<AcmeOrder, StoreError> {
             .map(CertificateSignedId),
         profile: m.profile,
         replaces: m.replaces,
+        challenge_types: challenge_types_of(m.challenge_types.as_deref())?,
         problem: m.problem,
         expires_at: m.expires_at,
         created_at: m.created_at,
@@ -367,4 +368,32 @@ pub(crate) fn autocert(m: domain_autocert::Model) -> DomainAutocert {
         acme_order_id: m.acme_order_id.map(AcmeOrderId),
         problem: m.problem,
     }
+}
+
+/// Per-name challenge types as stored (JSON; `None` when there are none).
+pub(crate) fn challenge_types_text(
+    types: &std::collections::BTreeMap<String, AcmeChallengeType>,
+) -> Option<String> {
+    if types.is_empty() {
+        return None;
+    }
+    let map: std::collections::BTreeMap<&str, &str> = types
+        .iter()
+        .map(|(k, v)| (k.as_str(), v.as_str()))
+        .collect();
+    serde_json::to_string(&map).ok()
+}
+
+/// Per-name challenge types read back.
+pub(crate) fn challenge_types_of(
+    text: Option<&str>,
+) -> Result<std::collections::BTreeMap<String, AcmeChallengeType>, StoreError> {
+    let Some(text) = text else {
+        return Ok(Default::default());
+    };
+    let map: std::collections::BTreeMap<String, String> = serde_json::from_str(text)
+        .map_err(|e| StoreError::Corrupt(format!("challenge types `{text}`: {e}")))?;
+    map.into_iter()
+        .map(|(k, v)| Ok((k, parse_enum(&v, "challenge type")?)))
+        .collect()
 }

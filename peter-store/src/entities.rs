@@ -148,6 +148,8 @@ pub mod renewal_configuration {
         pub backup_acme_account_id: Option<i64>,
         pub backup_private_key_technology: Option<String>,
         pub backup_profile: Option<String>,
+        #[sea_orm(column_type = "Text")]
+        pub challenge_types: Option<String>,
         pub failover_after: i32,
         pub is_active: bool,
         pub created_at: TimeDateTimeWithTimeZone,
@@ -431,6 +433,8 @@ pub mod acme_order {
         pub expires_at: Option<TimeDateTimeWithTimeZone>,
         pub created_at: TimeDateTimeWithTimeZone,
         pub updated_at: TimeDateTimeWithTimeZone,
+        #[sea_orm(column_type = "Text")]
+        pub challenge_types: Option<String>,
     }
 
     #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -33,6 +33,7 @@ impl SqlStore {
             private_key_technology: technology(row.private_key_technology)?,
             private_key_cycle: crate::convert::parse_enum(&row.private_key_cycle, "key cycle")?,
             profile: row.profile,
+            challenge_types: crate::convert::challenge_types_of(row.challenge_types.as_deref())?,
             backup: match row.backup_acme_account_id {
                 Some(account) => Some(RenewalBackup {
                     acme_account_id: AcmeAccountId(account),
@@ -103,6 +104,7 @@ impl LeaseStore for SqlStore {
                 backup.and_then(|b| b.private_key_technology.map(|t| t.as_str().into()))
             ),
             backup_profile: Set(backup.and_then(|b| b.profile.clone())),
+            challenge_types: Set(crate::convert::challenge_types_text(&new.challenge_types)),
             failover_after: Set(i32::try_from(Ord::max(new.failover_after, 1)).unwrap_or(i32::MAX)),
             is_active: Set(true),
             created_at: Set(self.now()),

@@ -1049,6 +1049,7 @@ impl MigrationTrait for M0012RenewalConfigurations {
                 .col(big_integer_null("backup_acme_account_id"))
                 .col(string_null("backup_private_key_technology"))
                 .col(string_null("backup_profile"))
+                .col(text_null("challenge_types"))
                 .col(integer("failover_after").default(3))
                 .col(boolean("is_active").default(true))
                 .col(timestamp_with_time_zone("created_at"))
@@ -1057,6 +1058,16 @@ impl MigrationTrait for M0012RenewalConfigurations {
         .await?;
         let mut ix = index("renewal_configuration", &["unique_fqdn_set_id"], true);
         m.create_index(ix.if_not_exists().to_owned()).await?;
+        // An order carries the challenge types its configuration chose.
+        if !m.has_column("acme_order", "challenge_types").await? {
+            m.alter_table(
+                Table::alter()
+                    .table(t("acme_order"))
+                    .add_column(text_null("challenge_types"))
+                    .to_owned(),
+            )
+            .await?;
+        }
         // One configuration per set an order certified, from its newest
         // such order; a replayed migration adds none twice.
         m.get_connection()
@@ -1080,6 +1091,13 @@ impl MigrationTrait for M0012RenewalConfigurations {
     async fn down(&self, m: &SchemaManager) -> Result<(), DbErr> {
         m.drop_table(Table::drop().table(t("renewal_configuration")).to_owned())
             .await?;
+        m.alter_table(
+            Table::alter()
+                .table(t("acme_order"))
+                .drop_column(t("challenge_types"))
+                .to_owned(),
+        )
+        .await?;
         Ok(())
     }
 }

@@ -58,6 +58,7 @@ impl OrderStore for SqlStore {
             expires_at: Set(None),
             created_at: Set(now),
             updated_at: Set(now),
+            challenge_types: Set(crate::convert::challenge_types_text(&new.challenge_types)),
         }
         .insert(&txn)
         .await

@@ -1280,6 +1280,7 @@ async fn orders_authorizations_challenges_and_polls(t: &TestStore) {
             certificate_signed_id_renewal_of: None,
             profile: Some("default".into()),
             replaces: None,
+            challenge_types: Default::default(),
         })
         .await
         .unwrap();
@@ -2192,6 +2193,7 @@ async fn the_migration_derives_renewal_configurations_from_orders(t: &TestStore)
             certificate_signed_id_renewal_of: None,
             profile: Some("shortlived".into()),
             replaces: None,
+            challenge_types: Default::default(),
         })
         .await
         .unwrap();

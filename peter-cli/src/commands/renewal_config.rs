@@ -41,6 +41,10 @@ pub enum RenewalConfigurationCommand {
         /// Profile asked of the primary.
         #[arg(long)]
         profile: Option<String>,
+        /// A challenge type for one name, over its domain's:
+        /// `NAME=http-01|dns-01` (repeatable).
+        #[arg(long = "challenge")]
+        challenges: Vec<String>,
         /// A backup account, at another ACME server.
         #[arg(long)]
         backup_account: Option<i64>,
@@ -101,6 +105,7 @@ pub async fn run(cli: &Cli, command: &RenewalConfigurationCommand) -> Result<(),
             key_technology,
             key_cycle,
             profile,
+            challenges,
             backup_account,
             backup_key_technology,
             backup_profile,
@@ -113,6 +118,9 @@ pub async fn run(cli: &Cli, command: &RenewalConfigurationCommand) -> Result<(),
                     private_key_technology: *key_technology,
                     private_key_cycle: *key_cycle,
                     profile: profile.clone(),
+                    challenge_types: RenewalConfigurationRequest::parse_challenge_types(
+                        &challenges.join(" "),
+                    )?,
                     backup_acme_account_id: backup_account.map(AcmeAccountId),
                     backup_private_key_technology: *backup_key_technology,
                     backup_profile: backup_profile.clone(),

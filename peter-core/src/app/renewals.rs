@@ -140,6 +140,9 @@ pub struct RenewalConfigurationRequest {
     pub private_key_cycle: Option<PrivateKeyCycle>,
     /// Profile asked of the primary.
     pub profile: Option<String>,
+    /// Challenge types for some of the names (`http-01` or `dns-01`), over
+    /// their domains'.
+    pub challenge_types: std::collections::BTreeMap<String, AcmeChallengeType>,
     /// The backup account (at another ACME server).
     pub backup_acme_account_id: Option<AcmeAccountId>,
     /// The backup's key technology.
@@ -148,6 +151,27 @@ pub struct RenewalConfigurationRequest {
     pub backup_profile: Option<String>,
     /// Failures at the primary before failing over (default 3).
     pub failover_after: Option<u32>,
+}
+
+impl RenewalConfigurationRequest {
+    /// Reads per-name challenge types written as `name=type` pairs
+    /// separated by commas or spaces (`www.example.com=dns-01`).
+    pub fn parse_challenge_types(
+        text: &str,
+    ) -> Result<std::collections::BTreeMap<String, AcmeChallengeType>, Error> {
+        let mut out = std::collections::BTreeMap::new();
+        for pair in text
+            .split(|c: char| c == ',' || c.is_whitespace())
+            .filter(|p| !p.is_empty())
+        {
+            let (name, kind) = pair.split_once('=').ok_or_else(|| Error::InvalidField {
+                field: "challenge_types",
+                message: format!("`{pair}` is not `name=type` (e.g. www.example.com=dns-01)"),
+            })?;
+            out.insert(name.to_string(), kind.parse::<AcmeChallengeType>()?);
+        }
+        Ok(out)
+    }
 }
 
 /// Renewal configurations: how each set of names is renewed.
@@ -183,6 +207,8 @@ impl RenewalConfigurations<'_> {
             .flat_map(|n| services::domains::split_names(n))
             .collect();
         let set = crate::dns::UniqueFqdnSet::parse(&names)?;
+        let challenge_types =
+            services::orders::chosen_challenge_types(&set, &request.challenge_types)?;
         let usable = |a: &AcmeAccount| {
             if a.is_active {
                 Ok(())
@@ -234,6 +260,7 @@ impl RenewalConfigurations<'_> {
                         .private_key_cycle
                         .unwrap_or(PrivateKeyCycle::AccountDefault),
                     profile: request.profile,
+                    challenge_types,
                     backup,
                     failover_after,
                 },

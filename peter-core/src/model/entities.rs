@@ -257,6 +257,9 @@ pub struct RenewalConfiguration {
     pub private_key_cycle: PrivateKeyCycle,
     /// ACME profile asked of the primary.
     pub profile: Option<String>,
+    /// Challenge types for some names, over their domains' (`http-01` or
+    /// `dns-01`; a wildcard is always `dns-01`).
+    pub challenge_types: std::collections::BTreeMap<String, AcmeChallengeType>,
     /// The backup CA, if any.
     pub backup: Option<RenewalBackup>,
     /// Consecutive failures at the primary before renewals go to the backup.
@@ -292,6 +295,8 @@ pub struct NewRenewalConfiguration {
     pub private_key_cycle: PrivateKeyCycle,
     /// Profile.
     pub profile: Option<String>,
+    /// Challenge types for some names, over their domains'.
+    pub challenge_types: std::collections::BTreeMap<String, AcmeChallengeType>,
     /// The backup.
     pub backup: Option<RenewalBackup>,
     /// Failures at the primary before failing over (at least 1).
@@ -537,6 +542,9 @@ pub struct AcmeOrder {
     pub profile: Option<String>,
     /// ARI identifier of the certificate this order replaces, as sent.
     pub replaces: Option<String>,
+    /// Challenge types chosen for some of its names, over their domains'
+    /// (a renewal configuration's choices).
+    pub challenge_types: std::collections::BTreeMap<String, AcmeChallengeType>,
     /// Problem document of a failure, as JSON text.
     pub problem: Option<String>,
     /// Upstream expiry.

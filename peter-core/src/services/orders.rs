@@ -6,6 +6,7 @@
 //! stop), `process_single` (everything in one call) and `process_multi`
 //! (each call advances one step).
 
+use std::collections::BTreeMap;
 use std::time::Duration;
 
 use crate::dns::UniqueFqdnSet;
@@ -59,6 +60,28 @@ fn refused_by_ca(e: &Error) -> bool {
         )
 }
 
+/// Per-name challenge types checked against the set they are for: each
+/// name must be one of the set's (keys are normalised), and the type must
+/// suit it (a wildcard only by dns-01, an address only by http-01).
+pub fn chosen_challenge_types(
+    set: &UniqueFqdnSet,
+    chosen: &BTreeMap<String, AcmeChallengeType>,
+) -> Result<BTreeMap<String, AcmeChallengeType>, Error> {
+    let mut out = BTreeMap::new();
+    for (name, challenge_type) in chosen {
+        let parsed = crate::dns::DomainName::parse(name)?;
+        if !set.contains(&parsed) {
+            return Err(Error::InvalidField {
+                field: "challenge_types",
+                message: format!("`{name}` is not one of the names"),
+            });
+        }
+        rules::check_domain_challenge_type(parsed.as_str(), *challenge_type)?;
+        out.insert(parsed.to_string(), *challenge_type);
+    }
+    Ok(out)
+}
+
 /// A CA's refusal of an identifier as its own typed error; any other
 /// failure as it is.
 fn order_error(e: AcmeError) -> Error {
@@ -89,6 +112,8 @@ pub struct RenewalSource {
     pub private_key_cycle: PrivateKeyCycle,
     /// Profile.
     pub profile: Option<String>,
+    /// Challenge types for some names, over their domains'.
+    pub challenge_types: BTreeMap<String, AcmeChallengeType>,
 }
 
 impl RenewalSource {
@@ -101,12 +126,14 @@ impl RenewalSource {
                 private_key_technology: b.private_key_technology,
                 private_key_cycle: PrivateKeyCycle::SingleUse,
                 profile: b.profile.clone(),
+                challenge_types: config.challenge_types.clone(),
             },
             _ => Self {
                 acme_account_id: config.acme_account_id,
                 private_key_technology: config.private_key_technology,
                 private_key_cycle: config.private_key_cycle,
                 profile: config.profile.clone(),
+                challenge_types: config.challenge_types.clone(),
             },
         }
     }
@@ -133,6 +160,9 @@ pub struct OrderRequest {
     pub renewal_of: Option<CertificateSignedId>,
     /// The order this one retries.
     pub retry_of: Option<AcmeOrderId>,
+    /// Challenge types for some of the names, over their domains' (a
+    /// renewal configuration's choices).
+    pub challenge_types: BTreeMap<String, AcmeChallengeType>,
 }
 
 impl OrderRequest {
@@ -169,6 +199,7 @@ impl OrderRequest {
             order_type: AcmeOrderType::New,
             renewal_of: None,
             retry_of: None,
+            challenge_types: BTreeMap::new(),
         }
     }
 }
@@ -266,16 +297,22 @@ impl<'a> Orders<'a> {
         }
         let set = UniqueFqdnSet::parse(&request.domains)?;
         set.ensure_orderable(self.dns.is_some())?;
+        let challenge_types = chosen_challenge_types(&set, &request.challenge_types)?;
         for name in set.names() {
             if self.store.is_domain_blocklisted(name).await? {
                 return Err(Error::Blocklisted(name.to_string()));
             }
-            let by_dns = name.is_wildcard()
-                || self
-                    .store
-                    .domain_by_name(name)
-                    .await?
-                    .is_some_and(|d| d.challenge_type == AcmeChallengeType::Dns01);
+            let by_dns = match challenge_types.get(name.as_str()) {
+                Some(chosen) => *chosen == AcmeChallengeType::Dns01,
+                None => {
+                    name.is_wildcard()
+                        || self
+                            .store
+                            .domain_by_name(name)
+                            .await?
+                            .is_some_and(|d| d.challenge_type == AcmeChallengeType::Dns01)
+                }
+            };
             if by_dns {
                 let Some(solver) = self.dns else {
                     return Err(crate::dns::FqdnSetError::Dns01Unconfigured(name.clone()).into());
@@ -345,6 +382,7 @@ impl<'a> Orders<'a> {
                 certificate_signed_id_renewal_of: request.renewal_of,
                 profile: request.profile.clone(),
                 replaces: replaces.clone(),
+                challenge_types,
             })
             .await?;
         let refs = EventRefs {
@@ -695,12 +733,18 @@ impl<'a> Orders<'a> {
             Some(id) => Some(self.store.domain(id).await?),
             None => None,
         };
-        let wanted = match &domain {
-            Some(d) if d.domain_name.starts_with("*.") => AcmeChallengeType::Dns01,
+        let chosen = domain
+            .as_ref()
+            .and_then(|d| order.challenge_types.get(&d.domain_name).copied());
+        // The order's own choice for the name (its renewal configuration's)
+        // comes first; it was checked against the name when placed.
+        let wanted = match (&domain, chosen) {
+            (Some(_), Some(chosen)) => chosen,
+            (Some(d), None) if d.domain_name.starts_with("*.") => AcmeChallengeType::Dns01,
             // RFC 8738: an address is validated by http-01 (on the address).
-            Some(d) if d.identifier_type == IdentifierType::Ip => AcmeChallengeType::Http01,
-            Some(d) => d.challenge_type,
-            None => AcmeChallengeType::Http01,
+            (Some(d), None) if d.identifier_type == IdentifierType::Ip => AcmeChallengeType::Http01,
+            (Some(d), None) => d.challenge_type,
+            (None, _) => AcmeChallengeType::Http01,
         };
         let challenge = challenges
             .iter()
@@ -1044,6 +1088,7 @@ impl<'a> Orders<'a> {
                     private_key_technology: None,
                     private_key_cycle: order.private_key_cycle_renewal,
                     profile: order.profile.clone(),
+                    challenge_types: order.challenge_types.clone(),
                     backup: None,
                     failover_after: DEFAULT_FAILOVER_AFTER,
                 },
@@ -1416,6 +1461,7 @@ impl<'a> Orders<'a> {
         request.renewal_of = renewal_of;
         request.profile = source.profile.clone();
         request.private_key_cycle = Some(source.private_key_cycle);
+        request.challenge_types = source.challenge_types.clone();
         if let Some(technology) = source.private_key_technology {
             let account = self.store.acme_account(source.acme_account_id).await?;
             if technology != account.private_key_technology {

@@ -43,6 +43,10 @@ pub struct RenewalConfigurationNewFields {
     /// Profile asked of the primary.
     #[serde(default, deserialize_with = "empty_as_none")]
     pub profile: Option<String>,
+    /// Challenge types for some names, over their domains': `name=type`
+    /// pairs separated by commas or spaces (`www.example.com=dns-01`).
+    #[serde(default, deserialize_with = "empty_as_none")]
+    pub challenge_types: Option<String>,
     /// A backup account at another ACME server.
     #[serde(default, deserialize_with = "empty_as_none")]
     pub backup_acme_account_id: Option<i64>,
@@ -213,6 +217,12 @@ impl OrdersApi {
                 private_key_technology: f.private_key_technology.map(|w| w.0),
                 private_key_cycle: f.private_key_cycle.map(|w| w.0),
                 profile: f.profile,
+                challenge_types: match &f.challenge_types {
+                    Some(text) => {
+                        peter_core::app::RenewalConfigurationRequest::parse_challenge_types(text)?
+                    }
+                    None => Default::default(),
+                },
                 backup_acme_account_id: f.backup_acme_account_id.map(AcmeAccountId),
                 backup_private_key_technology: f.backup_private_key_technology.map(|w| w.0),
                 backup_profile: f.backup_profile,

@@ -31,6 +31,8 @@ pub struct NewAcmeOrder {
     pub profile: Option<String>,
     /// ARI identifier of the certificate replaced (sent as `replaces`).
     pub replaces: Option<String>,
+    /// Challenge types for some names, over their domains'.
+    pub challenge_types: std::collections::BTreeMap<String, AcmeChallengeType>,
 }
 
 /// Local changes to an order (fields left `None` are unchanged).
