@@ -10,6 +10,7 @@ compile_error!(
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
 
+use peter_acme::testkit::faults::{Fault, FaultProxy};
 use peter_acme::testkit::{Pebble, PebbleOptions, free_port};
 
 struct Node {
@@ -71,6 +72,12 @@ impl Node {
     }
 
     fn setup(&self, pebble: &Pebble) {
+        self.setup_at(pebble, &pebble.directory_url);
+    }
+
+    /// Like `setup`, with the directory at `directory_url` (a proxy in
+    /// front of `pebble`).
+    fn setup_at(&self, pebble: &Pebble, directory_url: &str) {
         self.json(&["init"]);
         let bundle = self.data.join("pebble-tls-ca.pem");
         std::fs::write(&bundle, &pebble.tls_ca_pem).unwrap();
@@ -79,7 +86,7 @@ impl Node {
             "add",
             "pebble",
             "--directory",
-            &pebble.directory_url,
+            directory_url,
             "--ca-bundle",
             bundle.to_str().unwrap(),
             "--default",
@@ -647,8 +654,18 @@ async fn renew_renews_once_across_nodes_and_survives_a_killed_holder() {
     );
     let url = format!("{}/{name}", admin.rsplit_once('/').unwrap().0);
     let pebble = Pebble::start(PebbleOptions::default()).await;
+    // Every request to the CA is slowed while the two processes run, so
+    // that their runs overlap: without it, a second process that starts
+    // after the first finished sees the new certificate, due under --days,
+    // and rightly renews it (a sequential run, not a concurrent one).
+    let proxy = FaultProxy::start(&pebble, 0, 20261207).await;
+    proxy.set_kinds(&[Fault::Delay]);
+    proxy.set_delay(
+        std::time::Duration::from_millis(150),
+        std::time::Duration::from_millis(250),
+    );
     let a = Node::new("renew-a", Some(url.clone()));
-    a.setup(&pebble);
+    a.setup_at(&pebble, &proxy.directory_url);
     let b = Node::new("renew-b", Some(url.clone()));
     b.json(&["init"]);
     // A web node answers every challenge for both.
@@ -692,6 +709,7 @@ async fn renew_renews_once_across_nodes_and_survives_a_killed_holder() {
     let orders_before = a.json(&["order", "list"])["pagination"]["total_items"]
         .as_i64()
         .unwrap();
+    proxy.set_rate(1000);
     let pa = a
         .command(&["--json", "renew", "--days", "100000"])
         .stdout(Stdio::piped())
@@ -706,6 +724,7 @@ async fn renew_renews_once_across_nodes_and_survives_a_killed_holder() {
         pa.wait_with_output().unwrap(),
         pb.wait_with_output().unwrap(),
     );
+    proxy.set_rate(0);
     let ra: serde_json::Value = serde_json::from_slice(&oa.stdout).unwrap();
     let rb: serde_json::Value = serde_json::from_slice(&ob.stdout).unwrap();
     assert_eq!(
