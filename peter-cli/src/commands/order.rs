@@ -131,7 +131,7 @@ fn line(o: &AcmeOrder) -> String {
 }
 
 /// Answers HTTP-01 from this process while `work` runs, when asked to.
-async fn with_http<T>(
+pub(crate) async fn with_http<T>(
     ctx: &Context,
     listen: Option<&String>,
     work: impl std::future::Future<Output = Result<T, peter_core::Error>>,

@@ -7,7 +7,6 @@ use peter_core::ports::Page;
 use peter_http::views::{
     AcmeOrderActionAnswer, RenewalConfigurationAnswer, RenewalConfigurationsList,
 };
-use peter_http::{PublicServer, PublicState};
 
 use super::{CliError, Context};
 use crate::Cli;
@@ -130,27 +129,12 @@ pub async fn run(cli: &Cli, command: &RenewalConfigurationCommand) -> Result<(),
             emit_view(ctx.json, &RenewalConfigurationAnswer::of(&c), || text(&c));
         }
         RenewalConfigurationCommand::OrderBackup { id, http_listen } => {
-            let server = match http_listen {
-                Some(listen) => {
-                    let addr = listen.parse().map_err(|_| {
-                        CliError::Usage(format!(
-                            "--http-listen `{listen}` is not an address like 0.0.0.0:80"
-                        ))
-                    })?;
-                    let state = PublicState::new(ctx.peter.clone(), ctx.config.environment.clone());
-                    Some(
-                        PublicServer::start(addr, state).await.map_err(|e| {
-                            CliError::Usage(format!("cannot listen on {listen}: {e}"))
-                        })?,
-                    )
-                }
-                None => None,
-            };
-            let result = configs.order_backup(RenewalConfigurationId(*id)).await;
-            if let Some(s) = server {
-                let _ = s.stop().await;
-            }
-            let changed = result?;
+            let changed = super::order::with_http(
+                &ctx,
+                http_listen.as_ref(),
+                configs.order_backup(RenewalConfigurationId(*id)),
+            )
+            .await?;
             publication_warnings(&changed.publication);
             let answer = AcmeOrderActionAnswer::of(
                 "order-backup",

@@ -209,21 +209,12 @@ impl RenewalConfigurations<'_> {
         let set = crate::dns::UniqueFqdnSet::parse(&names)?;
         let challenge_types =
             services::orders::chosen_challenge_types(&set, &request.challenge_types)?;
-        let usable = |a: &AcmeAccount| {
-            if a.is_active {
-                Ok(())
-            } else {
-                Err(Error::from(
-                    crate::model::rules::TransitionError::AccountDeactivated,
-                ))
-            }
-        };
         let primary = store.acme_account(request.acme_account_id).await?;
-        usable(&primary)?;
+        crate::model::rules::ensure_account_usable(&primary)?;
         let backup = match request.backup_acme_account_id {
             Some(id) => {
                 let backup = store.acme_account(id).await?;
-                usable(&backup)?;
+                crate::model::rules::ensure_account_usable(&backup)?;
                 if backup.acme_server_id == primary.acme_server_id {
                     return Err(Error::InvalidField {
                         field: "backup_acme_account_id",

@@ -238,6 +238,16 @@ impl From<&PrivateKey> for PrivateKeyFlags {
     }
 }
 
+/// Refuses an account that may not order: marked inactive here or
+/// deactivated at its CA.
+pub fn ensure_account_usable(account: &AcmeAccount) -> Result<(), TransitionError> {
+    if account.is_active {
+        Ok(())
+    } else {
+        Err(TransitionError::AccountDeactivated)
+    }
+}
+
 /// Whether `account` may become the global default, given the default server.
 pub fn ensure_can_be_global_default(
     account: &AcmeAccount,

@@ -412,6 +412,14 @@ async fn alert_failure(
     Ok(out)
 }
 
+/// What a renewal run does for one due certificate.
+enum Work {
+    /// Finish an order a stopped run left in progress.
+    Resume(AcmeOrderId),
+    /// Place a new order for these names from this source.
+    Place(RenewalSource, Vec<String>),
+}
+
 /// How a skipped renewal's reason starts when this node lost its lease in
 /// the middle of it (another node resumes the work).
 pub const LEASE_LOST: &str = "lease lost mid-renewal";
@@ -507,14 +515,11 @@ pub async fn renew_due(
             .find(|o| {
                 o.certificate_signed_id_renewal_of == Some(id) && o.is_processing == Some(true)
             });
-        // Everything the renewal writes is fenced by the lease: should this
-        // node lose it (cut off from the store past its expiry), its later
-        // writes fail and whoever holds the lease next resumes the order.
         // How the set is renewed: its configuration's primary, or its backup
         // once the primary failed `failover_after` times in a row. A set
         // without one (known only from imports) waits for the operator.
-        let source = match in_progress {
-            Some(_) => None,
+        let work = match in_progress {
+            Some(order) => Work::Resume(order.id),
             None => {
                 let Some(config) = store
                     .renewal_configuration_for_set(item.unique_fqdn_set_id)
@@ -565,25 +570,18 @@ pub async fn renew_due(
                     };
                     report.alerts.extend(alerter.raise(&alert).await?);
                 }
-                Some((RenewalSource::of(&config, failover), config))
+                Work::Place(RenewalSource::of(&config, failover), config.domain_names)
             }
         };
+        // Everything the renewal writes is fenced by the lease: should this
+        // node lose it (cut off from the store past its expiry), its later
+        // writes fail and whoever holds the lease next resumes the order.
         let outcome = under_fence(fence.clone(), async {
-            match (in_progress, &source) {
-                (Some(order), _) => orders.process_to_end(order.id).await,
-                (None, Some((source, config))) => {
+            match work {
+                Work::Resume(order) => orders.process_to_end(order).await,
+                Work::Place(source, names) => {
                     orders
-                        .order_from(
-                            config.domain_names.clone(),
-                            source,
-                            Some(id),
-                            AcmeOrderType::Automated,
-                        )
-                        .await
-                }
-                (None, None) => {
-                    orders
-                        .renew_certificate(id, None, AcmeOrderProcessingStrategy::ProcessSingle)
+                        .order_from(names, &source, Some(id), AcmeOrderType::Automated)
                         .await
                 }
             }
